@@ -1,0 +1,3 @@
+from quickcrm.cli.main import main
+
+main()

@@ -1,0 +1,61 @@
+"""Named exceptions that services raise for a user's mistake.
+
+The CLI prints ``str(exc)`` as one line on stderr and exits 1; nothing else should ever
+turn a user error into a traceback.
+"""
+
+from __future__ import annotations
+
+
+class QuickCRMError(Exception):
+    """Base of every error caused by the user's input or the state of their data."""
+
+
+class NotPermitted(QuickCRMError):
+    """The acting user lacks the right an action needs."""
+
+    def __init__(self, what: str, needs: str) -> None:
+        super().__init__(f"not permitted: {what} needs {needs}")
+        self.what = what
+        self.needs = needs
+
+
+class UnknownUser(NotPermitted):
+    """An acting user who is unknown is refused like any other refusal."""
+
+    def __init__(self, email: str) -> None:
+        QuickCRMError.__init__(self, f"not permitted: unknown user {email!r}")
+        self.what = "acting"
+        self.needs = "a known user"
+
+
+class NotFound(QuickCRMError):
+    """A named thing (user, client, campaign, ...) does not exist."""
+
+
+class InvalidInput(QuickCRMError):
+    """A value given on the command line or in a file is not acceptable."""
+
+
+class InvalidState(QuickCRMError):
+    """The action does not fit the current state (e.g. selecting on a final campaign)."""
+
+
+class ConfigError(QuickCRMError):
+    """The configuration file or an environment variable is malformed."""
+
+
+class FileProblems(QuickCRMError):
+    """A file has one or more problems, each ``file:row:column: message``.
+
+    Raised when nothing was written; ``problems`` holds every problem found (up to a
+    limit) and ``total`` the full count.
+    """
+
+    def __init__(self, problems: list[str], total: int | None = None) -> None:
+        self.problems = problems
+        self.total = total if total is not None else len(problems)
+        shown = "\n".join(problems)
+        more = self.total - len(problems)
+        suffix = f"\n... and {more} more problems" if more > 0 else ""
+        super().__init__(shown + suffix)

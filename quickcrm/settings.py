@@ -1,0 +1,198 @@
+"""One settings object for the CLI, the daemon and the web app.
+
+Precedence, lowest first: built-in defaults, ``quickcrm.toml`` (``--config`` /
+``QUICKCRM_CONFIG``, else ``./quickcrm.toml`` when present), environment variables,
+command-line options (``--db``). Each setting has a dotted name (``mail.url``) that is its
+place in the TOML file, and one environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from quickcrm.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # dotted: section.key
+    env: str
+    default: Any
+    help: str
+    secret: bool = False
+
+    @property
+    def kind(self) -> type:
+        return type(self.default)
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("database.url", "QUICKCRM_DATABASE_URL", "sqlite:///quickcrm.db",
+           "SQLAlchemy URL of the store; sqlite:///FILE or postgresql+psycopg://..."),
+    Option("mail.url", "QUICKCRM_SMTP_URL", "maildir:./outbox",
+           "Mail transport: smtp://[user:pass@]host:port[?starttls=1], smtps://..., maildir:PATH"),
+    Option("mail.sender", "QUICKCRM_MAIL_SENDER", "noreply@quickcrm.example",
+           "Envelope sender and Sender: header; From: is the relationship manager"),
+    Option("mail.sender_name", "QUICKCRM_MAIL_SENDER_NAME", "QuickCRM",
+           "Display name for mail the platform sends in its own name"),
+    Option("mail.rate_per_minute", "QUICKCRM_MAIL_RATE", 0,
+           "At most this many messages a minute (0: no limit)"),
+    Option("mail.retry_max_age_hours", "QUICKCRM_MAIL_RETRY_HOURS", 72,
+           "How long a message that got a 4xx reply is retried before it is failed"),
+    Option("mail.imap_url", "QUICKCRM_IMAP_URL", "",
+           "Mailbox the daemon polls for bounces: imaps://user:pass@host/INBOX", secret=True),
+    Option("web.base_url", "QUICKCRM_BASE_URL", "http://localhost:8000",
+           "Public base URL of the web app, used in links in e-mails"),
+    Option("firm.name", "QUICKCRM_FIRM_NAME", "Voorbeeld Accountants",
+           "The firm's name, shown in e-mails, pages and reports"),
+    Option("firm.timezone", "QUICKCRM_TIMEZONE", "Europe/Amsterdam",
+           "Time zone in which times are shown and calendar days counted"),
+    Option("admin.email", "QUICKCRM_ADMIN_EMAIL", "admin@quickcrm.example",
+           "The administrator created on first use and the default acting user"),
+    Option("admin.name", "QUICKCRM_ADMIN_NAME", "Beheerder",
+           "Display name of that administrator"),
+    Option("campaigns.max_per_rm", "QUICKCRM_MAX_PER_RM", 40,
+           "Warn when a relationship manager has more clients than this in one selection"),
+    Option("reminders.skip_weekdays", "QUICKCRM_SKIP_WEEKDAYS", "sun",
+           "Weekdays on which no reminder goes out (comma separated: mon..sun, or empty)"),
+    Option("reminders.skip_holidays", "QUICKCRM_SKIP_HOLIDAYS", False,
+           "Also skip Dutch public holidays"),
+    Option("reminders.send_window", "QUICKCRM_SEND_WINDOW", "",
+           "Local hours in which reminders go out, e.g. 08:00-18:00 (empty: any time)"),
+    Option("daemon.deliver_every", "QUICKCRM_DELIVER_EVERY", 30,
+           "Seconds between delivery runs of the daemon"),
+    Option("daemon.remind_every", "QUICKCRM_REMIND_EVERY", 900,
+           "Seconds between reminder runs of the daemon"),
+    Option("daemon.bounces_every", "QUICKCRM_BOUNCES_EVERY", 900,
+           "Seconds between bounce-mailbox polls of the daemon"),
+)
+
+_BY_NAME = {o.name: o for o in OPTIONS}
+
+
+def _coerce(option: Option, raw: Any, origin: str) -> Any:
+    kind = option.kind
+    if isinstance(raw, kind) and not (kind is int and isinstance(raw, bool)):
+        return raw
+    if isinstance(raw, str):
+        text = raw.strip()
+        try:
+            if kind is bool:
+                if text.lower() in {"1", "true", "yes", "on", "ja"}:
+                    return True
+                if text.lower() in {"0", "false", "no", "off", "nee", ""}:
+                    return False
+                raise ValueError(text)
+            if kind is int:
+                return int(text)
+        except ValueError:
+            raise ConfigError(
+                f"{origin}: {option.name} must be {kind.__name__}, got {raw!r}"
+            ) from None
+        return text
+    raise ConfigError(f"{origin}: {option.name} must be {kind.__name__}, got {raw!r}")
+
+
+@dataclass
+class Settings:
+    values: dict[str, Any]
+    sources: dict[str, str] = field(default_factory=dict)
+    config_path: Path | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    @property
+    def database_url(self) -> str:
+        return str(self.values["database.url"])
+
+    @property
+    def mail_url(self) -> str:
+        return str(self.values["mail.url"])
+
+    @property
+    def base_url(self) -> str:
+        return str(self.values["web.base_url"]).rstrip("/")
+
+    @property
+    def timezone(self) -> str:
+        return str(self.values["firm.timezone"])
+
+    @property
+    def admin_email(self) -> str:
+        return str(self.values["admin.email"]).strip().lower()
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings with passwords and secret values hidden."""
+        out: dict[str, Any] = {}
+        for option in OPTIONS:
+            value = self.values[option.name]
+            if option.secret and value:
+                value = mask_url(str(value)) if "://" in str(value) else "********"
+            elif isinstance(value, str) and "://" in value:
+                value = mask_url(value)
+            out[option.name] = value
+        return out
+
+
+def mask_url(url: str) -> str:
+    """Hide the password in ``scheme://user:password@host``."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1********@", url)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    flat: dict[str, Any] = {}
+    for section, body in data.items():
+        if not isinstance(body, dict):
+            raise ConfigError(f"{path}: top-level key {section!r} must be a [section]")
+        for key, value in body.items():
+            name = f"{section}.{key}"
+            if name not in _BY_NAME:
+                raise ConfigError(f"{path}: unknown setting {name!r}")
+            flat[name] = value
+    return flat
+
+
+def load_settings(
+    config: str | os.PathLike[str] | None = None,
+    env: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    """Build the effective settings; see the module docstring for precedence."""
+    environ = os.environ if env is None else env
+    path: Path | None = None
+    if config:
+        path = Path(config)
+    elif environ.get("QUICKCRM_CONFIG"):
+        path = Path(environ["QUICKCRM_CONFIG"])
+    elif Path("quickcrm.toml").is_file():
+        path = Path("quickcrm.toml")
+    from_file = _read_toml(path) if path else {}
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for option in OPTIONS:
+        value, source = option.default, "default"
+        if option.name in from_file:
+            value = _coerce(option, from_file[option.name], str(path))
+            source = str(path)
+        if environ.get(option.env) is not None:
+            value = _coerce(option, environ[option.env], option.env)
+            source = option.env
+        if overrides and overrides.get(option.name) is not None:
+            value = _coerce(option, overrides[option.name], "command line")
+            source = "command line"
+        values[option.name], sources[option.name] = value, source
+    return Settings(values=values, sources=sources, config_path=path)

@@ -1,0 +1,88 @@
+"""Engines and sessions for SQLite and PostgreSQL, migrated on open.
+
+SQLite (see shared pitfalls): WAL so readers and one writer run together, foreign keys on,
+busy_timeout so a waiting writer waits instead of failing, synchronous=FULL because the
+outbox must not lose a commit on power loss. The sqlite3 driver's own transaction handling
+is turned off and every transaction begins with BEGIN IMMEDIATE, so a writer takes the
+write lock at its start and never fails half-way with "database is locked". Sessions that
+only read ask for a deferred BEGIN through ``read_only=True``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.url import make_url
+from sqlmodel import Session, create_engine
+
+from quickcrm.errors import ConfigError
+
+BUSY_TIMEOUT_MS = 15000
+
+
+def make_engine(url: str, *, migrate: bool = True) -> Engine:
+    """An engine for ``url``; a new database is created and migrated on first use."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise ConfigError(f"not a database URL: {url!r}") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        _configure_sqlite(engine)
+    elif parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        engine = create_engine(parsed, pool_pre_ping=True)
+    else:
+        engine = create_engine(parsed)
+    if migrate:
+        from quickcrm.store.migrate import ensure_current
+
+        ensure_current(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def is_sqlite(engine_or_conn: Engine | Connection | Session) -> bool:
+    bind = engine_or_conn.get_bind() if isinstance(engine_or_conn, Session) else engine_or_conn
+    return bind.dialect.name == "sqlite"
+
+
+@contextmanager
+def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
+    """A session that rolls back whatever was not committed when the block ends.
+
+    Use cases commit explicitly (``session.commit()``) at the point where their state
+    change and the outbox rows it causes are complete; an exception rolls back.
+    """
+    bind = engine.execution_options(sqlite_begin="DEFERRED") if read_only else engine
+    session = Session(bind=bind, expire_on_commit=False)
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,124 @@
+"""The foundation's tables: teams, users and their rights, relations, persons, events.
+
+Every later area hangs off these: persons and projects off ``Relation``, contact moments
+off ``Event`` (who, when, which relation). Times are stored in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, Index, Text, text
+from sqlmodel import Field, SQLModel
+
+
+def utc_column(*, index: bool = False, nullable: bool = True) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), index=index, nullable=nullable)
+
+
+class Team(SQLModel, table=True):
+    __tablename__ = "team"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+
+
+class UserBase(SQLModel):
+    email: str = Field(max_length=320, unique=True)
+    first_name: str = Field(default="", max_length=100)
+    last_name: str = Field(default="", max_length=150)
+    initials: str = Field(default="", max_length=20)
+    signature: str = Field(default="", sa_type=Text)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    active: bool = True
+
+
+class User(UserBase, table=True):
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+    @property
+    def name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or self.email
+
+
+class UserRight(SQLModel, table=True):
+    """A firm-wide right of a user (``quickcrm.permissions.RIGHTS``).
+
+    Per-project roles (marketeer, project leader) get a table of their own later.
+    """
+
+    __tablename__ = "user_right"
+
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True, ondelete="CASCADE")
+    right: str = Field(max_length=40, primary_key=True)
+
+
+class Relation(SQLModel, table=True):
+    """A client or other relation, identified by its relation number (text: "000123")."""
+
+    __tablename__ = "relation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=50, unique=True)
+    company: str = Field(default="", max_length=300)
+    address: str = Field(default="", max_length=300)
+    postcode: str = Field(default="", max_length=20)
+    city: str = Field(default="", max_length=120)
+    industry: str | None = Field(default=None, max_length=4)
+    size: str | None = Field(default=None, max_length=4)
+    ownership: str | None = Field(default=None, max_length=4)
+    client_group: str | None = Field(default=None, max_length=4)
+    life_cycle: str | None = Field(default=None, max_length=4)
+    entrepreneur_type: str | None = Field(default=None, max_length=4)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    rm_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    stage: str = Field(default="customer", max_length=20)
+    created_at: datetime | None = Field(default=None, sa_column=utc_column())
+    updated_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class Person(SQLModel, table=True):
+    """A person; ``campaign_contact`` marks the one who receives a relation's invitations."""
+
+    __tablename__ = "person"
+    __table_args__ = (
+        Index(
+            "ux_person_campaign_contact", "relation_id", unique=True,
+            sqlite_where=text("campaign_contact = 1"),
+            postgresql_where=text("campaign_contact"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    relation_id: int | None = Field(
+        default=None, foreign_key="relation.id", index=True, ondelete="CASCADE"
+    )
+    first_name: str = Field(default="", max_length=100)
+    last_name: str = Field(default="", max_length=150)
+    email: str = Field(default="", max_length=320, index=True)
+    phone: str = Field(default="", max_length=40)
+    opted_out: bool = False
+    campaign_contact: bool = False
+    created_at: datetime | None = Field(default=None, sa_column=utc_column())
+    updated_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class Event(SQLModel, table=True):
+    """Something that happened, appended by every area; the one place timelines and
+    contact-moment counting read. ``details`` is a JSON text."""
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_relation_at", "relation_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=utc_column(index=True, nullable=False))
+    kind: str = Field(max_length=60, index=True)
+    relation_id: int | None = Field(default=None, foreign_key="relation.id", ondelete="SET NULL")
+    person_id: int | None = Field(
+        default=None, foreign_key="person.id", index=True, ondelete="SET NULL"
+    )
+    user_id: int | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    details: str = Field(default="{}", sa_type=Text)

@@ -1,0 +1,10 @@
+"""Imports every module that defines tables, so ``SQLModel.metadata`` is complete.
+
+Alembic's env.py and the schema test import this; add each new area's models here.
+"""
+
+from sqlmodel import SQLModel
+
+import quickcrm.store.models  # noqa: F401
+
+metadata = SQLModel.metadata

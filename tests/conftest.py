@@ -1,0 +1,139 @@
+"""Test isolation: every test gets its own working directory, environment and a fresh
+real database (an SQLite file, or its own schema on the PostgreSQL server)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+PG_URL = os.environ.get(
+    "QUICKCRM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Own cwd and no QUICKCRM_* variables leaking in from the developer's shell."""
+    for name in list(os.environ):
+        if name.startswith("QUICKCRM_") and name != "QUICKCRM_TEST_PG_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "200")
+    return tmp_path
+
+
+def _pg_available() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh schema on the PostgreSQL server; dropped afterwards."""
+    if not _pg_available():
+        if IN_CI:
+            pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432 (required in CI)")
+        pytest.skip("PostgreSQL not reachable")
+    import sqlalchemy as sa
+
+    schema = "t_" + secrets.token_hex(6)
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'quickcrm.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """The same test on a fresh SQLite file and on a fresh PostgreSQL schema."""
+    name = "sqlite_url" if request.param == "sqlite" else "pg_url"
+    return str(request.getfixturevalue(name))
+
+
+@pytest.fixture
+def clock():  # type: ignore[no-untyped-def]
+    from quickcrm.clock import FixedClock
+
+    return FixedClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def rt(db_url: str, clock):  # type: ignore[no-untyped-def]
+    """A runtime on the parametrised database, acting as the default administrator."""
+    from quickcrm.bootstrap import bootstrap
+
+    runtime = bootstrap(database_url=db_url, env={}, clock=clock)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def cli(sqlite_url: str):  # type: ignore[no-untyped-def]
+    """Run `quickcrm ARGS...` in-process on this test's SQLite file; returns the Result."""
+    from typer.testing import CliRunner
+
+    from quickcrm.cli.main import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        full_env = {"QUICKCRM_DATABASE_URL": sqlite_url, **(env or {})}
+        return runner.invoke(app, [str(a) for a in args], input=input, env=full_env)
+
+    return invoke
+
+
+class SmtpSink:
+    """A real aiosmtpd server on a free loopback port that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        self.controller = None
+        self.port = 0
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpSink]:
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    sink.controller, sink.port = controller, port
+    try:
+        yield sink
+    finally:
+        controller.stop()

@@ -8,3 +8,4 @@ from sqlmodel import SQLModel
 import quickcrm.store.models  # noqa: F401
 
 metadata = SQLModel.metadata
+import quickcrm.campaigns.models  # noqa: F401,E402

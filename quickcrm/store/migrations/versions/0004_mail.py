@@ -1,7 +1,7 @@
-"""quickscans, faces, campaigns, selections and exclusions (filled in by the campaigns work)
+"""mail: the outbox and message delivery (filled in by the mail work)
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-23
 """
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ import sqlalchemy as sa  # noqa: F401
 import sqlmodel  # noqa: F401
 from alembic import op  # noqa: F401
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

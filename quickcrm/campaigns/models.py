@@ -1,0 +1,106 @@
+"""Tables of the collective action: QuickScans, faces, campaigns, selections, exclusions.
+
+The mail issue adds the invitation record; the web app adds answers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from quickcrm.store.models import utc_column
+
+
+class QuickScan(SQLModel, table=True):
+    """A loaded QuickScan definition; ``definition`` is the validated file as JSON."""
+
+    __tablename__ = "quickscan"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, unique=True)
+    title: str = Field(max_length=300)
+    kind: str = Field(max_length=20)  # personal | update
+    definition: str = Field(sa_type=Text)
+    source: str = Field(default="", max_length=500)
+    loaded_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class Face(SQLModel, table=True):
+    """The three Happy Faces of one client for one QuickScan: '1' positive, '2' neutral,
+    '3' negative, None when nobody set it. Each carries the time it was written, so that
+    whichever was written last (import or computation) counts. ``received_at`` records
+    an imported "Datum verzonden": the client got this QuickScan before QuickCRM."""
+
+    __tablename__ = "face"
+
+    relation_id: int = Field(foreign_key="relation.id", primary_key=True, ondelete="CASCADE")
+    quickscan_id: int = Field(foreign_key="quickscan.id", primary_key=True, ondelete="CASCADE")
+    profile_face: str | None = Field(default=None, max_length=1)
+    profile_at: datetime | None = Field(default=None, sa_column=utc_column())
+    update_face: str | None = Field(default=None, max_length=1)
+    update_at: datetime | None = Field(default=None, sa_column=utc_column())
+    rm_face: str | None = Field(default=None, max_length=1)
+    rm_at: datetime | None = Field(default=None, sa_column=utc_column())
+    received_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class Campaign(SQLModel, table=True):
+    """A collective action; status moves draft -> final -> sent -> closed."""
+
+    __tablename__ = "campaign"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    quickscan_id: int = Field(foreign_key="quickscan.id", index=True)
+    coordinator_id: int = Field(foreign_key="app_user.id")
+    status: str = Field(default="draft", max_length=20)
+    policy: str = Field(default="default", max_length=20)  # default | strict
+    criteria: str = Field(default="{}", sa_type=Text)  # the last select's refinements, JSON
+    counts: str = Field(default="{}", sa_type=Text)  # the last select's counts, JSON
+    created_at: datetime | None = Field(default=None, sa_column=utc_column())
+    selected_at: datetime | None = Field(default=None, sa_column=utc_column())
+    finalized_at: datetime | None = Field(default=None, sa_column=utc_column())
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column())
+    closed_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class CampaignClient(SQLModel, table=True):
+    """A client in a campaign's selection after steps 1 and 2 (exclusions are kept apart,
+    by relation number). ``campaign finalize`` fills the snapshot columns, so later
+    changes to the client do not change who gets the invitation or from whom."""
+
+    __tablename__ = "campaign_client"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "relation_id", name="uq_campaign_client"),
+        Index("ix_campaign_client_number", "campaign_id", "relation_number"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
+    relation_id: int = Field(foreign_key="relation.id", index=True)
+    relation_number: str = Field(max_length=50)
+    # snapshot at finalize
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    first_name: str = Field(default="", max_length=100)
+    last_name: str = Field(default="", max_length=150)
+    email: str = Field(default="", max_length=320)
+    company: str = Field(default="", max_length=300)
+    team_name: str = Field(default="", max_length=200)
+    rm_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    profile_face: str | None = Field(default=None, max_length=1)
+    update_face: str | None = Field(default=None, max_length=1)
+    rm_face: str | None = Field(default=None, max_length=1)
+
+
+class Exclusion(SQLModel, table=True):
+    """Step 3: a client left out of a campaign by relation number (kept across re-selects)."""
+
+    __tablename__ = "exclusion"
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True, ondelete="CASCADE")
+    relation_number: str = Field(max_length=50, primary_key=True)
+    reason: str = Field(default="", max_length=500)
+    user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime | None = Field(default=None, sa_column=utc_column())

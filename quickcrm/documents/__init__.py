@@ -1,0 +1,1 @@
+"""Documents in and out: spreadsheets (tabular), and later PDF, PowerPoint and iCalendar."""

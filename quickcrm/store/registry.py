@@ -5,6 +5,7 @@ Alembic's env.py and the schema test import this; add each new area's models her
 
 from sqlmodel import SQLModel
 
+import quickcrm.campaigns.answers  # noqa: F401
 import quickcrm.campaigns.invitation  # noqa: F401
 import quickcrm.campaigns.models  # noqa: F401
 import quickcrm.store.models  # noqa: F401

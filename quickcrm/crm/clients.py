@@ -1,0 +1,127 @@
+"""Reading clients: list, show, count and stream them, filtered on the segmentation
+fields in SQL (values of one filter OR, filters AND, as seed 000's refinement step).
+
+A client comes back as a dict keyed by the ``field`` names of ``crm.columns`` (codes,
+not labels), so the exporter writes it column for column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from sqlalchemy import Select, and_, func, select, true
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from quickcrm.codes import SEGMENTS, parse_stage
+from quickcrm.errors import NotFound
+from quickcrm.store.models import Person, Relation, Team, User
+
+R = Relation.__table__  # type: ignore[attr-defined]
+P = Person.__table__  # type: ignore[attr-defined]
+T = Team.__table__  # type: ignore[attr-defined]
+U = User.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class ClientFilters:
+    """Each list holds the accepted values of one filter (codes or labels for segments);
+    an empty list does not filter."""
+
+    team: list[str] = field(default_factory=list)
+    rm: list[str] = field(default_factory=list)
+    industry: list[str] = field(default_factory=list)
+    size: list[str] = field(default_factory=list)
+    ownership: list[str] = field(default_factory=list)
+    client_group: list[str] = field(default_factory=list)
+    life_cycle: list[str] = field(default_factory=list)
+    entrepreneur_type: list[str] = field(default_factory=list)
+    stage: list[str] = field(default_factory=list)
+    city: list[str] = field(default_factory=list)
+
+    def active(self) -> dict[str, list[str]]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+
+def _columns() -> tuple[list[Any], Any]:
+    rm = aliased(U, name="rm")
+    return [
+        P.c.first_name, P.c.last_name, R.c.number.label("relation_number"), R.c.city,
+        R.c.company, *[R.c[f] for f in SEGMENTS], T.c.name.label("team"),
+        rm.c.first_name.label("rm_first_name"), rm.c.last_name.label("rm_last_name"),
+        P.c.email, rm.c.email.label("rm_email"), R.c.address, R.c.postcode, P.c.phone,
+        R.c.stage, P.c.opted_out,
+    ], rm
+
+
+def _where(filters: ClientFilters, rm: Any) -> list[Any]:
+    """SQL conditions for ``filters``; values are parsed first, so a typo is an error
+    rather than an empty result."""
+    conds: list[Any] = []
+    for name, values in filters.active().items():
+        if name in SEGMENTS:
+            codes = {SEGMENTS[name].parse(v) for v in values}
+            conds.append(R.c[name].in_(sorted(c for c in codes if c)))
+        elif name == "stage":
+            conds.append(R.c.stage.in_(sorted({parse_stage(v) or "" for v in values})))
+        elif name == "team":
+            conds.append(func.lower(T.c.name).in_(sorted({" ".join(v.split()).lower() for v in values})))
+        elif name == "rm":
+            conds.append(rm.c.email.in_(sorted({v.strip().lower() for v in values})))
+        elif name == "city":
+            conds.append(func.lower(R.c.city).in_(sorted({v.strip().lower() for v in values})))
+    return conds
+
+
+def _query(filters: ClientFilters) -> Select[Any]:
+    cols, rm = _columns()
+    return (
+        select(*cols)
+        .select_from(
+            R.outerjoin(P, and_(P.c.relation_id == R.c.id, P.c.campaign_contact == true()))
+            .outerjoin(T, T.c.id == R.c.team_id)
+            .outerjoin(rm, rm.c.id == R.c.rm_id)
+        )
+        .where(*_where(filters, rm))
+        .order_by(R.c.number)
+    )
+
+
+def _clean(row: Any) -> dict[str, Any]:
+    data = dict(row._mapping)
+    for key in ("first_name", "last_name", "email", "phone", "team", "rm_first_name",
+                "rm_last_name", "rm_email"):
+        data[key] = data[key] or ""
+    data["opted_out"] = bool(data["opted_out"])
+    return data
+
+
+def list_clients(
+    *, session: Session, filters: ClientFilters | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    query = _query(filters or ClientFilters())
+    if limit is not None:
+        query = query.limit(limit)
+    return [_clean(r) for r in session.connection().execute(query)]
+
+
+def iter_clients(*, session: Session, filters: ClientFilters | None = None) -> Iterator[dict[str, Any]]:
+    """All matching clients, streamed in relation-number order (for exports)."""
+    conn = session.connection().execution_options(yield_per=2000)
+    for row in conn.execute(_query(filters or ClientFilters())):
+        yield _clean(row)
+
+
+def count_clients(*, session: Session, filters: ClientFilters | None = None) -> int:
+    inner = _query(filters or ClientFilters()).order_by(None).subquery()
+    return int(session.connection().execute(select(func.count()).select_from(inner)).scalar_one())
+
+
+def get_client(*, session: Session, number: str) -> dict[str, Any]:
+    row = session.connection().execute(
+        _query(ClientFilters()).where(R.c.number == number.strip())).first()
+    if row is None:
+        raise NotFound(f"unknown client {number.strip()!r}")
+    return _clean(row)

@@ -1,0 +1,170 @@
+"""`import clients`: a client file (.csv/.xlsx) upserted by relation number.
+
+Fast because it streams: rows are read and checked one at a time, written in batches of
+``BATCH`` with one SELECT for the batch's existing relations (and their campaign
+contacts) and one executemany per kind of change, never one ORM object per row. Safe
+because it is one transaction: on any problem (without ``skip_invalid``) everything is
+rolled back and every problem is reported as ``file:row:column: message``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any
+
+from sqlmodel import Session
+
+from quickcrm import permissions
+from quickcrm.crm.client_rows import ClientRow, header_aliases, parse_row
+from quickcrm.crm.client_store import ClientStore
+from quickcrm.crm.users import Actor
+from quickcrm.documents.tabular import (
+    csv_row,
+    csv_writer,
+    match_headers,
+    open_table,
+    unescape_cell,
+)
+from quickcrm.errors import FileProblems
+from quickcrm.events import record
+
+BATCH = 5000
+PROBLEM_LIMIT = 50
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    rejects_path: Path | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+                "rejected": self.rejected, "errors": self.errors}
+
+
+class _Problems:
+    """The first PROBLEM_LIMIT problems and a count of all of them."""
+
+    def __init__(self) -> None:
+        self.shown: list[str] = []
+        self.total = 0
+
+    def add(self, messages: list[str]) -> None:
+        self.total += len(messages)
+        room = PROBLEM_LIMIT - len(self.shown)
+        if room > 0:
+            self.shown.extend(messages[:room])
+
+    def listing(self) -> list[str]:
+        more = self.total - len(self.shown)
+        return self.shown + ([f"... and {more} more problems"] if more > 0 else [])
+
+
+class _Rejects:
+    """The rejects file, opened on the first rejected row: the row as read plus a reason."""
+
+    def __init__(self, path: Path, headers: list[str]) -> None:
+        self.path, self.headers = path, headers
+        self._file: IO[str] | None = None
+        self._writer: Any = None
+
+    def write(self, cells: list[str], reason: str) -> None:
+        if self._writer is None:
+            self._file = self.path.open("w", encoding="utf-8-sig", newline="")
+            self._writer = csv_writer(self._file)
+            self._writer.writerow(csv_row([*self.headers, "Reden"]))
+        self._writer.writerow(csv_row([unescape_cell(c) for c in cells] + [reason]))
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def _batches(rows: Iterator[tuple[int, list[str]]]) -> Iterator[list[tuple[int, list[str]]]]:
+    while chunk := list(islice(rows, BATCH)):
+        yield chunk
+
+
+def import_clients(
+    *,
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    path: str | Path,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    rejects_path: str | Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Upsert the clients of ``path``; see the module docstring for the guarantees."""
+    permissions.require(actor.rights, "import clients")
+    path = Path(path)
+    table = open_table(path)
+    name = path.name
+    columns, unknown = match_headers(table, header_aliases())
+    if "relation_number" not in columns:
+        raise FileProblems([f'{name}:1: missing required column "Relatienummer klant"'])
+    result = ImportResult(dry_run=dry_run)
+    result.warnings = [f"{name}:1: unknown column {h!r} ignored" for h in unknown]
+    problems = _Problems()
+    rejects = None
+    if skip_invalid and not dry_run:
+        result.rejects_path = Path(rejects_path) if rejects_path else path.with_name(
+            f"{path.stem}.rejects.csv")
+        rejects = _Rejects(result.rejects_path, table.headers)
+    store = ClientStore(session.connection(), now=now, columns=set(columns))
+    seen: set[str] = set()
+    try:
+        for chunk in _batches(table.rows()):
+            good: list[ClientRow] = []
+            bad: list[tuple[int, list[str], list[str]]] = []
+            for row, cells in chunk:
+                parsed, messages = parse_row(name, row, cells, columns, table.headers)
+                if parsed is not None and parsed.number in seen:
+                    header = table.headers[columns["relation_number"]].strip()
+                    messages = [f"{name}:{row}:{header}: relation number {parsed.number!r} "
+                                "appears on an earlier row too"]
+                    parsed = None
+                if parsed is None:
+                    bad.append((row, cells, messages))
+                    continue
+                seen.add(parsed.number)
+                good.append(parsed)
+            for row_obj, column, message in store.upsert(good, result):
+                header = table.headers[columns[column]].strip() if column in columns else column
+                bad.append((row_obj.row, row_obj.cells, [f"{name}:{row_obj.row}:{header}: {message}"]))
+            bad.sort(key=lambda b: b[0])
+            for _, cells, messages in bad:
+                problems.add(messages)
+                result.rejected += 1
+                if rejects is not None:
+                    rejects.write(cells, "; ".join(m.split(": ", 1)[1] for m in messages))
+            if progress is not None:
+                progress(len(chunk))
+    finally:
+        if rejects is not None:
+            rejects.close()
+    if problems.total and not skip_invalid:
+        session.rollback()
+        raise FileProblems(problems.shown, problems.total)
+    result.errors = problems.listing()
+    if dry_run:
+        session.rollback()
+        return result
+    record(session, kind="clients.imported", at=now, user_id=actor.id, file=name,
+           created=result.created, updated=result.updated, unchanged=result.unchanged,
+           rejected=result.rejected, users_created=store.users_created,
+           teams_created=store.teams_created)
+    session.commit()
+    return result
+

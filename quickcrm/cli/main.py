@@ -3,6 +3,8 @@
 import typer
 
 from quickcrm.cli import config, db, user
+from quickcrm.cli import clients, export, importing
+from quickcrm.cli import demo, sample
 
 app = typer.Typer(
     name="quickcrm",
@@ -16,6 +18,11 @@ app = typer.Typer(
 app.add_typer(user.app, name="user")
 app.add_typer(config.app, name="config")
 app.add_typer(db.app, name="db")
+app.add_typer(importing.app, name="import")
+app.add_typer(export.app, name="export")
+app.add_typer(clients.app, name="clients")
+app.add_typer(sample.app, name="sample")
+demo.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,168 @@
+"""`quickcrm demo`: the main job end to end on a fresh embedded database with the
+shipped sample data.
+
+The demo is a list of steps (``STEPS``) run in order on one ``DemoContext``; each returns
+a ``StepResult`` (data for ``--json``, lines for people). Later areas append their steps
+(select a campaign, send it, remind, report) so the demo keeps showing the whole job.
+The database is rebuilt on every run so the demo is repeatable.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import distinct, func
+from sqlmodel import Session, select
+
+from quickcrm.bootstrap import Runtime, bootstrap
+from quickcrm.clock import FixedClock
+from quickcrm.resources import sample_data_dir
+from quickcrm.store.models import Person, Relation, Team, User
+
+DB_NAME = "quickcrm.db"
+Advance = Callable[[int], None]
+ProgressFactory = Callable[[str, int | None], AbstractContextManager[Advance]]
+
+
+def _no_progress(description: str, total: int | None = None) -> AbstractContextManager[Advance]:
+    return nullcontext(lambda n: None)
+
+
+@dataclass
+class DemoContext:
+    """What every step gets: the runtime on the demo database, a clock steps may move
+    forward (reminders are days later), the sample data, and ``state`` to hand results
+    (e.g. a campaign's id) to later steps."""
+
+    directory: Path
+    runtime: Runtime
+    clock: FixedClock
+    data_dir: Path
+    progress: ProgressFactory = _no_progress
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StepResult:
+    name: str
+    data: dict[str, Any]
+    lines: list[str]
+
+
+@dataclass
+class DemoReport:
+    directory: Path
+    database_url: str
+    steps: list[StepResult]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"directory": str(self.directory), "database": self.database_url,
+                "steps": [{"name": s.name, **s.data} for s in self.steps]}
+
+
+Step = Callable[[DemoContext], StepResult]
+
+
+def step_import_clients(ctx: DemoContext) -> StepResult:
+    """Import the shipped client file: teams, relationship managers, clients, contacts."""
+    from quickcrm.crm.importer import import_clients
+
+    path = ctx.data_dir / "clients.csv"
+    rt = ctx.runtime
+    with ctx.progress("importing sample clients", None) as advance, rt.session() as s:
+        result = import_clients(session=s, actor=rt.actor, now=ctx.clock.now(), path=path,
+                                progress=advance)
+    data = {"file": str(path), **result.to_json()}
+    return StepResult("import clients", data, [
+        f"imported {path.name}: {result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged, {result.rejected} rejected"])
+
+
+def step_summary(ctx: DemoContext) -> StepResult:
+    """Count what is now in the database: clients and managers per team, a few clients."""
+    with ctx.runtime.session(read_only=True) as s:
+        teams = _team_counts(s)
+        clients = s.exec(select(func.count()).select_from(Relation)).one()
+        rms = s.exec(select(func.count(distinct(Relation.rm_id)))).one()
+        contacts = s.exec(select(func.count()).select_from(Person)
+                          .where(Person.campaign_contact, Person.email != "")).one()
+        opted_out = s.exec(select(func.count()).select_from(Person)
+                           .where(Person.opted_out)).one()
+        examples = _examples(s, 5)
+    lines = [f"{clients} clients in {len(teams)} teams with {rms} relationship managers "
+             f"({contacts} contacts with an e-mail address, {opted_out} opted out)"]
+    lines += [f"  {t['team']:<12} {t['clients']:>6} clients  {t['relationship_managers']:>3} RMs"
+              for t in teams]
+    lines.append("a few clients:")
+    lines += [f"  {c['relation_number']}  {c['company']} ({c['city']}) — {c['team']}, "
+              f"{c['relationship_manager']}" for c in examples]
+    return StepResult("summary", {
+        "clients": clients, "teams": len(teams), "relationship_managers": rms,
+        "contacts_with_email": contacts, "opted_out": opted_out, "per_team": teams,
+        "examples": examples}, lines)
+
+
+def _team_counts(s: Session) -> list[dict[str, Any]]:
+    rows = s.exec(
+        select(Team.name, func.count(Relation.id), func.count(distinct(Relation.rm_id)))
+        .join(Relation, Relation.team_id == Team.id)
+        .group_by(Team.name).order_by(Team.name)
+    ).all()
+    return [{"team": name, "clients": n, "relationship_managers": rms} for name, n, rms in rows]
+
+
+def _examples(s: Session, limit: int) -> list[dict[str, Any]]:
+    rows = s.exec(
+        select(Relation.number, Relation.company, Relation.city, Team.name,
+               User.first_name, User.last_name)
+        .outerjoin(Team, Team.id == Relation.team_id)
+        .outerjoin(User, User.id == Relation.rm_id)
+        .order_by(Relation.number).limit(limit)
+    ).all()
+    return [{"relation_number": number, "company": company, "city": city, "team": team,
+             "relationship_manager": f"{first} {last}".strip()}
+            for number, company, city, team, first, last in rows]
+
+
+STEPS: list[Step] = [step_import_clients, step_summary]
+
+
+def reset(directory: Path) -> None:
+    """Remove the previous demo's database and outbox (only those) so a run starts fresh."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        (directory / f"{DB_NAME}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(directory / "outbox", ignore_errors=True)
+
+
+def run_demo(
+    *,
+    directory: str | Path,
+    config: str | None = None,
+    now: datetime | None = None,
+    progress: ProgressFactory | None = None,
+    steps: list[Step] | None = None,
+) -> DemoReport:
+    """Rebuild the demo database in ``directory`` and run every step on it, as the
+    administrator, with mail going to ``directory/outbox`` (a maildir, nothing is sent)."""
+    directory = Path(directory).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    reset(directory)
+    env = {k: v for k, v in os.environ.items() if k != "QUICKCRM_USER"}
+    env["QUICKCRM_SMTP_URL"] = f"maildir:{directory / 'outbox'}"
+    url = f"sqlite:///{directory / DB_NAME}"
+    clock = FixedClock(now or datetime.now(UTC))
+    rt = bootstrap(database_url=url, config=config, env=env, clock=clock)
+    ctx = DemoContext(directory=directory, runtime=rt, clock=clock,
+                      data_dir=sample_data_dir(), progress=progress or _no_progress)
+    try:
+        results = [step(ctx) for step in (STEPS if steps is None else steps)]
+    finally:
+        rt.close()
+    return DemoReport(directory=directory, database_url=url, steps=results)

@@ -1,0 +1,233 @@
+"""Happy Faces: per client per QuickScan a profile, an update and a relationship-manager
+face, each '1' positive (green), '2' neutral (blue), '3' negative (red), or None when
+nobody set it, which counts as neutral (seed 000, "Toelichting Happy Faces").
+
+Each face carries the time it was written, so "whichever was written last, import or
+computation, counts" is decided per face:
+
+* an import or ``faces set`` writes a face with the time of the import;
+* ``compute_profile_faces`` writes a profile face only where there is none, or where the
+  face is older than what it is computed from: the client's data (``relation.updated_at``)
+  or the QuickScan's rules (``quickscan.loaded_at``, which moves only when the loaded
+  definition changes). A profile face imported after the client and the rules last
+  changed therefore stays, and one imported before either changed is recomputed;
+* the update face is written from a completed update QuickScan by
+  ``apply_update_answers`` (at the time of completion) or imported; the rm face only by
+  people (``faces set``, import).
+
+The rules themselves are pure functions; the profile rule also compiles to one SQL CASE
+expression, so computing faces for a million clients is two set-based statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Table,
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlmodel import Session
+
+from quickcrm.campaigns.models import Face, QuickScan
+from quickcrm.campaigns.quickscan_schema import Profile, UpdateRule
+from quickcrm.codes import FACE
+from quickcrm.store.models import Relation
+
+POSITIVE, NEUTRAL, NEGATIVE = "1", "2", "3"
+KINDS = ("profile", "update", "rm")  # column prefixes in the face table
+DUTCH_KINDS = {"profile": "Volgens profiel", "update": "Volgens update",
+               "rm": "Volgens relatiemanager"}
+COLOURS = {POSITIVE: ("green", "#2E7D32"), NEUTRAL: ("blue", "#1565C0"),
+           NEGATIVE: ("red", "#C62828")}  # rich colour name, hex for Excel fills
+
+
+# --- pure rules ---------------------------------------------------------------------------
+
+def effective(face: str | None) -> str:
+    """A face nobody set counts as neutral."""
+    return face or NEUTRAL
+
+
+def profile_face(profile: Profile, *, industry: str | None, ownership: str | None,
+                 size: str | None, client_group: str | None) -> str | None:
+    """The first matching rule's face, else the table's default; None when the client
+    has none of the four characteristics (nothing to judge)."""
+    values = {"industry": industry, "ownership": ownership, "size": size,
+              "client_group": client_group}
+    if not any(values.values()):
+        return None
+    for rule in profile.rules:
+        if all(not allowed or values[name] in allowed
+               for name, allowed in _criteria(rule).items()):
+            return rule.face
+    return profile.default
+
+
+def _criteria(rule: Any) -> dict[str, tuple[str, ...]]:
+    return {"industry": rule.industry, "ownership": rule.ownership, "size": rule.size,
+            "client_group": rule.client_group}
+
+
+def update_face(rule: UpdateRule, answers: Mapping[str, object]) -> str | None:
+    """Points of the stored answers ('ke1', numbers) added up against the thresholds;
+    None when the client answered none of the scored questions."""
+    total, scored = 0.0, False
+    for score in rule.scores:
+        value = answers.get(score.question)
+        if value is None or value == "":
+            continue
+        if score.points:
+            points = score.points.get(str(value).lower())
+            if points is None:
+                continue
+            total += points
+        else:
+            total += score.weight * float(value)  # type: ignore[arg-type]
+        scored = True
+    if not scored:
+        return None
+    if total >= rule.positive_from:
+        return POSITIVE
+    return NEGATIVE if total < rule.negative_below else NEUTRAL
+
+
+def label(face: str | None) -> str:
+    return FACE.label(face) if face else "Niet gezet (telt als neutraal)"
+
+
+def markup(face: str | None) -> str:
+    """Rich markup in the seed's colours: red negative, blue neutral, green positive."""
+    colour = COLOURS[effective(face)][0]
+    text = FACE.label(face) if face else "- (neutraal)"
+    return f"[{colour}]{'● ' if face else ''}{text}[/{colour}]"
+
+
+# --- SQL expressions the selection uses ------------------------------------------------------
+
+def effective_sql(column: Any) -> ColumnElement[Any]:
+    """``coalesce(face, '2')``: the face as the selection judges it."""
+    return func.coalesce(column, NEUTRAL)
+
+
+def missing_sql(face: Table | Any, kinds: Sequence[str] = KINDS) -> ColumnElement[bool]:
+    """True when any of ``kinds`` is unset; ``face`` is the face table (or an alias)
+    outer-joined to the clients, so a client without a face row counts as missing."""
+    return or_(*(face.c[f"{kind}_face"].is_(None) for kind in kinds))
+
+
+def profile_face_sql(profile: Profile, relation: Table | Any) -> ColumnElement[Any]:
+    """The profile rule table as one CASE over ``relation``'s columns (bind parameters
+    only: the codes come from a validated definition, never spliced into SQL text)."""
+    whens = []
+    for rule in profile.rules:
+        conds = [relation.c[name].in_(allowed)
+                 for name, allowed in _criteria(rule).items() if allowed]
+        whens.append((and_(*conds) if conds else literal(True), literal(rule.face)))
+    if not whens:
+        return literal(profile.default)
+    return case(*whens, else_=literal(profile.default))
+
+
+def _has_inputs(relation: Table | Any) -> ColumnElement[bool]:
+    return or_(*(relation.c[n].isnot(None)
+                 for n in ("industry", "ownership", "size", "client_group")))
+
+
+# --- storing ----------------------------------------------------------------------------------
+
+def compute_profile_faces(*, session: Session, quickscan_id: int, now: datetime) -> int:
+    """Write the computed profile face of every client whose face is missing or older
+    than its inputs (see the module docstring); returns the number of faces written.
+    Two set-based statements; the caller commits."""
+    from quickcrm.campaigns.quickscans import definition_of
+
+    qs = session.get(QuickScan, quickscan_id)
+    if qs is None:
+        raise ValueError(f"no quickscan with id {quickscan_id}")
+    profile = definition_of(qs).profile
+    r, f = Relation.__table__, Face.__table__  # type: ignore[attr-defined]
+    computed = profile_face_sql(profile, r)
+    at = literal(now, DateTime(timezone=True))
+    conn = session.connection()  # Core, not the ORM: plain rowcounts, no session sync
+    has_row = exists().where(f.c.relation_id == r.c.id, f.c.quickscan_id == quickscan_id)
+    stale = [f.c.profile_face.is_(None), f.c.profile_at < r.c.updated_at]
+    if qs.loaded_at is not None:
+        stale.append(f.c.profile_at < qs.loaded_at)
+    updated = conn.execute(
+        update(f)
+        .where(f.c.relation_id == r.c.id, f.c.quickscan_id == quickscan_id,
+               _has_inputs(r), or_(*stale))
+        .values(profile_face=computed, profile_at=now)
+    ).rowcount
+    add = insert(f).from_select(
+        ["relation_id", "quickscan_id", "profile_face", "profile_at"],
+        select(r.c.id, literal(quickscan_id), computed, at).where(_has_inputs(r), ~has_row),
+    )
+    if conn.dialect.name == "postgresql":  # psycopg gives no rowcount for INSERT .. SELECT
+        added = add.returning(f.c.relation_id).cte("added")
+        inserted = conn.execute(select(func.count()).select_from(added)).scalar_one()
+    else:
+        inserted = conn.execute(add).rowcount
+    return int(inserted) + int(updated)
+
+
+def count_missing(*, session: Session, quickscan_id: int,
+                  kinds: Sequence[str] = KINDS) -> dict[str, int]:
+    """Per kind, how many clients have no face of it (counted as neutral)."""
+    r, f = Relation.__table__, Face.__table__  # type: ignore[attr-defined]
+    joined = r.outerjoin(f, and_(f.c.relation_id == r.c.id, f.c.quickscan_id == quickscan_id))
+    cols = [func.sum(case((f.c[f"{k}_face"].is_(None), 1), else_=0)) for k in kinds]
+    cols.append(func.sum(case((missing_sql(f, kinds), 1), else_=0)))
+    row = session.execute(select(func.count(), *cols).select_from(joined)
+                          .where(r.c.stage == "customer")).one()
+    out = {"clients": int(row[0])}
+    out.update({k: int(v or 0) for k, v in zip([*kinds, "any"], row[1:], strict=True)})
+    return out
+
+
+def write_faces(session: Session, *, relation_id: int, quickscan_id: int, now: datetime,
+                faces: Mapping[str, str | None]) -> Face:
+    """Set the given kinds (``{"rm": "1"}``) with time ``now``; others stay."""
+    row = session.get(Face, (relation_id, quickscan_id))
+    if row is None:
+        row = Face(relation_id=relation_id, quickscan_id=quickscan_id)
+    for kind, value in faces.items():
+        setattr(row, f"{kind}_face", value)
+        setattr(row, f"{kind}_at", now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def apply_update_answers(*, session: Session, update_key: str, relation_id: int,
+                         answers: Mapping[str, object], now: datetime) -> dict[str, str]:
+    """A client completed the update QuickScan ``update_key``: write the update face of
+    every personal QuickScan that names it. Returns personal key -> face written."""
+    from quickcrm.campaigns.quickscans import definition_of
+
+    written: dict[str, str] = {}
+    rows = session.execute(select(QuickScan).where(QuickScan.kind == "personal")).scalars()  # type: ignore[arg-type]
+    for qs in rows.all():
+        d = definition_of(qs)
+        if d.update != update_key or d.update_rule is None:
+            continue
+        face = update_face(d.update_rule, answers)
+        if face is not None:
+            assert qs.id is not None
+            write_faces(session, relation_id=relation_id, quickscan_id=qs.id, now=now,
+                        faces={"update": face})
+            written[qs.key] = face
+    return written

@@ -29,6 +29,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "manage users": frozenset({ADMIN}),
     "import clients": frozenset({ADMIN, COORDINATOR}),
     "import faces": frozenset({ADMIN, COORDINATOR}),
+    "compute faces": frozenset({ADMIN, COORDINATOR}),
     "load quickscans": frozenset({ADMIN, COORDINATOR}),
     "manage campaigns": frozenset({ADMIN, COORDINATOR}),
     "send campaigns": frozenset({ADMIN, COORDINATOR}),

@@ -2,9 +2,7 @@
 
 import typer
 
-from quickcrm.cli import config, db, user
-from quickcrm.cli import clients, export, importing
-from quickcrm.cli import demo, sample
+from quickcrm.cli import clients, config, db, demo, export, importing, sample, user
 
 app = typer.Typer(
     name="quickcrm",

@@ -1,0 +1,227 @@
+"""The client's PDF report ("Rapportage") of one QuickScan, drawn with fpdf2.
+
+Every string is drawn as text (``cell``/``multi_cell`` without markdown), never
+interpreted, so an answer ``<script>alert(1)</script>`` appears literally.
+
+Speed (issue 17: at least 20 reports a second): fpdf2 parses an embedded TrueType font
+per document and subsets it in place when writing, so a parsed font cannot be shared
+between documents and costs some 30-60 ms each time. A report whose text fits the PDF's
+built-in Windows-1252 fonts (all Dutch and most Western European text, '€' and curly
+quotes included) therefore uses Helvetica, which needs no font file at all; only a
+report with other characters (a Polish or Turkish name, Greek, Cyrillic) embeds
+DejaVu Sans, found once per process: matplotlib's copy, else the Debian package's.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
+
+from fpdf import FPDF
+
+from quickcrm.documents.report_data import (
+    NOT_ANSWERED,
+    ReportData,
+    ReportQuestion,
+    dutch_date,
+    dutch_number,
+    printable,
+)
+
+MARGIN = 18.0
+NUMBER_W = 9.0  # the "12." column
+BAR_W = 105.0
+BAR_H = 4.5
+INK = (33, 37, 41)
+MUTED = (108, 117, 125)
+ACCENT = (31, 78, 121)
+BAR = (46, 117, 182)
+TRACK = (222, 228, 235)
+BAND = (234, 240, 247)
+_DEJAVU_DIRS = ("/usr/share/fonts/truetype/dejavu",)
+
+
+@functools.cache
+def _dejavu() -> tuple[Path, Path] | None:
+    """(regular, bold) DejaVu Sans files, looked up once per process."""
+    dirs = list(_DEJAVU_DIRS)
+    spec = importlib.util.find_spec("matplotlib")  # locates without importing it
+    if spec is not None and spec.origin:
+        dirs.insert(0, str(Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf"))
+    for folder in dirs:
+        regular, bold = Path(folder, "DejaVuSans.ttf"), Path(folder, "DejaVuSans-Bold.ttf")
+        if regular.is_file() and bold.is_file():
+            return regular, bold
+    return None
+
+
+def _strings(data: ReportData) -> Iterator[str]:
+    yield from (data.firm_name, data.quickscan_title, data.client.name, data.client.company,
+                data.client.relation_number)
+    for section in data.sections:
+        yield section.title
+        for q in section.questions:
+            yield from (q.text, q.answer, q.left, q.right)
+
+
+def _fits_cp1252(data: ReportData) -> bool:
+    try:
+        for text in _strings(data):
+            printable(text).encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class _ReportPDF(FPDF):
+    """A4 portrait with the firm and page number in every footer."""
+
+    def __init__(self, data: ReportData) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.core_fonts_encoding = "windows-1252"
+        self.text_family = "Helvetica"
+        self.replace_unencodable = False
+        if not _fits_cp1252(data):
+            fonts = _dejavu()
+            if fonts is None:  # no Unicode font on this machine: '?' for what cp1252 lacks
+                self.replace_unencodable = True
+            else:
+                self.add_font("DejaVu", "", fonts[0])
+                self.add_font("DejaVu", "B", fonts[1])
+                self.text_family = "DejaVu"
+        self.footer_text = self.t(f"{data.firm_name} · Rapportage {data.client.name}")
+        self.set_margins(MARGIN, MARGIN, MARGIN)
+        self.set_auto_page_break(True, margin=MARGIN)
+        self.set_title(self.t(f"Rapportage {data.quickscan_title}"))
+        self.set_author(self.t(data.firm_name))
+        self.set_subject(self.t(data.client.name))
+        self.set_creator("QuickCRM")
+        self.set_lang("nl")
+
+    def t(self, text: str) -> str:
+        """Text as drawn with the chosen font (see the module docstring)."""
+        text = printable(text)
+        if self.replace_unencodable:
+            return text.encode("cp1252", "replace").decode("cp1252")
+        return text
+
+    def style(self, size: float, bold: bool = False, color: tuple[int, int, int] = INK) -> None:
+        self.set_font(self.text_family, "B" if bold else "", size)
+        self.set_text_color(*color)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.style(8, color=MUTED)
+        width = self.epw / 2
+        self.cell(width, 5, self.fit(self.footer_text, width - 2))
+        self.cell(width, 5, f"Pagina {self.page_no()} van {{nb}}", align="R")
+
+    def fit(self, text: str, width: float) -> str:
+        """``text`` shortened with '…' to fit ``width`` in the current font."""
+        if self.get_string_width(text) <= width:
+            return text
+        while text and self.get_string_width(text + "…") > width:
+            text = text[:-1]
+        return text.rstrip() + "…"
+
+
+def render_report_pdf(data: ReportData) -> bytes:
+    """The client's report as PDF bytes."""
+    pdf = _ReportPDF(data)
+    pdf.add_page()
+    _heading(pdf, data)
+    for section in data.sections:
+        if pdf.will_page_break(32):
+            pdf.add_page()
+        pdf.ln(3)
+        pdf.style(13, bold=True, color=ACCENT)
+        pdf.set_fill_color(*BAND)
+        pdf.cell(0, 9, pdf.fit(pdf.t(section.title), pdf.epw - 4), fill=True,
+                 new_x="LMARGIN", new_y="NEXT", align="L")
+        pdf.ln(2)
+        for question in section.questions:
+            _question(pdf, question)
+    return bytes(pdf.output())
+
+
+def _heading(pdf: _ReportPDF, data: ReportData) -> None:
+    pdf.style(10, color=MUTED)
+    pdf.cell(0, 5, pdf.t(data.firm_name), new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.ln(2)
+    pdf.style(24, bold=True, color=ACCENT)
+    pdf.cell(0, 11, "Rapportage", new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.style(14, bold=True)
+    pdf.multi_cell(0, 7, pdf.t(data.quickscan_title), new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.ln(3)
+    rows = (("Klant", data.client.name), ("Bedrijf", data.client.company),
+            ("Relatienummer", data.client.relation_number),
+            ("Datum", dutch_date(data.report_date)))
+    for label, value in rows:
+        pdf.style(10, color=MUTED)
+        pdf.cell(32, 6, label)
+        pdf.style(11)
+        pdf.multi_cell(0, 6, pdf.t(value) or "-", new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.ln(2)
+    pdf.set_draw_color(*TRACK)
+    pdf.line(MARGIN, pdf.get_y(), pdf.w - MARGIN, pdf.get_y())
+    pdf.ln(3)
+
+
+def _question(pdf: _ReportPDF, q: ReportQuestion) -> None:
+    text_w = pdf.epw - NUMBER_W
+    pdf.style(11, bold=True)
+    question = pdf.t(q.text)
+    lines = 1 + int(pdf.get_string_width(question) // (text_w - 2)) + question.count("\n")
+    bar = q.value is not None and q.scale is not None
+    if pdf.will_page_break(lines * 5.5 + (16 if bar else 8)):  # keep question and answer together
+        pdf.add_page()
+    pdf.ln(2)
+    pdf.cell(NUMBER_W, 5.5, f"{q.number}.")
+    pdf.multi_cell(text_w, 5.5, question, new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.ln(1)
+    if bar:
+        _bar(pdf, q)
+        return
+    pdf.set_x(MARGIN + NUMBER_W)
+    if q.answer.strip():
+        pdf.style(11)
+        pdf.multi_cell(text_w, 5.5, pdf.t(q.answer), new_x="LMARGIN", new_y="NEXT", align="L")
+    else:
+        pdf.style(10, color=MUTED)
+        pdf.cell(text_w, 5.5, NOT_ANSWERED, new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.ln(1.5)
+
+
+def _bar(pdf: _ReportPDF, q: ReportQuestion) -> None:
+    """A track over the scale, filled from zero (a -100..100 slider) or from the
+    minimum to the answer, with the number beside it and the scale's ends below."""
+    assert q.value is not None and q.scale is not None
+    low, high = q.scale
+    x, y = MARGIN + NUMBER_W, pdf.get_y() + 0.5
+
+    def at(value: float) -> float:
+        share = (value - low) / (high - low) if high > low else 1.0
+        return x + BAR_W * min(max(share, 0.0), 1.0)
+
+    anchor = 0.0 if low < 0 < high else low
+    start, end = sorted((at(anchor), at(q.value)))
+    pdf.set_fill_color(*TRACK)
+    pdf.rect(x, y, BAR_W, BAR_H, style="F")
+    pdf.set_fill_color(*BAR)
+    pdf.rect(start, y, max(end - start, 0.6), BAR_H, style="F")
+    if anchor != low:
+        pdf.set_draw_color(*MUTED)
+        pdf.line(at(anchor), y - 1, at(anchor), y + BAR_H + 1)
+    pdf.set_xy(x + BAR_W + 3, y - 0.5)
+    pdf.style(11, bold=True)
+    pdf.cell(0, BAR_H + 1, pdf.t(q.answer))
+    pdf.set_xy(x, y + BAR_H + 0.8)
+    pdf.style(8, color=MUTED)
+    half = BAR_W / 2
+    left = " · ".join(p for p in (dutch_number(low), pdf.t(q.left)) if p)
+    right = " · ".join(p for p in (pdf.t(q.right), dutch_number(high)) if p)
+    pdf.cell(half, 4, pdf.fit(left, half - 1))
+    pdf.cell(half, 4, pdf.fit(right, half - 1), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2.5)

@@ -3,6 +3,7 @@
 import typer
 
 from quickcrm.cli import clients, config, db, demo, export, importing, sample, user
+from quickcrm.cli import faces, quickscan
 
 app = typer.Typer(
     name="quickcrm",
@@ -14,6 +15,8 @@ app = typer.Typer(
 )
 
 app.add_typer(user.app, name="user")
+app.add_typer(quickscan.app, name="quickscan")
+app.add_typer(faces.app, name="faces")
 app.add_typer(config.app, name="config")
 app.add_typer(db.app, name="db")
 app.add_typer(importing.app, name="import")

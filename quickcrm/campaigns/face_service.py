@@ -1,0 +1,93 @@
+"""Use cases around Happy Faces: a person sets a client's faces, someone looks at them,
+an administrator recomputes the profile faces. The rules live in ``faces``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from quickcrm import permissions
+from quickcrm.campaigns.faces import KINDS, compute_profile_faces, count_missing, write_faces
+from quickcrm.campaigns.models import Face, QuickScan
+from quickcrm.campaigns.quickscans import ensure_shipped, get_quickscan
+from quickcrm.codes import FACE
+from quickcrm.crm.users import Actor
+from quickcrm.errors import InvalidInput, NotFound
+from quickcrm.events import record
+from quickcrm.store.models import Relation
+
+
+def _relation(session: Session, number: str) -> Relation:
+    relation = session.exec(select(Relation).where(Relation.number == number.strip())).first()
+    if relation is None:
+        raise NotFound(f"unknown relation number {number!r}")
+    return relation
+
+
+def set_faces(*, session: Session, actor: Actor, now: datetime, relation_number: str,
+              quickscan: str, faces: dict[str, str | None]) -> dict[str, Any]:
+    """Set some of a client's faces (``{"rm": "Positief"}``); a relationship manager
+    only for their own clients, admins and coordinators for any."""
+    given = {k: v for k, v in faces.items() if v is not None}
+    if not given:
+        raise InvalidInput("give at least one of --profile, --update, --rm")
+    parsed = {}
+    for kind, value in given.items():
+        try:
+            parsed[kind] = FACE.parse(value)
+        except InvalidInput as exc:
+            raise InvalidInput(f"--{kind}: {exc}") from None
+    relation = _relation(session, relation_number)
+    permissions.require_set_faces(actor.rights, user_id=actor.id, client_rm_id=relation.rm_id)
+    qs = get_quickscan(session=session, key=quickscan, now=now)
+    assert relation.id is not None and qs.id is not None
+    write_faces(session, relation_id=relation.id, quickscan_id=qs.id, now=now, faces=parsed)
+    record(session, kind="faces.set", at=now, relation_id=relation.id, user_id=actor.id,
+           quickscan=qs.key, **parsed)
+    session.commit()
+    return show_faces(session=session, relation_number=relation_number, quickscan=qs.key,
+                      now=now)
+
+
+def show_faces(*, session: Session, relation_number: str, quickscan: str | None = None,
+               now: datetime) -> dict[str, Any]:
+    """A client's faces per QuickScan (all loaded QuickScans unless one is named)."""
+    relation = _relation(session, relation_number)
+    if quickscan:
+        scans = [get_quickscan(session=session, key=quickscan, now=now)]
+    else:
+        ensure_shipped(session=session, now=now)
+        scans = list(session.exec(select(QuickScan).order_by(QuickScan.key)).all())
+    rows = []
+    for qs in scans:
+        face = session.get(Face, (relation.id, qs.id)) or Face(relation_id=0, quickscan_id=0)
+        entry: dict[str, Any] = {"quickscan": qs.key, "title": qs.title,
+                                 "received_at": face.received_at}
+        for kind in KINDS:
+            entry[kind] = getattr(face, f"{kind}_face")
+            entry[f"{kind}_at"] = getattr(face, f"{kind}_at")
+        rows.append(entry)
+    return {"relation_number": relation.number, "company": relation.company, "faces": rows}
+
+
+def compute_faces(*, session: Session, actor: Actor, now: datetime,
+                  quickscan: str | None = None) -> list[dict[str, Any]]:
+    """Recompute stale profile faces for one QuickScan or all; with missing counts."""
+    permissions.require(actor.rights, "compute faces")
+    if quickscan:
+        scans = [get_quickscan(session=session, key=quickscan, now=now)]
+    else:
+        ensure_shipped(session=session, now=now)
+        scans = list(session.exec(select(QuickScan).order_by(QuickScan.key)).all())
+    out = []
+    for qs in scans:
+        assert qs.id is not None
+        written = compute_profile_faces(session=session, quickscan_id=qs.id, now=now)
+        out.append({"quickscan": qs.key, "written": written,
+                    "missing": count_missing(session=session, quickscan_id=qs.id)})
+    record(session, kind="faces.computed", at=now, user_id=actor.id,
+           quickscans={o["quickscan"]: o["written"] for o in out})
+    session.commit()
+    return out

@@ -1,0 +1,136 @@
+"""The counts of a campaign's selection: per step, per team, per relationship manager,
+and the faces of who is selected.
+
+Step 1 per (team, RM) is stored by ``select`` (it needs the whole client table); step 2,
+exclusions and the selection are counted live from campaign_client, so that an
+exclusion changes the numbers at once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlmodel import Session
+
+from quickcrm.campaigns.models import Campaign, CampaignClient, Exclusion
+from quickcrm.store.models import Team, User
+
+NO_TEAM = "(geen team)"
+NO_RM = "(geen relatiemanager)"
+
+
+@dataclass
+class SelectionSummary:
+    campaign: str
+    step1: int = 0
+    step2: int = 0
+    excluded: int = 0
+    selected: int = 0
+    missing_faces: int = 0
+    no_email: int = 0
+    opted_out: int = 0
+    status: str = "draft"
+    policy: str = "default"
+    max_per_rm: int = 40
+    exclusions_outside_selection: int = 0
+    by_team: list[dict[str, Any]] = field(default_factory=list)
+    by_rm: list[dict[str, Any]] = field(default_factory=list)
+    faces: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def over_max(self) -> list[dict[str, Any]]:
+        return [r for r in self.by_rm if r["over_max"]]
+
+
+def over_max(selected: int, max_per_rm: int) -> bool:
+    """The seed's warning: an RM needs agenda room for every client who responds."""
+    return max_per_rm > 0 and selected > max_per_rm
+
+
+def _live_groups(session: Session, campaign: Campaign) -> list[Any]:
+    cc, ex = CampaignClient.__table__, Exclusion.__table__  # type: ignore[attr-defined]
+    is_out = ex.c.relation_number.is_not(None)
+    query = (
+        select(cc.c.team_name, cc.c.rm_id, cc.c.profile_face, cc.c.update_face, cc.c.rm_face,
+               func.count().label("step2"),
+               func.sum(case((is_out, 1), else_=0)).label("excluded"))
+        .select_from(cc.outerjoin(ex, and_(ex.c.campaign_id == cc.c.campaign_id,
+                                           ex.c.relation_number == cc.c.relation_number)))
+        .where(cc.c.campaign_id == campaign.id)
+        .group_by(cc.c.team_name, cc.c.rm_id, cc.c.profile_face, cc.c.update_face, cc.c.rm_face))
+    return list(session.execute(query))
+
+
+def summarize(session: Session, campaign: Campaign, *, max_per_rm: int = 40) -> SelectionSummary:
+    stored = json.loads(campaign.counts or "{}")
+    out = SelectionSummary(campaign=campaign.name, status=campaign.status,
+                           policy=campaign.policy, max_per_rm=max_per_rm)
+    teams: dict[str, dict[str, int]] = {}
+    rms: dict[int | None, dict[str, int]] = {}
+
+    def bucket(table: dict[Any, dict[str, int]], key: Any) -> dict[str, int]:
+        return table.setdefault(key, {"step1": 0, "step2": 0, "selected": 0})
+
+    team_names = dict(session.execute(select(Team.id, Team.name)).all())  # type: ignore[call-overload]
+    for g in stored.get("groups", []):
+        for name in ("step1", "missing_faces", "no_email", "opted_out"):
+            setattr(out, name, getattr(out, name) + int(g[name]))
+        bucket(teams, team_names.get(g["team_id"], ""))["step1"] += int(g["step1"])
+        bucket(rms, g["rm_id"])["step1"] += int(g["step1"])
+    out.faces = {k: {"1": 0, "2": 0, "3": 0, "unset": 0} for k in ("profile", "update", "rm")}
+    for row in _live_groups(session, campaign):
+        step2, excluded = int(row.step2), int(row.excluded or 0)
+        out.step2 += step2
+        out.excluded += excluded
+        for b in (bucket(teams, row.team_name), bucket(rms, row.rm_id)):
+            b["step2"] += step2
+            b["selected"] += step2 - excluded
+        for name in ("profile", "update", "rm"):
+            out.faces[name][getattr(row, f"{name}_face") or "unset"] += step2 - excluded
+    frozen = int(stored.get("excluded_at_finalize", 0))
+    out.step2 += frozen
+    out.excluded += frozen
+    out.selected = out.step2 - out.excluded
+    ex = Exclusion.__table__  # type: ignore[attr-defined]
+    total_exclusions = session.execute(
+        select(func.count()).select_from(ex).where(ex.c.campaign_id == campaign.id)).scalar_one()
+    out.exclusions_outside_selection = max(0, int(total_exclusions) - out.excluded) \
+        if campaign.status == "draft" else 0
+    out.by_team = [{"team": name or NO_TEAM, **counts}
+                   for name, counts in sorted(teams.items(), key=lambda kv: kv[0] or "~")]
+    users = {u.id: u for u in session.execute(
+        select(User).where(User.id.in_([k for k in rms if k is not None]))).scalars()}  # type: ignore[union-attr]
+    by_rm = []
+    for rm_id, counts in rms.items():
+        user = users.get(rm_id) if rm_id is not None else None
+        by_rm.append({"rm": user.email if user else None, "name": user.name if user else NO_RM,
+                      **counts, "over_max": over_max(counts["selected"], max_per_rm)})
+    out.by_rm = sorted(by_rm, key=lambda r: (r["rm"] is None, r["name"].lower()))
+    return out
+
+
+def list_clients(session: Session, campaign: Campaign) -> list[dict[str, Any]]:
+    """The clients of step 2 with their faces and whether they are excluded (after
+    finalize: exactly who gets the invitation, as frozen)."""
+    cc, ex = CampaignClient.__table__, Exclusion.__table__  # type: ignore[attr-defined]
+    users = User.__table__  # type: ignore[attr-defined]
+    query = (
+        select(cc.c.relation_number, cc.c.first_name, cc.c.last_name, cc.c.email,
+               cc.c.company, cc.c.team_name, users.c.email.label("rm"),
+               cc.c.profile_face, cc.c.update_face, cc.c.rm_face,
+               ex.c.relation_number.label("excluded"))
+        .select_from(cc.outerjoin(users, users.c.id == cc.c.rm_id).outerjoin(ex, and_(
+            ex.c.campaign_id == cc.c.campaign_id, ex.c.relation_number == cc.c.relation_number)))
+        .where(cc.c.campaign_id == campaign.id)
+        .order_by(cc.c.team_name, cc.c.relation_number))
+    return [{"relation_number": r.relation_number, "first_name": r.first_name,
+             "last_name": r.last_name, "email": r.email, "company": r.company,
+             "team": r.team_name, "rm": r.rm,
+             "faces": {"profile": r.profile_face, "update": r.update_face, "rm": r.rm_face},
+             "excluded": r.excluded is not None} for r in session.execute(query)]

@@ -1,0 +1,139 @@
+"""`quickcrm campaign create|list|show|finalize|close`: collective actions."""
+
+from typing import Annotated, Any
+
+import typer
+
+from quickcrm.cli.common import Ctx, command, console
+
+app = typer.Typer(help="Collective actions (campaigns): create, show, finalize, close.",
+                  no_args_is_help=True)
+
+CampaignArg = Annotated[str, typer.Argument(help="The campaign's name (or id).")]
+FACE_STYLE = {"1": ("green", "Positief"), "2": ("blue", "Neutraal"), "3": ("red", "Negatief")}
+
+
+def face_markup(code: str | None) -> str:
+    """The seed's colours: red negative, blue neutral, green positive; a face nobody set
+    shows as neutral with an asterisk."""
+    colour, label = FACE_STYLE.get(code or "2", ("blue", "Neutraal"))
+    return f"[{colour}]{label}{'' if code else '*'}[/{colour}]"
+
+
+def _print_campaign(data: dict[str, Any]) -> None:
+    con = console()
+    for key in ("name", "quickscan", "status", "coordinator", "policy", "created_at",
+                "selected_at", "finalized_at", "sent_at", "closed_at"):
+        if data.get(key) is not None:
+            con.print(f"[bold]{key:>12}[/bold]  {data[key]}", highlight=False)
+    shown = "; ".join(f"{k}: {', '.join(v)}" for k, v in data.get("criteria", {}).items())
+    con.print(f"[bold]{'refinements':>12}[/bold]  {shown or '-'}", highlight=False)
+
+
+@command(app, "create")
+def campaign_create(
+    c: Ctx,
+    name: Annotated[str, typer.Argument(help="A name for the campaign.")],
+    quickscan: Annotated[str, typer.Option(help="Key of the QuickScan to send.")],
+    coordinator: Annotated[str, typer.Option(help="E-mail of the coordinating user.")],
+) -> None:
+    """Create a draft campaign for a QuickScan.
+
+    Example: quickcrm campaign create "Voorjaar 2027" --quickscan bedrijfsopvolging --coordinator m.jansen@kantoor.example
+    """
+    from quickcrm.campaigns.campaign import create_campaign
+
+    rt = c.runtime()
+    with rt.session() as s:
+        out = create_campaign(session=s, actor=rt.actor, now=rt.clock.now(), name=name,
+                              quickscan=quickscan, coordinator=coordinator)
+    c.emit(out.model_dump(), lambda: typer.echo(f"created campaign {out.name!r} (draft)"))
+
+
+@command(app, "list")
+def campaign_list(c: Ctx) -> None:
+    """List campaigns with status and number of selected clients.
+
+    Example: quickcrm campaign list --json
+    """
+    from rich.table import Table
+
+    from quickcrm.campaigns.campaign import list_campaigns
+
+    rt = c.runtime()
+    _ = rt.actor
+    with rt.session(read_only=True) as s:
+        rows = list_campaigns(session=s)
+
+    def human() -> None:
+        table = Table("Name", "QuickScan", "Status", "Coordinator", "Selected")
+        for r in rows:
+            table.add_row(r["name"], r["quickscan"], r["status"], r["coordinator"], str(r["selected"]))
+        console().print(table)
+
+    c.emit(rows, human)
+
+
+@command(app, "show")
+def campaign_show(
+    c: Ctx, campaign: CampaignArg,
+    clients: Annotated[bool, typer.Option("--clients", help="List every client with faces.")] = False,
+) -> None:
+    """Show a campaign, its counts per step and (with --clients) its clients.
+
+    Example: quickcrm campaign show "Voorjaar 2027" --clients
+    """
+    from quickcrm.campaigns.campaign import show_campaign
+    from quickcrm.cli.select import print_summary
+
+    rt = c.runtime()
+    _ = rt.actor
+    with rt.session(read_only=True) as s:
+        data = show_campaign(session=s, campaign=campaign, clients=clients,
+                             max_per_rm=int(rt.settings["campaigns.max_per_rm"]))
+
+    def human() -> None:
+        from rich.table import Table
+
+        _print_campaign(data)
+        print_summary(data)
+        if clients:
+            table = Table("Relnr", "Name", "Company", "E-mail", "Team", "RM", "Profiel",
+                          "Update", "RM-face", "Excluded")
+            for r in data["clients"]:
+                f = r["faces"]
+                table.add_row(r["relation_number"], f"{r['first_name']} {r['last_name']}",
+                              r["company"], r["email"], r["team"], r["rm"] or "",
+                              face_markup(f["profile"]), face_markup(f["update"]),
+                              face_markup(f["rm"]), "x" if r["excluded"] else "")
+            console().print(table)
+
+    c.emit(data, human)
+
+
+@command(app, "finalize")
+def campaign_finalize(c: Ctx, campaign: CampaignArg) -> None:
+    """Freeze the selection: later client changes no longer change who is invited.
+
+    Example: quickcrm campaign finalize "Voorjaar 2027"
+    """
+    from quickcrm.campaigns.campaign import finalize_campaign
+
+    rt = c.runtime()
+    with rt.session() as s:
+        out = finalize_campaign(session=s, actor=rt.actor, now=rt.clock.now(), campaign=campaign)
+    c.emit(out.model_dump(), lambda: typer.echo(f"campaign {out.name!r} is final"))
+
+
+@command(app, "close")
+def campaign_close(c: Ctx, campaign: CampaignArg) -> None:
+    """Close a campaign: no more invitations, reminders or notices go out.
+
+    Example: quickcrm campaign close "Voorjaar 2027"
+    """
+    from quickcrm.campaigns.campaign import close_campaign
+
+    rt = c.runtime()
+    with rt.session() as s:
+        out = close_campaign(session=s, actor=rt.actor, now=rt.clock.now(), campaign=campaign)
+    c.emit(out.model_dump(), lambda: typer.echo(f"campaign {out.name!r} is closed"))

@@ -44,6 +44,8 @@ OPTIONS: tuple[Option, ...] = (
            "At most this many messages a minute (0: no limit)"),
     Option("mail.retry_max_age_hours", "QUICKCRM_MAIL_RETRY_HOURS", 72,
            "How long a message that got a 4xx reply is retried before it is failed"),
+    Option("mail.lease_seconds", "QUICKCRM_MAIL_LEASE_SECONDS", 300,
+           "A delivery claim older than this is taken over (its worker is presumed dead)"),
     Option("mail.imap_url", "QUICKCRM_IMAP_URL", "",
            "Mailbox the daemon polls for bounces: imaps://user:pass@host/INBOX", secret=True),
     Option("web.base_url", "QUICKCRM_BASE_URL", "http://localhost:8000",

@@ -1,4 +1,4 @@
-"""mail: the outbox and message delivery (filled in by the mail work)
+"""mail: the outbox (one row per message, rendered at queue time)
 
 Revision ID: 0004
 Revises: 0003
@@ -6,9 +6,9 @@ Create Date: 2026-11-23
 """
 from collections.abc import Sequence
 
-import sqlalchemy as sa  # noqa: F401
-import sqlmodel  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -16,9 +16,45 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _at(name: str, nullable: bool = True) -> sa.Column:
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
+
+
+def _str(name: str, length: int, nullable: bool = False) -> sa.Column:
+    return sa.Column(name, sqlmodel.sql.sqltypes.AutoString(length=length), nullable=nullable)
+
+
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "outbox_message",
+        sa.Column("id", sa.Integer(), nullable=False),
+        _str("kind", 40),
+        _str("ref", 120),
+        _str("message_id", 255),
+        _str("sender", 320),
+        _str("recipient", 320),
+        _str("subject", 500),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
+        _str("status", 12),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        _at("created_at", nullable=False),
+        _at("queued_at", nullable=False),
+        _at("next_attempt_at", nullable=False),
+        _str("claimed_by", 120, nullable=True),
+        _at("claimed_at"),
+        _str("last_error", 1000),
+        _at("sent_at"),
+        _at("bounced_at"),
+        _str("bounce_reason", 500),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("message_id"),
+    )
+    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_due", ["status", "next_attempt_at"], unique=False)
+        batch_op.create_index("ix_outbox_kind_ref", ["kind", "ref"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbox_message_recipient"), ["recipient"],
+                              unique=False)
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("outbox_message")

@@ -1,0 +1,255 @@
+"""Delivery: claim due messages, send them, record each result on its own.
+
+The three steps, each its own short transaction, so that no database write lock is held
+while we talk SMTP (see ../shared/pitfalls.md):
+
+1. claim: one transaction releases claims of dead workers (``claimed_at`` older than
+   ``mail.lease_seconds``) and marks up to a batch of due rows ``sending`` for this worker
+   (``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``; on
+   SQLite the transaction starts with BEGIN IMMEDIATE, so claims are serialised);
+2. send, one message at a time over the transport's one connection;
+3. record the result right after the server's reply, in its own commit, together with the
+   hooks of the message's kind (``quickcrm.mail.hooks``).
+
+So a worker killed mid-batch loses nothing: its unsent rows are still ``sending`` and are
+reclaimed after the lease, and only the one message in flight can go out twice (with the
+same Message-ID). A worker that outlives half its lease renews its claims.
+
+Replies: 250 -> ``sent``; 4xx -> ``deferred`` and retried after 1, 2, 4 ... (at most 60)
+minutes until ``mail.retry_max_age_hours`` after queueing, then ``failed``; 5xx ->
+``rejected``, never retried, hook event "bounced"; connection refused -> the rest of the
+batch goes back unchanged (nothing lost) and the run ends.
+
+Callers (``send``, ``remind``, the web app) commit their messages, then call::
+
+    counts = deliver(engine=rt.engine, transport=rt.transport(), clock=rt.clock,
+                     settings=rt.settings)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from quickcrm.clock import Clock, as_utc
+from quickcrm.mail import hooks
+from quickcrm.mail.models import (
+    DEFERRED, FAILED, QUEUED, REJECTED, SENDING, SENT, WAITING, OutboxMessage,
+)
+from quickcrm.mail.transports import (
+    PermanentFailure, ServerUnavailable, TemporaryFailure, Transport,
+)
+
+M = OutboxMessage
+BATCH = 100
+DEFAULT_LEASE = timedelta(minutes=5)
+DEFAULT_MAX_AGE = timedelta(hours=72)
+MAX_BACKOFF_MINUTES = 60
+
+
+@dataclass
+class DeliveryCounts:
+    """delivered/deferred/failed/rejected: results of this run; queued: messages still
+    waiting for their first attempt when the run ended. ``error``: why the run stopped
+    early (server unavailable), else empty."""
+
+    queued: int = 0
+    delivered: int = 0
+    deferred: int = 0
+    failed: int = 0
+    rejected: int = 0
+    error: str = ""
+
+    def as_dict(self) -> dict[str, int]:
+        data = asdict(self)
+        data.pop("error")
+        return data
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    kind: str
+    ref: str
+    message_id: str
+    sender: str
+    recipient: str
+    body: bytes
+    attempts: int
+    queued_at: datetime
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4 ... minutes after the 1st, 2nd, 3rd ... temporary failure, at most 60."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_MINUTES))
+
+
+def _setting(settings: Any, name: str, default: float) -> float:
+    if settings is None:
+        return default
+    try:
+        return float(settings[name])
+    except KeyError:
+        return default
+
+
+def claim(engine: Engine, *, worker_id: str, now: datetime, limit: int,
+          lease: timedelta) -> list[Claimed]:
+    """Release stale claims and claim up to ``limit`` due messages, in one commit."""
+    with Session(engine) as session:
+        session.execute(
+            update(M).where(M.status == SENDING, M.claimed_at < now - lease)  # type: ignore[arg-type,operator]
+            .values(status=QUEUED, claimed_by=None, claimed_at=None)
+        )
+        due = (select(M.id)
+               .where(M.status.in_(WAITING), M.next_attempt_at <= now)  # type: ignore[attr-defined]
+               .order_by(M.next_attempt_at, M.id)  # type: ignore[arg-type]
+               .limit(limit)
+               .with_for_update(skip_locked=True))
+        rows = session.execute(
+            update(M).where(M.id.in_(due.scalar_subquery()),  # type: ignore[union-attr]
+                            M.status.in_(WAITING))  # type: ignore[attr-defined]
+            .values(status=SENDING, claimed_by=worker_id, claimed_at=now)
+            .returning(M.id, M.kind, M.ref, M.message_id, M.sender, M.recipient, M.body,
+                       M.attempts, M.queued_at)
+        ).all()
+        session.commit()
+    claimed = [Claimed(*row) for row in rows]
+    claimed.sort(key=lambda c: c.id)
+    return claimed
+
+
+def _release(engine: Engine, worker_id: str, items: list[Claimed], error: str) -> None:
+    """Give claimed-but-unsent messages back unchanged (server down, or asked to stop)."""
+    for status, group in ((QUEUED, [c.id for c in items if c.attempts == 0]),
+                          (DEFERRED, [c.id for c in items if c.attempts > 0])):
+        if not group:
+            continue
+        with Session(engine) as session:
+            values: dict[str, Any] = {"status": status, "claimed_by": None, "claimed_at": None}
+            if error:
+                values["last_error"] = error[:1000]
+            session.execute(update(M).where(M.id.in_(group),  # type: ignore[union-attr]
+                                            M.claimed_by == worker_id).values(values))
+            session.commit()
+
+
+def _record(engine: Engine, worker_id: str, item: Claimed, *, status: str, now: datetime,
+            error: str = "", next_at: datetime | None = None) -> None:
+    values: dict[str, Any] = {"status": status, "claimed_by": None, "claimed_at": None,
+                              "attempts": M.attempts + 1, "last_error": error[:1000]}
+    query = update(M).where(M.id == item.id)
+    if status == SENT:
+        values["sent_at"] = now
+        # even if our claim was taken over, the message went out: never send it again
+        query = query.where(M.status.in_((SENDING, *WAITING)))  # type: ignore[attr-defined]
+    else:
+        query = query.where(M.claimed_by == worker_id)
+    if status == REJECTED:
+        values["bounced_at"] = now
+        values["bounce_reason"] = error[:500]
+    if next_at is not None:
+        values["next_attempt_at"] = next_at
+    event = {SENT: "sent", REJECTED: "bounced", FAILED: "failed"}.get(status)
+    with Session(engine) as session:
+        changed = session.execute(query.values(values)).rowcount  # type: ignore[attr-defined]
+        if changed and event and hooks.has_hooks(event, item.kind):
+            hooks.dispatch(session, hooks.MessageEvent(
+                event=event, id=item.id, kind=item.kind, ref=item.ref,
+                message_id=item.message_id, recipient=item.recipient, at=now, reason=error))
+        session.commit()
+
+
+def _renew(engine: Engine, worker_id: str, now: datetime) -> None:
+    with Session(engine) as session:
+        session.execute(update(M).where(M.claimed_by == worker_id, M.status == SENDING)
+                        .values(claimed_at=now))
+        session.commit()
+
+
+def deliver(
+    *,
+    engine: Engine,
+    transport: Transport,
+    clock: Clock,
+    settings: Any = None,
+    limit: int | None = None,
+    worker_id: str | None = None,
+    stop: threading.Event | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> DeliveryCounts:
+    """Send every due message (at most ``limit``); see the module docstring.
+
+    ``stop`` (set by SIGTERM in the daemon) ends the run after the message in flight; the
+    rest of the batch is given back. The transport is left open for the caller to close.
+    """
+    hooks.load_hooks()
+    worker = worker_id or new_worker_id()
+    lease = timedelta(seconds=_setting(settings, "mail.lease_seconds",
+                                       DEFAULT_LEASE.total_seconds()))
+    max_age = timedelta(hours=_setting(settings, "mail.retry_max_age_hours",
+                                       DEFAULT_MAX_AGE.total_seconds() / 3600))
+    interval = float(getattr(transport, "interval", 0.0) or 0.0)
+    batch = BATCH if not interval else max(1, min(BATCH, int(lease.total_seconds() / 2 / interval)))
+    counts = DeliveryCounts()
+    done = 0
+    while limit is None or done < limit:
+        if stop is not None and stop.is_set():
+            break
+        items = claim(engine, worker_id=worker, now=clock.now(), lease=lease,
+                      limit=batch if limit is None else min(batch, limit - done))
+        if not items:
+            break
+        claimed_at = time.monotonic()
+        for index, item in enumerate(items):
+            if stop is not None and stop.is_set():
+                _release(engine, worker, items[index:], "")
+                break
+            if time.monotonic() - claimed_at > lease.total_seconds() / 2:
+                _renew(engine, worker, clock.now())
+                claimed_at = time.monotonic()
+            try:
+                transport.send(sender=item.sender, recipient=item.recipient, data=item.body)
+            except ServerUnavailable as exc:
+                counts.error = str(exc)
+                _release(engine, worker, items[index:], str(exc))
+                break
+            except PermanentFailure as exc:
+                _record(engine, worker, item, status=REJECTED, now=clock.now(), error=str(exc))
+                counts.rejected += 1
+            except TemporaryFailure as exc:
+                now = clock.now()
+                if now - as_utc(item.queued_at) >= max_age:
+                    _record(engine, worker, item, status=FAILED, now=now, error=str(exc))
+                    counts.failed += 1
+                else:
+                    _record(engine, worker, item, status=DEFERRED, now=now, error=str(exc),
+                            next_at=now + backoff(item.attempts + 1))
+                    counts.deferred += 1
+            else:
+                _record(engine, worker, item, status=SENT, now=clock.now())
+                counts.delivered += 1
+            done += 1
+            if progress is not None:
+                progress(1)
+        if counts.error:
+            break
+    with Session(engine.execution_options(sqlite_begin="DEFERRED")) as session:
+        counts.queued = int(session.scalar(
+            select(func.count()).select_from(M).where(M.status == QUEUED)) or 0)
+    return counts

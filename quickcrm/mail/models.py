@@ -1,0 +1,60 @@
+"""The outbox: one row per message QuickCRM sends, written in the transaction that causes it.
+
+Why a table and not "send now": the state change (an invitation sent, a reminder recorded)
+and the message it causes must commit together or not at all, and delivery must survive
+crashes, retries and several workers. So a message is rendered completely at queue time
+(``body`` holds the RFC 5322 bytes, ``message_id`` is fixed then), and delivery only
+claims, sends and records (``quickcrm.mail.delivery``).
+
+Statuses: ``queued`` (waiting for its first attempt), ``sending`` (claimed by a worker),
+``deferred`` (a 4xx reply; retried at ``next_attempt_at``), ``sent`` (the server said 250),
+``failed`` (4xx until ``mail.retry_max_age_hours`` ran out), ``rejected`` (5xx for the
+recipient: permanent, never retried). A bounce that comes back later leaves ``sent`` and
+sets ``bounced_at``/``bounce_reason``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, LargeBinary
+from sqlmodel import Field, SQLModel
+
+from quickcrm.store.models import utc_column
+
+QUEUED = "queued"
+SENDING = "sending"
+DEFERRED = "deferred"
+SENT = "sent"
+FAILED = "failed"
+REJECTED = "rejected"
+STATUSES: tuple[str, ...] = (QUEUED, SENDING, DEFERRED, SENT, FAILED, REJECTED)
+WAITING: tuple[str, ...] = (QUEUED, DEFERRED)  # claimable once next_attempt_at has come
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_kind_ref", "kind", "ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)  # "invitation", "rm_copy", "reminder", ...
+    ref: str = Field(default="", max_length=120)  # the caller's key, e.g. "invitation:42"
+    message_id: str = Field(max_length=255, unique=True)  # "<random@domain>", set at queue time
+    sender: str = Field(max_length=320)  # envelope MAIL FROM (the platform's mail.sender)
+    recipient: str = Field(max_length=320, index=True)  # envelope RCPT TO (one per row)
+    subject: str = Field(default="", max_length=500)
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # the whole message
+    status: str = Field(default=QUEUED, max_length=12)
+    attempts: int = 0  # SMTP transactions tried (a refused connection is not an attempt)
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    queued_at: datetime = Field(sa_column=utc_column(nullable=False))  # reset by retry
+    next_attempt_at: datetime = Field(sa_column=utc_column(nullable=False))
+    claimed_by: str | None = Field(default=None, max_length=120)
+    claimed_at: datetime | None = Field(default=None, sa_column=utc_column())
+    last_error: str = Field(default="", max_length=1000)
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column())
+    bounced_at: datetime | None = Field(default=None, sa_column=utc_column())
+    bounce_reason: str = Field(default="", max_length=500)

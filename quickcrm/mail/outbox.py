@@ -1,0 +1,163 @@
+"""Queueing messages and looking at the outbox: the API the rest of QuickCRM uses.
+
+A caller (``send``, ``remind``, the web app) writes its state change and its messages in
+ONE transaction and commits; delivery is a separate step (``quickcrm.mail.delivery``)::
+
+    from quickcrm.mail.outbox import queue_message
+    queue_message(session, kind="invitation", ref=f"invitation:{inv.id}",
+                  to=address(person_name, person.email), from_=address(rm.name, rm.email),
+                  sender=settings["mail.sender"], subject=..., text=..., html=..., now=now)
+    mark_invited(session, inv.id, now)
+    session.commit()
+    deliver(engine=rt.engine, transport=rt.transport(), clock=rt.clock, settings=rt.settings)
+
+For thousands of messages use ``queue_many`` (one INSERT per batch, not one ORM object per
+row). ``ref`` + ``kind`` let a caller find its messages again (``find_messages``) and let
+bounces be mapped back from a Message-ID to the thing that caused the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parseaddr
+
+from sqlalchemy import func, insert, select, update
+from sqlmodel import Session
+
+from quickcrm.errors import InvalidInput
+from quickcrm.mail.compose import Attachment, compose, domain_of, new_message_id
+from quickcrm.mail.models import DEFERRED, FAILED, QUEUED, STATUSES, OutboxMessage
+
+INSERT_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One message to queue; the keyword arguments of ``queue_message`` as a value."""
+
+    kind: str
+    ref: str
+    to: str  # "Name <addr>" or "addr"; the envelope recipient is its address
+    from_: str  # the relationship manager (or the platform) as "Name <addr>"
+    subject: str
+    text: str
+    sender: str  # the platform, "Name <addr>" or "addr": envelope MAIL FROM and Sender:
+    html: str | None = None
+    attachments: Sequence[Attachment | tuple[str, bytes, str]] = ()
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def _row(draft: Draft, now: datetime) -> dict[str, object]:
+    recipient = parseaddr(draft.to)[1]
+    envelope = parseaddr(draft.sender)[1]
+    if "@" not in recipient:
+        raise InvalidInput(f"not an e-mail address: {draft.to!r}")
+    if "@" not in envelope:
+        raise InvalidInput(f"mail.sender is not an e-mail address: {draft.sender!r}")
+    message_id = new_message_id(domain_of(envelope))
+    body = compose(from_=draft.from_, to=draft.to, subject=draft.subject, text=draft.text,
+                   html=draft.html, attachments=draft.attachments, sender=draft.sender,
+                   headers=draft.headers, message_id=message_id, date=now)
+    return {"kind": draft.kind, "ref": draft.ref, "message_id": message_id,
+            "sender": envelope, "recipient": recipient, "subject": draft.subject[:500],
+            "body": body, "status": QUEUED, "attempts": 0, "created_at": now,
+            "queued_at": now, "next_attempt_at": now, "last_error": "", "bounce_reason": ""}
+
+
+def queue_message(
+    session: Session,
+    *,
+    kind: str,
+    ref: str,
+    to: str,
+    from_: str,
+    subject: str,
+    text: str,
+    sender: str,
+    now: datetime,
+    html: str | None = None,
+    attachments: Sequence[Attachment | tuple[str, bytes, str]] = (),
+    headers: Mapping[str, str] | None = None,
+) -> OutboxMessage:
+    """Render one message and add it to ``session``; the caller commits."""
+    row = _row(Draft(kind=kind, ref=ref, to=to, from_=from_, subject=subject, text=text,
+                     sender=sender, html=html, attachments=attachments,
+                     headers=dict(headers or {})), now)
+    message = OutboxMessage(**row)  # type: ignore[arg-type]
+    session.add(message)
+    return message
+
+
+def queue_many(session: Session, drafts: Iterable[Draft], *, now: datetime) -> list[str]:
+    """Render and insert many messages in batches; returns their Message-IDs in order.
+
+    Runs inside the caller's transaction (nothing is committed here).
+    """
+    ids: list[str] = []
+    batch: list[dict[str, object]] = []
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    for draft in drafts:
+        row = _row(draft, now)
+        ids.append(str(row["message_id"]))
+        batch.append(row)
+        if len(batch) >= INSERT_BATCH:
+            session.execute(insert(table), batch)
+            batch = []
+    if batch:
+        session.execute(insert(table), batch)
+    return ids
+
+
+def find_messages(session: Session, *, kind: str | None = None, ref: str | None = None,
+                  refs: Sequence[str] | None = None) -> list[OutboxMessage]:
+    """The messages of a kind and/or ref(s), oldest first."""
+    query = select(OutboxMessage)
+    if kind is not None:
+        query = query.where(OutboxMessage.kind == kind)
+    if ref is not None:
+        query = query.where(OutboxMessage.ref == ref)
+    if refs is not None:
+        query = query.where(OutboxMessage.ref.in_(list(refs)))  # type: ignore[attr-defined]
+    return list(session.scalars(query.order_by(OutboxMessage.id)))  # type: ignore[arg-type]
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    """How many messages are in each status (every status present, zero included)."""
+    rows = session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    ).all()
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({str(status): int(n) for status, n in rows})
+    return counts
+
+
+def list_messages(session: Session, *, status: str | None = None, kind: str | None = None,
+                  limit: int = 50) -> list[OutboxMessage]:
+    """The newest messages, optionally of one status and/or kind (for `outbox list`)."""
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"unknown status {status!r} (expected one of: {', '.join(STATUSES)})")
+    query = select(OutboxMessage)
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    if kind is not None:
+        query = query.where(OutboxMessage.kind == kind)
+    return list(session.scalars(  # type: ignore[call-overload]
+        query.order_by(OutboxMessage.id.desc()).limit(limit)  # type: ignore[union-attr]
+    ))
+
+
+def retry(session: Session, *, now: datetime, statuses: Sequence[str] = (FAILED,),
+          ids: Sequence[int] | None = None) -> int:
+    """Put failed (or deferred) messages back in the queue, due now, with a fresh
+    retry lifetime; rejected messages (5xx) are never retried. The caller commits."""
+    allowed = {FAILED, DEFERRED}
+    if not set(statuses) <= allowed:
+        raise InvalidInput("only failed or deferred messages can be retried")
+    query = (update(OutboxMessage)
+             .where(OutboxMessage.status.in_(list(statuses)))  # type: ignore[attr-defined]
+             .values(status=QUEUED, queued_at=now, next_attempt_at=now))
+    if ids is not None:
+        query = query.where(OutboxMessage.id.in_(list(ids)))  # type: ignore[union-attr]
+    return int(session.execute(query).rowcount)  # type: ignore[attr-defined]

@@ -45,10 +45,20 @@ from sqlmodel import Session
 from quickcrm.clock import Clock, as_utc
 from quickcrm.mail import hooks
 from quickcrm.mail.models import (
-    DEFERRED, FAILED, QUEUED, REJECTED, SENDING, SENT, WAITING, OutboxMessage,
+    DEFERRED,
+    FAILED,
+    QUEUED,
+    REJECTED,
+    SENDING,
+    SENT,
+    WAITING,
+    OutboxMessage,
 )
 from quickcrm.mail.transports import (
-    PermanentFailure, ServerUnavailable, TemporaryFailure, Transport,
+    PermanentFailure,
+    ServerUnavailable,
+    TemporaryFailure,
+    Transport,
 )
 
 M = OutboxMessage

@@ -17,8 +17,10 @@ KINDS = ("personal", "update")
 
 
 def effective_face(face: str | None) -> str:
-    """A face nobody set counts as neutral (the issue's rule, shared with faces.py)."""
-    return face or NEUTRAL
+    """A face nobody set counts as neutral (the rule of ``quickcrm.campaigns.faces``)."""
+    from quickcrm.campaigns.faces import effective
+
+    return effective(face)
 
 
 def allowed_faces(policy: str, kind: str) -> dict[str, frozenset[str]]:

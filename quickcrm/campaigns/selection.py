@@ -172,13 +172,10 @@ def snapshot_values(cc: Any, quickscan_id: int) -> dict[str, Any]:
 
 
 def _refresh_faces(session: Session, quickscan_id: int, now: datetime) -> None:
-    """Profile faces follow the clients' segments: recompute them before selecting."""
-    # TODO: the faces module (quickcrm/campaigns/faces.py) is written in parallel; once it
-    # exists, this always calls it. Until then there is nothing to recompute.
-    try:
-        from quickcrm.campaigns.faces import compute_profile_faces
-    except ImportError:
-        return
+    """Profile faces follow the clients' segments: recompute the stale ones first, in
+    the same transaction, so the selection never works from yesterday's faces."""
+    from quickcrm.campaigns.faces import compute_profile_faces
+
     compute_profile_faces(session=session, quickscan_id=quickscan_id, now=now)
 
 

@@ -1,0 +1,226 @@
+"""Steps 1 and 2 of the client selection: the rules as pure functions, then the same
+rules in SQL on SQLite and PostgreSQL, and the `select` command's wiring."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_campaigns import QS, RM1, RM2, add_clients, new_campaign, run_select
+
+from quickcrm.campaigns import eligibility as rules
+from quickcrm.errors import InvalidInput
+
+# --- pure rules ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("faces, default, strict_personal, strict_update", [
+    (("1", "1", "1"), True, True, True),
+    (("1", "1", "2"), True, True, True),
+    (("2", "2", "2"), True, False, False),
+    (("1", "2", "1"), True, False, True),  # update face not looked at for an update scan
+    (("1", "3", "1"), False, False, True),
+    (("3", "1", "1"), False, False, False),
+    (("1", "1", "3"), False, False, False),
+    ((None, None, None), True, False, False),  # nobody set: neutral
+    (("1", "1", None), True, True, True),
+    (("1", None, "1"), True, False, True),
+])
+def test_face_rules_per_policy(faces, default, strict_personal, strict_update):
+    p, u, r = faces
+    assert rules.faces_ok("default", "personal", profile=p, update=u, rm=r) is default
+    assert rules.faces_ok("strict", "personal", profile=p, update=u, rm=r) is strict_personal
+    assert rules.faces_ok("strict", "update", profile=p, update=u, rm=r) is strict_update
+
+
+def test_missing_faces_count_only_the_faces_a_policy_looks_at():
+    assert rules.missing_face("default", "personal", profile="1", update=None, rm="1")
+    assert not rules.missing_face("strict", "update", profile="1", update=None, rm="1")
+
+
+@pytest.mark.parametrize("email, ok", [
+    ("jan@example.nl", True), ("a@b.c", True), ("", False), (None, False),
+    ("geen adres", False), ("jan@example", False), ("jan@@example.nl", False),
+    ("jan @example.nl", False), ("@example.nl", False), ("jan@.nl", False),
+])
+def test_email_rule(email, ok):
+    assert rules.email_ok(email) is ok
+
+
+def test_contact_problems_and_the_whole_step1_rule():
+    assert rules.contact_problem(None) == "no_email"
+    assert rules.contact_problem(rules.Contact("x", opted_out=True)) == "opted_out"
+    assert rules.contact_problem(rules.Contact("jan@example.nl", opted_out=False)) is None
+    ok = rules.Contact("jan@example.nl", opted_out=False)
+    assert rules.step1("default", "personal", received=False, profile="1", update="2", rm=None,
+                       contact=ok)
+    assert not rules.step1("default", "personal", received=True, profile="1", update="1",
+                           rm="1", contact=ok)
+
+
+# --- in the database --------------------------------------------------------------------------
+
+NO_SEGMENTS = {"industry": None, "size": None, "ownership": None, "client_group": None}
+
+
+def test_step1_rules(rt):
+    from quickcrm.campaigns.campaign import finalize_campaign, get_campaign, mark_sent
+
+    add_clients(
+        rt,
+        {"number": "A"},
+        {"number": "B", "faces": ("1", "3", "1")},
+        {"number": "C", "faces": ("1", "1", None)},
+        {"number": "D", "contact": False},
+        {"number": "E", "email": "geen adres"},
+        {"number": "F", "opted_out": True},
+        {"number": "G", "received_at": rt.clock.now()},
+        {"number": "H", "stage": "prospect"},
+        {"number": "I", "rm": RM2},
+        {"number": "J", "faces": None, **NO_SEGMENTS},
+        {"number": "K", "rm": RM2, "team": "Zwolle"},
+    )
+    # I was in a campaign of this QuickScan that went out; K only in one that did not
+    new_campaign(rt, "Eerder")
+    run_select(rt, "Eerder", rms=[RM2], teams=["utrecht"])
+    new_campaign(rt, "Concept")
+    run_select(rt, "Concept", rms=[RM2])
+    with rt.session() as s:
+        finalize_campaign(session=s, actor=rt.actor, now=rt.clock.now(), campaign="Eerder")
+        mark_sent(s, get_campaign(s, "Eerder"), rt.clock.now())
+        s.commit()
+    new_campaign(rt)
+    out = run_select(rt)
+    assert (out.step1, out.step2, out.excluded, out.selected) == (4, 4, 0, 4)
+    assert (out.missing_faces, out.no_email, out.opted_out) == (2, 2, 1)
+    from quickcrm.campaigns.campaign import show_campaign
+
+    with rt.session() as s:
+        shown = show_campaign(session=s, campaign="Voorjaar", clients=True)
+    assert sorted(c["relation_number"] for c in shown["clients"]) == ["A", "C", "J", "K"]
+    assert shown["selected"] == 4
+    by_team = {t["team"]: t["step1"] for t in shown["by_team"]}
+    assert by_team == {"Utrecht": 3, "Zwolle": 1}
+
+
+def test_refinements_or_within_and_across_with_codes_and_labels(rt):
+    add_clients(
+        rt,
+        {"number": "1", "industry": "7", "size": "2"},
+        {"number": "2", "industry": "2", "size": "2"},
+        {"number": "3", "industry": "2", "size": "4"},
+        {"number": "4", "industry": "1", "size": "2"},
+        {"number": "5", "industry": "7", "size": "2", "ownership": "E", "team": "Zwolle", "rm": RM2},
+    )
+    new_campaign(rt)
+    out = run_select(rt, industry=["Handel", " 2. zakelijke DIENSTVERLENING "], size=["klein"])
+    assert (out.step1, out.step2) == (5, 3)
+    out = run_select(rt, industry=["7"], ownership=["VOF / Eenmanszaak", "A"])
+    assert out.step2 == 1
+    out = run_select(rt, teams=["ZWOLLE", "Utrecht"], rms=[RM1])
+    assert out.step2 == 4
+    out = run_select(rt, client_group=["Tijd en aandacht"], size=["1"])
+    assert out.step2 == 0
+    with pytest.raises(InvalidInput, match="unknown branche 'Bakkerij'"):
+        run_select(rt, industry=["Bakkerij"])
+    with pytest.raises(InvalidInput, match="unknown team 'Leiden' \\(known teams: Utrecht, Zwolle\\)"):
+        run_select(rt, teams=["Leiden"])
+    with pytest.raises(InvalidInput, match="unknown relationship manager 'x@y.nl'"):
+        run_select(rt, rms=["x@y.nl"])
+
+
+def test_strict_policy_personal_and_update(rt):
+    add_clients(
+        rt,
+        {"number": "P1", "faces": ("1", "1", "2")},
+        {"number": "P2", "faces": ("1", "2", "1")},
+        {"number": "P3", "faces": ("2", "1", "1")},
+        {"number": "P4", "faces": ("1", "1", None)},
+    )
+    new_campaign(rt)
+    out = run_select(rt, policy="strict")
+    assert (out.step1, out.missing_faces) == (2, 1)
+    assert run_select(rt).step1 == 4
+    add_clients(
+        rt,
+        {"number": "U1", "faces": ("1", "3", "2")},
+        {"number": "U2", "faces": ("2", "1", "1")},
+        quickscan="bedrijfsopvolging-update",
+    )
+    new_campaign(rt, "Update", quickscan="bedrijfsopvolging-update")
+    out = run_select(rt, "Update", policy="strict")
+    # the P clients have no faces for the update scan: profile computed from segments
+    assert "U1" in _numbers(rt, "Update") and "U2" not in _numbers(rt, "Update")
+    assert out.step1 == len(_numbers(rt, "Update"))
+
+
+def _numbers(rt, campaign: str) -> set[str]:
+    from quickcrm.campaigns.campaign import show_campaign
+
+    with rt.session() as s:
+        return {c["relation_number"] for c in
+                show_campaign(session=s, campaign=campaign, clients=True)["clients"]}
+
+
+def test_exclusions_are_kept_across_reselects(rt):
+    from quickcrm.campaigns.exclusions import change_exclusions
+
+    add_clients(rt, {"number": "1"}, {"number": "2"}, {"number": "3", "industry": "1"})
+    new_campaign(rt)
+    run_select(rt)
+    with rt.session() as s:
+        change_exclusions(session=s, actor=rt.actor, now=rt.clock.now(), campaign="Voorjaar",
+                          numbers=["3"], reason="loopt al een traject")
+    out = run_select(rt, industry=["7"])
+    assert (out.step2, out.excluded, out.selected, out.exclusions_outside_selection) == (2, 0, 2, 1)
+    out = run_select(rt)
+    assert (out.step2, out.excluded, out.selected) == (3, 1, 2)
+
+
+def test_rm_over_the_maximum_is_flagged(rt):
+    from quickcrm.campaigns.criteria import Refinements
+    from quickcrm.campaigns.selection import select_clients
+
+    add_clients(rt, *({"number": str(n)} for n in range(3)), {"number": "9", "rm": RM2})
+    new_campaign(rt)
+    with rt.session() as s:
+        out = select_clients(session=s, actor=rt.actor, now=rt.clock.now(), campaign="Voorjaar",
+                             criteria=Refinements(), max_per_rm=2)
+    flagged = {r["rm"]: r["over_max"] for r in out.by_rm}
+    assert flagged == {RM1: True, RM2: False}
+    assert out.faces["profile"] == {"1": 4, "2": 0, "3": 0, "unset": 0}
+
+
+def test_cli_select_json_and_human_output(cli):
+    assert cli("campaign", "create", "Voorjaar", "--quickscan", QS, "--coordinator",
+               "admin@quickcrm.example").exit_code == 0
+    r = cli("select", "Voorjaar", "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert {k: data[k] for k in ("campaign", "step1", "step2", "excluded", "selected",
+                                 "missing_faces", "no_email", "opted_out")} == {
+        "campaign": "Voorjaar", "step1": 0, "step2": 0, "excluded": 0, "selected": 0,
+        "missing_faces": 0, "no_email": 0, "opted_out": 0}
+    r = cli("select", "Voorjaar", "--industry", "Bakkerij")
+    assert r.exit_code == 1 and r.stderr.startswith("unknown branche 'Bakkerij' (expected one of: 1 Bouw")
+    r = cli("select", "Voorjaar", "--policy", "lenient")
+    assert r.exit_code == 1 and r.stderr.strip() == "unknown policy 'lenient' (expected default or strict)"
+    r = cli("select", "Voorjaar", env={"QUICKCRM_MAX_PER_RM": "0"})
+    assert r.exit_code == 0 and "Per relationship manager" in r.stdout and "Selection" in r.stdout
+    r = cli("select", "Nope")
+    assert r.exit_code == 1 and r.stderr.strip() == "unknown campaign 'Nope'"
+
+
+def test_cli_select_warns_for_a_busy_rm(cli, sqlite_url, clock):
+    from quickcrm.bootstrap import bootstrap
+
+    rt = bootstrap(database_url=sqlite_url, env={}, clock=clock)
+    try:
+        add_clients(rt, *({"number": str(n)} for n in range(3)))
+        new_campaign(rt)
+    finally:
+        rt.close()
+    r = cli("select", "Voorjaar", env={"QUICKCRM_MAX_PER_RM": "2"})
+    assert r.exit_code == 0, r.output
+    assert "warning: Rm Utrecht has 3 clients in the selection (more than 2)" in r.stderr
+    assert "more than 2" in r.stdout

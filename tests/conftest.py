@@ -112,14 +112,41 @@ class SmtpSink:
         self.messages: list[tuple[str, list[str], bytes]] = []
         self.controller = None
         self.port = 0
+        self.reject: set[str] = set()  # recipients answered "550" at RCPT
+        self.tempfail = 0  # answer "451" to this many DATA commands before accepting
+        self.attempts = 0  # DATA commands seen
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+        if address.lower() in self.reject:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.attempts += 1
+        if self.tempfail > 0:
+            self.tempfail -= 1
+            return "451 4.3.0 Temporary local problem, try again later"
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 OK"
 
     @property
     def url(self) -> str:
         return f"smtp://127.0.0.1:{self.port}"
+
+    def restart(self) -> None:
+        """Stop the server (dropping its connections) and start it again on the same port."""
+        from aiosmtpd.controller import Controller
+
+        self.controller.stop()  # type: ignore[attr-defined]
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def message_ids(self) -> list[str]:
+        """The Message-ID header of every message received, in order (duplicates kept)."""
+        from email import message_from_bytes
+
+        return [str(message_from_bytes(raw)["Message-ID"]) for _f, _r, raw in self.messages]
 
 
 @pytest.fixture
@@ -136,4 +163,13 @@ def smtp_server() -> Iterator[SmtpSink]:
     try:
         yield sink
     finally:
-        controller.stop()
+        sink.controller.stop()  # a test may have replaced it (server restarted)
+
+
+@pytest.fixture
+def dead_smtp_url() -> str:
+    """An smtp:// URL of a loopback port where nothing listens (a server that is down)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"smtp://127.0.0.1:{port}?timeout=5"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Text, select
+from sqlalchemy import Text, delete, select
 from sqlmodel import Field, Session, SQLModel
 
 from quickcrm.store.models import utc_column
@@ -54,3 +54,13 @@ def save_answer(session: Session, *, invitation_id: int, question_id: str, value
         set_={"value": stmt.excluded.value, "answered_at": stmt.excluded.answered_at},
     )
     session.execute(stmt)
+
+
+def delete_answer(session: Session, *, invitation_id: int, question_id: str) -> None:
+    """Forget an answer the client cleared (an emptied text counts as unanswered)."""
+    session.execute(
+        delete(Answer).where(
+            Answer.invitation_id == invitation_id,  # type: ignore[arg-type]
+            Answer.question_id == question_id,  # type: ignore[arg-type]
+        )
+    )

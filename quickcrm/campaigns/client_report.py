@@ -1,0 +1,154 @@
+"""One client's report: the PDF for the client, the PowerPoint for the relationship
+manager, the e-mails that carry them, and writing both to a folder on demand.
+
+Used by the web app when a client presses "Rapportage" and by
+``quickcrm report CAMPAIGN --client RELNR --documents DIR``; the drawing itself is in
+``quickcrm.documents.report_pdf`` / ``report_pptx``, which know nothing of the store.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from quickcrm.campaigns.answers import load_answers
+from quickcrm.campaigns.invitation import Invitation
+from quickcrm.campaigns.models import Campaign, CampaignClient, QuickScan
+from quickcrm.campaigns.quickscan_schema import Definition
+from quickcrm.clock import as_utc
+from quickcrm.errors import NotFound, NotPermitted
+from quickcrm.settings import Settings
+from quickcrm.store.models import User
+
+PDF = "application/pdf"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+
+@dataclass(frozen=True)
+class Documents:
+    pdf: bytes
+    pptx: bytes
+    pdf_name: str
+    pptx_name: str
+
+
+def local_date(value: datetime, tz: str) -> date:
+    return as_utc(value).astimezone(ZoneInfo(tz)).date()
+
+
+def _safe(text: str) -> str:
+    """A file-name part without path separators or characters Windows refuses."""
+    return re.sub(r"[^\w .,&()-]+", "", text, flags=re.UNICODE).strip(" .")[:80] or "rapportage"
+
+
+def render_documents(*, definition: Definition, answers: dict[str, str],
+                     client: CampaignClient, firm_name: str, report_date: date) -> Documents:
+    """The PDF and the PPTX of one client's answers."""
+    from quickcrm.documents.report_data import ClientInfo, report_data_from
+    from quickcrm.documents.report_pdf import render_report_pdf
+    from quickcrm.documents.report_pptx import render_report_pptx
+
+    data = report_data_from(
+        definition, answers, firm_name=firm_name, report_date=report_date,
+        client=ClientInfo(first_name=client.first_name, last_name=client.last_name,
+                          company=client.company, relation_number=client.relation_number),
+    )
+    stem = _safe(f"Rapportage {definition.title} - {client.company or client.last_name}")
+    return Documents(render_report_pdf(data), render_report_pptx(data), f"{stem}.pdf",
+                     f"{stem}.pptx")
+
+
+RM_NOTICE = ("Kopie voor de relatiemanager: {client} heeft de QuickScan afgerond en deze "
+             "rapportage ontvangen. De PowerPoint voor uw gesprek zit als bijlage bij.")
+
+
+def queue_report_mails(session: Session, *, invitation: Invitation, client: CampaignClient,
+                       campaign: Campaign, definition: Definition, documents: Documents,
+                       settings: Settings, now: datetime) -> int:
+    """Queue the QuickScan's report e-mail to the client (PDF) and the same e-mail to the
+    relationship manager (PDF and PPTX) in the caller's transaction; returns how many.
+    Rendered by the campaign mailer, so it looks like the invitation it answers."""
+    from dataclasses import replace
+
+    from quickcrm.campaigns.mails import CampaignMailer, Manager, Person
+    from quickcrm.mail.compose import address
+    from quickcrm.mail.outbox import queue_many
+
+    mailer = CampaignMailer(
+        definition=definition, campaign_name=campaign.name,
+        firm_name=str(settings["firm.name"]), base_url=settings.base_url,
+        sender=address(str(settings["mail.sender_name"]), str(settings["mail.sender"])))
+    person = Person(first_name=client.first_name, last_name=client.last_name,
+                    email=client.email, company=client.company,
+                    relation_number=client.relation_number)
+    user = session.get(User, client.rm_id) if client.rm_id else None
+    if user is not None and user.email:
+        rm = Manager(first_name=user.first_name, last_name=user.last_name, email=user.email,
+                     signature=user.signature)
+    else:  # as the invitation did: the firm writes when a client has no manager
+        rm = Manager(first_name=str(settings["firm.name"]), last_name="",
+                     email=str(settings["mail.sender"]))
+    ref, link = f"invitation:{invitation.id}", mailer.client_link(invitation.token)
+    pdf = (documents.pdf_name, documents.pdf, PDF)
+    drafts = []
+    if client.email:
+        drafts.append(replace(mailer.draft("report", ref=ref, to=person, client=person, rm=rm,
+                                           link=link), attachments=[pdf]))
+    if user is not None and user.email:
+        notice = RM_NOTICE.format(client=person.name or client.relation_number)
+        copy = mailer.draft("report_rm", ref=ref, to=rm, client=person, rm=rm,
+                            link=mailer.preview_link(invitation.preview_token),
+                            mail_kind="report", notice=notice)
+        drafts.append(replace(copy, attachments=[pdf, (documents.pptx_name, documents.pptx,
+                                                       PPTX)]))
+    queue_many(session, drafts, now=now)
+    return len(drafts)
+
+
+def write_client_documents(*, session: Session, actor: Any, campaign: str,
+                           relation_number: str, directory: Path, settings: Settings,
+                           now: datetime) -> dict[str, Any]:
+    """Write one client's PDF and PPTX of a campaign to ``directory`` (made if needed).
+
+    Open to coordinators and administrators, and to the client's own relationship
+    manager. A client who has not finished gets a report of the answers so far.
+    """
+    row = session.execute(
+        select(Campaign, CampaignClient, QuickScan, Invitation)
+        .join(CampaignClient, CampaignClient.campaign_id == Campaign.id)  # type: ignore[arg-type]
+        .join(QuickScan, QuickScan.id == Campaign.quickscan_id)  # type: ignore[arg-type]
+        .outerjoin(Invitation, Invitation.campaign_client_id == CampaignClient.id)  # type: ignore[arg-type]
+        .where(Campaign.name == campaign.strip(),
+               CampaignClient.relation_number == relation_number.strip())
+    ).first()
+    if row is None:
+        if session.execute(select(Campaign.id).where(Campaign.name == campaign.strip())).first():
+            raise NotFound(f"client {relation_number!r} is not in campaign {campaign!r}")
+        raise NotFound(f"unknown campaign {campaign!r}")
+    camp, client, quickscan, invitation = row
+    if not (actor.rights & {"admin", "coordinator"}) and client.rm_id != actor.id:
+        raise NotPermitted("reading another relationship manager's client report",
+                           "admin or coordinator")
+    from quickcrm.campaigns.quickscans import definition_of
+
+    definition = definition_of(quickscan)
+    answers = load_answers(session, invitation.id) if invitation is not None else {}
+    finished = invitation.finished_at if invitation is not None else None
+    docs = render_documents(definition=definition, answers=answers, client=client,
+                            firm_name=str(settings["firm.name"]),
+                            report_date=local_date(finished or now, settings.timezone))
+    directory.mkdir(parents=True, exist_ok=True)
+    pdf_path, pptx_path = directory / docs.pdf_name, directory / docs.pptx_name
+    pdf_path.write_bytes(docs.pdf)
+    pptx_path.write_bytes(docs.pptx)
+    return {"campaign": camp.name, "client": client.relation_number,
+            "finished": finished is not None, "answered": len(answers),
+            "questions": len(definition.questions()), "pdf": str(pdf_path),
+            "pptx": str(pptx_path)}

@@ -1,0 +1,133 @@
+"""The web app: ``create_app(runtime)`` builds the Starlette application on a runtime
+from ``quickcrm.bootstrap.bootstrap`` (settings, engine, clock, mail transport), the same
+wiring the CLI and the daemon use; ``serve`` runs it under uvicorn.
+
+Delivery right after "Rapportage": the page commits the outbox rows, then wakes one
+background thread that runs the mail delivery, so the report arrives at once even when
+no daemon runs. Wake-ups coalesce, so a burst of finishes runs delivery once or twice,
+and the outbox's claims keep it safe beside a daemon delivering the same rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from quickcrm.resources import templates_dir
+from quickcrm.web import pages
+from quickcrm.web.security import BodyLimit, FailureLimiter, SecurityHeaders
+
+log = logging.getLogger("quickcrm.web")
+MAX_BODY = 256 * 1024  # a section of long open answers fits easily
+
+
+class Deliverer:
+    """One background thread that delivers the outbox whenever it is woken."""
+
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def wake(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="quickcrm-deliver",
+                                                daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop:
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop:
+                return
+            try:
+                deliver_now(self.runtime)
+            except Exception:  # noqa: BLE001 - the outbox keeps the rows; the daemon retries
+                log.exception("delivery after finishing failed; the messages stay queued")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def deliver_now(runtime: Any) -> None:
+    """Deliver what is due over one connection (``Runtime.deliver`` closes it)."""
+    runtime.deliver()
+
+
+@dataclass
+class WebState:
+    runtime: Any
+    templates: Environment
+    limiter: FailureLimiter
+    deliverer: Deliverer
+    firm: str = ""
+    tz: str = "Europe/Amsterdam"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def deliver_soon(self) -> None:
+        self.deliverer.wake()
+
+
+def templates() -> Environment:
+    """HTML templates with autoescape on: every value a client typed is shown as text."""
+    return Environment(loader=FileSystemLoader(str(templates_dir() / "web")),
+                       autoescape=select_autoescape(["html"], default=True),
+                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+
+
+def create_app(runtime: Any, *, limiter: FailureLimiter | None = None,
+               max_body: int = MAX_BODY) -> Any:
+    """The ASGI app (Starlette inside the body-size and security-header middleware)."""
+    state = WebState(runtime=runtime, templates=templates(),
+                     limiter=limiter or FailureLimiter(), deliverer=Deliverer(runtime),
+                     firm=str(runtime.settings["firm.name"]), tz=runtime.settings.timezone)
+    token = "{token:str}"
+    routes = [
+        Route(f"/q/{token}", pages.client_page, methods=["GET"]),
+        Route(f"/q/{token}/stap/{{n:int}}", pages.step_page, methods=["GET"]),
+        Route(f"/q/{token}/overzicht", pages.overview_page, methods=["GET"]),
+        Route(f"/q/{token}/keuze", pages.choose, methods=["POST"]),
+        Route(f"/q/{token}/stap/{{n:int}}", pages.save_step, methods=["POST"]),
+        Route(f"/q/{token}/antwoord", pages.save_one, methods=["POST"]),
+        Route(f"/q/{token}/rapportage", pages.finish, methods=["POST"]),
+        Route(f"/p/{token}", pages.preview_page, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=str(templates_dir() / "web" / "static")),
+              name="static"),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runtime.engine  # noqa: B018 - open (and migrate) the store before the first client
+        yield
+        state.deliverer.stop()
+
+    app = Starlette(routes=routes, exception_handlers={404: pages.missing}, lifespan=lifespan)
+    app.state.web = state
+    return SecurityHeaders(BodyLimit(app, limit=max_body))
+
+
+def serve(runtime: Any, *, host: str = "127.0.0.1", port: int = 8000,
+          access_log: bool = False) -> None:
+    """Run the app under uvicorn until interrupted. The access log is off by default:
+    its lines would hold every client's token."""
+    import uvicorn
+
+    uvicorn.run(create_app(runtime), host=host, port=port, access_log=access_log,
+                proxy_headers=True, server_header=False, log_level="info")

@@ -1,0 +1,188 @@
+"""The client's side of a campaign as use cases: open the page, say Ja or Nee, save
+answers, finish with "Rapportage". The pages in ``pages.py`` only call these.
+
+Every function takes a session and ``now`` and commits its own change. Recording is
+driven by POSTs only: a GET (``find_scan``) never writes, because mail scanners fetch
+every link in a message. Writers lock the invitation row (FOR UPDATE on PostgreSQL;
+SQLite's BEGIN IMMEDIATE already serialises writers), so an answer can never be saved
+after the QuickScan was finished in another tab.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from quickcrm.campaigns import invitation as inv
+from quickcrm.campaigns.answers import delete_answer, load_answers, save_answer
+from quickcrm.campaigns.invitation import Invitation
+from quickcrm.campaigns.models import Campaign, CampaignClient, QuickScan
+from quickcrm.campaigns.quickscan_schema import Definition, parse_definition
+from quickcrm.events import record
+from quickcrm.web.answers import FormValue, check_answer
+from quickcrm.web.security import same_token, well_formed
+
+Status = Literal["new", "declined", "started", "finished"]
+
+
+@lru_cache(maxsize=64)
+def _definition(text: str, key: str) -> Definition:
+    """Parsed once per stored text: the definition is re-validated only when it changes."""
+    return parse_definition(json.loads(text), f"quickscan {key!r}")
+
+
+@dataclass
+class Scan:
+    """One invitation with everything its pages show."""
+
+    invitation: Invitation
+    client: CampaignClient
+    campaign: Campaign
+    quickscan: QuickScan
+    definition: Definition
+    answers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def status(self) -> Status:
+        i = self.invitation
+        if i.finished_at is not None:
+            return "finished"
+        if i.not_interested_at is not None:
+            return "declined"
+        # Ja is the only POST besides Nee that can come first, so a login means Ja.
+        return "started" if i.logged_in_at is not None else "new"
+
+    def answered(self) -> int:
+        return sum(1 for q in self.definition.questions() if self.answers.get(q.id, "") != "")
+
+
+def find_scan(session: Session, token: str, *, preview: bool = False,
+              lock: bool = False) -> Scan | None:
+    """The invitation behind a client token (or a preview token); None for anything
+    unknown or malformed, so every miss looks the same."""
+    if not well_formed(token):
+        return None
+    column = Invitation.preview_token if preview else Invitation.token
+    stmt = (select(Invitation, CampaignClient, Campaign, QuickScan)
+            .join(CampaignClient, CampaignClient.id == Invitation.campaign_client_id)  # type: ignore[arg-type]
+            .join(Campaign, Campaign.id == Invitation.campaign_id)  # type: ignore[arg-type]
+            .join(QuickScan, QuickScan.id == Campaign.quickscan_id)  # type: ignore[arg-type]
+            .where(column == token))
+    if lock:
+        stmt = stmt.with_for_update(of=Invitation)  # type: ignore[arg-type]
+    row = session.execute(stmt).first()
+    if row is None:
+        return None
+    invitation, client, campaign, quickscan = row
+    if not same_token(invitation.preview_token if preview else invitation.token, token):
+        return None
+    scan = Scan(invitation, client, campaign, quickscan,
+                _definition(quickscan.definition, quickscan.key))
+    assert invitation.id is not None
+    scan.answers = load_answers(session, invitation.id)
+    return scan
+
+
+def _login(session: Session, scan: Scan, now: datetime) -> None:
+    assert scan.invitation.id is not None
+    if inv.mark_logged_in(session, scan.invitation.id, now):
+        scan.invitation.logged_in_at = now
+        record(session, kind="quickscan.logged_in", at=now, relation_id=scan.client.relation_id,
+               person_id=scan.client.person_id, campaign=scan.campaign.name)
+
+
+def choose(session: Session, token: str, *, interested: bool, now: datetime) -> Scan | None:
+    """Ja starts the questions; Nee records "not interested" (column W). The first
+    choice counts; a later one changes nothing."""
+    scan = find_scan(session, token, lock=True)
+    if scan is None:
+        return None
+    if scan.status == "new":
+        assert scan.invitation.id is not None
+        if not interested and inv.mark_not_interested(session, scan.invitation.id, now):
+            scan.invitation.not_interested_at = now
+            record(session, kind="quickscan.not_interested", at=now,
+                   relation_id=scan.client.relation_id, person_id=scan.client.person_id,
+                   campaign=scan.campaign.name)
+        _login(session, scan, now)
+        session.commit()
+    return scan
+
+
+def save_answers(session: Session, token: str, given: dict[str, FormValue], *,
+                 now: datetime) -> tuple[Scan | None, dict[str, str]]:
+    """Validate and store the given answers (question id -> submitted value, None or
+    "" for "no answer"); returns the scan and Dutch messages for refused answers,
+    which are not stored. Only a started, unfinished QuickScan takes answers."""
+    scan = find_scan(session, token, lock=True)
+    if scan is None or scan.status not in ("started", "new"):
+        return scan, {}
+    errors: dict[str, str] = {}
+    assert scan.invitation.id is not None
+    for qid, raw in given.items():
+        question = scan.definition.question(qid)
+        if question is None:
+            errors[qid] = "Onbekende vraag."
+            continue
+        value, error = check_answer(question, raw)
+        if error:
+            errors[qid] = error
+        elif value is None:
+            if scan.answers.pop(qid, None) is not None:
+                delete_answer(session, invitation_id=scan.invitation.id, question_id=qid)
+        elif scan.answers.get(qid) != value:
+            save_answer(session, invitation_id=scan.invitation.id, question_id=qid,
+                        value=value, now=now)
+            scan.answers[qid] = value
+    _login(session, scan, now)
+    session.commit()
+    return scan, errors
+
+
+def finish(session: Session, token: str, *, runtime: Any) -> bool:
+    """"Rapportage": record the report date and "report sent" (columns S and V), queue
+    the PDF to the client and PDF + PPTX to the relationship manager, and recompute the
+    update face of an update QuickScan - all in one transaction. True only for the one
+    call that finished (a double click or a second tab queues nothing); the caller then
+    starts delivery."""
+    from quickcrm.campaigns.client_report import (
+        local_date,
+        queue_report_mails,
+        render_documents,
+    )
+
+    now, settings = runtime.clock.now(), runtime.settings
+    scan = find_scan(session, token, lock=True)
+    if scan is None or scan.status != "started":
+        session.rollback()
+        return False
+    i = scan.invitation
+    assert i.id is not None
+    if not inv.mark_finished(session, i.id, now):
+        session.rollback()
+        return False
+    inv.mark_report_sent(session, i.id, now)
+    docs = render_documents(definition=scan.definition, answers=scan.answers, client=scan.client,
+                            firm_name=str(settings["firm.name"]),
+                            report_date=local_date(now, settings.timezone))
+    queued = queue_report_mails(session, invitation=i, client=scan.client,
+                                campaign=scan.campaign, definition=scan.definition,
+                                documents=docs, settings=settings, now=now)
+    faces: dict[str, str] = {}
+    if scan.quickscan.kind == "update":
+        from quickcrm.campaigns.faces import apply_update_answers
+
+        faces = apply_update_answers(session=session, update_key=scan.quickscan.key,
+                                     relation_id=scan.client.relation_id,
+                                     answers=scan.answers, now=now)
+    record(session, kind="quickscan.finished", at=now, relation_id=scan.client.relation_id,
+           person_id=scan.client.person_id, campaign=scan.campaign.name,
+           answered=scan.answered(), mails=queued, update_faces=faces)
+    session.commit()
+    return True

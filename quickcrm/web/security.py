@@ -1,0 +1,188 @@
+"""The web app's defences, kept apart from the pages so each is easy to check.
+
+- Tokens: only a well-formed token reaches the database; the found row's token is
+  compared again with ``hmac.compare_digest``.
+- CSRF: every form carries ``csrf_token(invitation)``, an HMAC of the client's token
+  keyed with the invitation's preview token, which the client's page never shows; a POST
+  is also refused when the browser says it comes from another site (Origin,
+  Sec-Fetch-Site). No cookie is needed, so the app sets none.
+- Guessing: ``FailureLimiter`` counts 404s per client address and answers 429 once an
+  address has too many, so tokens cannot be enumerated.
+- ``SecurityHeaders`` and ``BodyLimit`` are plain ASGI middleware (cheaper than
+  BaseHTTPMiddleware): every response gets CSP, nosniff, no-referrer, DENY framing and
+  no-store; a body larger than the limit gets 413 before any page code runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import urlsplit
+
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{22,64}$")  # >= 128 bits of url-safe base64
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+       "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+HEADERS: list[tuple[bytes, bytes]] = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+NO_STORE = (b"cache-control", b"no-store")
+NOINDEX = (b"x-robots-tag", b"noindex, nofollow")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def well_formed(token: str) -> bool:
+    return bool(TOKEN_RE.match(token))
+
+
+def same_token(stored: str, given: str) -> bool:
+    return hmac.compare_digest(stored.encode(), given.encode())
+
+
+def csrf_token(token: str, preview_token: str) -> str:
+    """The hidden form field of one invitation's pages; stable across devices."""
+    return hmac.new(preview_token.encode(), b"csrf:" + token.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_ok(given: str | None, token: str, preview_token: str) -> bool:
+    return bool(given) and hmac.compare_digest(str(given), csrf_token(token, preview_token))
+
+
+def cross_site(headers: Any) -> bool:
+    """True when the browser tells us the POST comes from another site."""
+    if headers.get("sec-fetch-site", "") == "cross-site":
+        return True
+    origin = headers.get("origin")
+    if not origin or origin == "null":
+        return origin == "null"
+    return urlsplit(origin).netloc.lower() != headers.get("host", "").lower()
+
+
+class FailureLimiter:
+    """At most ``limit`` failures (404s) per address in ``window`` seconds.
+
+    In memory, per process: enough to make guessing 128-bit tokens pointless; the
+    number of addresses kept is bounded so a flood cannot exhaust memory.
+    """
+
+    def __init__(self, limit: int = 30, window: float = 600.0, max_addresses: int = 10000,
+                 now: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.max_addresses, self.now = limit, window, max_addresses, now
+        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _recent(self, address: str) -> deque[float] | None:
+        hits = self._hits.get(address)
+        if hits is not None:
+            cutoff = self.now() - self.window
+            while hits and hits[0] < cutoff:
+                hits.popleft()
+        return hits
+
+    def blocked(self, address: str) -> bool:
+        with self._lock:
+            hits = self._recent(address)
+            return hits is not None and len(hits) >= self.limit
+
+    def failed(self, address: str) -> None:
+        with self._lock:
+            hits = self._recent(address)
+            if hits is None:
+                hits = self._hits[address] = deque()
+                while len(self._hits) > self.max_addresses:
+                    self._hits.popitem(last=False)
+            self._hits.move_to_end(address)
+            hits.append(self.now())
+
+
+class SecurityHeaders:
+    """Adds the fixed security headers to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                headers += [h for h in HEADERS if h[0] not in names]
+                if not static and b"cache-control" not in names:
+                    headers.append(NO_STORE)
+                if b"x-robots-tag" not in names:
+                    headers.append(NOINDEX)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuses request bodies over ``limit`` bytes with 413 (declared or streamed)."""
+
+    def __init__(self, app: ASGIApp, limit: int = 256 * 1024) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
+                await _plain(send, 413, "Het verzoek is te groot.")
+                return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except TooLarge:
+            if not started:
+                await _plain(send, 413, "Het verzoek is te groot.")
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    body = text.encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -64,6 +64,20 @@ class Runtime:
 
         return make_transport(self.settings.mail_url, settings=self.settings)
 
+    def deliver(self, *, progress: Any = None, limit: int | None = None,
+                stop: Any = None) -> Any:
+        """Deliver what is due in the outbox over one transport connection, then close it.
+
+        ``send``, ``remind`` and the web app call this right after they commit."""
+        from quickcrm.mail.delivery import deliver
+
+        transport = self.transport()
+        try:
+            return deliver(engine=self.engine, transport=transport, clock=self.clock,
+                           settings=self.settings, progress=progress, limit=limit, stop=stop)
+        finally:
+            transport.close()
+
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()

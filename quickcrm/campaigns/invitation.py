@@ -41,6 +41,7 @@ class Invitation(SQLModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_column=utc_column(index=True))
     bounced_at: datetime | None = Field(default=None, sa_column=utc_column())
     bounce_reason: str = Field(default="", max_length=500)
+    bounce_reported_at: datetime | None = Field(default=None, sa_column=utc_column())  # digest
     logged_in_at: datetime | None = Field(default=None, sa_column=utc_column())  # U
     not_interested_at: datetime | None = Field(default=None, sa_column=utc_column())  # W
     finished_at: datetime | None = Field(default=None, sa_column=utc_column())  # S

@@ -2,8 +2,24 @@
 
 import typer
 
-from quickcrm.cli import clients, config, db, demo, export, importing, sample, user
-from quickcrm.cli import faces, quickscan
+from quickcrm.cli import (
+    campaign,
+    clients,
+    config,
+    db,
+    demo,
+    exclude,
+    export,
+    faces,
+    importing,
+    quickscan,
+    sample,
+    user,
+)
+from quickcrm.cli import report as report_cli
+from quickcrm.cli import select as select_cli
+from quickcrm.cli import send as send_cli
+from quickcrm.cli import serve as serve_cli
 
 app = typer.Typer(
     name="quickcrm",
@@ -24,6 +40,12 @@ app.add_typer(export.app, name="export")
 app.add_typer(clients.app, name="clients")
 app.add_typer(sample.app, name="sample")
 demo.register(app)
+app.add_typer(campaign.app, name="campaign")
+select_cli.register(app)
+exclude.register(app)
+send_cli.register(app)
+report_cli.register(app)
+serve_cli.register(app)
 
 
 def main() -> None:

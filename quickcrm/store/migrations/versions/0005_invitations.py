@@ -34,6 +34,7 @@ def upgrade() -> None:
         _at("delivered_at"),
         _at("bounced_at"),
         sa.Column("bounce_reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        _at("bounce_reported_at"),
         _at("logged_in_at"),
         _at("not_interested_at"),
         _at("finished_at"),

@@ -1,0 +1,214 @@
+"""`quickcrm remind`: first and second reminders to clients, and the no-response notice
+to the relationship manager, each recorded and queued in one transaction.
+
+The rules are pure (``reminders_rules``); this module finds the few invitations that can
+possibly be due with one indexed query, asks the rules, and records each action with a
+conditional UPDATE that only one of two overlapping runs can win, so that a reminder is
+queued exactly once even when cron's `remind` and the daemon run together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, insert, or_, select
+from sqlmodel import Session
+
+from quickcrm import permissions
+from quickcrm.campaigns import invitation as inv
+from quickcrm.campaigns.campaign import get_campaign
+from quickcrm.campaigns.mails import CampaignMailer, Manager, Person
+from quickcrm.campaigns.models import Campaign, CampaignClient
+from quickcrm.campaigns.reminders_rules import (
+    FIRST_AFTER_DAYS,
+    NOTICE_AFTER_DAYS,
+    SECOND_AFTER_DAYS,
+    Calendar,
+    InvitationState,
+    due_actions,
+    holidays_for,
+    parse_weekdays,
+    parse_window,
+)
+from quickcrm.clock import as_utc
+from quickcrm.mail.outbox import Draft, queue_many
+from quickcrm.settings import Settings
+from quickcrm.store.models import Event, User
+
+I = inv.Invitation.__table__  # type: ignore[attr-defined]  # noqa: E741
+CC = CampaignClient.__table__  # type: ignore[attr-defined]
+C = Campaign.__table__  # type: ignore[attr-defined]
+U = User.__table__  # type: ignore[attr-defined]
+BATCH = 500
+
+
+def local_date(moment: datetime, tz: str) -> date:
+    return as_utc(moment).astimezone(ZoneInfo(tz)).date()
+
+
+def calendar_from_settings(settings: Settings, *years: int) -> Calendar:
+    holidays = holidays_for(set(years) | {y + 1 for y in years}) \
+        if settings["reminders.skip_holidays"] else frozenset()
+    return Calendar(skip_weekdays=parse_weekdays(str(settings["reminders.skip_weekdays"])),
+                    holidays=holidays, window=parse_window(str(settings["reminders.send_window"])))
+
+
+@dataclass
+class RemindCounts:
+    first_reminders: int = 0
+    second_reminders: int = 0
+    no_response: int = 0
+    skipped_first: int = 0
+    queued: int = 0
+    delivered: int = 0
+    deferred: int = 0
+    failed: int = 0
+    rejected: int = 0
+    dry_run: bool = False
+
+    def to_json(self) -> dict[str, int]:
+        return {"first_reminders": self.first_reminders,
+                "second_reminders": self.second_reminders, "no_response": self.no_response}
+
+
+def _candidates(now: datetime, campaign_id: int | None) -> Any:
+    """Invitations of sent (not closed) campaigns that could have something due: each
+    condition uses one day less than the rule, as a margin for time zones; the pure
+    rules decide."""
+    def older(days: int) -> Any:
+        return I.c.delivered_at <= now - timedelta(days=days - 1)
+
+    query = (
+        select(I.c.id, I.c.token, I.c.preview_token, I.c.delivered_at,
+               I.c.first_reminder_at, I.c.second_reminder_at, I.c.no_response_at,
+               I.c.campaign_id, I.c.relation_id, CC.c.first_name, CC.c.last_name, CC.c.email,
+               CC.c.company, CC.c.relation_number, CC.c.rm_id,
+               U.c.first_name.label("rm_first"), U.c.last_name.label("rm_last"),
+               U.c.email.label("rm_email"), U.c.signature.label("rm_signature"))
+        .select_from(I.join(C, C.c.id == I.c.campaign_id)
+                     .join(CC, CC.c.id == I.c.campaign_client_id)
+                     .outerjoin(U, U.c.id == CC.c.rm_id))
+        .where(C.c.status == "sent", I.c.delivered_at.is_not(None),
+               I.c.finished_at.is_(None), I.c.not_interested_at.is_(None),
+               I.c.bounced_at.is_(None),
+               or_(and_(I.c.first_reminder_at.is_(None), older(FIRST_AFTER_DAYS)),
+                   and_(I.c.second_reminder_at.is_(None), older(SECOND_AFTER_DAYS)),
+                   and_(I.c.no_response_at.is_(None), older(NOTICE_AFTER_DAYS))))
+        .order_by(I.c.id))
+    if campaign_id is not None:
+        query = query.where(I.c.campaign_id == campaign_id)
+    return query
+
+
+def _state(row: Any, tz: str) -> InvitationState:
+    return InvitationState(delivered_on=local_date(row.delivered_at, tz),
+                           first_done=row.first_reminder_at is not None,
+                           second_done=row.second_reminder_at is not None,
+                           notice_done=row.no_response_at is not None)
+
+
+class _Mailers:
+    """One compiled mailer per campaign, and the coordinator as fallback recipient."""
+
+    def __init__(self, session: Session, settings: Settings) -> None:
+        self.session, self.settings = session, settings
+        self._cache: dict[int, tuple[CampaignMailer, Manager]] = {}
+
+    def get(self, campaign_id: int) -> tuple[CampaignMailer, Manager]:
+        if campaign_id not in self._cache:
+            from quickcrm.campaigns.sending import mailer_for
+
+            campaign = self.session.get(Campaign, campaign_id)
+            assert campaign is not None
+            coordinator = self.session.get(User, campaign.coordinator_id)
+            assert coordinator is not None
+            self._cache[campaign_id] = (
+                mailer_for(self.session, campaign, self.settings),
+                Manager(coordinator.first_name, coordinator.last_name, coordinator.email,
+                        coordinator.signature))
+        return self._cache[campaign_id]
+
+
+def _act(session: Session, row: Any, due: Any, now: datetime, mailers: _Mailers,
+         counts: RemindCounts, events: list[dict[str, Any]]) -> list[Draft]:
+    """Record the due actions of one invitation; a message only for what this run won."""
+    mailer, coordinator = mailers.get(row.campaign_id)
+    client = Person(row.first_name, row.last_name, row.email, row.company, row.relation_number)
+    rm = (Manager(row.rm_first, row.rm_last, row.rm_email, row.rm_signature)
+          if row.rm_email else coordinator)
+    ref, drafts = f"invitation:{row.id}", []
+    if due.skip_first and inv.mark_first_reminder(session, row.id, now, skipped=True):
+        counts.skipped_first += 1
+    for kind, wanted, mark in (("reminder1", due.first, inv.mark_first_reminder),
+                               ("reminder2", due.second, inv.mark_second_reminder)):
+        if wanted and mark(session, row.id, now):
+            drafts.append(mailer.draft(kind, ref=ref, to=client, client=client, rm=rm,
+                                       link=mailer.client_link(row.token)))
+            counts.first_reminders += kind == "reminder1"
+            counts.second_reminders += kind == "reminder2"
+            events.append({"at": now, "kind": f"campaign.{kind}_sent",
+                           "relation_id": row.relation_id, "user_id": row.rm_id,
+                           "details": f'{{"campaign": {row.campaign_id}}}'})
+    if due.notice and inv.mark_no_response(session, row.id, now):
+        drafts.append(mailer.draft("no_response", ref=ref, to=rm, client=client, rm=rm,
+                                   link=mailer.preview_link(row.preview_token)))
+        counts.no_response += 1
+    return drafts
+
+
+def queue_reminders(
+    *, session: Session, actor: Any, now: datetime, settings: Settings,
+    campaign: str | None = None, dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> RemindCounts:
+    """Find what is due at ``now`` and record + queue it, batch by batch."""
+    permissions.require(actor.rights, "run reminders")
+    campaign_id = get_campaign(session, campaign).id if campaign else None
+    tz = settings.timezone
+    local_now = as_utc(now).astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+    calendar = calendar_from_settings(settings, local_now.year)
+    rows = [r for r in session.execute(_candidates(now, campaign_id))]
+    due_rows = [(r, d) for r in rows if (d := due_actions(_state(r, tz), local_now, calendar)).anything]
+    counts = RemindCounts(dry_run=dry_run)
+    if dry_run:
+        for _, d in due_rows:
+            counts.first_reminders += d.first
+            counts.second_reminders += d.second
+            counts.no_response += d.notice
+            counts.skipped_first += d.skip_first
+        return counts
+    session.rollback()
+    mailers = _Mailers(session, settings)
+    for start in range(0, len(due_rows), BATCH):
+        batch = due_rows[start:start + BATCH]
+        drafts: list[Draft] = []
+        events: list[dict[str, Any]] = []
+        for row, due in batch:
+            drafts.extend(_act(session, row, due, now, mailers, counts, events))
+        if drafts:
+            queue_many(session, drafts, now=now)
+        if events:
+            session.execute(insert(Event.__table__), events)  # type: ignore[attr-defined]
+        session.commit()
+        counts.queued += len(drafts)
+        if progress:
+            progress(len(batch))
+    return counts
+
+
+def remind(*, rt: Any, campaign: str | None = None, dry_run: bool = False,
+           queue_only: bool = False, progress: Callable[[int], None] | None = None) -> RemindCounts:
+    """The `remind` use case: record and queue what is due, then deliver it."""
+    with rt.session(read_only=dry_run) as session:
+        counts = queue_reminders(session=session, actor=rt.actor, now=rt.clock.now(),
+                                 settings=rt.settings, campaign=campaign, dry_run=dry_run,
+                                 progress=progress)
+    if not dry_run and not queue_only and counts.queued:
+        delivered = rt.deliver()
+        counts.delivered, counts.deferred = delivered.delivered, delivered.deferred
+        counts.failed, counts.rejected = delivered.failed, delivered.rejected
+    return counts

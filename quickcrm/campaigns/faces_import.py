@@ -91,7 +91,7 @@ def import_faces(*, session: Session, actor: Actor, now: datetime, path: str | P
                             '"Volgens relatiemanager") and no "Datum verzonden"'])
     result = FacesImported(quickscan=qs.key)
     result.warnings = [f"{name}:1: column {h!r} ignored" for h in unknown]
-    problems: list[str] = []
+    problems: list[tuple[int, str]] = []  # (row, message); shown sorted by row
     total_problems = 0
     seen: dict[str, int] = {}
     good: list[dict[str, Any]] = []
@@ -99,8 +99,9 @@ def import_faces(*, session: Session, actor: Actor, now: datetime, path: str | P
     def bad(row: int, field_: str, message: str) -> None:
         nonlocal total_problems
         total_problems += 1
-        if len(problems) < MAX_SHOWN:
-            problems.append(f"{name}:{row}:{table.headers[columns[field_]].strip()}: {message}")
+        if len(problems) < 50 * MAX_SHOWN:
+            header = table.headers[columns[field_]].strip()
+            problems.append((row, f"{name}:{row}:{header}: {message}"))
 
     rows = table.rows()
     while chunk := list(islice(rows, BATCH)):
@@ -126,7 +127,8 @@ def import_faces(*, session: Session, actor: Actor, now: datetime, path: str | P
         if progress is not None:
             progress(len(chunk))
     if total_problems:
-        raise FileProblems(problems, total_problems)
+        shown = [m for _, m in sorted(problems, key=lambda p: p[0])][:MAX_SHOWN]
+        raise FileProblems(shown, total_problems)
     for start in range(0, len(good), BATCH):
         _upsert(session, good[start:start + BATCH])
     for kind in KINDS:

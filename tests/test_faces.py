@@ -1,0 +1,269 @@
+"""Happy Faces: the rules as pure functions, the set-based computation against them, the
+import (both databases), "whichever was written last counts", who may set faces, and
+the colours a person sees."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from quickcrm import codes
+from quickcrm.campaigns.faces import (
+    compute_profile_faces,
+    count_missing,
+    effective,
+    markup,
+    profile_face,
+    update_face,
+)
+from quickcrm.campaigns.faces_import import import_faces, parse_date
+from quickcrm.campaigns.models import Face
+from quickcrm.campaigns.quickscan_schema import Profile, ProfileRule, Score, UpdateRule
+from quickcrm.campaigns.quickscans import get_quickscan, load_quickscans, read_file, shipped_dir
+from quickcrm.errors import FileProblems
+from quickcrm.store.models import Relation
+
+KEY = "bedrijfsopvolging"
+RULES = Profile(default="2", rules=(
+    ProfileRule(face="3", ownership=("G", "H")),
+    ProfileRule(face="1", ownership=("A", "B"), size=("2", "3", "4")),
+    ProfileRule(face="1", client_group=("A",)),
+))
+
+
+def test_profile_face_first_matching_rule_wins():
+    assert profile_face(RULES, industry="7", ownership="G", size="4", client_group="A") == "3"
+    assert profile_face(RULES, industry="7", ownership="B", size="3", client_group="D") == "1"
+    assert profile_face(RULES, industry="7", ownership="B", size="1", client_group="D") == "2"
+    assert profile_face(RULES, industry=None, ownership=None, size=None, client_group="A") == "1"
+    assert profile_face(RULES, industry=None, ownership=None, size=None, client_group=None) is None
+
+
+def test_update_face_adds_points_against_thresholds():
+    rule = UpdateRule(positive_from=4, negative_below=0, scores=(
+        Score(question="plannen", points={"ke1": 2, "ke2": -3}),
+        Score(question="cijfer", weight=0.5),
+    ))
+    assert update_face(rule, {"plannen": "ke1", "cijfer": 4}) == "1"  # 2 + 2
+    assert update_face(rule, {"plannen": "ke1", "cijfer": 2}) == "2"  # 2 + 1
+    assert update_face(rule, {"plannen": "ke2", "cijfer": 4}) == "3"  # -3 + 2
+    assert update_face(rule, {"cijfer": 8}) == "1"
+    assert update_face(rule, {"anders": "ke1"}) is None  # nothing scored: nobody set it
+
+
+def test_a_face_nobody_set_counts_as_neutral_and_colours_follow_the_seed():
+    assert effective(None) == "2" and effective("3") == "3"
+    assert markup("1") == "[green]● Positief[/green]"
+    assert markup("2") == "[blue]● Neutraal[/blue]"
+    assert markup("3") == "[red]● Negatief[/red]"
+    assert markup(None) == "[blue]- (neutraal)[/blue]"
+
+
+def _client(s, number: str, at: datetime, **segments: str | None) -> Relation:
+    relation = Relation(number=number, created_at=at, updated_at=at, **segments)
+    s.add(relation)
+    s.flush()
+    return relation
+
+
+def test_sql_computation_matches_the_pure_rule_for_every_combination(rt):
+    now = rt.clock.now()
+    definition = read_file(shipped_dir() / f"{KEY}.toml")
+    combos = list(itertools.product(["1", "12", None], ["A", "D", "E", "G", None],
+                                    ["1", "3", None], ["A", "D", None]))
+    with rt.session() as s:
+        qs = get_quickscan(session=s, key=KEY, now=now)
+        for i, (ind, own, size, group) in enumerate(combos):
+            _client(s, f"{i:06d}", now, industry=ind, ownership=own, size=size,
+                    client_group=group)
+        written = compute_profile_faces(session=s, quickscan_id=qs.id, now=now)
+        s.commit()
+        assert written == len(combos) - 1  # the client with nothing known gets no face
+        got = {r.number: f for r, f in s.exec(
+            select(Relation, Face.profile_face).outerjoin(
+                Face, (Face.relation_id == Relation.id) & (Face.quickscan_id == qs.id)))}
+        assert compute_profile_faces(session=s, quickscan_id=qs.id, now=now) == 0
+    for i, (ind, own, size, group) in enumerate(combos):
+        assert got[f"{i:06d}"] == profile_face(definition.profile, industry=ind, ownership=own,
+                                               size=size, client_group=group)
+
+
+def _write(tmp_path, name: str, text: str):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_import_faces_on_both_databases(rt, tmp_path):
+    now = rt.clock.now()
+    with rt.session() as s:
+        for n in ("000001", "000002", "000003"):
+            _client(s, n, now - timedelta(days=1), ownership="E")
+        s.commit()
+    path = _write(tmp_path, "faces.csv",
+                  "Relatienummer klant;Volgens profiel;Volgens update;Volgens relatiemanager;"
+                  "Datum verzonden;Opmerking\n"
+                  "000001;1;Neutraal;3. Negatief;14-03-2025;x\n"
+                  "000002;;;positief;;\n")
+    with rt.session() as s:
+        result = import_faces(session=s, actor=rt.actor, now=now, path=path, quickscan=KEY)
+        assert (result.rows, result.profile, result.update, result.rm, result.received) == (
+            2, 1, 1, 2, 1)
+        assert result.warnings == ["faces.csv:1: column 'Opmerking' ignored"]
+        qs = get_quickscan(session=s, key=KEY)
+        rows = {f.relation_id: f for f in s.exec(select(Face)).all()}
+        ids = dict(s.exec(select(Relation.number, Relation.id)).all())
+    one, two = rows[ids["000001"]], rows[ids["000002"]]
+    assert (one.profile_face, one.update_face, one.rm_face) == ("1", "2", "3")
+    assert one.received_at.replace(tzinfo=UTC) == datetime(2025, 3, 13, 23, 0, tzinfo=UTC)
+    assert (two.profile_face, two.update_face, two.rm_face) == (None, None, "1")
+    assert ids["000003"] not in rows
+    with rt.session() as s:
+        assert count_missing(session=s, quickscan_id=qs.id) == {
+            "clients": 3, "profile": 2, "update": 2, "rm": 1, "any": 2}
+
+    # an empty cell keeps the stored face; a later file overrides what it names
+    later = _write(tmp_path, "later.csv",
+                   "Relatienummer klant;Volgens relatiemanager\n000001;2\n")
+    with rt.session() as s:
+        import_faces(session=s, actor=rt.actor, now=now + timedelta(hours=1), path=later,
+                     quickscan=KEY)
+        f = s.get(Face, (ids["000001"], qs.id))
+        assert (f.profile_face, f.update_face, f.rm_face) == ("1", "2", "2")
+        assert f.received_at is not None
+
+
+def test_a_bad_faces_file_names_file_row_and_column_and_writes_nothing(rt, tmp_path):
+    now = rt.clock.now()
+    with rt.session() as s:
+        _client(s, "000001", now)
+        s.commit()
+    path = _write(tmp_path, "faces.csv",
+                  "Relatienummer klant,Volgens profiel,Volgens relatiemanager,Datum verzonden\n"
+                  "000001,1,2,\n"
+                  "000009,1,2,\n"
+                  "000001,1,2,\n"
+                  ",1,2,\n"
+                  "000001,blij,4,gisteren\n")
+    with rt.session() as s, pytest.raises(FileProblems) as err:
+        import_faces(session=s, actor=rt.actor, now=now, path=path, quickscan=KEY)
+    assert err.value.problems == [
+        "faces.csv:3:Relatienummer klant: unknown relation number '000009'",
+        "faces.csv:4:Relatienummer klant: relation number '000001' is also on row 2",
+        "faces.csv:5:Relatienummer klant: relation number is empty",
+        "faces.csv:6:Volgens profiel: unknown happy face 'blij' (expected one of: 1 Positief, "
+        "2 Neutraal, 3 Negatief)",
+        "faces.csv:6:Volgens relatiemanager: unknown happy face '4' (expected one of: "
+        "1 Positief, 2 Neutraal, 3 Negatief)",
+        "faces.csv:6:Datum verzonden: not a date: 'gisteren' (use 2025-03-14 or 14-03-2025)",
+        "faces.csv:6:Relatienummer klant: relation number '000001' is also on row 2",
+    ]
+    with rt.session() as s:
+        assert s.exec(select(Face)).all() == []
+
+
+def test_last_written_counts_between_import_and_computation(rt, tmp_path):
+    """An imported profile face survives a computation until the client's data or the
+    QuickScan's rules change after it; then the computation is the later writing."""
+    t0 = rt.clock.now()
+    with rt.session() as s:
+        qs = get_quickscan(session=s, key=KEY, now=t0)
+        client = _client(s, "000001", t0, ownership="A", size="3")  # the rule says positive
+        s.commit()
+    path = _write(tmp_path, "f.csv", "Relatienummer klant;Volgens profiel\n000001;Negatief\n")
+
+    def face() -> str | None:
+        with rt.session() as s:
+            return s.get(Face, (client.id, qs.id)).profile_face
+
+    def compute(at: datetime) -> None:
+        with rt.session() as s:
+            compute_profile_faces(session=s, quickscan_id=qs.id, now=at)
+            s.commit()
+
+    with rt.session() as s:
+        import_faces(session=s, actor=rt.actor, now=t0 + timedelta(hours=1), path=path,
+                     quickscan=KEY)
+    compute(t0 + timedelta(hours=2))
+    assert face() == "3"  # imported after the client and rules last changed: it stays
+    with rt.session() as s:  # the client's data changes later
+        s.get(Relation, client.id).updated_at = t0 + timedelta(hours=3)
+        s.commit()
+    compute(t0 + timedelta(hours=4))
+    assert face() == "1"
+    with rt.session() as s:  # imported again; then the firm changes the rule table
+        import_faces(session=s, actor=rt.actor, now=t0 + timedelta(hours=5), path=path,
+                     quickscan=KEY)
+    compute(t0 + timedelta(hours=6))
+    assert face() == "3"
+    text = (shipped_dir() / f"{KEY}.toml").read_text(encoding="utf-8").replace(
+        'default = "Neutraal"', 'default = "Positief"', 1)
+    changed = _write(tmp_path, f"{KEY}.toml", text)
+    with rt.session() as s:
+        load_quickscans(session=s, actor=rt.actor, now=t0 + timedelta(hours=7), path=changed)
+    compute(t0 + timedelta(hours=8))
+    assert face() == "1"
+
+
+def test_parse_date_reads_dutch_and_iso_dates():
+    assert parse_date("2025-03-14") == datetime(2025, 3, 13, 23, 0, tzinfo=UTC)
+    assert parse_date("1/7/2025") == datetime(2025, 6, 30, 22, 0, tzinfo=UTC)
+
+
+CLIENTS = ("Relatienummer klant;Bedrijf klant;Eigendom klant;Omvang klant;"
+           "E-mail relatiemanager;Voornaam relatiemanager;Achternaam relatiemanager\n"
+           "000001;Jansen Bouw B.V.;B;3;rita@k.example;Rita;Meer\n"
+           "000002;De Vries Handel;E;1;piet@k.example;Piet;Smit\n")
+
+
+def test_a_relationship_manager_sets_faces_of_own_clients_only(cli, tmp_path):
+    path = _write(tmp_path, "clients.csv", CLIENTS)
+    assert cli("import", "clients", str(path)).exit_code == 0
+    own = cli("faces", "set", "000001", "-q", KEY, "--rm", "Negatief", "--as", "rita@k.example",
+              "--json")
+    assert own.exit_code == 0, own.output
+    assert json.loads(own.stdout)["faces"][0]["rm"] == "3"
+    other = cli("faces", "set", "000002", "-q", KEY, "--rm", "1", "--as", "rita@k.example")
+    assert other.exit_code == 1
+    assert other.stderr.strip() == ("not permitted: setting the faces of another relationship "
+                                    "manager's client needs admin or coordinator")
+    shown = json.loads(cli("faces", "show", "000002", "-q", KEY, "--json").stdout)
+    assert shown["faces"][0]["rm"] is None  # unchanged
+    assert cli("faces", "set", "000002", "-q", KEY, "--profile", "3").exit_code == 0  # admin
+    bad = cli("faces", "set", "000002", "-q", KEY, "--rm", "blauw")
+    assert bad.exit_code == 1 and bad.stderr.startswith("--rm: unknown happy face 'blauw'")
+    refused = cli("import", "faces", str(path), "-q", KEY, "--as", "piet@k.example")
+    assert refused.stderr.strip() == "not permitted: import faces needs admin or coordinator"
+
+
+def test_faces_show_and_import_on_the_command_line(cli, tmp_path):
+    from rich.console import Console
+
+    from quickcrm.cli.faces import faces_table
+
+    assert cli("import", "clients", str(_write(tmp_path, "c.csv", CLIENTS))).exit_code == 0
+    faces = _write(tmp_path, "f.csv", "Relatienummer klant;Volgens profiel;Volgens update;"
+                   "Volgens relatiemanager\n000001;1;3;\n000002;2;;1\n")
+    result = cli("import", "faces", str(faces), "--quickscan", KEY, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"quickscan": KEY, "rows": 2, "profile": 2,
+                                         "update": 1, "rm": 1, "received": 0}
+    computed = json.loads(cli("faces", "compute", "-q", KEY, "--json").stdout)
+    assert computed[0]["written"] == 0  # both imported after the clients were written
+    assert computed[0]["missing"]["any"] == 2
+    data = json.loads(cli("faces", "show", "000001", "--json").stdout)
+    assert [f["quickscan"] for f in data["faces"]] == [KEY, f"{KEY}-update"]
+    shown = cli("faces", "show", "000001", "-q", KEY)
+    assert "Positief" in shown.stdout and "Negatief" in shown.stdout
+    console = Console(record=True, width=160, force_terminal=True, color_system="standard")
+    data["faces"][0]["received_at"] = None
+    console.print(faces_table(data))
+    styled = console.export_text(styles=True)
+    assert "\x1b[32m● Positief" in styled  # green
+    assert "\x1b[31m● Negatief" in styled  # red
+    assert "\x1b[34m- (neutraal)" in styled  # blue: nobody set it
+    assert codes.FACE.label("2") == "Neutraal"

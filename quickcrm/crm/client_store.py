@@ -11,14 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, true, update
+from sqlalchemy import Connection, insert, select
 
 from quickcrm import permissions
 from quickcrm.crm.client_rows import PERSON_FIELDS, RELATION_FIELDS, ClientRow
-from quickcrm.store.models import Person, Relation, Team, User, UserRight
+from quickcrm.store.models import Relation, Team, User, UserRight
 
 R = Relation.__table__  # type: ignore[attr-defined]
-P = Person.__table__  # type: ignore[attr-defined]
 T = Team.__table__  # type: ignore[attr-defined]
 U = User.__table__  # type: ignore[attr-defined]
 UR = UserRight.__table__  # type: ignore[attr-defined]
@@ -26,6 +25,11 @@ UR = UserRight.__table__  # type: ignore[attr-defined]
 DEFAULTS: dict[str, Any] = {"company": "", "address": "", "postcode": "", "city": "",
                             "stage": "customer", "first_name": "", "last_name": "",
                             "email": "", "phone": "", "opted_out": False}
+# Positions in a row of ClientStore.select_sql.
+ID, N, REL0 = 0, 1, 2
+TEAM = REL0 + len(RELATION_FIELDS)
+RM = TEAM + 1
+PID = RM + 1
 Refusal = tuple[ClientRow, str, str]  # row, column field, message
 
 
@@ -42,6 +46,9 @@ def _key(first: str, last: str) -> tuple[str, str]:
 class ClientStore:
     def __init__(self, conn: Connection, *, now: datetime, columns: set[str]) -> None:
         self.conn, self.now, self.columns = conn, now, columns
+        to_db = R.c.updated_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        self.stamp = to_db(now) if to_db else now  # converted once, not per row
+        self._build_sql()
         self.has_rm = bool(columns & {"rm_first_name", "rm_last_name", "rm_email"})
         self.teams = {n.lower(): i for i, n in conn.execute(select(T.c.id, T.c.name))}
         self.by_email: dict[str, int] = {}
@@ -53,6 +60,33 @@ class ClientStore:
             self._remember(uid, email, first, last, team_id)
         self.users_created = 0
         self.teams_created = 0
+
+    def _build_sql(self) -> None:
+        """Driver-level SQL, made once: executemany with plain tuples skips SQLAlchemy's
+        per-row parameter processing, which costs more than the insert itself. Only
+        fixed column names go into the text; every value is a bound parameter."""
+        dialect = self.conn.dialect
+        q = dialect.identifier_preparer.quote
+        m = self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        rel = [*RELATION_FIELDS, "team_id", "rm_id"]
+        self.select_sql = (
+            f"SELECT r.id, r.number, {', '.join('r.' + q(f) for f in rel)}, p.id, "
+            f"{', '.join('p.' + q(f) for f in PERSON_FIELDS)} FROM relation r "
+            f"LEFT JOIN person p ON p.relation_id = r.id AND p.campaign_contact = {m} "
+            "WHERE r.number IN ({numbers})")
+        cols = [*rel, "number", "created_at", "updated_at"]
+        self.insert_relation = (f"INSERT INTO relation ({', '.join(q(c) for c in cols)}) "
+                                f"VALUES ({', '.join([m] * len(cols))})")
+        self.update_relation = (f"UPDATE relation SET {', '.join(f'{q(c)} = {m}' for c in rel)}, "
+                                f"updated_at = {m} WHERE id = {m}")
+        pcols = [*PERSON_FIELDS, "relation_id", "campaign_contact", "created_at", "updated_at"]
+        values = [m] * len(PERSON_FIELDS) + [f"(SELECT id FROM relation WHERE number = {m})",
+                                             m, m, m]
+        self.insert_person = (f"INSERT INTO person ({', '.join(q(c) for c in pcols)}) "
+                              f"VALUES ({', '.join(values)})")
+        self.update_person = (
+            f"UPDATE person SET {', '.join(f'{q(c)} = {m}' for c in PERSON_FIELDS)}, "
+            f"updated_at = {m} WHERE id = {m}")
 
     def _remember(self, uid: int, email: str, first: str, last: str, team_id: int | None) -> None:
         self.by_email[email.lower()] = uid
@@ -104,16 +138,11 @@ class ClientStore:
         self.users_created += 1
         return int(uid)
 
-    def _existing(self, numbers: list[str]) -> dict[str, Any]:
-        person_cols = [P.c[f].label(f"p_{f}") for f in PERSON_FIELDS]
-        query = (
-            select(R.c.id, R.c.number, R.c.team_id, R.c.rm_id,
-                   *[R.c[f] for f in RELATION_FIELDS], P.c.id.label("p_id"), *person_cols)
-            .select_from(R.outerjoin(P, and_(P.c.relation_id == R.c.id,
-                                             P.c.campaign_contact == true())))
-            .where(R.c.number.in_(numbers))
-        )
-        return {r.number: r._mapping for r in self.conn.execute(query)}
+    def _existing(self, numbers: list[str]) -> dict[str, tuple[Any, ...]]:
+        """The batch's relations that exist, with their campaign contact: one query."""
+        marks = ", ".join([self.mark] * len(numbers))
+        sql = self.select_sql.replace("{numbers}", marks)
+        return {r[N]: tuple(r) for r in self.conn.exec_driver_sql(sql, (True, *numbers))}
 
     def upsert(self, rows: list[ClientRow], counts: Counts) -> list[Refusal]:
         """Write one batch; returns the rows refused (unknown relationship manager)."""
@@ -121,66 +150,54 @@ class ClientStore:
             return []
         existing = self._existing([r.number for r in rows])
         refused: list[Refusal] = []
-        new_relations: list[dict[str, Any]] = []
-        new_persons: list[tuple[str | int, dict[str, Any]]] = []
-        relation_updates: list[dict[str, Any]] = []
-        person_updates: list[dict[str, Any]] = []
+        new_relations: list[tuple[Any, ...]] = []
+        new_persons: list[tuple[Any, ...]] = []
+        relation_updates: list[tuple[Any, ...]] = []
+        person_updates: list[tuple[Any, ...]] = []
+        stamp = self.stamp
         for row in rows:
             old = existing.get(row.number)
             team_id = self.team_id(row.team) if row.team is not None else (
-                old["team_id"] if old else None)
-            rm_id = old["rm_id"] if old else None
+                old[TEAM] if old else None)
+            rm_id = old[RM] if old else None
             if self.has_rm:
                 rm_id, refusal = self.rm_id(row, team_id)
                 if refusal is not None:
                     refused.append(refusal)
                     continue
-            rel = {f: row.relation.get(f, old[f] if old else DEFAULTS.get(f))
-                   for f in RELATION_FIELDS}
-            rel.update(team_id=team_id, rm_id=rm_id)
-            wants_person = any(row.person.get(f) for f in ("first_name", "last_name", "email", "phone"))
+            given, person = row.relation, row.person
+            wants_person = any(person.get(f) for f in ("first_name", "last_name", "email", "phone"))
             if old is None:
-                new_relations.append({**rel, "number": row.number, "created_at": self.now,
-                                      "updated_at": self.now})
+                rel = tuple(given.get(f, DEFAULTS.get(f)) for f in RELATION_FIELDS)
+                new_relations.append((*rel, team_id, rm_id, row.number, stamp, stamp))
                 if wants_person:
-                    new_persons.append((row.number, row.person))
+                    new_persons.append((*(person.get(f, DEFAULTS[f]) for f in PERSON_FIELDS),
+                                        row.number, True, stamp, stamp))
                 counts.created += 1
                 continue
             changed = False
-            if any(rel[k] != old[k] for k in rel):
-                relation_updates.append({**rel, "rid": old["id"], "updated_at": self.now})
+            rel = (*(given.get(f, old[i]) for i, f in enumerate(RELATION_FIELDS, REL0)),
+                   team_id, rm_id)
+            if rel != old[REL0:REL0 + len(rel)]:
+                relation_updates.append((*rel, stamp, old[ID]))
                 changed = True
-            if old["p_id"] is not None and row.person:
-                person = {f: row.person.get(f, old[f"p_{f}"]) for f in PERSON_FIELDS}
-                if any(person[f] != old[f"p_{f}"] for f in PERSON_FIELDS):
-                    person_updates.append({**person, "pid": old["p_id"], "updated_at": self.now})
+            if old[PID] is not None and person:
+                values = tuple(person.get(f, old[i]) for i, f in enumerate(PERSON_FIELDS, PID + 1))
+                if values != old[PID + 1:]:
+                    person_updates.append((*values, stamp, old[PID]))
                     changed = True
-            elif old["p_id"] is None and wants_person:
-                new_persons.append((old["id"], row.person))
+            elif old[PID] is None and wants_person:
+                new_persons.append((*(person.get(f, DEFAULTS[f]) for f in PERSON_FIELDS),
+                                    row.number, True, stamp, stamp))
                 changed = True
             if changed:
                 counts.updated += 1
             else:
                 counts.unchanged += 1
-        self._write(new_relations, new_persons, relation_updates, person_updates)
+        for sql, params in ((self.insert_relation, new_relations),
+                            (self.update_relation, relation_updates),
+                            (self.update_person, person_updates),
+                            (self.insert_person, new_persons)):
+            if params:
+                self.conn.exec_driver_sql(sql, params)
         return refused
-
-    def _write(self, new_relations: list[dict[str, Any]],
-               new_persons: list[tuple[str | int, dict[str, Any]]],
-               relation_updates: list[dict[str, Any]],
-               person_updates: list[dict[str, Any]]) -> None:
-        ids: dict[str | int, int] = {}
-        if new_relations:
-            ids.update((n, i) for i, n in self.conn.execute(
-                insert(R).returning(R.c.id, R.c.number), new_relations))
-        if relation_updates:
-            self.conn.execute(update(R).where(R.c.id == bindparam("rid")), relation_updates)
-        if person_updates:
-            self.conn.execute(update(P).where(P.c.id == bindparam("pid")), person_updates)
-        if new_persons:
-            self.conn.execute(insert(P), [
-                {**{f: person.get(f, DEFAULTS[f]) for f in PERSON_FIELDS},
-                 "relation_id": ids.get(ref, ref) if isinstance(ref, str) else ref,
-                 "campaign_contact": True, "created_at": self.now, "updated_at": self.now}
-                for ref, person in new_persons
-            ])

@@ -19,7 +19,7 @@ from typing import IO, Any
 from sqlmodel import Session
 
 from quickcrm import permissions
-from quickcrm.crm.client_rows import ClientRow, header_aliases, parse_row
+from quickcrm.crm.client_rows import ClientRow, RowParser, header_aliases
 from quickcrm.crm.client_store import ClientStore
 from quickcrm.crm.users import Actor
 from quickcrm.documents.tabular import (
@@ -124,12 +124,13 @@ def import_clients(
         rejects = _Rejects(result.rejects_path, table.headers)
     store = ClientStore(session.connection(), now=now, columns=set(columns))
     seen: set[str] = set()
+    parser = RowParser(name, columns, table.headers)
     try:
         for chunk in _batches(table.rows()):
             good: list[ClientRow] = []
             bad: list[tuple[int, list[str], list[str]]] = []
             for row, cells in chunk:
-                parsed, messages = parse_row(name, row, cells, columns, table.headers)
+                parsed, messages = parser.parse(row, cells)
                 if parsed is not None and parsed.number in seen:
                     header = table.headers[columns["relation_number"]].strip()
                     messages = [f"{name}:{row}:{header}: relation number {parsed.number!r} "

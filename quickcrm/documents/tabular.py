@@ -118,7 +118,7 @@ def _csv_table(path: Path) -> Table:
             reader = csv.reader(f, delimiter=delimiter)
             next(reader, None)
             for number, cells in enumerate(reader, start=2):
-                if any(c.strip() for c in cells):
+                if "".join(cells).strip():  # skip blank rows, keep Excel's numbering
                     yield number, cells
 
     return Table(path, [h.replace("\ufeff", "") for h in header],
@@ -159,7 +159,7 @@ def _xlsx_table(path: Path) -> Table:
     def rows() -> Iterator[tuple[int, list[str]]]:
         for number, raw in enumerate(it, start=start + 2):
             cells = [cell_text(v) for v in raw]
-            if any(c.strip() for c in cells):
+            if "".join(cells).strip():
                 yield number, cells
 
     return Table(path, header, [normalize_header(h) for h in header], rows)

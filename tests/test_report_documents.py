@@ -106,6 +106,15 @@ def test_pdf_long_report_breaks_pages_and_numbers_them(tmp_path: Path) -> None:
     assert "5 januari 2026" in text
 
 
+def test_pdf_wraps_a_word_longer_than_a_line_without_losing_text(tmp_path: Path) -> None:
+    url = "https://example.nl/" + "abcdefghij" * 30
+    data = ReportData("Kantoor", CLIENT, date(2026, 1, 5), "Scan", (ReportSection("S", (
+        ReportQuestion(1, "Link?", "text", f"Zie {url} graag."),)),))
+    text = pdf_text(render_report_pdf(data), tmp_path)
+    assert "".join(text.split()).count("abcdefghij") == 30
+    assert "Zie https://example.nl/" in text and "graag." in text
+
+
 def test_pdf_other_scripts_embed_a_unicode_font(tmp_path: Path) -> None:
     client = ClientInfo("Łukasz", "Wiśniewski", "Şişli Ticaret Ltd.", "77")
     answers = ReportSection("Één sectie", (
@@ -115,6 +124,10 @@ def test_pdf_other_scripts_embed_a_unicode_font(tmp_path: Path) -> None:
     for expected in ("Łukasz Wiśniewski", "Şişli Ticaret Ltd.", "Één sectie",
                      "Καλημέρα — Здравствуйте — ok ✓"):
         assert expected in text, expected
+    latin_only = ReportData("Kantoor", client, date(2026, 2, 1), "Scan", (ReportSection(
+        "Sectie", (ReportQuestion(1, "Naam?", "text", "Dvořák, Øresund, Ğ"),)),))
+    text = flat(pdf_text(render_report_pdf(latin_only), tmp_path))
+    assert "Łukasz Wiśniewski" in text and "Dvořák, Øresund, Ğ" in text
 
 
 def test_pptx_title_slide_and_one_slide_per_section() -> None:

@@ -1,6 +1,6 @@
 """The client's PDF report ("Rapportage") of one QuickScan, drawn with fpdf2.
 
-Every string is drawn as text (``cell``/``multi_cell`` without markdown), never
+Every string is drawn as text (``cell`` without markdown, one line at a time), never
 interpreted, so an answer ``<script>alert(1)</script>`` appears literally.
 
 Speed (issue 17: at least 20 reports a second): fpdf2 parses an embedded TrueType font
@@ -8,14 +8,19 @@ per document and subsets it in place when writing, so a parsed font cannot be sh
 between documents and costs some 30-60 ms each time. A report whose text fits the PDF's
 built-in Windows-1252 fonts (all Dutch and most Western European text, '€' and curly
 quotes included) therefore uses Helvetica, which needs no font file at all; only a
-report with other characters (a Polish or Turkish name, Greek, Cyrillic) embeds
-DejaVu Sans, found once per process: matplotlib's copy, else the Debian package's.
+report with other characters embeds DejaVu Sans (matplotlib's copy, else the Debian
+package's): a Latin-only cut of it, made once per process in a private temporary
+directory, when that covers the text (a Polish or Turkish name; it parses in a fraction
+of the time), else the whole font (Greek, Cyrillic, symbols).
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib.util
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,6 +62,38 @@ def _dejavu() -> tuple[Path, Path] | None:
     return None
 
 
+# Latin-1, Latin Extended-A/B and Additional, punctuation, currency, letterlike, arrows,
+# minus and check marks: every Latin-script name and most symbols typed in an answer.
+LATIN = ((0x20, 0x7E), (0xA0, 0x24F), (0x1E00, 0x1EFF), (0x2000, 0x206F), (0x20A0, 0x20CF),
+         (0x2100, 0x215F), (0x2190, 0x2199), (0x2212, 0x2212), (0x2713, 0x2714))
+
+
+@functools.cache
+def _dejavu_latin() -> tuple[Path, Path, frozenset[int]] | None:
+    """(regular, bold, code points covered) of the Latin cut, made once per process."""
+    full = _dejavu()
+    if full is None:
+        return None
+    from fontTools import subset
+
+    folder = Path(tempfile.mkdtemp(prefix="quickcrm-fonts-"))
+    atexit.register(shutil.rmtree, folder, True)
+    options = subset.Options(notdef_outline=True, recommended_glyphs=True, name_IDs=["*"],
+                             layout_features=[], hinting=False)
+    options.drop_tables += ["FFTM"]  # FontForge's timestamp: fontTools would warn on it
+    paths, covered = [], frozenset[int]()
+    for source in full:
+        font = subset.load_font(str(source), options)
+        cutter = subset.Subsetter(options)
+        cutter.populate(unicodes=[c for low, high in LATIN for c in range(low, high + 1)])
+        cutter.subset(font)
+        covered = frozenset(font.getBestCmap())
+        path = folder / source.name
+        subset.save_font(font, str(path), options)
+        paths.append(path)
+    return paths[0], paths[1], covered
+
+
 def _strings(data: ReportData) -> Iterator[str]:
     yield from (data.firm_name, data.quickscan_title, data.client.name, data.client.company,
                 data.client.relation_number)
@@ -66,13 +103,19 @@ def _strings(data: ReportData) -> Iterator[str]:
             yield from (q.text, q.answer, q.left, q.right)
 
 
-def _fits_cp1252(data: ReportData) -> bool:
+def _fonts_for(data: ReportData) -> tuple[Path, Path] | None:
+    """None when Helvetica (Windows-1252) can draw every text, else the lightest
+    DejaVu Sans (regular, bold) that can; None too when no DejaVu Sans is found."""
+    text = "".join(printable(t) for t in _strings(data))
     try:
-        for text in _strings(data):
-            printable(text).encode("cp1252")
+        text.encode("cp1252")
+        return None
     except UnicodeEncodeError:
-        return False
-    return True
+        pass
+    latin = _dejavu_latin()
+    if latin is not None and set(map(ord, text.replace("\n", " "))) <= latin[2]:
+        return latin[0], latin[1]
+    return _dejavu()
 
 
 class _ReportPDF(FPDF):
@@ -82,15 +125,13 @@ class _ReportPDF(FPDF):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.core_fonts_encoding = "windows-1252"
         self.text_family = "Helvetica"
-        self.replace_unencodable = False
-        if not _fits_cp1252(data):
-            fonts = _dejavu()
-            if fonts is None:  # no Unicode font on this machine: '?' for what cp1252 lacks
-                self.replace_unencodable = True
-            else:
-                self.add_font("DejaVu", "", fonts[0])
-                self.add_font("DejaVu", "B", fonts[1])
-                self.text_family = "DejaVu"
+        fonts = _fonts_for(data)
+        # Helvetica: a no-op, or (no DejaVu Sans on this machine) '?' for what it lacks
+        self.replace_unencodable = fonts is None
+        if fonts is not None:
+            self.add_font("DejaVu", "", fonts[0])
+            self.add_font("DejaVu", "B", fonts[1])
+            self.text_family = "DejaVu"
         self.footer_text = self.t(f"{data.firm_name} · Rapportage {data.client.name}")
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(True, margin=MARGIN)
@@ -117,6 +158,41 @@ class _ReportPDF(FPDF):
         width = self.epw / 2
         self.cell(width, 5, self.fit(self.footer_text, width - 2))
         self.cell(width, 5, f"Pagina {self.page_no()} van {{nb}}", align="R")
+
+    def lines(self, text: str, width: float) -> list[str]:
+        """``text`` wrapped at spaces (a word wider than a line is cut) in the current
+        font. fpdf2's multi_cell re-measures a line per added character, which made it
+        the slowest part of a report; this measures each word once."""
+        space, out = self.get_string_width(" "), []
+        for paragraph in text.split("\n"):
+            line, used = "", 0.0
+            for word in paragraph.split(" "):
+                w = self.get_string_width(word)
+                while w > width:  # cut a word longer than the line (a URL, a typo)
+                    if line:
+                        out.append(line)
+                        line, used = "", 0.0
+                    cut = max(1, int(len(word) * width / w))
+                    while cut > 1 and self.get_string_width(word[:cut]) > width:
+                        cut -= 1
+                    out.append(word[:cut])
+                    word = word[cut:]
+                    w = self.get_string_width(word)
+                if line and used + space + w > width:
+                    out.append(line)
+                    line, used = word, w
+                else:
+                    line, used = (f"{line} {word}", used + space + w) if line else (word, w)
+            out.append(line)
+        return out
+
+    def paragraph(self, x: float, width: float, height: float, text: str | list[str]) -> None:
+        """``text`` (or its ``lines``) wrapped into ``width`` from ``x``, one cell a line;
+        an automatic page break keeps x."""
+        lines = self.lines(text, width - 2 * self.c_margin) if isinstance(text, str) else text
+        for line in lines:
+            self.set_x(x)
+            self.cell(width, height, line, new_x="LMARGIN", new_y="NEXT")
 
     def fit(self, text: str, width: float) -> str:
         """``text`` shortened with '…' to fit ``width`` in the current font."""
@@ -148,12 +224,12 @@ def render_report_pdf(data: ReportData) -> bytes:
 
 def _heading(pdf: _ReportPDF, data: ReportData) -> None:
     pdf.style(10, color=MUTED)
-    pdf.cell(0, 5, pdf.t(data.firm_name), new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.cell(0, 5, pdf.t(data.firm_name), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.style(24, bold=True, color=ACCENT)
-    pdf.cell(0, 11, "Rapportage", new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.cell(0, 11, "Rapportage", new_x="LMARGIN", new_y="NEXT")
     pdf.style(14, bold=True)
-    pdf.multi_cell(0, 7, pdf.t(data.quickscan_title), new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.paragraph(MARGIN, pdf.epw, 7, pdf.t(data.quickscan_title))
     pdf.ln(3)
     rows = (("Klant", data.client.name), ("Bedrijf", data.client.company),
             ("Relatienummer", data.client.relation_number),
@@ -162,7 +238,7 @@ def _heading(pdf: _ReportPDF, data: ReportData) -> None:
         pdf.style(10, color=MUTED)
         pdf.cell(32, 6, label)
         pdf.style(11)
-        pdf.multi_cell(0, 6, pdf.t(value) or "-", new_x="LMARGIN", new_y="NEXT", align="L")
+        pdf.paragraph(MARGIN + 32, pdf.epw - 32, 6, pdf.t(value) or "-")
     pdf.ln(2)
     pdf.set_draw_color(*TRACK)
     pdf.line(MARGIN, pdf.get_y(), pdf.w - MARGIN, pdf.get_y())
@@ -172,25 +248,24 @@ def _heading(pdf: _ReportPDF, data: ReportData) -> None:
 def _question(pdf: _ReportPDF, q: ReportQuestion) -> None:
     text_w = pdf.epw - NUMBER_W
     pdf.style(11, bold=True)
-    question = pdf.t(q.text)
-    lines = 1 + int(pdf.get_string_width(question) // (text_w - 2)) + question.count("\n")
+    question = pdf.lines(pdf.t(q.text), text_w - 2 * pdf.c_margin)
     bar = q.value is not None and q.scale is not None
-    if pdf.will_page_break(lines * 5.5 + (16 if bar else 8)):  # keep question and answer together
+    if pdf.will_page_break(len(question) * 5.5 + (16 if bar else 8)):  # keep it with its answer
         pdf.add_page()
     pdf.ln(2)
     pdf.cell(NUMBER_W, 5.5, f"{q.number}.")
-    pdf.multi_cell(text_w, 5.5, question, new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.paragraph(MARGIN + NUMBER_W, text_w, 5.5, question)
     pdf.ln(1)
     if bar:
         _bar(pdf, q)
         return
-    pdf.set_x(MARGIN + NUMBER_W)
     if q.answer.strip():
         pdf.style(11)
-        pdf.multi_cell(text_w, 5.5, pdf.t(q.answer), new_x="LMARGIN", new_y="NEXT", align="L")
+        pdf.paragraph(MARGIN + NUMBER_W, text_w, 5.5, pdf.t(q.answer))
     else:
         pdf.style(10, color=MUTED)
-        pdf.cell(text_w, 5.5, NOT_ANSWERED, new_x="LMARGIN", new_y="NEXT", align="L")
+        pdf.set_x(MARGIN + NUMBER_W)
+        pdf.cell(text_w, 5.5, NOT_ANSWERED, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1.5)
 
 

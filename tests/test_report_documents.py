@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import zipfile
+from dataclasses import replace
 from datetime import date
 from io import BytesIO
 from pathlib import Path
@@ -217,3 +218,25 @@ def test_shipped_quickscans_render_with_every_question(name: str, tmp_path: Path
         assert question.text in text
     prs = Presentation(BytesIO(render_report_pptx(data)))
     assert len(prs.slides) == 1 + len(d.sections)
+
+
+def test_control_characters_do_not_break_either_document(tmp_path: Path) -> None:
+    answer = "Regel één\r\nRegel\ttwee\x00\x1b[31m\x0bdrie"
+    data = ReportData("Kantoor", CLIENT, date(2026, 1, 5), "Scan", (ReportSection("S", (
+        ReportQuestion(1, "Toelichting?", "text", answer),)),))
+    lines = pdf_text(render_report_pdf(data), tmp_path).splitlines()
+    assert {"Regel één", "Regel twee[31m", "drie"} <= set(lines)
+    prs = Presentation(BytesIO(render_report_pptx(data)))
+    texts = {sh.text_frame.text for sh in prs.slides[1].shapes if sh.has_text_frame}
+    assert "Regel één Regel twee[31m drie" in texts
+
+
+def test_pdf_without_a_unicode_font_marks_what_it_cannot_draw(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from quickcrm.documents import report_pdf
+
+    monkeypatch.setattr(report_pdf, "_dejavu", lambda: None)  # a machine without DejaVu Sans
+    monkeypatch.setattr(report_pdf, "_dejavu_latin", lambda: None)
+    data = replace(sample(), client=ClientInfo("Łukasz", "Żak", "Café", "1"))
+    text = flat(pdf_text(render_report_pdf(data), tmp_path))
+    assert "?ukasz ?ak" in text and "Café" in text and SCRIPT in text

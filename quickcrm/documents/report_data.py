@@ -86,13 +86,14 @@ def dutch_number(value: float) -> str:
     return f"{value:.10g}".replace(".", ",")
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def printable(text: str) -> str:
     """Text as it should be drawn: NFC (so 'e'+accent is one glyph), line breaks as
-    ``\\n``, tabs as spaces, other control characters dropped (they are not valid in
-    the PowerPoint's XML and draw as boxes in a PDF). Nothing else is changed."""
+    ``\\n``, tabs as spaces, other control characters, lone surrogates and non-characters
+    dropped (they are not valid in the PowerPoint's XML and draw as boxes in a PDF).
+    Nothing else is changed."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROL.sub("", text.replace("\t", " ").replace("\x0b", "\n"))
 

@@ -34,6 +34,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "manage campaigns": frozenset({ADMIN, COORDINATOR}),
     "send campaigns": frozenset({ADMIN, COORDINATOR}),
     "process bounces": frozenset({ADMIN, COORDINATOR}),
+    "manage the outbox": frozenset({ADMIN, COORDINATOR}),
     "run reminders": frozenset({ADMIN, COORDINATOR}),
     "see revenue": frozenset({ADMIN, SALES_MONITOR}),
     "upgrade the database": frozenset({ADMIN}),

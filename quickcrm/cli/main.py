@@ -3,6 +3,7 @@
 import typer
 
 from quickcrm.cli import (
+    bounces,
     campaign,
     clients,
     config,
@@ -16,6 +17,8 @@ from quickcrm.cli import (
     sample,
     user,
 )
+from quickcrm.cli import daemon as daemon_cli
+from quickcrm.cli import mail as mail_cli
 from quickcrm.cli import report as report_cli
 from quickcrm.cli import select as select_cli
 from quickcrm.cli import send as send_cli
@@ -41,11 +44,15 @@ app.add_typer(clients.app, name="clients")
 app.add_typer(sample.app, name="sample")
 demo.register(app)
 app.add_typer(campaign.app, name="campaign")
+app.add_typer(bounces.app, name="bounces")
 select_cli.register(app)
 exclude.register(app)
 send_cli.register(app)
 report_cli.register(app)
 serve_cli.register(app)
+
+app.add_typer(mail_cli.app, name="outbox")
+daemon_cli.register(app)
 
 
 def main() -> None:

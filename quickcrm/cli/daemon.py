@@ -1,0 +1,44 @@
+"""`quickcrm daemon`: delivery, reminders and bounce ingestion on their intervals."""
+
+from typing import Annotated
+
+import typer
+
+from quickcrm.cli.common import Ctx, NowOpt, command, fail
+
+
+def register(app: typer.Typer) -> None:
+    command(app, "daemon")(daemon)
+
+
+def daemon(
+    c: Ctx,
+    once: Annotated[bool, typer.Option(
+        "--once", help="Run each job once and exit (for cron).")] = False,
+    now: NowOpt = None,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Also log idle runs and tracebacks.")] = False,
+) -> None:
+    """Run the jobs (deliver, and those other areas register) until SIGTERM/SIGINT.
+
+    Each job runs at once, then every daemon.<job>_every seconds; one log line per run
+    that did something, on stderr. SIGTERM finishes the message in flight and exits 0.
+
+    Example: quickcrm daemon --once --json
+    """
+    import threading
+
+    from quickcrm import daemon as service
+
+    service.configure_logging(verbose)
+    rt = c.runtime(now=now)
+    stop = threading.Event()
+    service.stop_on_signals(stop)
+    if not once:
+        service.run_forever(rt, stop=stop)
+        return
+    results = service.run_once(rt, stop=stop)
+    c.emit(results, lambda: None)
+    failed = [f"{name}: {r['error']}" for name, r in results.items() if "error" in r]
+    if failed:
+        fail("daemon: job failed: " + "; ".join(failed))

@@ -1,0 +1,158 @@
+"""The long-running ``quickcrm daemon``: APScheduler 3 as an in-memory ticker only.
+
+Why no job store: APScheduler 3 cannot share one between processes (duplicate or missed
+runs) and silently drops jobs it cannot unpickle (see ../shared/pitfalls.md). All state
+lives in QuickCRM's own tables; each job claims its due work from the database, so several
+daemons (and cron runs of ``send``/``remind``) can run side by side: the claims, not the
+scheduler, prevent double work.
+
+Jobs are pluggable: ``register_job(name, every=SETTING, fn, order=N)``, where ``fn(ctx)``
+returns a dict of counts that becomes the job's one log line. The mail area registers
+``deliver`` here; the campaigns area registers its jobs (reminders, bounce ingestion) in
+``quickcrm/campaigns/jobs.py``, one of ``JOB_MODULES``, imported when the daemon starts::
+
+    from quickcrm.daemon import register_job
+
+    def _remind(ctx):
+        return remind_due(runtime=ctx.runtime, stop=ctx.stop).as_dict()
+
+    register_job("remind", every="daemon.remind_every", fn=_remind, order=10)
+
+Each job runs once at start, then every ``every`` seconds (coalesce, at most one instance,
+a generous misfire grace). ``--once`` runs each job once in ``order`` (delivery last, so
+what the others queued goes out) and exits, for cron. SIGTERM/SIGINT set ``ctx.stop``:
+a job finishes the message in flight, gives the rest back, and the daemon exits 0.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+log = logging.getLogger("quickcrm.daemon")
+
+JOB_MODULES: tuple[str, ...] = ("quickcrm.campaigns.jobs",)
+
+
+@dataclass
+class JobContext:
+    runtime: Any  # quickcrm.bootstrap.Runtime
+    stop: threading.Event
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every: str  # the setting holding the interval in seconds
+    fn: Callable[[JobContext], dict[str, Any] | None]
+    order: int = 0
+
+
+JOBS: dict[str, Job] = {}
+
+
+def register_job(name: str, *, every: str, fn: Callable[[JobContext], dict[str, Any] | None],
+                 order: int = 0) -> None:
+    JOBS[name] = Job(name=name, every=every, fn=fn, order=order)
+
+
+def _deliver(ctx: JobContext) -> dict[str, Any]:
+    counts = ctx.runtime.deliver(stop=ctx.stop)
+    result: dict[str, Any] = counts.as_dict()
+    if counts.error:
+        result["error"] = counts.error
+    return result
+
+
+register_job("deliver", every="daemon.deliver_every", fn=_deliver, order=100)
+
+
+def load_jobs() -> list[Job]:
+    """The registered jobs (after importing ``JOB_MODULES`` that exist), in run order."""
+    for name in JOB_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+    return sorted(JOBS.values(), key=lambda j: (j.order, j.name))
+
+
+def _line(result: dict[str, Any] | None) -> str:
+    return " ".join(f"{k}={v}" for k, v in (result or {}).items())
+
+
+def run_job(job: Job, ctx: JobContext) -> dict[str, Any]:
+    """Run one job and log one line (idle runs only at debug level). An exception is
+    logged and returned as ``{"error": ...}``, never fatal to the daemon."""
+    try:
+        result = dict(job.fn(ctx) or {})
+    except Exception as exc:  # noqa: BLE001 - a failing job must not stop the others
+        log.error("%s failed: %s", job.name, exc, exc_info=log.isEnabledFor(logging.DEBUG))
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    busy = any(v for k, v in result.items() if k != "queued")
+    log.log(logging.INFO if busy else logging.DEBUG, "%s %s", job.name, _line(result) or "done")
+    return result
+
+
+def run_once(runtime: Any, *, stop: threading.Event | None = None) -> dict[str, dict[str, Any]]:
+    """Each job once, in order; returns each job's result (``error`` when it failed)."""
+    ctx = JobContext(runtime=runtime, stop=stop or threading.Event())
+    results: dict[str, dict[str, Any]] = {}
+    for job in load_jobs():
+        if ctx.stop.is_set():
+            break
+        results[job.name] = run_job(job, ctx)
+    return results
+
+
+def run_forever(runtime: Any, *, stop: threading.Event) -> None:
+    """Run every job at once and then at its interval until ``stop`` is set."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    jobs = load_jobs()
+    runtime.engine  # noqa: B018 - open (and migrate) before the worker threads start
+    ctx = JobContext(runtime=runtime, stop=stop)
+    scheduler = BackgroundScheduler(
+        executors={"default": ThreadPoolExecutor(max_workers=max(1, len(jobs)))},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+        timezone=UTC,
+    )
+    now = datetime.now(UTC)
+    for job in jobs:
+        seconds = max(1, int(runtime.settings[job.every]))
+        scheduler.add_job(run_job, "interval", seconds=seconds, args=(job, ctx), id=job.name,
+                          name=job.name, next_run_time=now)
+    log.info("daemon started: %s", ", ".join(
+        f"{j.name} every {int(runtime.settings[j.every])}s" for j in jobs))
+    scheduler.start()
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        log.info("stopping: finishing the message in flight")
+        scheduler.shutdown(wait=True)
+        log.info("daemon stopped")
+
+
+def stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM and SIGINT ask the jobs to finish what is in flight and the daemon to exit."""
+
+    def handler(signum: int, _frame: object) -> None:
+        log.info("%s received", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def configure_logging(verbose: bool = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for noisy in ("apscheduler", "sqlalchemy", "alembic", "flufl"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

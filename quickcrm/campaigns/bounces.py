@@ -1,0 +1,29 @@
+"""`quickcrm bounces ingest`: bounce messages that came back later, applied to the
+campaign, and the coordinator told (one digest per campaign per run)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from email.message import Message
+from typing import Any
+
+from quickcrm import permissions
+from quickcrm.campaigns.bounce_digest import queue_bounce_digests
+
+
+def ingest_bounces(*, rt: Any, source: str | os.PathLike[str] | Iterable[Message | bytes],
+                   deliver: bool = True) -> dict[str, int]:
+    """Read a Maildir, an mbox or messages; mark the matching invitations bounced (the
+    mail hooks do that in the same transaction) and queue the digests; then deliver."""
+    from quickcrm.mail.bounces import ingest
+
+    permissions.require(rt.actor.rights, "process bounces")
+    now = rt.clock.now()
+    with rt.session() as session:
+        counts = ingest(session=session, path_or_messages=source, now=now)
+        queue_bounce_digests(session=session, now=now, settings=rt.settings)
+        session.commit()
+    if deliver:
+        rt.deliver()
+    return counts

@@ -1,0 +1,30 @@
+"""The campaign jobs of `quickcrm daemon`: reminders, and bounce ingestion from the
+mailbox named by ``mail.imap_url``. Both only queue; the daemon's delivery job (which
+runs after them) sends, so a reminder run never waits on the SMTP server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quickcrm.daemon import JobContext, register_job
+
+
+def _remind(ctx: JobContext) -> dict[str, Any]:
+    from quickcrm.campaigns.reminders import remind
+
+    counts = remind(rt=ctx.runtime, queue_only=True)
+    return {**counts.to_json(), "skipped_first": counts.skipped_first}
+
+
+def _bounces(ctx: JobContext) -> dict[str, Any] | None:
+    url = str(ctx.runtime.settings["mail.imap_url"])
+    if not url:
+        return None
+    from quickcrm.campaigns.bounces import ingest_bounces
+    from quickcrm.mail.imap import fetch_new
+
+    return ingest_bounces(rt=ctx.runtime, source=fetch_new(url), deliver=False)
+
+
+register_job("remind", every="daemon.remind_every", fn=_remind, order=10)
+register_job("bounces", every="daemon.bounces_every", fn=_bounces, order=20)

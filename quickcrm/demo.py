@@ -18,8 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import distinct, func
-from sqlmodel import Session, select
+from sqlalchemy import Connection, distinct, func, select
 
 from quickcrm.bootstrap import Runtime, bootstrap
 from quickcrm.clock import FixedClock
@@ -27,6 +26,7 @@ from quickcrm.resources import sample_data_dir
 from quickcrm.store.models import Person, Relation, Team, User
 
 DB_NAME = "quickcrm.db"
+R, T, U, P = (m.__table__ for m in (Relation, Team, User, Person))  # type: ignore[union-attr]
 Advance = Callable[[int], None]
 ProgressFactory = Callable[[str, int | None], AbstractContextManager[Advance]]
 
@@ -76,7 +76,9 @@ def step_import_clients(ctx: DemoContext) -> StepResult:
 
     path = ctx.data_dir / "clients.csv"
     rt = ctx.runtime
-    with ctx.progress("importing sample clients", None) as advance, rt.session() as s:
+    with path.open("rb") as fh:
+        rows = sum(1 for _ in fh) - 1
+    with ctx.progress("importing sample clients", rows) as advance, rt.session() as s:
         result = import_clients(session=s, actor=rt.actor, now=ctx.clock.now(), path=path,
                                 progress=advance)
     data = {"file": str(path), **result.to_json()}
@@ -88,14 +90,15 @@ def step_import_clients(ctx: DemoContext) -> StepResult:
 def step_summary(ctx: DemoContext) -> StepResult:
     """Count what is now in the database: clients and managers per team, a few clients."""
     with ctx.runtime.session(read_only=True) as s:
-        teams = _team_counts(s)
-        clients = s.exec(select(func.count()).select_from(Relation)).one()
-        rms = s.exec(select(func.count(distinct(Relation.rm_id)))).one()
-        contacts = s.exec(select(func.count()).select_from(Person)
-                          .where(Person.campaign_contact, Person.email != "")).one()
-        opted_out = s.exec(select(func.count()).select_from(Person)
-                           .where(Person.opted_out)).one()
-        examples = _examples(s, 5)
+        conn = s.connection()
+        clients = conn.execute(select(func.count()).select_from(R)).scalar_one()
+        rms = conn.execute(select(func.count(distinct(R.c.rm_id)))).scalar_one()
+        contacts = conn.execute(select(func.count()).select_from(P).where(
+            P.c.campaign_contact, P.c.email != "")).scalar_one()
+        opted_out = conn.execute(select(func.count()).select_from(P)
+                                 .where(P.c.opted_out)).scalar_one()
+        teams = _team_counts(conn)
+        examples = _examples(conn, 5)
     lines = [f"{clients} clients in {len(teams)} teams with {rms} relationship managers "
              f"({contacts} contacts with an e-mail address, {opted_out} opted out)"]
     lines += [f"  {t['team']:<12} {t['clients']:>6} clients  {t['relationship_managers']:>3} RMs"
@@ -109,25 +112,22 @@ def step_summary(ctx: DemoContext) -> StepResult:
         "examples": examples}, lines)
 
 
-def _team_counts(s: Session) -> list[dict[str, Any]]:
-    rows = s.exec(
-        select(Team.name, func.count(Relation.id), func.count(distinct(Relation.rm_id)))
-        .join(Relation, Relation.team_id == Team.id)
-        .group_by(Team.name).order_by(Team.name)
+def _team_counts(conn: Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(T.c.name, func.count(R.c.id), func.count(distinct(R.c.rm_id)))
+        .join(R, R.c.team_id == T.c.id).group_by(T.c.name).order_by(T.c.name)
     ).all()
     return [{"team": name, "clients": n, "relationship_managers": rms} for name, n, rms in rows]
 
 
-def _examples(s: Session, limit: int) -> list[dict[str, Any]]:
-    rows = s.exec(
-        select(Relation.number, Relation.company, Relation.city, Team.name,
-               User.first_name, User.last_name)
-        .outerjoin(Team, Team.id == Relation.team_id)
-        .outerjoin(User, User.id == Relation.rm_id)
-        .order_by(Relation.number).limit(limit)
+def _examples(conn: Connection, limit: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(R.c.number, R.c.company, R.c.city, T.c.name, U.c.first_name, U.c.last_name)
+        .select_from(R.outerjoin(T, T.c.id == R.c.team_id).outerjoin(U, U.c.id == R.c.rm_id))
+        .order_by(R.c.number).limit(limit)
     ).all()
     return [{"relation_number": number, "company": company, "city": city, "team": team,
-             "relationship_manager": f"{first} {last}".strip()}
+             "relationship_manager": f"{first or ''} {last or ''}".strip()}
             for number, company, city, team, first, last in rows]
 
 

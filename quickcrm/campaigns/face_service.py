@@ -45,7 +45,7 @@ def set_faces(*, session: Session, actor: Actor, now: datetime, relation_number:
     assert relation.id is not None and qs.id is not None
     write_faces(session, relation_id=relation.id, quickscan_id=qs.id, now=now, faces=parsed)
     record(session, kind="faces.set", at=now, relation_id=relation.id, user_id=actor.id,
-           quickscan=qs.key, **parsed)
+           quickscan=qs.key, faces=parsed)
     session.commit()
     return show_faces(session=session, relation_number=relation_number, quickscan=qs.key,
                       now=now)

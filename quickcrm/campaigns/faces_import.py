@@ -116,7 +116,7 @@ def import_faces(*, session: Session, actor: Actor, now: datetime, path: str | P
             elif values is not None:
                 seen[number] = row
                 parsed.append((row, number, values))
-        ids = dict(session.execute(select(Relation.number, Relation.id).where(  # type: ignore[call-overload]
+        ids: dict[str, int] = dict(session.execute(select(Relation.number, Relation.id).where(  # type: ignore[call-overload]
             Relation.number.in_([n for _, n, _ in parsed]))).all())  # type: ignore[attr-defined]
         for row, number, values in parsed:
             if number not in ids:
@@ -173,12 +173,11 @@ def _parse_row(row: int, cells: list[str], columns: dict[str, int], now: datetim
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert or update; a face (or date) left empty in the file keeps its stored value."""
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
     f = Face.__table__  # type: ignore[attr-defined]
-    stmt = insert(f)
+    stmt = dialect.insert(f)
     new = stmt.excluded
     changes: dict[str, Any] = {"received_at": func.coalesce(new.received_at, f.c.received_at)}
     for kind in KINDS:

@@ -145,10 +145,10 @@ def test_pptx_title_slide_and_one_slide_per_section() -> None:
         assert slide.shapes.title.text_frame.text == section.title
         for q in section.questions:
             assert f"{q.number}. {q.text}" in texts
-    texts = {sh.text_frame.text for s in slides for sh in s.shapes if sh.has_text_frame}
+    every = {sh.text_frame.text for s in slides for sh in s.shapes if sh.has_text_frame}
     assert {"55 tot 65 jaar", "35", "-40", "7", "Niet beantwoord",
-            "0 · Nog niet begonnen", "Volledig voorbereid · 100"} <= texts
-    assert f"{SCRIPT} De financiële positie is naïef ingeschat." in texts
+            "0 · Nog niet begonnen", "Volledig voorbereid · 100"} <= every
+    assert f"{SCRIPT} De financiële positie is naïef ingeschat." in every
 
 
 def test_pptx_keeps_markup_as_text() -> None:

@@ -29,6 +29,7 @@ from quickcrm.documents.report_data import (
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 LEFT = Inches(0.6)
+CONTENT_W = Emu(WIDTH - 2 * LEFT)
 QUESTION_W = Inches(6.4)
 ANSWER_X = Inches(7.3)
 ANSWER_W = Inches(5.4)
@@ -89,11 +90,11 @@ def _text(shape, lines: list[tuple[str, int, bool, RGBColor]],  # type: ignore[n
 
 def _title_slide(slide: Slide, data: ReportData) -> None:
     title, subtitle = slide.placeholders[0], slide.placeholders[1]
-    title.left, title.top, title.width, title.height = LEFT, Inches(1.6), WIDTH - 2 * LEFT, Inches(1.6)
+    title.left, title.top, title.width, title.height = LEFT, Inches(1.6), CONTENT_W, Inches(1.6)
     title.text_frame.text = ""
     _text(title, [(data.quickscan_title, 36, True, ACCENT)])
     subtitle.left, subtitle.top = LEFT, Inches(3.4)
-    subtitle.width, subtitle.height = WIDTH - 2 * LEFT, Inches(3.0)
+    subtitle.width, subtitle.height = CONTENT_W, Inches(3.0)
     client = data.client
     _text(subtitle, [
         (client.name, 24, True, INK),
@@ -106,7 +107,8 @@ def _title_slide(slide: Slide, data: ReportData) -> None:
 
 def _section_slide(slide: Slide, section: ReportSection) -> None:
     title = slide.shapes.title
-    title.left, title.top, title.width, title.height = LEFT, Inches(0.35), WIDTH - 2 * LEFT, Inches(1.0)
+    assert title is not None  # the "Title Only" layout has one
+    title.left, title.top, title.width, title.height = LEFT, Inches(0.35), CONTENT_W, Inches(1.0)
     _text(title, [(section.title, 30, True, ACCENT)])
     rows = max(len(section.questions), 1)
     top, room = Inches(1.55), HEIGHT - Inches(1.55) - Inches(0.4)
@@ -147,7 +149,8 @@ def _bar(slide: Slide, q: ReportQuestion, y: int, row_h: int, size: int) -> None
         rect.fill.fore_color.rgb = color
         rect.line.fill.background()
         rect.shadow.inherit = False
-    value = slide.shapes.add_textbox(Emu(ANSWER_X + BAR_W + Inches(0.1)), y, Inches(1.0), row_h)
+    value = slide.shapes.add_textbox(Emu(ANSWER_X + BAR_W + Inches(0.1)), Emu(y), Inches(1.0),
+                                     Emu(row_h))
     value.text_frame.vertical_anchor = MSO_ANCHOR.MIDDLE
     _text(value, [(q.answer, size, True, INK)])
     ends = ((" · ".join(p for p in (dutch_number(low), q.left) if p), PP_ALIGN.LEFT),

@@ -116,3 +116,12 @@ def test_cli_generate_refuses_bad_options_in_one_line(cli, args, message):
     result = cli("sample", "generate", "--clients", "200", *args)
     assert result.exit_code == 1
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_default_seed_is_the_generators():
+    import inspect
+
+    from quickcrm.cli.sample import sample_generate
+    from quickcrm.sample import DEFAULT_SEED
+
+    assert inspect.signature(sample_generate).parameters["seed"].default == DEFAULT_SEED

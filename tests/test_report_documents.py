@@ -240,3 +240,16 @@ def test_pdf_without_a_unicode_font_marks_what_it_cannot_draw(
     data = replace(sample(), client=ClientInfo("Łukasz", "Żak", "Café", "1"))
     text = flat(pdf_text(render_report_pdf(data), tmp_path))
     assert "?ukasz ?ak" in text and "Café" in text and SCRIPT in text
+
+
+def test_pdf_remakes_its_font_cut_when_a_tmp_cleaner_removed_it(tmp_path: Path) -> None:
+    import shutil
+
+    from quickcrm.documents import report_pdf
+
+    data = replace(sample(), client=ClientInfo("Łukasz", "Żak", "Kraków Sp. z o.o.", "1"))
+    render_report_pdf(data)
+    cut = report_pdf._dejavu_latin()
+    assert cut is not None
+    shutil.rmtree(cut[0].parent)  # what systemd-tmpfiles does to a long-running daemon
+    assert "Łukasz Żak" in flat(pdf_text(render_report_pdf(data), tmp_path))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import functools
 import importlib.util
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -77,7 +78,7 @@ def _dejavu_latin() -> tuple[Path, Path, frozenset[int]] | None:
     from fontTools import subset
 
     folder = Path(tempfile.mkdtemp(prefix="quickcrm-fonts-"))
-    atexit.register(shutil.rmtree, folder, True)
+    atexit.register(_remove, folder, os.getpid())
     options = subset.Options(notdef_outline=True, recommended_glyphs=True, name_IDs=["*"],
                              layout_features=[], hinting=False)
     options.drop_tables += ["FFTM"]  # FontForge's timestamp: fontTools would warn on it
@@ -92,6 +93,20 @@ def _dejavu_latin() -> tuple[Path, Path, frozenset[int]] | None:
         subset.save_font(font, str(path), options)
         paths.append(path)
     return paths[0], paths[1], covered
+
+
+def _remove(folder: Path, pid: int) -> None:
+    if os.getpid() == pid:  # not when a forked child exits
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _latin_cut() -> tuple[Path, Path, frozenset[int]] | None:
+    """The Latin cut, made again if its files went (a /tmp cleaner in a long-lived daemon)."""
+    cut = _dejavu_latin()
+    if cut is not None and not (cut[0].is_file() and cut[1].is_file()):
+        _dejavu_latin.cache_clear()
+        cut = _dejavu_latin()
+    return cut
 
 
 def _strings(data: ReportData) -> Iterator[str]:
@@ -112,7 +127,7 @@ def _fonts_for(data: ReportData) -> tuple[Path, Path] | None:
         return None
     except UnicodeEncodeError:
         pass
-    latin = _dejavu_latin()
+    latin = _latin_cut()
     if latin is not None and set(map(ord, text.replace("\n", " "))) <= latin[2]:
         return latin[0], latin[1]
     return _dejavu()

@@ -58,8 +58,9 @@ def clients_list(
         clients = list_clients(session=s, filters=filters, limit=limit)
 
     def human() -> None:
-        table = Table("Relatienummer", "Bedrijf", "Plaats", "Team", "Relatiemanager",
-                      "Branche", "Omvang", "Eigendom", "Profiel", "Fase")
+        table = Table("Bedrijf", "Plaats", "Team", "Relatiemanager", "Branche", "Omvang",
+                      "Eigendom", "Profiel", "Fase")
+        table.columns.insert(0, type(table.columns[0])(header="Relatienummer", no_wrap=True))
         for k in clients:
             rm_name = " ".join(p for p in (k["rm_first_name"], k["rm_last_name"]) if p)
             table.add_row(k["relation_number"], k["company"], k["city"], k["team"], rm_name,

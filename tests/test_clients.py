@@ -1,0 +1,87 @@
+"""`clients list|show|count`: segmentation filters in SQL (OR within a filter, AND across)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from _clientfiles import client, write_csv
+
+from quickcrm.errors import InvalidInput, NotFound
+
+ROWS = [
+    client("000001", industry="7", size="1", team="Zwolle", city="Zwolle"),
+    client("000002", industry="Zorg", size="Groot", team="Zwolle", city="Kampen",
+           stage="prospect"),
+    client("000003", industry="1. Bouw", size="2", team="Deventer", city="Deventer",
+           rm_first_name="Piet", rm_last_name="Bos", rm_email="p.bos@kantoor.example",
+           ownership="F", client_group="D", life_cycle="E", entrepreneur_type="A"),
+    client("000004", industry="Handel", size="Groot", team="Deventer", city="deventer",
+           rm_first_name="Piet", rm_last_name="Bos", rm_email="p.bos@kantoor.example"),
+]
+
+
+@pytest.fixture
+def loaded(rt, tmp_path):  # type: ignore[no-untyped-def]
+    from quickcrm.crm.importer import import_clients
+
+    with rt.session() as s:
+        import_clients(session=s, actor=rt.actor, now=rt.clock.now(),
+                       path=write_csv(tmp_path / "k.csv", ROWS))
+    return rt
+
+
+def numbers(rt, **filters) -> list[str]:  # type: ignore[no-untyped-def]
+    from quickcrm.crm.clients import ClientFilters, count_clients, list_clients
+
+    f = ClientFilters(**filters)
+    with rt.session(read_only=True) as s:
+        found = [c["relation_number"] for c in list_clients(session=s, filters=f)]
+        assert count_clients(session=s, filters=f) == len(found)
+    return found
+
+
+def test_filters_or_within_and_across(loaded):
+    assert numbers(loaded) == ["000001", "000002", "000003", "000004"]
+    assert numbers(loaded, industry=["handel"]) == ["000001", "000004"]
+    assert numbers(loaded, industry=["7", "Zorg"]) == ["000001", "000002", "000004"]
+    assert numbers(loaded, industry=["7", "Zorg"], size=["4. Groot"]) == ["000002", "000004"]
+    assert numbers(loaded, team=["DEVENTER"], size=["groot"]) == ["000004"]
+    assert numbers(loaded, rm=["P.Bos@kantoor.example"]) == ["000003", "000004"]
+    assert numbers(loaded, city=["Deventer"]) == ["000003", "000004"]
+    assert numbers(loaded, stage=["prospect"]) == ["000002"]
+    assert numbers(loaded, ownership=["maatschap"], client_group=["D"], life_cycle=["Exit"],
+                   entrepreneur_type=["IB-ondernemer"]) == ["000003"]
+
+
+def test_unknown_filter_value_is_an_error_not_an_empty_list(loaded):
+    with pytest.raises(InvalidInput, match="unknown omvang 'reus'"):
+        numbers(loaded, size=["reus"])
+
+
+def test_show_one_client(loaded):
+    from quickcrm.crm.clients import get_client
+
+    with loaded.session(read_only=True) as s:
+        c = get_client(session=s, number=" 000003 ")
+        assert (c["company"], c["industry"], c["team"], c["rm_email"]) == (
+            "Bedrijf 000003 B.V.", "1", "Deventer", "p.bos@kantoor.example")
+        with pytest.raises(NotFound, match="unknown client '999'"):
+            get_client(session=s, number="999")
+
+
+def test_cli_list_show_count(cli, tmp_path):
+    assert cli("import", "clients", write_csv(tmp_path / "k.csv", ROWS)).exit_code == 0
+    listed = json.loads(cli("clients", "list", "--team", "Zwolle", "--json").stdout)
+    assert [c["relation_number"] for c in listed] == ["000001", "000002"]
+    human = cli("clients", "list", "--industry", "Bouw")
+    assert human.exit_code == 0 and "000003" in human.stdout and "000001" not in human.stdout
+    counted = cli("clients", "count", "--industry", "7", "--industry", "8", "--json")
+    assert json.loads(counted.stdout) == {"count": 3}
+    assert cli("clients", "count", "--size", "Groot").stdout.strip() == "2"
+    shown = cli("clients", "show", "000002")
+    assert shown.exit_code == 0 and "8. Zorg" in shown.stdout
+    missing = cli("clients", "show", "999")
+    assert missing.exit_code == 1 and missing.stderr.strip() == "unknown client '999'"
+    bad = cli("clients", "list", "--industry", "Bakkerij")
+    assert bad.exit_code == 1 and bad.stderr.startswith("unknown branche 'Bakkerij'")

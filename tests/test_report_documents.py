@@ -149,6 +149,27 @@ def test_pptx_title_slide_and_one_slide_per_section() -> None:
     assert {"55 tot 65 jaar", "35", "-40", "7", "Niet beantwoord",
             "0 · Nog niet begonnen", "Volledig voorbereid · 100"} <= every
     assert f"{SCRIPT} De financiële positie is naïef ingeschat." in every
+    notes = slides[2].notes_slide.notes_text_frame.text  # the full texts, for the conversation
+    assert f"5. Wat wilt u uw relatiemanager laten weten?\n{SCRIPT}\n" in notes
+    assert "6. Bij welk onderwerp wilt u ondersteuning?\nNiet beantwoord" in notes
+
+
+def test_pptx_a_long_section_stays_on_its_slide() -> None:
+    long = " ".join(["Wij twijfelen nog over de opvolging binnen de familie."] * 20)
+    questions = tuple(ReportQuestion(n, f"Vraag {n} " + "over de toekomst " * 8, "slider",
+                                     str(n), float(n), (0, 100), "Laag", "Hoog")
+                      if n % 2 else ReportQuestion(n, f"Vraag {n}?", "text", long)
+                      for n in range(1, 15))
+    data = ReportData("Kantoor", CLIENT, date(2026, 1, 5), "Scan", (ReportSection("S", questions),))
+    prs = Presentation(BytesIO(render_report_pptx(data)))
+    slide = prs.slides[1]
+    assert len(prs.slides) == 2
+    for shape in slide.shapes:
+        assert shape.top + shape.height <= prs.slide_height
+    texts = [sh.text_frame.text for sh in slide.shapes if sh.has_text_frame]
+    assert all(len(t) < len(long) for t in texts)  # shortened on the slide ...
+    assert texts.count("13") == 1 and any(t.endswith("…") for t in texts)
+    assert long in slide.notes_slide.notes_text_frame.text  # ... whole in the notes
 
 
 def test_pptx_keeps_markup_as_text() -> None:

@@ -92,7 +92,8 @@ def _title_slide(slide: Slide, data: ReportData) -> None:
     title, subtitle = slide.placeholders[0], slide.placeholders[1]
     title.left, title.top, title.width, title.height = LEFT, Inches(1.6), CONTENT_W, Inches(1.6)
     title.text_frame.text = ""
-    _text(title, [(data.quickscan_title, 36, True, ACCENT)])
+    _text(title, [(short(data.quickscan_title, budget(CONTENT_W, Inches(1.6), 36)), 36, True,
+                   ACCENT)])
     subtitle.left, subtitle.top = LEFT, Inches(3.4)
     subtitle.width, subtitle.height = CONTENT_W, Inches(3.0)
     client = data.client
@@ -109,7 +110,7 @@ def _section_slide(slide: Slide, section: ReportSection) -> None:
     title = slide.shapes.title
     assert title is not None  # the "Title Only" layout has one
     title.left, title.top, title.width, title.height = LEFT, Inches(0.35), CONTENT_W, Inches(1.0)
-    _text(title, [(section.title, 30, True, ACCENT)])
+    _text(title, [(short(section.title, budget(CONTENT_W, Inches(1.0), 30)), 30, True, ACCENT)])
     rows = max(len(section.questions), 1)
     top, room = Inches(1.55), HEIGHT - Inches(1.55) - Inches(0.4)
     row_h = Emu(min(int(Inches(1.1)), room // rows))
@@ -118,16 +119,20 @@ def _section_slide(slide: Slide, section: ReportSection) -> None:
         y = Emu(top + i * row_h)
         box = slide.shapes.add_textbox(LEFT, y, QUESTION_W, row_h)
         box.text_frame.vertical_anchor = MSO_ANCHOR.MIDDLE
-        _text(box, [(short(f"{q.number}. {q.text}", budget(QUESTION_W, row_h, size)), size, False,
-                     INK)])
+        question = short(f"{q.number}. {q.text}", budget(QUESTION_W, row_h, size))
+        _text(box, [(question, size, False, INK)])
         if q.value is not None and q.scale is not None:
             _bar(slide, q, y, row_h, size)
-        else:
-            answer = slide.shapes.add_textbox(ANSWER_X, y, ANSWER_W, row_h)
-            answer.text_frame.vertical_anchor = MSO_ANCHOR.MIDDLE
-            given = q.answer.strip()
-            _text(answer, [(short(q.answer, budget(ANSWER_W, row_h, size)) if given else NOT_ANSWERED,
-                            size, bool(given) and q.kind == "choice", INK if given else MUTED)])
+            continue
+        answer = slide.shapes.add_textbox(ANSWER_X, y, ANSWER_W, row_h)
+        answer.text_frame.vertical_anchor = MSO_ANCHOR.MIDDLE
+        given = bool(q.answer.strip())
+        text = short(q.answer, budget(ANSWER_W, row_h, size)) if given else NOT_ANSWERED
+        _text(answer, [(text, size, given and q.kind == "choice", INK if given else MUTED)])
+    notes = slide.notes_slide.notes_text_frame
+    assert notes is not None
+    notes.text = printable("\n\n".join(f"{q.number}. {q.text}\n{q.answer or NOT_ANSWERED}"
+                                         for q in section.questions))
 
 
 def _bar(slide: Slide, q: ReportQuestion, y: int, row_h: int, size: int) -> None:
@@ -153,6 +158,8 @@ def _bar(slide: Slide, q: ReportQuestion, y: int, row_h: int, size: int) -> None
                                      Emu(row_h))
     value.text_frame.vertical_anchor = MSO_ANCHOR.MIDDLE
     _text(value, [(q.answer, size, True, INK)])
+    if row_h - bar_h < Inches(0.4):  # no room below the bar (a section of ten or more)
+        return
     ends = ((" · ".join(p for p in (dutch_number(low), q.left) if p), PP_ALIGN.LEFT),
             (" · ".join(p for p in (q.right, dutch_number(high)) if p), PP_ALIGN.RIGHT))
     for i, (label, align) in enumerate(ends):

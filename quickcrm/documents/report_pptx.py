@@ -166,4 +166,4 @@ def _bar(slide: Slide, q: ReportQuestion, y: int, row_h: int, size: int) -> None
         box = slide.shapes.add_textbox(Emu(ANSWER_X + i * BAR_W // 2), Emu(bar_y + bar_h),
                                        Emu(BAR_W // 2), Inches(0.3))
         box.text_frame.margin_top = box.text_frame.margin_left = box.text_frame.margin_right = 0
-        _text(box, [(short(label, 34), 9, False, MUTED)], align)
+        _text(box, [(short(label, 30), 9, False, MUTED)], align)

@@ -106,6 +106,7 @@ def test_posts_without_a_valid_csrf_token_or_from_another_site_are_refused(web):
         ({"keuze": "ja"}, {}),
         ({"keuze": "ja", "csrf": "0" * 64}, {}),
         ({"keuze": "ja", "csrf": csrf}, {"origin": "https://evil.example"}),
+        ({"keuze": "ja", "csrf": csrf}, {"origin": "null", "sec-fetch-site": "cross-site"}),
         ({"keuze": "ja", "csrf": csrf}, {"sec-fetch-site": "cross-site"}),
     ):
         response = client.post(f"/q/{sd.token}/keuze", data=data, headers=headers)
@@ -144,6 +145,9 @@ def test_token_guessing_is_rate_limited(rt):
     with running_app(rt, limiter=FailureLimiter(limit=5, window=600)) as base, \
             httpx.Client(base_url=base) as client:
         assert client.get(f"/q/{sd.token}").status_code == 200
+        for _ in range(10):  # what browsers fetch on their own is no guess
+            assert client.get("/favicon.ico").status_code == 204
+            assert client.get("/apple-touch-icon.png").status_code == 404
         codes = [client.get(f"/q/{'Z' * 30}{i:02d}").status_code for i in range(8)]
         assert codes[:5] == [404] * 5 and set(codes[5:]) == {429}
         assert client.get(f"/q/{sd.token}").status_code == 429  # even a right guess

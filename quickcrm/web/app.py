@@ -108,6 +108,8 @@ def create_app(runtime: Any, *, limiter: FailureLimiter | None = None,
         Route(f"/q/{token}/antwoord", pages.save_one, methods=["POST"]),
         Route(f"/q/{token}/rapportage", pages.finish, methods=["POST"]),
         Route(f"/p/{token}", pages.preview_page, methods=["GET"]),
+        Route("/robots.txt", pages.robots, methods=["GET"]),
+        Route("/favicon.ico", pages.favicon, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(templates_dir() / "web" / "static")),
               name="static"),
     ]

@@ -13,7 +13,13 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 
 from quickcrm.web import respond
 from quickcrm.web.security import cross_site, csrf_ok, csrf_token
@@ -37,7 +43,10 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 
 def not_found(request: Request) -> HTMLResponse:
-    _web(request).limiter.failed(_address(request))
+    """The one 404 page; a miss on a token path counts as a guess (favicon.ico and
+    other paths browsers fetch on their own do not)."""
+    if request.url.path.startswith(("/q/", "/p/")):
+        _web(request).limiter.failed(_address(request))
     return render(request, "notfound.html", 404, title="Pagina niet gevonden")
 
 
@@ -90,6 +99,14 @@ def _page(request: Request, scan: respond.Scan, step: int | str | None = None, *
         return not_found(request)
     return render(request, "section.html", status, view=views[step - 1], total=len(views),
                   **common)
+
+
+async def robots(request: Request) -> Response:
+    return PlainTextResponse("User-agent: *\nDisallow: /\n")
+
+
+async def favicon(request: Request) -> Response:
+    return Response(status_code=204)
 
 
 async def client_page(request: Request) -> Response:

@@ -69,8 +69,8 @@ def cross_site(headers: Any) -> bool:
     if headers.get("sec-fetch-site", "") == "cross-site":
         return True
     origin = headers.get("origin")
-    if not origin or origin == "null":
-        return origin == "null"
+    if not origin or origin == "null":  # no-referrer pages post with Origin: null
+        return False
     return urlsplit(origin).netloc.lower() != headers.get("host", "").lower()
 
 

@@ -3,6 +3,7 @@ text and error, per section. Plain values, so templates stay free of logic."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -39,7 +40,7 @@ class Item:
         if self.value not in (None, ""):
             return str(self.value)
         low, high, step = self.q.min or 0, self.q.max or 0, self.q.step or 1
-        middle = low + round((high - low) / 2 / step) * step
+        middle = low + math.floor((high - low) / 2 / step + 0.5) * step  # half rounds up
         return str(int(middle)) if float(middle).is_integer() else str(middle)
 
     @property

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import zipfile
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from io import BytesIO
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from quickcrm.documents.report_data import (
     ReportData,
     ReportQuestion,
     ReportSection,
+    local_date,
     report_data_from,
 )
 from quickcrm.documents.report_pdf import render_report_pdf
@@ -274,3 +275,8 @@ def test_pdf_remakes_its_font_cut_when_a_tmp_cleaner_removed_it(tmp_path: Path) 
     assert cut is not None
     shutil.rmtree(cut[0].parent)  # what systemd-tmpfiles does to a long-running daemon
     assert "Łukasz Żak" in flat(pdf_text(render_report_pdf(data), tmp_path))
+
+
+def test_report_date_is_the_dutch_calendar_day() -> None:
+    assert local_date(datetime(2026, 12, 31, 23, 30, tzinfo=UTC)) == date(2027, 1, 1)
+    assert local_date(datetime(2026, 7, 1, 21, 59, tzinfo=UTC)) == date(2026, 7, 1)

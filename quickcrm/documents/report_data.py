@@ -14,8 +14,9 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from quickcrm.campaigns.quickscan_schema import Definition, Question
@@ -77,6 +78,12 @@ class ReportData:
 def dutch_date(day: date) -> str:
     """``23 november 2026``, without depending on the machine's locale."""
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def local_date(at: datetime, timezone: str = "Europe/Amsterdam") -> date:
+    """The report date from a stored (aware UTC) time: 23:30 UTC on 31 December is
+    already 1 January in the Netherlands."""
+    return at.astimezone(ZoneInfo(timezone)).date()
 
 
 def dutch_number(value: float) -> str:

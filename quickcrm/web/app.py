@@ -133,3 +133,31 @@ def serve(runtime: Any, *, host: str = "127.0.0.1", port: int = 8000,
 
     uvicorn.run(create_app(runtime), host=host, port=port, access_log=access_log,
                 proxy_headers=True, server_header=False, log_level="info")
+
+
+class BackgroundServer:
+    """The web app under uvicorn in a thread, for ``quickcrm daemon --web``: the daemon
+    keeps the main thread (and its signal handlers) and calls ``stop()`` on exit."""
+
+    def __init__(self, runtime: Any, *, host: str = "127.0.0.1", port: int = 8000) -> None:
+        import uvicorn
+
+        config = uvicorn.Config(create_app(runtime), host=host, port=port, access_log=False,
+                                proxy_headers=True, server_header=False, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="quickcrm-web", daemon=True)
+
+    def start(self, timeout: float = 20.0) -> BackgroundServer:
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the web app did not start (is the port in use?)")
+            time.sleep(0.02)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout)

@@ -140,15 +140,21 @@ def run_forever(runtime: Any, *, stop: threading.Event) -> None:
         log.info("daemon stopped")
 
 
-def stop_on_signals(stop: threading.Event) -> None:
-    """SIGTERM and SIGINT ask the jobs to finish what is in flight and the daemon to exit."""
+def stop_on_signals(stop: threading.Event) -> Callable[[], None]:
+    """SIGTERM and SIGINT ask the jobs to finish what is in flight and the daemon to exit.
+    Returns a function that puts the previous handlers back."""
 
     def handler(signum: int, _frame: object) -> None:
         log.info("%s received", signal.Signals(signum).name)
         stop.set()
 
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore
 
 
 def configure_logging(verbose: bool = False) -> None:

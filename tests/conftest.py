@@ -115,6 +115,7 @@ class SmtpSink:
         self.reject: set[str] = set()  # recipients answered "550" at RCPT
         self.tempfail = 0  # answer "451" to this many DATA commands before accepting
         self.attempts = 0  # DATA commands seen
+        self.delay = 0.0  # seconds the server takes to answer each DATA
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
         if address.lower() in self.reject:
@@ -124,6 +125,10 @@ class SmtpSink:
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         self.attempts += 1
+        if self.delay:
+            import asyncio
+
+            await asyncio.sleep(self.delay)
         if self.tempfail > 0:
             self.tempfail -= 1
             return "451 4.3.0 Temporary local problem, try again later"

@@ -33,11 +33,14 @@ def daemon(
     service.configure_logging(verbose)
     rt = c.runtime(now=now)
     stop = threading.Event()
-    service.stop_on_signals(stop)
-    if not once:
-        service.run_forever(rt, stop=stop)
-        return
-    results = service.run_once(rt, stop=stop)
+    restore = service.stop_on_signals(stop)
+    try:
+        if not once:
+            service.run_forever(rt, stop=stop)
+            return
+        results = service.run_once(rt, stop=stop)
+    finally:
+        restore()
     c.emit(results, lambda: None)
     failed = [f"{name}: {r['error']}" for name, r in results.items() if "error" in r]
     if failed:

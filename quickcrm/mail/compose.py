@@ -12,8 +12,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
-from email.message import EmailMessage
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
+
+# The classic (compat32) MIME classes: 3x faster than EmailMessage's header objects, and
+# a send renders two messages per client. Text is UTF-8 quoted-printable: readable as
+# source, and 7-bit clean for any relay.
+_UTF8 = Charset("utf-8")
+_UTF8.body_encoding = QP
+_WIRE = policy.compat32.clone(linesep="\r\n")
 
 
 @dataclass(frozen=True)
@@ -33,8 +45,31 @@ def domain_of(address: str) -> str:
 
 
 def address(name: str, email: str) -> str:
-    """``"Name <email>"`` with RFC 2047 encoding where the name needs it."""
+    """``"Name <email>"`` (a display name, unencoded; ``compose`` encodes it)."""
     return formataddr((name, email)) if name else email
+
+
+def _mailbox(value: str) -> str:
+    name, addr = parseaddr(value)
+    return formataddr((name, addr), charset=_UTF8) if name else addr
+
+
+def _header(value: str) -> str | Header:
+    return value if value.isascii() else Header(value, _UTF8)
+
+
+def _attachment(item: Attachment | tuple[str, bytes, str]) -> Message:
+    from email import encoders
+
+    att = item if isinstance(item, Attachment) else Attachment(*item)
+    maintype, _, subtype = att.mimetype.partition("/")
+    part = MIMEBase(maintype, subtype or "octet-stream")
+    part.set_payload(att.content)
+    encoders.encode_base64(part)
+    filename: str | tuple[str, str, str] = (
+        att.filename if att.filename.isascii() else ("utf-8", "", att.filename))
+    part.add_header("Content-Disposition", "attachment", filename=filename)
+    return part
 
 
 def compose(
@@ -56,22 +91,18 @@ def compose(
     differs from From:'s, so that mail "from" a relationship manager but sent by the
     platform is honest about it.
     """
-    msg = EmailMessage()
-    msg["From"] = from_
-    msg["To"] = to
+    body: Message = MIMEText(text, "plain", _UTF8)
+    if html is not None:
+        body = MIMEMultipart("alternative", _subparts=[body, MIMEText(html, "html", _UTF8)])
+    parts = [_attachment(a) for a in attachments]
+    msg = MIMEMultipart("mixed", _subparts=[body, *parts]) if parts else body
+    msg["From"] = _mailbox(from_)
+    msg["To"] = _mailbox(to)
     if sender and parseaddr(sender)[1].lower() != parseaddr(from_)[1].lower():
-        msg["Sender"] = sender
-    msg["Subject"] = subject
+        msg["Sender"] = _mailbox(sender)
+    msg["Subject"] = _header(subject)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
     for name, value in (headers or {}).items():
-        msg[name] = value
-    msg.set_content(text)
-    if html is not None:
-        msg.add_alternative(html, subtype="html")
-    for item in attachments:
-        att = item if isinstance(item, Attachment) else Attachment(*item)
-        maintype, _, subtype = att.mimetype.partition("/")
-        msg.add_attachment(att.content, maintype=maintype, subtype=subtype or "octet-stream",
-                           filename=att.filename)
-    return msg.as_bytes(policy=policy.SMTP)
+        msg[name] = _header(value)
+    return msg.as_bytes(policy=_WIRE)

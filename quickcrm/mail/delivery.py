@@ -52,6 +52,7 @@ from quickcrm.mail.models import (
     SENDING,
     SENT,
     WAITING,
+    OutboxBody,
     OutboxMessage,
 )
 from quickcrm.mail.transports import (
@@ -135,11 +136,19 @@ def claim(engine: Engine, *, worker_id: str, now: datetime, limit: int,
             update(M).where(M.id.in_(due.scalar_subquery()),  # type: ignore[union-attr]
                             M.status.in_(WAITING))  # type: ignore[attr-defined]
             .values(status=SENDING, claimed_by=worker_id, claimed_at=now)
-            .returning(M.id, M.kind, M.ref, M.message_id, M.sender, M.recipient, M.body,
+            .returning(M.id, M.kind, M.ref, M.message_id, M.sender, M.recipient,
                        M.attempts, M.queued_at)
         ).all()
+        bodies: dict[str, bytes] = {}
+        if rows:
+            bodies = dict(session.execute(  # type: ignore[arg-type]
+                select(OutboxBody.message_id, OutboxBody.body)
+                .where(OutboxBody.message_id.in_([r.message_id for r in rows]))  # type: ignore[attr-defined]
+            ).all())
         session.commit()
-    claimed = [Claimed(*row) for row in rows]
+    claimed = [Claimed(id=r.id, kind=r.kind, ref=r.ref, message_id=r.message_id,
+                       sender=r.sender, recipient=r.recipient, body=bodies[r.message_id],
+                       attempts=r.attempts, queued_at=r.queued_at) for r in rows]
     claimed.sort(key=lambda c: c.id)
     return claimed
 

@@ -28,7 +28,7 @@ from sqlmodel import Session
 
 from quickcrm.errors import InvalidInput
 from quickcrm.mail.compose import Attachment, compose, domain_of, new_message_id
-from quickcrm.mail.models import DEFERRED, FAILED, QUEUED, STATUSES, OutboxMessage
+from quickcrm.mail.models import DEFERRED, FAILED, QUEUED, STATUSES, OutboxBody, OutboxMessage
 
 INSERT_BATCH = 500
 
@@ -49,7 +49,8 @@ class Draft:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-def _row(draft: Draft, now: datetime) -> dict[str, object]:
+def _rows(draft: Draft, now: datetime) -> tuple[dict[str, object], dict[str, object]]:
+    """The outbox row and its body row."""
     recipient = parseaddr(draft.to)[1]
     envelope = parseaddr(draft.sender)[1]
     if "@" not in recipient:
@@ -60,10 +61,11 @@ def _row(draft: Draft, now: datetime) -> dict[str, object]:
     body = compose(from_=draft.from_, to=draft.to, subject=draft.subject, text=draft.text,
                    html=draft.html, attachments=draft.attachments, sender=draft.sender,
                    headers=draft.headers, message_id=message_id, date=now)
-    return {"kind": draft.kind, "ref": draft.ref, "message_id": message_id,
-            "sender": envelope, "recipient": recipient, "subject": draft.subject[:500],
-            "body": body, "status": QUEUED, "attempts": 0, "created_at": now,
-            "queued_at": now, "next_attempt_at": now, "last_error": "", "bounce_reason": ""}
+    return ({"kind": draft.kind, "ref": draft.ref, "message_id": message_id,
+             "sender": envelope, "recipient": recipient, "subject": draft.subject[:500],
+             "status": QUEUED, "attempts": 0, "created_at": now, "queued_at": now,
+             "next_attempt_at": now, "last_error": "", "bounce_reason": ""},
+            {"message_id": message_id, "body": body})
 
 
 def queue_message(
@@ -81,12 +83,15 @@ def queue_message(
     attachments: Sequence[Attachment | tuple[str, bytes, str]] = (),
     headers: Mapping[str, str] | None = None,
 ) -> OutboxMessage:
-    """Render one message and add it to ``session``; the caller commits."""
-    row = _row(Draft(kind=kind, ref=ref, to=to, from_=from_, subject=subject, text=text,
-                     sender=sender, html=html, attachments=attachments,
-                     headers=dict(headers or {})), now)
+    """Render one message and add it to ``session`` (flushed, not committed); the caller
+    commits. For more than a handful, ``queue_many`` is much faster."""
+    row, body = _rows(Draft(kind=kind, ref=ref, to=to, from_=from_, subject=subject,
+                            text=text, sender=sender, html=html, attachments=attachments,
+                            headers=dict(headers or {})), now)
     message = OutboxMessage(**row)  # type: ignore[arg-type]
     session.add(message)
+    session.flush()  # the body's foreign key needs the message row first
+    session.add(OutboxBody(**body))  # type: ignore[arg-type]
     return message
 
 
@@ -96,17 +101,24 @@ def queue_many(session: Session, drafts: Iterable[Draft], *, now: datetime) -> l
     Runs inside the caller's transaction (nothing is committed here).
     """
     ids: list[str] = []
-    batch: list[dict[str, object]] = []
-    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    rows: list[dict[str, object]] = []
+    bodies: list[dict[str, object]] = []
+
+    def flush() -> None:
+        session.execute(insert(OutboxMessage.__table__), rows)  # type: ignore[attr-defined]
+        session.execute(insert(OutboxBody.__table__), bodies)  # type: ignore[attr-defined]
+        rows.clear()
+        bodies.clear()
+
     for draft in drafts:
-        row = _row(draft, now)
+        row, body = _rows(draft, now)
         ids.append(str(row["message_id"]))
-        batch.append(row)
-        if len(batch) >= INSERT_BATCH:
-            session.execute(insert(table), batch)
-            batch = []
-    if batch:
-        session.execute(insert(table), batch)
+        rows.append(row)
+        bodies.append(body)
+        if len(rows) >= INSERT_BATCH:
+            flush()
+    if rows:
+        flush()
     return ids
 
 

@@ -34,7 +34,6 @@ def upgrade() -> None:
         _str("sender", 320),
         _str("recipient", 320),
         _str("subject", 500),
-        sa.Column("body", sa.LargeBinary(), nullable=False),
         _str("status", 12),
         sa.Column("attempts", sa.Integer(), nullable=False),
         _at("created_at", nullable=False),
@@ -49,6 +48,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("message_id"),
     )
+    op.create_table(
+        "outbox_body",
+        _str("message_id", 255),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(["message_id"], ["outbox_message.message_id"],
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("message_id"),
+    )
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_due", ["status", "next_attempt_at"], unique=False)
         batch_op.create_index("ix_outbox_kind_ref", ["kind", "ref"], unique=False)
@@ -57,4 +64,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("outbox_body")
     op.drop_table("outbox_message")

@@ -99,7 +99,7 @@ def test_step1_rules(rt):
         shown = show_campaign(session=s, campaign="Voorjaar", clients=True)
     assert sorted(c["relation_number"] for c in shown["clients"]) == ["A", "C", "J", "K"]
     assert shown["selected"] == 4
-    by_team = {t["team"]: t["step1"] for t in shown["by_team"]}
+    by_team = {t["team"]: t["selected"] for t in shown["by_team"]}
     assert by_team == {"Utrecht": 3, "Zwolle": 1}
 
 

@@ -1,9 +1,9 @@
 """The counts of a campaign's selection: per step, per team, per relationship manager,
 and the faces of who is selected.
 
-Step 1 per (team, RM) is stored by ``select`` (it needs the whole client table); step 2,
-exclusions and the selection are counted live from campaign_client, so that an
-exclusion changes the numbers at once.
+Step 1's totals are stored by ``select`` (they need the whole client table); step 2,
+exclusions and the selection, also per team and relationship manager, are counted live
+from campaign_client, so that an exclusion changes the numbers at once.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy import and_, case, func, select
 from sqlmodel import Session
 
 from quickcrm.campaigns.models import Campaign, CampaignClient, Exclusion
-from quickcrm.store.models import Team, User
+from quickcrm.store.models import User
 
 NO_TEAM = "(geen team)"
 NO_RM = "(geen relatiemanager)"
@@ -75,14 +75,10 @@ def summarize(session: Session, campaign: Campaign, *, max_per_rm: int = 40) -> 
     rms: dict[int | None, dict[str, int]] = {}
 
     def bucket(table: dict[Any, dict[str, int]], key: Any) -> dict[str, int]:
-        return table.setdefault(key, {"step1": 0, "step2": 0, "selected": 0})
+        return table.setdefault(key, {"step2": 0, "selected": 0})
 
-    team_names = dict(session.execute(select(Team.id, Team.name)).all())  # type: ignore[call-overload]
-    for g in stored.get("groups", []):
-        for name in ("step1", "missing_faces", "no_email", "opted_out"):
-            setattr(out, name, getattr(out, name) + int(g[name]))
-        bucket(teams, team_names.get(g["team_id"], ""))["step1"] += int(g["step1"])
-        bucket(rms, g["rm_id"])["step1"] += int(g["step1"])
+    for name in ("step1", "missing_faces", "no_email", "opted_out"):
+        setattr(out, name, int(stored.get(name, 0)))
     out.faces = {k: {"1": 0, "2": 0, "3": 0, "unset": 0} for k in ("profile", "update", "rm")}
     for row in _live_groups(session, campaign):
         step2, excluded = int(row.step2), int(row.excluded or 0)

@@ -27,15 +27,15 @@ def print_summary(data: dict[str, Any]) -> None:
     steps.add_row("[dim]left out: opted out[/dim]", f"[dim]{data['opted_out']}[/dim]")
     steps.add_row("[dim]step 1 with a face nobody set[/dim]", f"[dim]{data['missing_faces']}[/dim]")
     con.print(steps)
-    teams = Table("Team", "Step 1", "Step 2", "Selected", title="Per team")
+    teams = Table("Team", "Step 2", "Selected", title="Per team")
     for r in data["by_team"]:
-        teams.add_row(r["team"], str(r["step1"]), str(r["step2"]), str(r["selected"]))
+        teams.add_row(r["team"], str(r["step2"]), str(r["selected"]))
     con.print(teams)
-    rms = Table("Relationship manager", "Step 1", "Step 2", "Selected", "",
+    rms = Table("Relationship manager", "Step 2", "Selected", "",
                 title=f"Per relationship manager (max {data['max_per_rm']})")
     for r in data["by_rm"]:
         flag = f"[bold yellow]! more than {data['max_per_rm']}[/bold yellow]" if r["over_max"] else ""
-        rms.add_row(r["name"], str(r["step1"]), str(r["step2"]), str(r["selected"]), flag)
+        rms.add_row(r["name"], str(r["step2"]), str(r["selected"]), flag)
     con.print(rms)
     faces = Table("Face", *(f"[{c}]{lbl}[/{c}]" for c, lbl in FACE_STYLE.values()),
                   "[blue]not set*[/blue]", title="Faces of the selected clients")

@@ -133,6 +133,9 @@ def _fonts_for(data: ReportData) -> tuple[Path, Path] | None:
     return _dejavu()
 
 
+_WIDTHS: dict[tuple[str, str], dict[str, float]] = {}  # (family, style) -> char -> width / pt
+
+
 class _ReportPDF(FPDF):
     """A4 portrait with the firm and page number in every footer."""
 
@@ -174,25 +177,38 @@ class _ReportPDF(FPDF):
         self.cell(width, 5, self.fit(self.footer_text, width - 2))
         self.cell(width, 5, f"Pagina {self.page_no()} van {{nb}}", align="R")
 
+    def width(self, text: str) -> float:
+        """``get_string_width`` from a per-font table of character widths: fpdf2's own
+        call costs more than the rest of a report's layout (no kerning or shaping is used,
+        so a string's width is the sum of its characters')."""
+        table = _WIDTHS.setdefault((self.text_family, self.font_style), {})
+        total = 0.0
+        for char in text:
+            w = table.get(char)
+            if w is None:
+                w = table[char] = self.get_string_width(char) / self.font_size_pt
+            total += w
+        return total * self.font_size_pt
+
     def lines(self, text: str, width: float) -> list[str]:
         """``text`` wrapped at spaces (a word wider than a line is cut) in the current
         font. fpdf2's multi_cell re-measures a line per added character, which made it
         the slowest part of a report; this measures each word once."""
-        space, out = self.get_string_width(" "), []
+        space, out = self.width(" "), []
         for paragraph in text.split("\n"):
             line, used = "", 0.0
             for word in paragraph.split(" "):
-                w = self.get_string_width(word)
+                w = self.width(word)
                 while w > width:  # cut a word longer than the line (a URL, a typo)
                     if line:
                         out.append(line)
                         line, used = "", 0.0
                     cut = max(1, int(len(word) * width / w))
-                    while cut > 1 and self.get_string_width(word[:cut]) > width:
+                    while cut > 1 and self.width(word[:cut]) > width:
                         cut -= 1
                     out.append(word[:cut])
                     word = word[cut:]
-                    w = self.get_string_width(word)
+                    w = self.width(word)
                 if line and used + space + w > width:
                     out.append(line)
                     line, used = word, w
@@ -211,9 +227,9 @@ class _ReportPDF(FPDF):
 
     def fit(self, text: str, width: float) -> str:
         """``text`` shortened with '…' to fit ``width`` in the current font."""
-        if self.get_string_width(text) <= width:
+        if self.width(text) <= width:
             return text
-        while text and self.get_string_width(text + "…") > width:
+        while text and self.width(text + "…") > width:
             text = text[:-1]
         return text.rstrip() + "…"
 

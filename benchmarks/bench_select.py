@@ -43,7 +43,9 @@ WHERE r.stage = 'customer'
   AND f.received_at IS NULL
   AND r.id NOT IN (SELECT e.relation_id FROM campaign_client e JOIN campaign c
                    ON c.id = e.campaign_id
-                   WHERE c.quickscan_id = :qs AND c.sent_at IS NOT NULL AND c.id != :cid)
+                   WHERE c.quickscan_id = :qs AND c.sent_at IS NOT NULL AND c.id != :cid
+                     AND NOT EXISTS (SELECT 1 FROM invitation i WHERE i.campaign_client_id = e.id
+                                     AND i.bounced_at IS NOT NULL))
   AND COALESCE(f.profile_face, '2') IN ('1', '2')
   AND COALESCE(f.update_face, '2') IN ('1', '2')
   AND COALESCE(f.rm_face, '2') IN ('1', '2')

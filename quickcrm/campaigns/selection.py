@@ -19,6 +19,7 @@ from sqlalchemy import (
     and_,
     case,
     delete,
+    exists,
     func,
     insert,
     literal,
@@ -32,6 +33,7 @@ from quickcrm import permissions
 from quickcrm.campaigns import eligibility as rules
 from quickcrm.campaigns.campaign import get_campaign, require_draft
 from quickcrm.campaigns.criteria import Criteria, Refinements, resolve_criteria, to_json
+from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient, Face, QuickScan
 from quickcrm.campaigns.summary import SelectionSummary, summarize
 from quickcrm.crm.users import Actor
@@ -45,6 +47,7 @@ F = Face.__table__  # type: ignore[attr-defined]
 T = Team.__table__  # type: ignore[attr-defined]
 CC = CampaignClient.__table__  # type: ignore[attr-defined]
 C = Campaign.__table__  # type: ignore[attr-defined]
+INV = Invitation.__table__  # type: ignore[attr-defined]
 
 CLIENT_STAGE = "customer"
 SNAPSHOT_COLUMNS = ("person_id", "first_name", "last_name", "email", "company", "team_name",
@@ -60,7 +63,8 @@ def pool(quickscan_id: int) -> FromClause:
 
 def not_received(quickscan_id: int, campaign_id: int) -> list[ColumnElement[bool]]:
     """The client never got this QuickScan: not in the selection of an earlier campaign
-    of it that was sent, and no imported receipt date ("Datum verzonden").
+    of it that was sent (unless that invitation bounced), and no imported receipt date
+    ("Datum verzonden").
 
     Written as NOT IN over a small uncorrelated subquery, which both databases evaluate
     once (SQLite builds a temporary index), not once per client.
@@ -70,10 +74,10 @@ def not_received(quickscan_id: int, campaign_id: int) -> list[ColumnElement[bool
         select(earlier.c.relation_id)
         .join(other, other.c.id == earlier.c.campaign_id)
         .where(other.c.quickscan_id == quickscan_id, other.c.sent_at.is_not(None),
-               other.c.id != campaign_id)
-        # HOOK (mail issue): a bounced invitation does not count as received. Add here:
-        #   .where(~exists().where(Invitation.campaign_client_id == earlier.c.id,
-        #                          Invitation.bounced_at.is_not(None)))
+               other.c.id != campaign_id,
+               # a bounced invitation never reached the client: not received
+               ~exists().where(INV.c.campaign_client_id == earlier.c.id,
+                               INV.c.bounced_at.is_not(None)))
     )
     return [R.c.id.not_in(sent_to), F.c.received_at.is_(None)]
 

@@ -173,9 +173,9 @@ class _ReportPDF(FPDF):
     def footer(self) -> None:
         self.set_y(-12)
         self.style(8, color=MUTED)
-        width = self.epw / 2
+        width = self.epw - 35  # the rest holds "Pagina 12 van 12"
         self.cell(width, 5, self.fit(self.footer_text, width - 2))
-        self.cell(width, 5, f"Pagina {self.page_no()} van {{nb}}", align="R")
+        self.cell(35, 5, f"Pagina {self.page_no()} van {{nb}}", align="R")
 
     def width(self, text: str) -> float:
         """``get_string_width`` from a per-font table of character widths: fpdf2's own

@@ -280,3 +280,4 @@ def test_pdf_remakes_its_font_cut_when_a_tmp_cleaner_removed_it(tmp_path: Path) 
 def test_report_date_is_the_dutch_calendar_day() -> None:
     assert local_date(datetime(2026, 12, 31, 23, 30, tzinfo=UTC)) == date(2027, 1, 1)
     assert local_date(datetime(2026, 7, 1, 21, 59, tzinfo=UTC)) == date(2026, 7, 1)
+    assert local_date(datetime(2026, 7, 1, 22, 0)) == date(2026, 7, 2)  # naive: UTC

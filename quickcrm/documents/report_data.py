@@ -14,7 +14,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -81,8 +81,10 @@ def dutch_date(day: date) -> str:
 
 
 def local_date(at: datetime, timezone: str = "Europe/Amsterdam") -> date:
-    """The report date from a stored (aware UTC) time: 23:30 UTC on 31 December is
-    already 1 January in the Netherlands."""
+    """The report date from a stored UTC time (naive counts as UTC, as SQLite may hand
+    it back): 23:30 UTC on 31 December is already 1 January in the Netherlands."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
     return at.astimezone(ZoneInfo(timezone)).date()
 
 

@@ -267,3 +267,38 @@ def test_faces_show_and_import_on_the_command_line(cli, tmp_path):
     assert "\x1b[31m● Negatief" in styled  # red
     assert "\x1b[34m- (neutraal)" in styled  # blue: nobody set it
     assert codes.FACE.label("2") == "Neutraal"
+
+
+def test_a_completed_update_quickscan_writes_the_update_face(rt):
+    from quickcrm.campaigns.faces import apply_update_answers
+
+    now = rt.clock.now()
+    with rt.session() as s:
+        qs = get_quickscan(session=s, key=KEY, now=now)
+        client = _client(s, "000001", now)
+        # plannen ke2 (+1), urgentie ke1 (+3), voortgang 50 (x0.02 = +1), gesprek ke1 (+2)
+        answers = {"plannen": "ke2", "urgentie": "ke1", "voortgang": "50", "gesprek": "ke1",
+                   "tevredenheid": "8", "opmerking": "Graag in januari."}
+        written = apply_update_answers(session=s, update_key=f"{KEY}-update",
+                                       relation_id=client.id, answers=answers, now=now)
+        assert written == {KEY: "1"}
+        written = apply_update_answers(session=s, update_key=f"{KEY}-update",
+                                       relation_id=client.id, now=now + timedelta(days=1),
+                                       answers={"urgentie": "ke4", "gesprek": "ke2"})
+        assert written == {KEY: "3"}  # the latest completed answers count
+        face = s.get(Face, (client.id, qs.id))
+        assert face.update_face == "3" and face.profile_face is None
+
+
+def test_a_rule_without_criteria_matches_every_client_in_sql_too(rt, tmp_path):
+    now = rt.clock.now()
+    text = (shipped_dir() / f"{KEY}-update.toml").read_text(encoding="utf-8").replace(
+        "[[profile.rules]]\nownership = [\"Publiek\", \"Stichting\"]\nface = \"Negatief\"",
+        "[[profile.rules]]\nface = \"Negatief\"", 1)
+    path = _write(tmp_path, "u.toml", text)
+    with rt.session() as s:
+        load_quickscans(session=s, actor=rt.actor, now=now, path=path)
+        qs = get_quickscan(session=s, key=f"{KEY}-update")
+        client = _client(s, "000001", now, ownership="A")
+        compute_profile_faces(session=s, quickscan_id=qs.id, now=now)
+        assert s.get(Face, (client.id, qs.id)).profile_face == "3"

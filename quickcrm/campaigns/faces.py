@@ -37,6 +37,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     update,
 )
 from sqlmodel import Session
@@ -95,7 +96,10 @@ def update_face(rule: UpdateRule, answers: Mapping[str, object]) -> str | None:
                 continue
             total += points
         else:
-            total += score.weight * float(value)  # type: ignore[arg-type]
+            try:  # a stored answer no longer fitting a reloaded definition is skipped
+                total += score.weight * float(str(value).replace(",", "."))
+            except ValueError:
+                continue
         scored = True
     if not scored:
         return None
@@ -135,7 +139,7 @@ def profile_face_sql(profile: Profile, relation: Table | Any) -> ColumnElement[A
     for rule in profile.rules:
         conds = [relation.c[name].in_(allowed)
                  for name, allowed in _criteria(rule).items() if allowed]
-        whens.append((and_(*conds) if conds else literal(True), literal(rule.face)))
+        whens.append((and_(*conds) if conds else true(), literal(rule.face)))
     if not whens:
         return literal(profile.default)
     return case(*whens, else_=literal(profile.default))

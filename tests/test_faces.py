@@ -302,3 +302,23 @@ def test_a_rule_without_criteria_matches_every_client_in_sql_too(rt, tmp_path):
         client = _client(s, "000001", now, ownership="A")
         compute_profile_faces(session=s, quickscan_id=qs.id, now=now)
         assert s.get(Face, (client.id, qs.id)).profile_face == "3"
+
+
+def test_import_faces_from_xlsx_with_numbers_and_date_cells(cli, tmp_path):
+    from openpyxl import Workbook
+
+    assert cli("import", "clients", str(_write(tmp_path, "c.csv", CLIENTS))).exit_code == 0
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Relatienummer klant", "Volgens profiel", "Volgens update",
+                  "Volgens relatiemanager", "Datum verzonden"])
+    sheet.append(["000001", 1, 3, "2. Neutraal", datetime(2025, 5, 6)])
+    sheet.append(["000002", None, None, 1, None])
+    path = tmp_path / "faces.xlsx"
+    book.save(path)
+    result = cli("import", "faces", str(path), "-q", KEY, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["received"] == 1
+    data = json.loads(cli("faces", "show", "000001", "-q", KEY, "--json").stdout)["faces"][0]
+    assert (data["profile"], data["update"], data["rm"]) == ("1", "3", "2")
+    assert data["received_at"].startswith("2025-05-05 22:00")

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, insert, select
 
 from quickcrm import permissions
-from quickcrm.crm.client_rows import PERSON_FIELDS, RELATION_FIELDS, ClientRow
+from quickcrm.crm.client_rows import ABSENT, IX, PERSON_FIELDS, RELATION_FIELDS, ClientRow
 from quickcrm.store.models import Relation, Team, User, UserRight
 
 R = Relation.__table__  # type: ignore[attr-defined]
@@ -25,6 +25,9 @@ UR = UserRight.__table__  # type: ignore[attr-defined]
 DEFAULTS: dict[str, Any] = {"company": "", "address": "", "postcode": "", "city": "",
                             "stage": "customer", "first_name": "", "last_name": "",
                             "email": "", "phone": "", "opted_out": False}
+# Positions in ClientRow.values, and the values of a new relation for absent columns.
+V_PERSON, V_TEAM, V_RM, V_STAGE = IX["first_name"], IX["team"], IX["rm_first_name"], IX["stage"]
+NEW = tuple(DEFAULTS.get(f) for f in (*RELATION_FIELDS, *PERSON_FIELDS))
 # Positions in a row of ClientStore.select_sql.
 ID, N, REL0 = 0, 1, 2
 TEAM = REL0 + len(RELATION_FIELDS)
@@ -50,6 +53,8 @@ class ClientStore:
         self.stamp = to_db(now) if to_db else now  # converted once, not per row
         self._build_sql()
         self.has_rm = bool(columns & {"rm_first_name", "rm_last_name", "rm_email"})
+        self.has_person = bool(columns & set(PERSON_FIELDS))
+        self.complete = set(RELATION_FIELDS) | set(PERSON_FIELDS) <= columns
         self.teams = {n.lower(): i for i, n in conn.execute(select(T.c.id, T.c.name))}
         self.by_email: dict[str, int] = {}
         self.by_name: dict[tuple[int | None, str, str], set[int]] = {}
@@ -58,6 +63,7 @@ class ClientStore:
             select(U.c.id, U.c.email, U.c.first_name, U.c.last_name, U.c.team_id)
         ):
             self._remember(uid, email, first, last, team_id)
+        self._rm_cache: dict[tuple[Any, ...], tuple[int | None, tuple[str, str] | None]] = {}
         self.users_created = 0
         self.teams_created = 0
 
@@ -105,10 +111,22 @@ class ClientStore:
         return tid
 
     def rm_id(self, row: ClientRow, team_id: int | None) -> tuple[int | None, Refusal | None]:
+        """The row's relationship manager; a million rows name a few dozen, so each
+        distinct (team, name, e-mail) is resolved once."""
+        v = row.values
+        key = (team_id, v[V_TEAM], v[V_RM], v[V_RM + 1], v[V_RM + 2])
+        hit = self._rm_cache.get(key)
+        if hit is None:
+            hit = self._rm_cache[key] = self._match_rm(
+                team_id, row.team, row.text("rm_first_name"), row.text("rm_last_name"),
+                row.text("rm_email"))
+        uid, problem = hit
+        return uid, ((row, *problem) if problem is not None else None)
+
+    def _match_rm(self, team_id: int | None, team: str | None, first: str, last: str,
+                  email: str) -> tuple[int | None, tuple[str, str] | None]:
         """Match by e-mail (a new relationship manager is created only then), else by
         first and last name within the row's team."""
-        email = row.rm.get("rm_email", "")
-        first, last = row.rm.get("rm_first_name", ""), row.rm.get("rm_last_name", "")
         if email:
             uid = self.by_email.get(email)
             return (uid if uid is not None else self._new_rm(email, first, last, team_id)), None
@@ -118,13 +136,13 @@ class ClientStore:
         name = " ".join(p for p in (first, last) if p)
         ids = (self.by_name.get((team_id, *_key(first, last))) if team_id is not None
                else self.by_name_any.get(_key(first, last)))
-        where = f" in team {row.team!r}" if team_id is not None and row.team else ""
+        where = f" in team {team!r}" if team_id is not None and team else ""
         if not ids:
-            return None, (row, column, f"unknown relationship manager {name!r}{where}; "
-                                       'give "E-mail relatiemanager" to create one')
+            return None, (column, f"unknown relationship manager {name!r}{where}; "
+                                  'give "E-mail relatiemanager" to create one')
         if len(ids) > 1:
-            return None, (row, column, f"more than one relationship manager is called "
-                                       f"{name!r}{where}; give \"E-mail relatiemanager\"")
+            return None, (column, f"more than one relationship manager is called "
+                                  f"{name!r}{where}; give \"E-mail relatiemanager\"")
         return next(iter(ids)), None
 
     def _new_rm(self, email: str, first: str, last: str, team_id: int | None) -> int:
@@ -135,6 +153,7 @@ class ClientStore:
         }).scalar_one()
         self.conn.execute(insert(UR), {"user_id": uid, "right": permissions.RM})
         self._remember(uid, email, first, last, team_id)
+        self._rm_cache.clear()  # a name that was unknown may match now
         self.users_created += 1
         return int(uid)
 
@@ -156,39 +175,43 @@ class ClientStore:
         person_updates: list[tuple[Any, ...]] = []
         stamp = self.stamp
         for row in rows:
-            old = existing.get(row.number)
-            team_id = self.team_id(row.team) if row.team is not None else (
-                old[TEAM] if old else None)
+            values = row.values
+            number = values[-1]
+            old = existing.get(number)
+            team = values[V_TEAM]
+            team_id = self.team_id(team) if team is not ABSENT else (old[TEAM] if old else None)
             rm_id = old[RM] if old else None
             if self.has_rm:
                 rm_id, refusal = self.rm_id(row, team_id)
                 if refusal is not None:
                     refused.append(refusal)
                     continue
-            given, person = row.relation, row.person
-            wants_person = any(person.get(f) for f in ("first_name", "last_name", "email", "phone"))
+            given = values[:V_TEAM]
+            wants_person = bool(given[V_PERSON] or given[V_PERSON + 1] or given[V_PERSON + 2]
+                                or given[V_PERSON + 3])
+            partial = not self.complete or given[V_STAGE] is ABSENT
             if old is None:
-                rel = tuple(given.get(f, DEFAULTS.get(f)) for f in RELATION_FIELDS)
-                new_relations.append((*rel, team_id, rm_id, row.number, stamp, stamp))
+                if partial:
+                    given = tuple(d if v is ABSENT else v for v, d in zip(given, NEW, strict=True))
+                new_relations.append((*given[:V_PERSON], team_id, rm_id, number, stamp, stamp))
                 if wants_person:
-                    new_persons.append((*(person.get(f, DEFAULTS[f]) for f in PERSON_FIELDS),
-                                        row.number, True, stamp, stamp))
+                    new_persons.append((*given[V_PERSON:], number, True, stamp, stamp))
                 counts.created += 1
                 continue
+            if partial:
+                base = old[REL0:TEAM] + (old[PID + 1:] if old[PID] is not None else NEW[V_PERSON:])
+                given = tuple(o if v is ABSENT else v for v, o in zip(given, base, strict=True))
             changed = False
-            rel = (*(given.get(f, old[i]) for i, f in enumerate(RELATION_FIELDS, REL0)),
-                   team_id, rm_id)
-            if rel != old[REL0:REL0 + len(rel)]:
+            rel = (*given[:V_PERSON], team_id, rm_id)
+            if rel != old[REL0:PID]:
                 relation_updates.append((*rel, stamp, old[ID]))
                 changed = True
-            if old[PID] is not None and person:
-                values = tuple(person.get(f, old[i]) for i, f in enumerate(PERSON_FIELDS, PID + 1))
-                if values != old[PID + 1:]:
-                    person_updates.append((*values, stamp, old[PID]))
+            if old[PID] is not None and self.has_person:
+                if given[V_PERSON:] != old[PID + 1:]:
+                    person_updates.append((*given[V_PERSON:], stamp, old[PID]))
                     changed = True
             elif old[PID] is None and wants_person:
-                new_persons.append((*(person.get(f, DEFAULTS[f]) for f in PERSON_FIELDS),
-                                    row.number, True, stamp, stamp))
+                new_persons.append((*given[V_PERSON:], number, True, stamp, stamp))
                 changed = True
             if changed:
                 counts.updated += 1

@@ -95,6 +95,22 @@ def _batches(rows: Iterator[tuple[int, list[str]]]) -> Iterator[list[tuple[int, 
         yield chunk
 
 
+def _without_duplicates(rows: list[ClientRow], seen: set[str], bad: list[Any],
+                        file: str, header: str) -> list[ClientRow]:
+    """Refuse a relation number that an earlier row already had."""
+    good = []
+    for client in rows:
+        number = client.number
+        if number in seen:
+            bad.append((client.row, client.cells, [
+                f"{file}:{client.row}:{header}: relation number {number!r} "
+                "appears on an earlier row too"]))
+            continue
+        seen.add(number)
+        good.append(client)
+    return good
+
+
 def import_clients(
     *,
     session: Session,
@@ -125,22 +141,16 @@ def import_clients(
     store = ClientStore(session.connection(), now=now, columns=set(columns))
     seen: set[str] = set()
     parser = RowParser(name, columns, table.headers)
+    number_header = table.headers[columns["relation_number"]].strip()
     try:
         for chunk in _batches(table.rows()):
-            good: list[ClientRow] = []
-            bad: list[tuple[int, list[str], list[str]]] = []
-            for row, cells in chunk:
-                parsed, messages = parser.parse(row, cells)
-                if parsed is not None and parsed.number in seen:
-                    header = table.headers[columns["relation_number"]].strip()
-                    messages = [f"{name}:{row}:{header}: relation number {parsed.number!r} "
-                                "appears on an earlier row too"]
-                    parsed = None
-                if parsed is None:
-                    bad.append((row, cells, messages))
-                    continue
-                seen.add(parsed.number)
-                good.append(parsed)
+            parsed, bad = parser.parse_batch(chunk)
+            numbers = [c.values[-1] for c in parsed]
+            if seen.isdisjoint(numbers) and len(set(numbers)) == len(numbers):
+                good = parsed  # the usual case: no duplicates, no per-row loop
+                seen.update(numbers)
+            else:
+                good = _without_duplicates(parsed, seen, bad, name, number_header)
             for row_obj, column, message in store.upsert(good, result):
                 header = table.headers[columns[column]].strip() if column in columns else column
                 bad.append((row_obj.row, row_obj.cells, [f"{name}:{row_obj.row}:{header}: {message}"]))

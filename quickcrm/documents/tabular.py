@@ -158,7 +158,7 @@ def _xlsx_table(path: Path) -> Table:
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         for number, raw in enumerate(it, start=start + 2):
-            cells = [cell_text(v) for v in raw]
+            cells = [v if type(v) is str else cell_text(v) for v in raw]
             if "".join(cells).strip():
                 yield number, cells
 

@@ -9,8 +9,10 @@ caller's address in the guessing limiter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import (
@@ -22,7 +24,7 @@ from starlette.responses import (
 )
 
 from quickcrm.web import respond
-from quickcrm.web.security import cross_site, csrf_ok, csrf_token
+from quickcrm.web.security import cross_site, csrf_ok, csrf_token, well_formed
 from quickcrm.web.views import dutch_datetime, resume_step, sections
 
 MAX_FORM_FIELDS = 400
@@ -135,17 +137,42 @@ async def preview_page(request: Request) -> Response:
                          ("invited_at", "logged_in_at", "not_interested_at", "finished_at")})
 
 
-async def _post(request: Request) -> tuple[respond.Scan, Any] | Response:
-    """Common checks of every POST: limiter, token, CSRF; returns the scan and form."""
-    loaded = await _load(request)
-    if isinstance(loaded, Response):
-        return loaded
+def forbidden(request: Request) -> HTMLResponse:
+    return render(request, "message.html", 403, title="Pagina verlopen",
+                  text="Deze pagina is verlopen. Open de link uit uw e-mail opnieuw.")
+
+
+async def _post(request: Request, action: Callable[[Session, respond.Scan, Any], Any]
+                ) -> tuple[respond.Scan, Any, Any] | Response:
+    """Every POST: limiter, form, same-site check, then in ONE write transaction the
+    invitation (locked), its CSRF token and ``action(session, scan, form)``."""
+    web = _web(request)
+    if web.limiter.blocked(_address(request)):
+        return too_many(request)
+    token = request.path_params["token"]
+    if not well_formed(token):
+        return not_found(request)
     form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
-    inv = loaded.invitation
-    if cross_site(request.headers) or not csrf_ok(form.get("csrf"), inv.token, inv.preview_token):
-        return render(request, "message.html", 403, title="Pagina verlopen",
-                      text="Deze pagina is verlopen. Open de link uit uw e-mail opnieuw.")
-    return loaded, form
+    if cross_site(request.headers):
+        return forbidden(request)
+
+    def work() -> tuple[respond.Scan, Any] | str | None:
+        with web.writing(), web.runtime.session() as session:
+            scan = respond.find_scan(session, token, lock=True)
+            if scan is None:
+                return None
+            inv = scan.invitation
+            if not csrf_ok(form.get("csrf"), inv.token, inv.preview_token):
+                return "csrf"
+            return scan, action(session, scan, form)
+
+    done = await run_in_threadpool(work)
+    if done is None:
+        return not_found(request)
+    if done == "csrf":
+        return forbidden(request)
+    assert isinstance(done, tuple)
+    return done[0], done[1], form
 
 
 def _back(token: str, where: str = "") -> RedirectResponse:
@@ -153,94 +180,86 @@ def _back(token: str, where: str = "") -> RedirectResponse:
 
 
 async def choose(request: Request) -> Response:
-    posted = await _post(request)
+    def action(session: Session, scan: respond.Scan, form: Any) -> str | None:
+        choice = form.get("keuze")
+        if choice in ("ja", "nee"):
+            respond.choose(session, scan, interested=choice == "ja",
+                           now=_web(request).runtime.clock.now())
+        return choice
+
+    posted = await _post(request, action)
     if isinstance(posted, Response):
         return posted
-    scan, form = posted
-    web, token = _web(request), scan.invitation.token
-    interested = form.get("keuze") == "ja"
-    if form.get("keuze") not in ("ja", "nee"):
-        return _back(token)
+    scan, choice, _form = posted
+    return _back(scan.invitation.token, "/stap/1" if choice == "ja" else "")
 
-    def work() -> None:
-        with web.runtime.session() as session:
-            respond.choose(session, token, interested=interested, now=web.runtime.clock.now())
 
-    await run_in_threadpool(work)
-    return _back(token, "/stap/1" if interested else "")
+def _step_answers(scan: respond.Scan, n: int, form: Any) -> dict[str, str | None]:
+    if not 1 <= n <= len(scan.definition.sections):
+        return {}
+    return {q.id: str(form[f"a-{q.id}"]) for q in scan.definition.sections[n - 1].questions
+            if isinstance(form.get(f"a-{q.id}"), str)}
 
 
 async def save_step(request: Request) -> Response:
-    posted = await _post(request)
+    n = request.path_params["n"]
+
+    def action(session: Session, scan: respond.Scan, form: Any) -> dict[str, str]:
+        return respond.save_answers(session, scan, _step_answers(scan, n, form),
+                                    now=_web(request).runtime.clock.now())
+
+    posted = await _post(request, action)
     if isinstance(posted, Response):
         return posted
-    scan, form = posted
-    n, web, token = request.path_params["n"], _web(request), scan.invitation.token
-    if not 1 <= n <= len(scan.definition.sections):
-        return not_found(request)
-    given = {q.id: str(form[f"a-{q.id}"]) for q in scan.definition.sections[n - 1].questions
-             if isinstance(form.get(f"a-{q.id}"), str)}
-
-    def work() -> tuple[respond.Scan | None, dict[str, str]]:
-        with web.runtime.session() as session:
-            return respond.save_answers(session, token, given, now=web.runtime.clock.now())
-
-    saved, errors = await run_in_threadpool(work)
-    if saved is None:
+    scan, errors, form = posted
+    token, sections_count = scan.invitation.token, len(scan.definition.sections)
+    if not 1 <= n <= sections_count:
         return not_found(request)
     if errors:
-        return _page(request, saved, n, errors=errors, submitted=given, status=422)
-    if saved.status != "started":
+        return _page(request, scan, n, errors=errors, submitted=_step_answers(scan, n, form),
+                     status=422)
+    if scan.status != "started":
         return _back(token)
     go = form.get("ga")
     if go == "vorige":
         return _back(token, f"/stap/{max(1, n - 1)}")
     if go == "volgende":
-        last = n >= len(scan.definition.sections)
-        return _back(token, "/overzicht" if last else f"/stap/{n + 1}")
+        return _back(token, "/overzicht" if n >= sections_count else f"/stap/{n + 1}")
     return _back(token, f"/stap/{n}")
 
 
 async def save_one(request: Request) -> Response:
     """One answer at a time: what the page's script sends as the client answers."""
-    posted = await _post(request)
+    def action(session: Session, scan: respond.Scan, form: Any) -> dict[str, str]:
+        given = {str(form.get("vraag") or ""): str(form.get("waarde") or "")}
+        return respond.save_answers(session, scan, given, now=_web(request).runtime.clock.now())
+
+    posted = await _post(request, action)
     if isinstance(posted, Response):
         return posted
-    scan, form = posted
-    web, token = _web(request), scan.invitation.token
-    qid, value = str(form.get("vraag") or ""), form.get("waarde")
+    scan, errors, form = posted
     wants_json = "application/json" in request.headers.get("accept", "")
-
-    def work() -> tuple[respond.Scan | None, dict[str, str]]:
-        with web.runtime.session() as session:
-            return respond.save_answers(session, token, {qid: str(value or "")},
-                                        now=web.runtime.clock.now())
-
-    saved, errors = await run_in_threadpool(work)
-    if saved is None:
-        return not_found(request)
-    if saved.status not in ("started", "new"):
+    if scan.status not in ("started", "new"):
         if wants_json:
             return JSONResponse({"ok": False, "fout": "Deze QuickScan is al afgerond."}, 409)
-        return _back(token)
+        return _back(scan.invitation.token)
     if wants_json:
         if errors:
-            return JSONResponse({"ok": False, "fout": errors.get(qid, "")}, 422)
-        return JSONResponse({"ok": True, "beantwoord": saved.answered()})
-    return _back(token)
+            return JSONResponse({"ok": False, "fout": next(iter(errors.values()))}, 422)
+        return JSONResponse({"ok": True, "beantwoord": scan.answered()})
+    return _back(scan.invitation.token)
 
 
 async def finish(request: Request) -> Response:
-    posted = await _post(request)
+    web = _web(request)
+
+    def action(session: Session, scan: respond.Scan, form: Any) -> bool:
+        return respond.finish(session, scan, runtime=web.runtime)
+
+    posted = await _post(request, action)
     if isinstance(posted, Response):
         return posted
-    scan, _form = posted
-    web, token = _web(request), scan.invitation.token
-
-    def work() -> bool:
-        with web.runtime.session() as session:
-            return respond.finish(session, token, runtime=web.runtime)
-
-    if await run_in_threadpool(work):
+    scan, finished_now, _form = posted
+    if finished_now:
         web.deliver_soon()
-    return _back(token)
+    return _back(scan.invitation.token)

@@ -91,18 +91,15 @@ def find_scan(session: Session, token: str, *, preview: bool = False,
 
 def _login(session: Session, scan: Scan, now: datetime) -> None:
     assert scan.invitation.id is not None
-    if inv.mark_logged_in(session, scan.invitation.id, now):
+    if scan.invitation.logged_in_at is None and inv.mark_logged_in(session, scan.invitation.id, now):
         scan.invitation.logged_in_at = now
         record(session, kind="quickscan.logged_in", at=now, relation_id=scan.client.relation_id,
                person_id=scan.client.person_id, campaign=scan.campaign.name)
 
 
-def choose(session: Session, token: str, *, interested: bool, now: datetime) -> Scan | None:
+def choose(session: Session, scan: Scan, *, interested: bool, now: datetime) -> None:
     """Ja starts the questions; Nee records "not interested" (column W). The first
-    choice counts; a later one changes nothing."""
-    scan = find_scan(session, token, lock=True)
-    if scan is None:
-        return None
+    choice counts; a later one changes nothing. ``scan`` was found with ``lock=True``."""
     if scan.status == "new":
         assert scan.invitation.id is not None
         if not interested and inv.mark_not_interested(session, scan.invitation.id, now):
@@ -112,17 +109,16 @@ def choose(session: Session, token: str, *, interested: bool, now: datetime) -> 
                    campaign=scan.campaign.name)
         _login(session, scan, now)
         session.commit()
-    return scan
 
 
-def save_answers(session: Session, token: str, given: dict[str, FormValue], *,
-                 now: datetime) -> tuple[Scan | None, dict[str, str]]:
+def save_answers(session: Session, scan: Scan, given: dict[str, FormValue], *,
+                 now: datetime) -> dict[str, str]:
     """Validate and store the given answers (question id -> submitted value, None or
-    "" for "no answer"); returns the scan and Dutch messages for refused answers,
-    which are not stored. Only a started, unfinished QuickScan takes answers."""
-    scan = find_scan(session, token, lock=True)
-    if scan is None or scan.status not in ("started", "new"):
-        return scan, {}
+    "" for "no answer"); returns Dutch messages for refused answers, which are not
+    stored. Only an unfinished QuickScan that was not declined takes answers.
+    ``scan`` was found with ``lock=True`` in this session."""
+    if scan.status not in ("started", "new"):
+        return {}
     errors: dict[str, str] = {}
     assert scan.invitation.id is not None
     for qid, raw in given.items():
@@ -142,15 +138,15 @@ def save_answers(session: Session, token: str, given: dict[str, FormValue], *,
             scan.answers[qid] = value
     _login(session, scan, now)
     session.commit()
-    return scan, errors
+    return errors
 
 
-def finish(session: Session, token: str, *, runtime: Any) -> bool:
+def finish(session: Session, scan: Scan, *, runtime: Any) -> bool:
     """"Rapportage": record the report date and "report sent" (columns S and V), queue
     the PDF to the client and PDF + PPTX to the relationship manager, and recompute the
     update face of an update QuickScan - all in one transaction. True only for the one
     call that finished (a double click or a second tab queues nothing); the caller then
-    starts delivery."""
+    starts delivery. ``scan`` was found with ``lock=True`` in this session."""
     from quickcrm.campaigns.client_report import (
         local_date,
         queue_report_mails,
@@ -158,14 +154,11 @@ def finish(session: Session, token: str, *, runtime: Any) -> bool:
     )
 
     now, settings = runtime.clock.now(), runtime.settings
-    scan = find_scan(session, token, lock=True)
-    if scan is None or scan.status != "started":
-        session.rollback()
-        return False
+    if scan.status != "started":
+        return False  # nothing written; the session's end rolls back without expiring
     i = scan.invitation
     assert i.id is not None
     if not inv.mark_finished(session, i.id, now):
-        session.rollback()
         return False
     inv.mark_report_sent(session, i.id, now)
     docs = render_documents(definition=scan.definition, answers=scan.answers, client=scan.client,

@@ -8,7 +8,8 @@ Problems come back as ``file:row:column: message`` with the header as the user w
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any
 
 from quickcrm.codes import SEGMENTS, parse_stage
 from quickcrm.crm.columns import CLIENT_COLUMNS
@@ -89,32 +90,19 @@ class _Absent:
 
 
 ABSENT = _Absent()
-# The order of ClientRow.values.
+# The order of a checked row's values; the row's position in its batch follows them.
 FIELDS = (*RELATION_FIELDS, *PERSON_FIELDS, "team", *RM_FIELDS, "relation_number")
 IX = {f: i for i, f in enumerate(FIELDS)}
+NUMBER, POS = IX["relation_number"], len(FIELDS)
+# A checked row: values in FIELDS order (ABSENT where the file said nothing, so an
+# import never blanks a field it was not given), then the position in the batch. A
+# plain tuple, because a million rows of objects cost more than the import itself.
+Values = tuple[Any, ...]
 
 
-@dataclass(slots=True)
-class ClientRow:
-    """A checked row: ``values`` follows FIELDS, ABSENT where the file said nothing,
-    so an import never blanks a field it was not given."""
-
-    row: int
-    cells: list[str]
-    values: tuple[object, ...]
-
-    @property
-    def number(self) -> str:
-        return str(self.values[-1])
-
-    @property
-    def team(self) -> str | None:
-        team = self.values[IX["team"]]
-        return None if team is ABSENT else str(team)
-
-    def text(self, name: str) -> str:
-        value = self.values[IX[name]]
-        return "" if value is ABSENT else str(value)
+def text(values: Values, name: str) -> str:
+    value = values[IX[name]]
+    return "" if value is ABSENT else str(value)
 
 
 class _Bad(str):
@@ -145,7 +133,7 @@ class RowParser:
         self.headers = [h.strip() for h in headers]
         self.caches: dict[str, dict[str, object]] = {f: {} for f in _CACHED}
 
-    def _column(self, name: str, col: tuple[str, ...]) -> tuple[list[object], list[int]]:
+    def _column(self, name: str, col: list[str]) -> tuple[list[object], list[int]]:
         """The converted values of one column and the positions that have a problem."""
         if name in _CACHED:
             cache = self.caches[name]
@@ -172,34 +160,28 @@ class RowParser:
 
     def parse_batch(
         self, chunk: list[tuple[int, list[str]]]
-    ) -> tuple[list[ClientRow], list[tuple[int, list[str], list[str]]]]:
+    ) -> tuple[list[Values], list[tuple[int, list[str], list[str]]]]:
         """Check a batch; returns the good rows and (row, cells, problems) for the rest,
         problems in the file's column order."""
         width = self.width
         padded = [c if len(c) >= width else c + [""] * (width - len(c)) for _, c in chunk]
-        cols = list(zip(*padded)) if padded else []  # noqa: B905 - rows may be longer
         absent = (ABSENT,) * len(chunk)
-        value_cols: list[object] = []
+        value_cols: list[Any] = []
         problems: dict[int, list[tuple[int, str]]] = {}
         for name in FIELDS:
             index = self.columns.get(name)
             if index is None:
                 value_cols.append(absent)
                 continue
-            values, bad = self._column(name, cols[index])
+            values, bad = self._column(name, list(map(itemgetter(index), padded)))
             for pos in bad:
                 problems.setdefault(pos, []).append(
                     (index, f"{self.file}:{chunk[pos][0]}:{self.headers[index]}: {values[pos]}"))
             value_cols.append(values)
+        value_cols.append(range(len(chunk)))
+        rows = list(zip(*value_cols, strict=True))
         if not problems:
-            numbers, cells_list = zip(*chunk, strict=True) if chunk else ((), ())
-            return list(map(ClientRow, numbers, cells_list, zip(*value_cols, strict=True))), []
-        good: list[ClientRow] = []
-        rejected: list[tuple[int, list[str], list[str]]] = []
-        for pos, values_row in enumerate(zip(*value_cols, strict=True)):
-            row, cells = chunk[pos]
-            if pos in problems:
-                rejected.append((row, cells, [m for _, m in sorted(problems[pos])]))
-            else:
-                good.append(ClientRow(row, cells, values_row))
-        return good, rejected
+            return rows, []
+        rejected = [(chunk[pos][0], chunk[pos][1], [m for _, m in sorted(found)])
+                    for pos, found in sorted(problems.items())]
+        return [r for r in rows if r[POS] not in problems], rejected

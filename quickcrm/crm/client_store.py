@@ -14,7 +14,16 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, insert, select
 
 from quickcrm import permissions
-from quickcrm.crm.client_rows import ABSENT, IX, PERSON_FIELDS, RELATION_FIELDS, ClientRow
+from quickcrm.crm.client_rows import (
+    ABSENT,
+    IX,
+    NUMBER,
+    PERSON_FIELDS,
+    POS,
+    RELATION_FIELDS,
+    Values,
+    text,
+)
 from quickcrm.store.models import Relation, Team, User, UserRight
 
 R = Relation.__table__  # type: ignore[attr-defined]
@@ -25,7 +34,7 @@ UR = UserRight.__table__  # type: ignore[attr-defined]
 DEFAULTS: dict[str, Any] = {"company": "", "address": "", "postcode": "", "city": "",
                             "stage": "customer", "first_name": "", "last_name": "",
                             "email": "", "phone": "", "opted_out": False}
-# Positions in ClientRow.values, and the values of a new relation for absent columns.
+# Positions in a checked row (client_rows.FIELDS), and the values of a new relation for absent columns.
 V_PERSON, V_TEAM, V_RM, V_STAGE = IX["first_name"], IX["team"], IX["rm_first_name"], IX["stage"]
 NEW = tuple(DEFAULTS.get(f) for f in (*RELATION_FIELDS, *PERSON_FIELDS))
 # Positions in a row of ClientStore.select_sql.
@@ -33,7 +42,7 @@ ID, N, REL0 = 0, 1, 2
 TEAM = REL0 + len(RELATION_FIELDS)
 RM = TEAM + 1
 PID = RM + 1
-Refusal = tuple[ClientRow, str, str]  # row, column field, message
+Refusal = tuple[int, str, str]  # position in the batch, column field, message
 
 
 class Counts(Protocol):
@@ -110,20 +119,19 @@ class ClientStore:
             self.teams_created += 1
         return tid
 
-    def rm_id(self, row: ClientRow, team_id: int | None) -> tuple[int | None, Refusal | None]:
+    def rm_id(self, v: Values, team_id: int | None) -> tuple[int | None, Refusal | None]:
         """The row's relationship manager; a million rows name a few dozen, so each
         distinct (team, name, e-mail) is resolved once."""
-        v = row.values
         key = (team_id, v[V_TEAM], v[V_RM], v[V_RM + 1], v[V_RM + 2])
         hit = self._rm_cache.get(key)
         if hit is None:
             hit = self._rm_cache[key] = self._match_rm(
-                team_id, row.team, row.text("rm_first_name"), row.text("rm_last_name"),
-                row.text("rm_email"))
+                team_id, text(v, "team"), text(v, "rm_first_name"), text(v, "rm_last_name"),
+                text(v, "rm_email"))
         uid, problem = hit
-        return uid, ((row, *problem) if problem is not None else None)
+        return uid, ((v[POS], *problem) if problem is not None else None)
 
-    def _match_rm(self, team_id: int | None, team: str | None, first: str, last: str,
+    def _match_rm(self, team_id: int | None, team: str, first: str, last: str,
                   email: str) -> tuple[int | None, tuple[str, str] | None]:
         """Match by e-mail (a new relationship manager is created only then), else by
         first and last name within the row's team."""
@@ -163,26 +171,25 @@ class ClientStore:
         sql = self.select_sql.replace("{numbers}", marks)
         return {r[N]: tuple(r) for r in self.conn.exec_driver_sql(sql, (True, *numbers))}
 
-    def upsert(self, rows: list[ClientRow], counts: Counts) -> list[Refusal]:
+    def upsert(self, rows: list[Values], counts: Counts) -> list[Refusal]:
         """Write one batch; returns the rows refused (unknown relationship manager)."""
         if not rows:
             return []
-        existing = self._existing([r.number for r in rows])
+        existing = self._existing([r[NUMBER] for r in rows])
         refused: list[Refusal] = []
         new_relations: list[tuple[Any, ...]] = []
         new_persons: list[tuple[Any, ...]] = []
         relation_updates: list[tuple[Any, ...]] = []
         person_updates: list[tuple[Any, ...]] = []
         stamp = self.stamp
-        for row in rows:
-            values = row.values
-            number = values[-1]
+        for values in rows:
+            number = values[NUMBER]
             old = existing.get(number)
             team = values[V_TEAM]
             team_id = self.team_id(team) if team is not ABSENT else (old[TEAM] if old else None)
             rm_id = old[RM] if old else None
             if self.has_rm:
-                rm_id, refusal = self.rm_id(row, team_id)
+                rm_id, refusal = self.rm_id(values, team_id)
                 if refusal is not None:
                     refused.append(refusal)
                     continue

@@ -19,7 +19,7 @@ from typing import IO, Any
 from sqlmodel import Session
 
 from quickcrm import permissions
-from quickcrm.crm.client_rows import ClientRow, RowParser, header_aliases
+from quickcrm.crm.client_rows import NUMBER, POS, RowParser, Values, header_aliases
 from quickcrm.crm.client_store import ClientStore
 from quickcrm.crm.users import Actor
 from quickcrm.documents.tabular import (
@@ -95,19 +95,19 @@ def _batches(rows: Iterator[tuple[int, list[str]]]) -> Iterator[list[tuple[int, 
         yield chunk
 
 
-def _without_duplicates(rows: list[ClientRow], seen: set[str], bad: list[Any],
-                        file: str, header: str) -> list[ClientRow]:
+def _without_duplicates(rows: list[Values], chunk: list[tuple[int, list[str]]], seen: set[str],
+                        bad: list[Any], file: str, header: str) -> list[Values]:
     """Refuse a relation number that an earlier row already had."""
     good = []
-    for client in rows:
-        number = client.number
+    for values in rows:
+        number = values[NUMBER]
         if number in seen:
-            bad.append((client.row, client.cells, [
-                f"{file}:{client.row}:{header}: relation number {number!r} "
-                "appears on an earlier row too"]))
+            row, cells = chunk[values[POS]]
+            bad.append((row, cells, [f"{file}:{row}:{header}: relation number {number!r} "
+                                     "appears on an earlier row too"]))
             continue
         seen.add(number)
-        good.append(client)
+        good.append(values)
     return good
 
 
@@ -145,15 +145,16 @@ def import_clients(
     try:
         for chunk in _batches(table.rows()):
             parsed, bad = parser.parse_batch(chunk)
-            numbers = [c.values[-1] for c in parsed]
+            numbers = [r[NUMBER] for r in parsed]
             if seen.isdisjoint(numbers) and len(set(numbers)) == len(numbers):
                 good = parsed  # the usual case: no duplicates, no per-row loop
                 seen.update(numbers)
             else:
-                good = _without_duplicates(parsed, seen, bad, name, number_header)
-            for row_obj, column, message in store.upsert(good, result):
+                good = _without_duplicates(parsed, chunk, seen, bad, name, number_header)
+            for pos, column, message in store.upsert(good, result):
+                row, cells = chunk[pos]
                 header = table.headers[columns[column]].strip() if column in columns else column
-                bad.append((row_obj.row, row_obj.cells, [f"{name}:{row_obj.row}:{header}: {message}"]))
+                bad.append((row, cells, [f"{name}:{row}:{header}: {message}"]))
             bad.sort(key=lambda b: b[0])
             for _, cells, messages in bad:
                 problems.add(messages)

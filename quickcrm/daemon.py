@@ -160,5 +160,8 @@ def stop_on_signals(stop: threading.Event) -> Callable[[], None]:
 def configure_logging(verbose: bool = False) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    for noisy in ("apscheduler", "sqlalchemy", "alembic", "flufl"):
+    for noisy in ("sqlalchemy", "alembic", "flufl"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # "skipped: maximum number of running instances reached" is the normal case for a
+    # delivery run that outlasts its interval, not a warning
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)

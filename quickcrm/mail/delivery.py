@@ -9,7 +9,9 @@ while we talk SMTP (see ../shared/pitfalls.md):
    SQLite the transaction starts with BEGIN IMMEDIATE, so claims are serialised);
 2. send, one message at a time over the transport's one connection;
 3. record the result right after the server's reply, in its own commit, together with the
-   hooks of the message's kind (``quickcrm.mail.hooks``).
+   hooks of the message's kind (``quickcrm.mail.hooks``). The commit runs on a helper
+   thread while the next message is transmitted, but that message's final "." waits for
+   it (see ``_Recorder``).
 
 So a worker killed mid-batch loses nothing: its unsent rows are still ``sending`` and are
 reclaimed after the lease, and only the one message in flight can go out twice (with the
@@ -34,6 +36,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -201,6 +204,78 @@ def _renew(engine: Engine, worker_id: str, now: datetime) -> None:
         session.commit()
 
 
+class _Recorder:
+    """Records results in order on one background thread, one commit per message.
+
+    Why a thread: a durable commit costs a disk flush, which would otherwise add to every
+    message. The flush of message N overlaps the sending of message N+1, but N+1's final
+    "." is only sent once N's result is committed (``barrier``), so a crash still leaves
+    at most the one message in flight unrecorded.
+    """
+
+    def __init__(self, engine: Engine, worker_id: str) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.engine, self.worker_id = engine, worker_id
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-record")
+        self.last: Future[None] | None = None
+
+    def submit(self, item: Claimed, **kwargs: Any) -> None:
+        self.last = self.pool.submit(_record, self.engine, self.worker_id, item, **kwargs)
+
+    def barrier(self) -> None:
+        """Wait until every result submitted so far is committed (raises its error)."""
+        if self.last is not None:
+            self.last.result()
+
+    def close(self) -> None:
+        try:
+            self.barrier()
+        finally:
+            self.pool.shutdown(wait=True)
+
+
+def _send_batch(items: list[Claimed], *, engine: Engine, transport: Transport, clock: Clock,
+                recorder: _Recorder, worker: str, lease: timedelta, max_age: timedelta,
+                counts: DeliveryCounts, stop: threading.Event | None,
+                progress: Callable[[int], None] | None) -> None:
+    claimed_at = time.monotonic()
+    for index, item in enumerate(items):
+        if stop is not None and stop.is_set():
+            recorder.barrier()
+            _release(engine, worker, items[index:], "")
+            return
+        if time.monotonic() - claimed_at > lease.total_seconds() / 2:
+            recorder.barrier()
+            _renew(engine, worker, clock.now())
+            claimed_at = time.monotonic()
+        try:
+            transport.send(sender=item.sender, recipient=item.recipient, data=item.body,
+                           barrier=recorder.barrier)
+        except ServerUnavailable as exc:
+            counts.error = str(exc)
+            recorder.barrier()
+            _release(engine, worker, items[index:], str(exc))
+            return
+        except PermanentFailure as exc:
+            recorder.submit(item, status=REJECTED, now=clock.now(), error=str(exc))
+            counts.rejected += 1
+        except TemporaryFailure as exc:
+            now = clock.now()
+            if now - as_utc(item.queued_at) >= max_age:
+                recorder.submit(item, status=FAILED, now=now, error=str(exc))
+                counts.failed += 1
+            else:
+                recorder.submit(item, status=DEFERRED, now=now, error=str(exc),
+                                next_at=now + backoff(item.attempts + 1))
+                counts.deferred += 1
+        else:
+            recorder.submit(item, status=SENT, now=clock.now())
+            counts.delivered += 1
+        if progress is not None:
+            progress(1)
+
+
 def deliver(
     *,
     engine: Engine,
@@ -227,47 +302,22 @@ def deliver(
     batch = BATCH if not interval else max(1, min(BATCH, int(lease.total_seconds() / 2 / interval)))
     counts = DeliveryCounts()
     done = 0
-    while limit is None or done < limit:
-        if stop is not None and stop.is_set():
-            break
-        items = claim(engine, worker_id=worker, now=clock.now(), lease=lease,
-                      limit=batch if limit is None else min(batch, limit - done))
-        if not items:
-            break
-        claimed_at = time.monotonic()
-        for index, item in enumerate(items):
-            if stop is not None and stop.is_set():
-                _release(engine, worker, items[index:], "")
+    recorder = _Recorder(engine, worker)
+    try:
+        while (limit is None or done < limit) and not (stop is not None and stop.is_set()):
+            items = claim(engine, worker_id=worker, now=clock.now(), lease=lease,
+                          limit=batch if limit is None else min(batch, limit - done))
+            if not items:
                 break
-            if time.monotonic() - claimed_at > lease.total_seconds() / 2:
-                _renew(engine, worker, clock.now())
-                claimed_at = time.monotonic()
-            try:
-                transport.send(sender=item.sender, recipient=item.recipient, data=item.body)
-            except ServerUnavailable as exc:
-                counts.error = str(exc)
-                _release(engine, worker, items[index:], str(exc))
+            _send_batch(items, engine=engine, transport=transport, clock=clock,
+                        recorder=recorder, worker=worker, lease=lease, max_age=max_age,
+                        counts=counts, stop=stop, progress=progress)
+            done += len(items)
+            recorder.barrier()
+            if counts.error:
                 break
-            except PermanentFailure as exc:
-                _record(engine, worker, item, status=REJECTED, now=clock.now(), error=str(exc))
-                counts.rejected += 1
-            except TemporaryFailure as exc:
-                now = clock.now()
-                if now - as_utc(item.queued_at) >= max_age:
-                    _record(engine, worker, item, status=FAILED, now=now, error=str(exc))
-                    counts.failed += 1
-                else:
-                    _record(engine, worker, item, status=DEFERRED, now=now, error=str(exc),
-                            next_at=now + backoff(item.attempts + 1))
-                    counts.deferred += 1
-            else:
-                _record(engine, worker, item, status=SENT, now=clock.now())
-                counts.delivered += 1
-            done += 1
-            if progress is not None:
-                progress(1)
-        if counts.error:
-            break
+    finally:
+        recorder.close()
     with Session(engine.execution_options(sqlite_begin="DEFERRED")) as session:
         counts.queued = int(session.scalar(
             select(func.count()).select_from(M).where(M.status == QUEUED)) or 0)

@@ -16,16 +16,21 @@ or ``ServerUnavailable`` (nothing could be sent: connection refused, login faile
 from __future__ import annotations
 
 import os
+import re
 import smtplib
 import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from quickcrm.errors import ConfigError
+
+_BARE_EOL = re.compile(rb"\r\n|\r|\n")
+_DOT_START = re.compile(rb"(?m)^\.")
 
 
 class SendError(Exception):
@@ -48,7 +53,12 @@ class ServerUnavailable(Exception):
 
 
 class Transport(Protocol):
-    def send(self, *, sender: str, recipient: str, data: bytes) -> None: ...
+    def send(self, *, sender: str, recipient: str, data: bytes,
+             barrier: Callable[[], None] | None = None) -> None:
+        """Send one message; call ``barrier()`` just before the point of no return
+        (the final "." of DATA, the rename into new/)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -97,6 +107,8 @@ class SmtpTransport:
                 conn.login(self.user, self.password)
         except (OSError, smtplib.SMTPException) as exc:
             raise ServerUnavailable(f"{self.host}:{self.port}: {exc}") from None
+        if conn.sock is not None:  # the body and the final "." are two writes: no Nagle delay
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.connections += 1
         return conn
 
@@ -127,15 +139,17 @@ class SmtpTransport:
             time.sleep(self._next_slot - now)
         self._next_slot = max(now, self._next_slot) + self.interval
 
-    def send(self, *, sender: str, recipient: str, data: bytes) -> None:
+    def send(self, *, sender: str, recipient: str, data: bytes,
+             barrier: Callable[[], None] | None = None) -> None:
         with self._lock:
             self._pace()
             try:
-                self._transaction(sender, recipient, data)
+                self._transaction(sender, recipient, data, barrier)
             finally:
                 self._last_used = time.monotonic()
 
-    def _transaction(self, sender: str, recipient: str, data: bytes) -> None:
+    def _transaction(self, sender: str, recipient: str, data: bytes,
+                     barrier: Callable[[], None] | None) -> None:
         for fresh in (False, True):
             conn = self._ready()
             try:
@@ -158,13 +172,27 @@ class SmtpTransport:
                 if fresh:
                     raise ServerUnavailable(f"{self.host}:{self.port}: {exc}") from None
         try:
-            code, resp = conn.data(data)
-        except smtplib.SMTPDataError as exc:  # DATA itself refused (no 354)
-            self._reset(conn)
-            self._raise(exc.smtp_code, exc.smtp_error)
+            code, resp = conn.docmd("data")
+            if code != 354:
+                self._reset(conn)
+                self._raise(code, resp)
+            conn.send(_DOT_START.sub(b"..", _BARE_EOL.sub(b"\r\n", data)).rstrip(b"\r\n")
+                      + b"\r\n")
+        except (OSError, smtplib.SMTPServerDisconnected):
+            self._drop()  # the message is incomplete without its ".": nothing was sent
+            raise ServerUnavailable(f"{self.host}:{self.port}: connection lost") from None
+        if barrier is not None:
+            try:
+                barrier()
+            except BaseException:
+                self._drop()  # never complete a message whose predecessor is unrecorded
+                raise
+        try:
+            conn.send(b".\r\n")
+            code, resp = conn.getreply()
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             self._drop()
-            raise TemporaryFailure(0, f"connection lost during DATA ({exc}); "
+            raise TemporaryFailure(0, f"connection lost after DATA ({exc}); "
                                       "may have been delivered") from None
         if code != 250:
             self._raise(code, resp)
@@ -213,7 +241,8 @@ class MaildirTransport:
                 (self.path / sub).mkdir(parents=True, exist_ok=True)
             self._made = True
 
-    def send(self, *, sender: str, recipient: str, data: bytes) -> None:
+    def send(self, *, sender: str, recipient: str, data: bytes,
+             barrier: Callable[[], None] | None = None) -> None:
         try:
             self._ensure()
             self._counter += 1
@@ -225,6 +254,8 @@ class MaildirTransport:
                 fh.write(envelope + data.replace(b"\r\n", b"\n"))
                 fh.flush()
                 os.fsync(fh.fileno())
+            if barrier is not None:
+                barrier()
             os.rename(tmp, self.path / "new" / name)
         except OSError as exc:
             raise ServerUnavailable(f"maildir {self.path}: {exc}") from None

@@ -266,3 +266,25 @@ def test_report_command_writes_the_clients_pdf_and_pptx(rt, tmp_path: Path):
     assert bad.exit_code == 1 and "not in campaign" in bad.output
     half = runner.invoke(app, ["report", "Voorjaar 2027", "--client", "000123"], env=env)
     assert half.exit_code == 1 and "--client and --documents go together" in half.output
+
+
+def test_campaign_show_clients_tells_whether_the_report_was_received(web):
+    import json
+
+    from typer.testing import CliRunner
+
+    from quickcrm.cli.main import app
+
+    rt, sd, client = web
+    seed_invitation(rt, number="000777", client_email="c@klant.example")
+    csrf = start(client, sd.token)
+    client.post(f"/q/{sd.token}/rapportage", data={"csrf": csrf})
+    env = {"QUICKCRM_DATABASE_URL": rt.settings.database_url}
+    result = CliRunner().invoke(app, ["campaign", "show", "Voorjaar 2027", "--clients", "--json"],
+                                env=env)
+    assert result.exit_code == 0, result.output
+    rows = {r["relation_number"]: r for r in json.loads(result.stdout)["clients"]}
+    assert rows["000123"]["report_sent_at"] and rows["000123"]["logged_in_at"]
+    assert rows["000777"]["report_sent_at"] is None
+    human = CliRunner().invoke(app, ["campaign", "show", "Voorjaar 2027", "--clients"], env=env)
+    assert "received 2026-11-23" in human.stdout and "invited" in human.stdout

@@ -114,19 +114,28 @@ def summarize(session: Session, campaign: Campaign, *, max_per_rm: int = 40) -> 
 def list_clients(session: Session, campaign: Campaign) -> list[dict[str, Any]]:
     """The clients of step 2 with their faces and whether they are excluded (after
     finalize: exactly who gets the invitation, as frozen)."""
+    from quickcrm.campaigns.invitation import Invitation
+
     cc, ex = CampaignClient.__table__, Exclusion.__table__  # type: ignore[attr-defined]
     users = User.__table__  # type: ignore[attr-defined]
+    inv = Invitation.__table__  # type: ignore[attr-defined]
     query = (
         select(cc.c.relation_number, cc.c.first_name, cc.c.last_name, cc.c.email,
                cc.c.company, cc.c.team_name, users.c.email.label("rm"),
                cc.c.profile_face, cc.c.update_face, cc.c.rm_face,
-               ex.c.relation_number.label("excluded"))
+               ex.c.relation_number.label("excluded"), inv.c.invited_at, inv.c.logged_in_at,
+               inv.c.not_interested_at, inv.c.report_sent_at)
         .select_from(cc.outerjoin(users, users.c.id == cc.c.rm_id).outerjoin(ex, and_(
-            ex.c.campaign_id == cc.c.campaign_id, ex.c.relation_number == cc.c.relation_number)))
+            ex.c.campaign_id == cc.c.campaign_id, ex.c.relation_number == cc.c.relation_number))
+            .outerjoin(inv, inv.c.campaign_client_id == cc.c.id))
         .where(cc.c.campaign_id == campaign.id)
         .order_by(cc.c.team_name, cc.c.relation_number))
     return [{"relation_number": r.relation_number, "first_name": r.first_name,
              "last_name": r.last_name, "email": r.email, "company": r.company,
              "team": r.team_name, "rm": r.rm,
              "faces": {"profile": r.profile_face, "update": r.update_face, "rm": r.rm_face},
-             "excluded": r.excluded is not None} for r in session.execute(query)]
+             "excluded": r.excluded is not None,
+             # the client's response (issue 17): seed columns R, U, W and V/S
+             "invited_at": r.invited_at, "logged_in_at": r.logged_in_at,
+             "not_interested_at": r.not_interested_at, "report_sent_at": r.report_sent_at,
+             } for r in session.execute(query)]

@@ -99,16 +99,26 @@ def campaign_show(
         print_summary(data)
         if clients:
             table = Table("Relnr", "Name", "Company", "E-mail", "Team", "RM", "Profiel",
-                          "Update", "RM-face", "Excluded")
+                          "Update", "RM-face", "Excluded", "Report")
             for r in data["clients"]:
                 f = r["faces"]
                 table.add_row(r["relation_number"], f"{r['first_name']} {r['last_name']}",
                               r["company"], r["email"], r["team"], r["rm"] or "",
                               face_markup(f["profile"]), face_markup(f["update"]),
-                              face_markup(f["rm"]), "x" if r["excluded"] else "")
+                              face_markup(f["rm"]), "x" if r["excluded"] else "",
+                              _response(r))
             console().print(table)
 
     c.emit(data, human)
+
+
+def _response(r: dict) -> str:  # type: ignore[type-arg]
+    """Whether the client's report went out (and otherwise how far the client got)."""
+    if r.get("report_sent_at"):
+        return f"received {str(r['report_sent_at'])[:10]}"
+    if r.get("not_interested_at"):
+        return "not interested"
+    return "logged in" if r.get("logged_in_at") else ("invited" if r.get("invited_at") else "")
 
 
 @command(app, "finalize")

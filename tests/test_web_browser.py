@@ -260,3 +260,26 @@ def test_cli_serve_command_starts_the_app(tmp_path: Path, sqlite_url: str):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_daemon_web_serves_the_app_beside_the_scheduler(tmp_path: Path, sqlite_url: str):
+    import signal
+
+    import httpx
+    from web_support import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(["python3", "-m", "quickcrm", "daemon", "--web", "--port", str(port),
+                             "--db", sqlite_url], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        def up() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/robots.txt").status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(up, timeout=30)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0

@@ -18,6 +18,10 @@ def daemon(
     now: NowOpt = None,
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="Also log idle runs and tracebacks.")] = False,
+    web: Annotated[bool, typer.Option(
+        "--web", help="Also serve the clients' web app (as quickcrm serve).")] = False,
+    host: Annotated[str, typer.Option(help="With --web: address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="With --web: TCP port to listen on.")] = 8000,
 ) -> None:
     """Run the jobs (deliver, and those other areas register) until SIGTERM/SIGINT.
 
@@ -36,7 +40,16 @@ def daemon(
     restore = service.stop_on_signals(stop)
     try:
         if not once:
-            service.run_forever(rt, stop=stop)
+            server = None
+            if web:  # uvicorn in a thread; the scheduler keeps the main thread's signals
+                from quickcrm.web.app import BackgroundServer
+
+                server = BackgroundServer(rt, host=host, port=port).start()
+            try:
+                service.run_forever(rt, stop=stop)
+            finally:
+                if server is not None:
+                    server.stop()
             return
         results = service.run_once(rt, stop=stop)
     finally:

@@ -73,6 +73,7 @@ class ClientStore:
         ):
             self._remember(uid, email, first, last, team_id)
         self._rm_cache: dict[tuple[Any, ...], tuple[int | None, tuple[str, str] | None]] = {}
+        self._team_ids: dict[str, int | None] = {}
         self.users_created = 0
         self.teams_created = 0
 
@@ -119,17 +120,13 @@ class ClientStore:
             self.teams_created += 1
         return tid
 
-    def rm_id(self, v: Values, team_id: int | None) -> tuple[int | None, Refusal | None]:
-        """The row's relationship manager; a million rows name a few dozen, so each
-        distinct (team, name, e-mail) is resolved once."""
-        key = (team_id, v[V_TEAM], v[V_RM], v[V_RM + 1], v[V_RM + 2])
-        hit = self._rm_cache.get(key)
-        if hit is None:
-            hit = self._rm_cache[key] = self._match_rm(
-                team_id, text(v, "team"), text(v, "rm_first_name"), text(v, "rm_last_name"),
-                text(v, "rm_email"))
-        uid, problem = hit
-        return uid, ((v[POS], *problem) if problem is not None else None)
+    def rm_id(self, v: Values, team_id: int | None) -> tuple[int | None, tuple[str, str] | None]:
+        """The row's relationship manager (or why not); a million rows name a few dozen,
+        so each distinct (team, name, e-mail) is resolved once and cached."""
+        hit = self._rm_cache[(team_id, v[V_TEAM:NUMBER])] = self._match_rm(
+            team_id, text(v, "team"), text(v, "rm_first_name"), text(v, "rm_last_name"),
+            text(v, "rm_email"))
+        return hit
 
     def _match_rm(self, team_id: int | None, team: str, first: str, last: str,
                   email: str) -> tuple[int | None, tuple[str, str] | None]:
@@ -181,29 +178,37 @@ class ClientStore:
         new_persons: list[tuple[Any, ...]] = []
         relation_updates: list[tuple[Any, ...]] = []
         person_updates: list[tuple[Any, ...]] = []
-        stamp = self.stamp
-        for values in rows:
+        stamp, complete, has_rm, has_person = self.stamp, self.complete, self.has_rm, self.has_person
+        team_ids, rm_ids = self._team_ids, self._rm_cache
+        created = updated = unchanged = 0
+        for values in rows:  # the per-row loop of a million-row import: locals only
             number = values[NUMBER]
             old = existing.get(number)
             team = values[V_TEAM]
-            team_id = self.team_id(team) if team is not ABSENT else (old[TEAM] if old else None)
+            if team is ABSENT:
+                team_id = old[TEAM] if old else None
+            else:
+                team_id = team_ids.get(team)
+                if team_id is None:
+                    team_id = team_ids[team] = self.team_id(team)
             rm_id = old[RM] if old else None
-            if self.has_rm:
-                rm_id, refusal = self.rm_id(values, team_id)
+            if has_rm:
+                hit = rm_ids.get((team_id, values[V_TEAM:NUMBER]))
+                rm_id, refusal = hit if hit is not None else self.rm_id(values, team_id)
                 if refusal is not None:
-                    refused.append(refusal)
+                    refused.append((values[POS], *refusal))
                     continue
             given = values[:V_TEAM]
             wants_person = bool(given[V_PERSON] or given[V_PERSON + 1] or given[V_PERSON + 2]
                                 or given[V_PERSON + 3])
-            partial = not self.complete or given[V_STAGE] is ABSENT
+            partial = not complete or given[V_STAGE] is ABSENT
             if old is None:
                 if partial:
                     given = tuple(d if v is ABSENT else v for v, d in zip(given, NEW, strict=True))
                 new_relations.append((*given[:V_PERSON], team_id, rm_id, number, stamp, stamp))
                 if wants_person:
                     new_persons.append((*given[V_PERSON:], number, True, stamp, stamp))
-                counts.created += 1
+                created += 1
                 continue
             if partial:
                 base = old[REL0:TEAM] + (old[PID + 1:] if old[PID] is not None else NEW[V_PERSON:])
@@ -213,7 +218,7 @@ class ClientStore:
             if rel != old[REL0:PID]:
                 relation_updates.append((*rel, stamp, old[ID]))
                 changed = True
-            if old[PID] is not None and self.has_person:
+            if old[PID] is not None and has_person:
                 if given[V_PERSON:] != old[PID + 1:]:
                     person_updates.append((*given[V_PERSON:], stamp, old[PID]))
                     changed = True
@@ -221,9 +226,12 @@ class ClientStore:
                 new_persons.append((*given[V_PERSON:], number, True, stamp, stamp))
                 changed = True
             if changed:
-                counts.updated += 1
+                updated += 1
             else:
-                counts.unchanged += 1
+                unchanged += 1
+        counts.created += created
+        counts.updated += updated
+        counts.unchanged += unchanged
         for sql, params in ((self.insert_relation, new_relations),
                             (self.update_relation, relation_updates),
                             (self.update_person, person_updates),

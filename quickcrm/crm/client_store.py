@@ -34,7 +34,7 @@ UR = UserRight.__table__  # type: ignore[attr-defined]
 DEFAULTS: dict[str, Any] = {"company": "", "address": "", "postcode": "", "city": "",
                             "stage": "customer", "first_name": "", "last_name": "",
                             "email": "", "phone": "", "opted_out": False}
-# Positions in a checked row (client_rows.FIELDS), and the values of a new relation for absent columns.
+# Positions in a checked row (client_rows.FIELDS); a new relation's values for absent columns.
 V_PERSON, V_TEAM, V_RM, V_STAGE = IX["first_name"], IX["team"], IX["rm_first_name"], IX["stage"]
 NEW = tuple(DEFAULTS.get(f) for f in (*RELATION_FIELDS, *PERSON_FIELDS))
 # Positions in a row of ClientStore.select_sql.
@@ -56,6 +56,9 @@ def _key(first: str, last: str) -> tuple[str, str]:
 
 
 class ClientStore:
+    """One import's view of the database: caches of teams and users, prepared SQL, and
+    ``upsert`` for each batch. Lives for one import, inside its one transaction."""
+
     def __init__(self, conn: Connection, *, now: datetime, columns: set[str]) -> None:
         self.conn, self.now, self.columns = conn, now, columns
         to_db = R.c.updated_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)

@@ -160,7 +160,7 @@ def test_skip_invalid_writes_valid_rows_and_a_rejects_file(rt, tmp_path):
     with rejects.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f, delimiter=";"))
     assert rows[0] == [*HEADERS, "Reden"]
-    assert rows[1][2] == "000002" and rows[1][-1].startswith("unknown omvang 'XXL'")
+    assert rows[1][2] == "000002" and rows[1][-1].startswith("Omvang klant: unknown omvang 'XXL'")
 
 
 def test_dry_run_counts_but_writes_nothing(rt, tmp_path):

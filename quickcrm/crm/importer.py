@@ -156,11 +156,12 @@ def import_clients(
                 header = table.headers[columns[column]].strip() if column in columns else column
                 bad.append((row, cells, [f"{name}:{row}:{header}: {message}"]))
             bad.sort(key=lambda b: b[0])
-            for _, cells, messages in bad:
+            for row, cells, messages in bad:
                 problems.add(messages)
                 result.rejected += 1
-                if rejects is not None:
-                    rejects.write(cells, "; ".join(m.split(": ", 1)[1] for m in messages))
+                if rejects is not None:  # the reason: "column: message" for each problem
+                    prefix = f"{name}:{row}:"
+                    rejects.write(cells, "; ".join(m.removeprefix(prefix) for m in messages))
             if progress is not None:
                 progress(len(chunk))
     finally:

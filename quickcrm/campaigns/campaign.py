@@ -110,7 +110,8 @@ def create_campaign(*, session: Session, actor: Actor, now: datetime, name: str,
 def list_campaigns(*, session: Session) -> list[dict[str, Any]]:
     """Every campaign with its selected count (rows minus exclusions while a draft)."""
     out = []
-    for campaign in session.exec(select(Campaign).order_by(Campaign.created_at, Campaign.id)).all():
+    query = select(Campaign).order_by(Campaign.created_at, Campaign.id)  # type: ignore[arg-type]
+    for campaign in session.exec(query).all():
         out.append({**to_public(session, campaign).model_dump(),
                     "selected": count_selected(session, campaign)})
     return out

@@ -28,6 +28,7 @@ from quickcrm.store.models import Relation, User
 
 EX = Exclusion.__table__  # type: ignore[attr-defined]
 CC = CampaignClient.__table__  # type: ignore[attr-defined]
+REL = Relation.__table__  # type: ignore[attr-defined]
 NUMBER_HEADERS = {"relatienummer", "relatienummer klant", "relation number", "relnr", "number"}
 CHUNK = 500
 
@@ -49,8 +50,7 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
 def _existing(session: Session, numbers: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for part in _chunks(numbers):
-        found.update(session.execute(
-            select(Relation.number).where(Relation.number.in_(part))).scalars())  # type: ignore[attr-defined]
+        found.update(session.execute(select(REL.c.number).where(REL.c.number.in_(part))).scalars())
     return found
 
 

@@ -283,3 +283,29 @@ def test_daemon_web_serves_the_app_beside_the_scheduler(tmp_path: Path, sqlite_u
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
+
+
+def test_the_links_that_send_mails_open_the_page_and_the_preview(browser, sqlite_url, clock,
+                                                                 smtp_server):
+    import re
+
+    from test_send import final_campaign, parsed, runtime
+
+    from quickcrm.campaigns.sending import send
+
+    rt = runtime(sqlite_url, clock, smtp_server.url)
+    final_campaign(rt, n=1)
+    send(rt=rt, campaign="Voorjaar")
+    bodies = [m.get_body(("plain",)).get_content() for m in parsed(smtp_server)]
+    links = {m.group(1): m.group(0) for b in bodies
+             for m in re.finditer(r"https://scan\.kantoor\.example/([qp])/[A-Za-z0-9_-]+", b)}
+    assert set(links) == {"q", "p"}
+    with running_app(rt) as base:
+        page = phone(browser)
+        page.goto(links["p"].replace("https://scan.kantoor.example", base))
+        assert "Voorbeeld voor de relatiemanager" in page.content()
+        page.goto(links["q"].replace("https://scan.kantoor.example", base))
+        assert "Wilt u de QuickScan invullen?" in page.content()
+        page.get_by_role("button", name="Ja, ik doe mee").click()
+        page.wait_for_url("**/stap/1")
+    rt.close()

@@ -3,8 +3,8 @@
 Each handler parses the request, runs one use case from ``respond`` in the thread pool
 (the store is synchronous), and renders a template or redirects (POST, then redirect,
 then GET, so a reload never re-posts). Every miss - unknown or malformed token, a
-preview token on /q/, an unknown path - gets the same 404 page and counts against the
-caller's address in the guessing limiter.
+preview token on /q/, an unknown path - gets the same 404 page; a miss under /q/ or /p/
+counts against the caller's address in the guessing limiter.
 """
 
 from __future__ import annotations

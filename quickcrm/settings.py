@@ -46,6 +46,8 @@ OPTIONS: tuple[Option, ...] = (
            "How long a message that got a 4xx reply is retried before it is failed"),
     Option("mail.lease_seconds", "QUICKCRM_MAIL_LEASE_SECONDS", 300,
            "A delivery claim older than this is taken over (its worker is presumed dead)"),
+    Option("mail.durable_results", "QUICKCRM_MAIL_DURABLE_RESULTS", False,
+           "Flush every delivery result to disk: no resends after a power failure, but slower"),
     Option("mail.imap_url", "QUICKCRM_IMAP_URL", "",
            "Mailbox the daemon polls for bounces: imaps://user:pass@host/INBOX", secret=True),
     Option("web.base_url", "QUICKCRM_BASE_URL", "http://localhost:8000",

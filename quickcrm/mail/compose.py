@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
-from email.charset import QP, Charset
+from email.charset import BASE64, QP, Charset
 from email.header import Header
 from email.message import Message
 from email.mime.base import MIMEBase
@@ -25,6 +25,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 # source, and 7-bit clean for any relay.
 _UTF8 = Charset("utf-8")
 _UTF8.body_encoding = QP
+_UTF8.header_encoding = BASE64  # not SHORTEST, which measures both encodings per header
 _WIRE = policy.compat32.clone(linesep="\r\n")
 
 

@@ -217,3 +217,21 @@ def test_cli_exclude_wiring(cli, sqlite_url, clock, tmp_path):
     assert r.stderr.strip() == ("campaign 'Voorjaar' is final; changing exclusions is only "
                                 "possible on a draft campaign")
     assert QS
+
+
+def test_upload_naming_a_client_no_longer_in_quickcrm_is_refused(rt, tmp_path):
+    from sqlmodel import select
+
+    from quickcrm.store.models import Relation
+
+    _setup(rt)
+    path = tmp_path / "oud.xlsx"
+    _download(rt, path)
+    run_select(rt, industry=["7"], teams=["Zwolle"])
+    with rt.session() as s:
+        s.delete(s.exec(select(Relation).where(Relation.number == "1002")).one())
+        s.commit()
+    _mark(path, {2: "x"})
+    with pytest.raises(FileProblems, match=r"oud.xlsx:\d:A: unknown relation number '1002'"):
+        _upload(rt, path)
+    assert _exclusions(rt) == set()

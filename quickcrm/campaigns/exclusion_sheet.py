@@ -124,9 +124,9 @@ def _padded(cells: Sequence[str], n: int) -> list[str]:
     return (list(cells) + [""] * n)[:n]
 
 
-def read_marks(path: Path, *, campaign_id: int, campaign: str) -> dict[str, bool]:
-    """relation number -> marked, from a workbook ``write_sheet`` wrote for this campaign;
-    raises FileProblems (file, row, column, what) for anything but changed marks."""
+def read_marks(path: Path, *, campaign_id: int, campaign: str) -> dict[str, tuple[int, bool]]:
+    """relation number -> (row, marked), from a workbook ``write_sheet`` wrote for this
+    campaign; raises FileProblems (file, row, column, what) for anything but changed marks."""
     from python_calamine import CalamineWorkbook
 
     name = path.name
@@ -153,7 +153,7 @@ def read_marks(path: Path, *, campaign_id: int, campaign: str) -> dict[str, bool
         if not header or normalize_header(header[i]) != normalize_header(title):
             problems.append(f"{name}:1:{_letter(i)}: expected header {title!r}, "
                             f"found {(header[i] if header else '')!r}")
-    marks: dict[str, bool] = {}
+    marks: dict[str, tuple[int, bool]] = {}
     seen: dict[str, int] = {}
     for number, raw in rows[1:]:
         cells = _padded(raw, len(COLUMNS))
@@ -176,7 +176,7 @@ def read_marks(path: Path, *, campaign_id: int, campaign: str) -> dict[str, bool
             problems.append(f"{name}:{number}:{_letter(width)}: {cells[width]!r} is not a mark "
                             f"(use x, 1, ja or yes; leave empty to include)")
         else:
-            marks[relnr] = mark
+            marks[relnr] = (number, mark)
     for relnr, (_, _cells) in original.items():
         if relnr not in seen:
             problems.append(f"{name}: the row of relation number {relnr!r} was removed "

@@ -170,9 +170,9 @@ def upload(*, session: Session, actor: Actor, now: datetime, campaign: str, path
     known = _existing(session, numbers)
     unknown = [n for n in numbers if n not in known]
     if unknown:
-        raise FileProblems([f"{path.name}: unknown relation number {n!r}" for n in unknown[:20]],
-                           len(unknown))
-    marked = {n for n, m in marks.items() if m}
+        raise FileProblems([f"{path.name}:{marks[n][0]}:A: unknown relation number {n!r} "
+                            f"(no longer in QuickCRM)" for n in unknown[:20]], len(unknown))
+    marked = {n for n, (_, m) in marks.items() if m}
     current = _current(session, row)
     change = _apply(session, actor, now, row, sorted(marked - current), sorted(current - marked),
                     f"Excel: {path.name}", "upload")

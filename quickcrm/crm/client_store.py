@@ -67,6 +67,8 @@ class ClientStore:
         self.has_rm = bool(columns & {"rm_first_name", "rm_last_name", "rm_email"})
         self.has_person = bool(columns & set(PERSON_FIELDS))
         self.complete = set(RELATION_FIELDS) | set(PERSON_FIELDS) <= columns
+        # A first import into an empty table needs no lookups: numbers repeat nowhere.
+        self.empty = conn.execute(select(R.c.id).limit(1)).first() is None
         self.teams = {n.lower(): i for i, n in conn.execute(select(T.c.id, T.c.name))}
         self.by_email: dict[str, int] = {}
         self.by_name: dict[tuple[int | None, str, str], set[int]] = {}
@@ -175,7 +177,7 @@ class ClientStore:
         """Write one batch; returns the rows refused (unknown relationship manager)."""
         if not rows:
             return []
-        existing = self._existing([r[NUMBER] for r in rows])
+        existing = {} if self.empty else self._existing([r[NUMBER] for r in rows])
         refused: list[Refusal] = []
         new_relations: list[tuple[Any, ...]] = []
         new_persons: list[tuple[Any, ...]] = []

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
@@ -116,6 +117,23 @@ def start_server(db_url: str, port: int, cwd: Path) -> subprocess.Popen[bytes]:
     raise SystemExit("quickcrm serve did not start")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to show server cost per request."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def measured(proc: subprocess.Popen[bytes], phase: Any) -> dict[str, float]:
+    """Run a phase and add the server's CPU milliseconds per request to its figures."""
+    before = cpu_seconds(proc.pid)
+    result = asyncio.run(phase)
+    result["server_cpu_ms"] = (cpu_seconds(proc.pid) - before) * 1000 / max(1, result["requests"])
+    return result
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -187,7 +205,8 @@ async def run_phase(base: str, tokens: list[str], values: list[tuple[str, str]],
 def line(r: dict[str, float]) -> str:
     return (f"{r['rate']:6.0f} req/s target, {r['achieved']:6.1f} achieved, "
             f"{int(r['requests']):6d} requests: p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  "
-            f"p99 {r['p99']:6.1f} ms  max {r['max']:7.1f} ms  errors {int(r['errors'])}")
+            f"p99 {r['p99']:6.1f} ms  max {r['max']:7.1f} ms  errors {int(r['errors'])}  "
+            f"server CPU {r['server_cpu_ms']:.1f} ms/request")
 
 
 def main() -> None:
@@ -211,8 +230,8 @@ def main() -> None:
         try:
             print(f"quickcrm serve (defaults, SQLite) on {base}; {args.clients} clients; "
                   f"{os.cpu_count()} CPUs shared by server and load")
-            first = asyncio.run(run_phase(base, tokens, values, rate=args.rate,
-                                          seconds=args.duration, open_pages=True))
+            first = measured(proc, run_phase(base, tokens, values, rate=args.rate,
+                                             seconds=args.duration, open_pages=True))
             verdict = "PASS" if first["p95"] <= 50 and not first["errors"] else "FAIL"
             print(f"page open p95 {first['page_p95']:.1f} ms")
             print(f"phase 1 ({args.duration:.0f} s): {line(first)}  [{verdict}: p95 <= 50 ms]")
@@ -222,8 +241,8 @@ def main() -> None:
                 rate += args.step
                 if rate > args.max_rate:
                     break
-                r = asyncio.run(run_phase(base, tokens, values, rate=rate,
-                                          seconds=args.step_duration, open_pages=False))
+                r = measured(proc, run_phase(base, tokens, values, rate=rate,
+                                             seconds=args.step_duration, open_pages=False))
                 print(f"step {n} ({args.step_duration:.0f} s): {line(r)}")
                 if r["p95"] < args.stop_p95 and not r["errors"]:
                     last_ok = rate

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -28,6 +28,8 @@ from quickcrm.web.security import BodyLimit, FailureLimiter, SecurityHeaders
 
 log = logging.getLogger("quickcrm.web")
 MAX_BODY = 256 * 1024  # a section of long open answers fits easily
+DB_THREADS = 4  # see WebState.in_thread
+T = TypeVar("T")
 
 
 class Deliverer:
@@ -81,10 +83,20 @@ class WebState:
     tz: str = "Europe/Amsterdam"
     extra: dict[str, Any] = field(default_factory=dict)
 
+    db_threads: Any = None
     write_lock: Any = None  # SQLite: one writer at a time, queued here, not in busy_timeout
 
     def deliver_soon(self) -> None:
         self.deliverer.wake()
+
+    async def in_thread(self, fn: Callable[[], T]) -> T:
+        """Run store work in a small pool of threads: a few threads finish sooner than
+        forty that take turns at the GIL (and at SQLite's single writer)."""
+        import anyio.to_thread
+
+        if self.db_threads is None:
+            self.db_threads = anyio.CapacityLimiter(DB_THREADS)
+        return await anyio.to_thread.run_sync(fn, limiter=self.db_threads)
 
     def writing(self) -> Any:
         """Hold this around a write transaction. SQLite takes its write lock at BEGIN

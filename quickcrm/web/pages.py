@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import (
     HTMLResponse,
@@ -75,7 +74,7 @@ async def _load(request: Request, *, preview: bool = False) -> respond.Scan | Re
         with rt.session(read_only=True) as session:
             return respond.find_scan(session, token, preview=preview)
 
-    scan = await run_in_threadpool(work)
+    scan = await _web(request).in_thread(work)
     return scan if scan is not None else not_found(request)
 
 
@@ -166,7 +165,7 @@ async def _post(request: Request, action: Callable[[Session, respond.Scan, Any],
                 return "csrf"
             return scan, action(session, scan, form)
 
-    done = await run_in_threadpool(work)
+    done = await web.in_thread(work)
     if done is None:
         return not_found(request)
     if done == "csrf":

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Text, delete, select
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 
 from quickcrm.store.models import utc_column
 
@@ -28,7 +28,7 @@ class Answer(SQLModel, table=True):
 def load_answers(session: Session, invitation_id: int) -> dict[str, str]:
     """The invitation's answers as ``{question id: value}``."""
     rows = session.execute(
-        select(Answer.question_id, Answer.value).where(
+        select(col(Answer.question_id), col(Answer.value)).where(
             Answer.invitation_id == invitation_id  # type: ignore[arg-type]
         )
     ).all()

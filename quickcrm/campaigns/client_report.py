@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from quickcrm.campaigns.answers import load_answers
 from quickcrm.campaigns.invitation import Invitation
@@ -125,11 +125,11 @@ def write_client_documents(*, session: Session, actor: Any, campaign: str,
         .join(CampaignClient, CampaignClient.campaign_id == Campaign.id)  # type: ignore[arg-type]
         .join(QuickScan, QuickScan.id == Campaign.quickscan_id)  # type: ignore[arg-type]
         .outerjoin(Invitation, Invitation.campaign_client_id == CampaignClient.id)  # type: ignore[arg-type]
-        .where(Campaign.name == campaign.strip(),
-               CampaignClient.relation_number == relation_number.strip())
+        .where(col(Campaign.name) == campaign.strip(),
+               col(CampaignClient.relation_number) == relation_number.strip())
     ).first()
     if row is None:
-        if session.execute(select(Campaign.id).where(Campaign.name == campaign.strip())).first():
+        if session.execute(select(col(Campaign.id)).where(col(Campaign.name) == campaign.strip())).first():
             raise NotFound(f"client {relation_number!r} is not in campaign {campaign!r}")
         raise NotFound(f"unknown campaign {campaign!r}")
     camp, client, quickscan, invitation = row

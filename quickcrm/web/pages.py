@@ -161,7 +161,9 @@ async def _post(request: Request, action: Callable[[Session, respond.Scan, Any],
             if scan is None:
                 return None
             inv = scan.invitation
-            if not csrf_ok(form.get("csrf"), inv.token, inv.preview_token):
+            given = form.get("csrf")
+            if not csrf_ok(given if isinstance(given, str) else None, inv.token,
+                           inv.preview_token):
                 return "csrf"
             return scan, action(session, scan, form)
 
@@ -230,7 +232,8 @@ async def save_step(request: Request) -> Response:
 async def save_one(request: Request) -> Response:
     """One answer at a time: what the page's script sends as the client answers."""
     def action(session: Session, scan: respond.Scan, form: Any) -> dict[str, str]:
-        given = {str(form.get("vraag") or ""): str(form.get("waarde") or "")}
+        qid, value = str(form.get("vraag") or ""), str(form.get("waarde") or "")
+        given: dict[str, str | None] = {qid: value}
         return respond.save_answers(session, scan, given, now=_web(request).runtime.clock.now())
 
     posted = await _post(request, action)

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from quickcrm.campaigns import invitation as inv
 from quickcrm.campaigns.answers import delete_answer, load_answers, save_answer
@@ -68,7 +68,7 @@ def find_scan(session: Session, token: str, *, preview: bool = False,
     unknown or malformed, so every miss looks the same."""
     if not well_formed(token):
         return None
-    column = Invitation.preview_token if preview else Invitation.token
+    column = col(Invitation.preview_token) if preview else col(Invitation.token)
     stmt = (select(Invitation, CampaignClient, Campaign, QuickScan)
             .join(CampaignClient, CampaignClient.id == Invitation.campaign_client_id)  # type: ignore[arg-type]
             .join(Campaign, Campaign.id == Invitation.campaign_id)  # type: ignore[arg-type]

@@ -41,7 +41,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
@@ -171,29 +171,40 @@ def _release(engine: Engine, worker_id: str, items: list[Claimed], error: str) -
             session.commit()
 
 
-def _record(bind: Engine | Connection, worker_id: str, item: Claimed, *, status: str,
-            now: datetime, error: str = "", next_at: datetime | None = None) -> None:
+def _result_statement(status: str) -> Any:
+    """The UPDATE that records one result, built once (bind parameters only)."""
     values: dict[str, Any] = {"status": status, "claimed_by": None, "claimed_at": None,
-                              "attempts": M.attempts + 1, "last_error": error[:1000]}
-    query = update(M).where(M.id == item.id)
+                              "attempts": M.attempts + 1, "last_error": bindparam("error")}
+    query = update(M).where(M.id == bindparam("row_id"))
     if status == SENT:
-        values["sent_at"] = now
+        values["sent_at"] = bindparam("now")
         # even if our claim was taken over, the message went out: never send it again
         query = query.where(M.status.in_((SENDING, *WAITING)))  # type: ignore[attr-defined]
     else:
-        query = query.where(M.claimed_by == worker_id)
+        query = query.where(M.claimed_by == bindparam("worker"))
     if status == REJECTED:
-        values["bounced_at"] = now
-        values["bounce_reason"] = error[:500]
-    if next_at is not None:
-        values["next_attempt_at"] = next_at
-    event = {SENT: "sent", REJECTED: "bounced", FAILED: "failed"}.get(status)
+        values["bounced_at"] = bindparam("now")
+        values["bounce_reason"] = bindparam("reason")
+    if status == DEFERRED:
+        values["next_attempt_at"] = bindparam("next_at")
+    return query.values(values)
+
+
+_RESULT = {status: _result_statement(status) for status in (SENT, DEFERRED, FAILED, REJECTED)}
+_EVENT = {SENT: "sent", REJECTED: "bounced", FAILED: "failed"}
+
+
+def _record(bind: Engine | Connection, worker_id: str, item: Claimed, *, status: str,
+            now: datetime, error: str = "", next_at: datetime | None = None) -> None:
+    params = {"row_id": item.id, "worker": worker_id, "error": error[:1000], "now": now,
+              "reason": error[:500], "next_at": next_at}
+    event = _EVENT.get(status)
     if not (event and hooks.has_hooks(event, item.kind)) and isinstance(bind, Connection):
         with bind.begin():  # no hook: a plain statement, no ORM session needed
-            bind.execute(query.values(values))
+            bind.execute(_RESULT[status], params)
         return
     with Session(bind) as session:
-        changed = session.execute(query.values(values)).rowcount  # type: ignore[attr-defined]
+        changed = session.execute(_RESULT[status], params).rowcount  # type: ignore[attr-defined]
         if changed and event:
             hooks.dispatch(session, hooks.MessageEvent(
                 event=event, id=item.id, kind=item.kind, ref=item.ref,

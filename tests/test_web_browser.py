@@ -158,8 +158,14 @@ def test_reload_midway_and_resume_on_another_device(browser, site):
     page.locator("#a-afhankelijkheid").focus()
     page.keyboard.press("ArrowRight")
     wait_for(lambda: answers(rt, sd.invitation_id).get("afhankelijkheid") == "4")
+    slider = page.locator("#a-pensioen")  # -100..100: a tap at the right end chooses 100
+    slider.scroll_into_view_if_needed()
+    box = slider.bounding_box()
+    page.touchscreen.tap(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+    wait_for(lambda: answers(rt, sd.invitation_id).get("pensioen") == "100")
     page.reload()
     assert page.locator("#a-afhankelijkheid").input_value() == "4"
+    assert page.locator("#o-pensioen").inner_text() == "100"
     assert page.locator("#o-afhankelijkheid").inner_text() == "4"
 
     desktop = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()

@@ -7,6 +7,7 @@ Target: QuickCRM at most 2x the floor. Both sides pay for building the messages;
 also writes each one to the outbox, claims it, and commits its result after its 250.
 
 Usage: python benchmarks/bench_delivery.py [--n 10000] [--db sqlite|postgresql+psycopg://...]
+       [--durable]
 """
 
 from __future__ import annotations
@@ -132,7 +133,8 @@ def floor(n: int, port: int) -> tuple[float, int]:
     return time.perf_counter() - started, size
 
 
-def quickcrm(n: int, port: int, db_url: str) -> tuple[float, float, dict[str, int]]:
+def quickcrm(n: int, port: int, db_url: str,
+             durable: bool = False) -> tuple[float, float, dict[str, int]]:
     engine = make_engine(db_url)  # created and migrated before the clock starts
     clock = SystemClock()
     started = time.perf_counter()
@@ -143,7 +145,8 @@ def quickcrm(n: int, port: int, db_url: str) -> tuple[float, float, dict[str, in
         session.commit()
     queued = time.perf_counter() - started
     with make_transport(f"smtp://127.0.0.1:{port}") as transport:
-        counts = deliver(engine=engine, transport=transport, clock=clock)
+        counts = deliver(engine=engine, transport=transport, clock=clock,
+                         settings={"mail.durable_results": durable})
     total = time.perf_counter() - started
     engine.dispose()
     return queued, total, counts.as_dict()
@@ -153,6 +156,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="invitations (and as many copies)")
     parser.add_argument("--db", default="sqlite", help="'sqlite' (a fresh file) or a URL")
+    parser.add_argument("--durable", action="store_true",
+                        help="flush every delivery result to disk (mail.durable_results)")
     args = parser.parse_args()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -167,13 +172,14 @@ def main() -> None:
             db_url = f"sqlite:///{Path(tmp) / 'bench.db'}" if args.db == "sqlite" else args.db
             floor_s, size = floor(args.n, port)
             floor_count = count.value
-            queued_s, total_s, counts = quickcrm(args.n, port, db_url)
+            queued_s, total_s, counts = quickcrm(args.n, port, db_url, args.durable)
     finally:
         server.terminate()
     total = 2 * args.n
     ours_count = count.value - floor_count
     print(f"messages: {total} ({args.n} invitations + {args.n} copies), "
-          f"about {size / 1024:.1f} kB each, database {args.db}")
+          f"about {size / 1024:.1f} kB each, database {args.db}"
+          f"{', durable results' if args.durable else ''}")
     print(f"floor (email + smtplib, one connection): {floor_s:7.2f} s "
           f"({total / floor_s:,.0f} msg/s), server received {floor_count}")
     print(f"quickcrm queue (render + write):           {queued_s:7.2f} s")

@@ -351,8 +351,7 @@ def deliver(
     batch = BATCH if not interval else max(1, min(BATCH, int(lease.total_seconds() / 2 / interval)))
     counts = DeliveryCounts()
     done = 0
-    recorder = _Recorder(engine, worker,
-                         durable=bool(settings is not None and settings["mail.durable_results"]))
+    recorder = _Recorder(engine, worker, durable=bool(_setting(settings, "mail.durable_results", 0)))
     try:
         while (limit is None or done < limit) and not (stop is not None and stop.is_set()):
             items = claim(engine, worker_id=worker, now=clock.now(), lease=lease,

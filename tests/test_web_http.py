@@ -288,3 +288,21 @@ def test_campaign_show_clients_tells_whether_the_report_was_received(web):
     assert rows["000777"]["report_sent_at"] is None
     human = CliRunner().invoke(app, ["campaign", "show", "Voorjaar 2027", "--clients"], env=env)
     assert "received 2026-11-23" in human.stdout and "invited" in human.stdout
+
+
+def test_an_answer_checked_before_a_finish_in_another_tab_is_not_stored(rt):
+    from quickcrm.campaigns.invitation import mark_finished
+    from quickcrm.web import respond
+
+    sd = seed_invitation(rt)
+    with rt.session(read_only=True) as s:
+        scan = respond.find_scan(s, sd.token)
+    assert scan is not None and scan.status == "new"
+    changes, errors = respond.check_answers(scan, {"leeftijd": "ke1"})
+    assert changes == {"leeftijd": "ke1"} and errors == {}
+    with rt.session() as s:  # the other tab presses Rapportage in between
+        mark_finished(s, sd.invitation_id, rt.clock.now())
+        s.commit()
+    with rt.session() as s:
+        assert respond.store_answers(s, scan, changes, now=rt.clock.now()) is False
+    assert answers(rt, sd.invitation_id) == {}

@@ -141,10 +141,12 @@ def forbidden(request: Request) -> HTMLResponse:
                   text="Deze pagina is verlopen. Open de link uit uw e-mail opnieuw.")
 
 
-async def _post(request: Request, action: Callable[[Session, respond.Scan, Any], Any]
-                ) -> tuple[respond.Scan, Any, Any] | Response:
-    """Every POST: limiter, form, same-site check, then in ONE write transaction the
-    invitation (locked), its CSRF token and ``action(session, scan, form)``."""
+async def _post(request: Request, action: Callable[[Session | None, respond.Scan, Any], Any],
+                *, locked: bool = True) -> tuple[respond.Scan, Any, Any] | Response:
+    """Every POST: limiter, form, same-site check, the invitation and its CSRF token,
+    then ``action(session, scan, form)``. ``locked``: all of it in ONE write transaction
+    with the invitation locked (Ja/Nee, Rapportage); otherwise the page is read without
+    a lock and the action gets no session and writes on its own (answers)."""
     web = _web(request)
     if web.limiter.blocked(_address(request)):
         return too_many(request)
@@ -155,17 +157,23 @@ async def _post(request: Request, action: Callable[[Session, respond.Scan, Any],
     if cross_site(request.headers):
         return forbidden(request)
 
+    def found(session: Session) -> respond.Scan | str | None:
+        scan = respond.find_scan(session, token, lock=locked)
+        if scan is None:
+            return None
+        given, inv = form.get("csrf"), scan.invitation
+        ok = csrf_ok(given if isinstance(given, str) else None, inv.token, inv.preview_token)
+        return scan if ok else "csrf"
+
     def work() -> tuple[respond.Scan, Any] | str | None:
-        with web.writing(), web.runtime.session() as session:
-            scan = respond.find_scan(session, token, lock=True)
-            if scan is None:
-                return None
-            inv = scan.invitation
-            given = form.get("csrf")
-            if not csrf_ok(given if isinstance(given, str) else None, inv.token,
-                           inv.preview_token):
-                return "csrf"
-            return scan, action(session, scan, form)
+        if locked:
+            with web.writing(), web.runtime.session() as session:
+                scan = found(session)
+                return (scan, action(session, scan, form)) if isinstance(scan, respond.Scan) \
+                    else scan
+        with web.runtime.session(read_only=True) as session:
+            scan = found(session)
+        return (scan, action(None, scan, form)) if isinstance(scan, respond.Scan) else scan
 
     done = await web.in_thread(work)
     if done is None:
@@ -176,12 +184,28 @@ async def _post(request: Request, action: Callable[[Session, respond.Scan, Any],
     return done[0], done[1], form
 
 
+def _save(request: Request, scan: respond.Scan, given: dict[str, str | None]
+          ) -> dict[str, str] | None:
+    """Check answers, then store the valid ones in a short write transaction; Dutch
+    messages for refused answers, or None when the QuickScan no longer takes answers."""
+    web = _web(request)
+    if scan.status not in ("started", "new"):
+        return None
+    changes, errors = respond.check_answers(scan, given)
+    if changes or scan.invitation.logged_in_at is None:
+        with web.writing(), web.runtime.session() as session:
+            if not respond.store_answers(session, scan, changes, now=web.runtime.clock.now()):
+                return None
+    return errors
+
+
 def _back(token: str, where: str = "") -> RedirectResponse:
     return RedirectResponse(f"/q/{token}{where}", status_code=303)
 
 
 async def choose(request: Request) -> Response:
-    def action(session: Session, scan: respond.Scan, form: Any) -> str | None:
+    def action(session: Session | None, scan: respond.Scan, form: Any) -> str | None:
+        assert session is not None
         choice = form.get("keuze")
         if choice in ("ja", "nee"):
             respond.choose(session, scan, interested=choice == "ja",
@@ -205,22 +229,21 @@ def _step_answers(scan: respond.Scan, n: int, form: Any) -> dict[str, str | None
 async def save_step(request: Request) -> Response:
     n = request.path_params["n"]
 
-    def action(session: Session, scan: respond.Scan, form: Any) -> dict[str, str]:
-        return respond.save_answers(session, scan, _step_answers(scan, n, form),
-                                    now=_web(request).runtime.clock.now())
+    def action(_s: Session | None, scan: respond.Scan, form: Any) -> dict[str, str] | None:
+        return _save(request, scan, _step_answers(scan, n, form))
 
-    posted = await _post(request, action)
+    posted = await _post(request, action, locked=False)
     if isinstance(posted, Response):
         return posted
     scan, errors, form = posted
     token, sections_count = scan.invitation.token, len(scan.definition.sections)
     if not 1 <= n <= sections_count:
         return not_found(request)
+    if errors is None:  # finished or declined meanwhile: show that state
+        return _back(token)
     if errors:
         return _page(request, scan, n, errors=errors, submitted=_step_answers(scan, n, form),
                      status=422)
-    if scan.status != "started":
-        return _back(token)
     go = form.get("ga")
     if go == "vorige":
         return _back(token, f"/stap/{max(1, n - 1)}")
@@ -231,31 +254,31 @@ async def save_step(request: Request) -> Response:
 
 async def save_one(request: Request) -> Response:
     """One answer at a time: what the page's script sends as the client answers."""
-    def action(session: Session, scan: respond.Scan, form: Any) -> dict[str, str]:
+    def action(_s: Session | None, scan: respond.Scan, form: Any) -> dict[str, str] | None:
         qid, value = str(form.get("vraag") or ""), str(form.get("waarde") or "")
-        given: dict[str, str | None] = {qid: value}
-        return respond.save_answers(session, scan, given, now=_web(request).runtime.clock.now())
+        return _save(request, scan, {qid: value})
 
-    posted = await _post(request, action)
+    posted = await _post(request, action, locked=False)
     if isinstance(posted, Response):
         return posted
     scan, errors, form = posted
     wants_json = "application/json" in request.headers.get("accept", "")
-    if scan.status not in ("started", "new"):
+    if errors is None:
         if wants_json:
             return JSONResponse({"ok": False, "fout": "Deze QuickScan is al afgerond."}, 409)
         return _back(scan.invitation.token)
     if wants_json:
         if errors:
             return JSONResponse({"ok": False, "fout": next(iter(errors.values()))}, 422)
-        return JSONResponse({"ok": True, "beantwoord": scan.answered()})
+        return JSONResponse({"ok": True})
     return _back(scan.invitation.token)
 
 
 async def finish(request: Request) -> Response:
     web = _web(request)
 
-    def action(session: Session, scan: respond.Scan, form: Any) -> bool:
+    def action(session: Session | None, scan: respond.Scan, form: Any) -> bool:
+        assert session is not None
         return respond.finish(session, scan, runtime=web.runtime)
 
     posted = await _post(request, action)

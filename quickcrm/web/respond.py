@@ -111,16 +111,13 @@ def choose(session: Session, scan: Scan, *, interested: bool, now: datetime) -> 
         session.commit()
 
 
-def save_answers(session: Session, scan: Scan, given: dict[str, FormValue], *,
-                 now: datetime) -> dict[str, str]:
-    """Validate and store the given answers (question id -> submitted value, None or
-    "" for "no answer"); returns Dutch messages for refused answers, which are not
-    stored. Only an unfinished QuickScan that was not declined takes answers.
-    ``scan`` was found with ``lock=True`` in this session."""
-    if scan.status not in ("started", "new"):
-        return {}
+def check_answers(scan: Scan, given: dict[str, FormValue]
+                  ) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Validate submitted answers (question id -> value, None or "" for "no answer")
+    without touching the store: (changes to store, Dutch messages for refused ones).
+    An answer equal to the stored one is no change."""
+    changes: dict[str, str | None] = {}
     errors: dict[str, str] = {}
-    assert scan.invitation.id is not None
     for qid, raw in given.items():
         question = scan.definition.question(qid)
         if question is None:
@@ -129,16 +126,38 @@ def save_answers(session: Session, scan: Scan, given: dict[str, FormValue], *,
         value, error = check_answer(question, raw)
         if error:
             errors[qid] = error
-        elif value is None:
-            if scan.answers.pop(qid, None) is not None:
-                delete_answer(session, invitation_id=scan.invitation.id, question_id=qid)
         elif scan.answers.get(qid) != value:
-            save_answer(session, invitation_id=scan.invitation.id, question_id=qid,
-                        value=value, now=now)
+            changes[qid] = value
+    return changes, errors
+
+
+def store_answers(session: Session, scan: Scan, changes: dict[str, str | None], *,
+                  now: datetime) -> bool:
+    """Write checked answers (None deletes) and the first login, then commit; False,
+    writing nothing, when the QuickScan was finished or declined meanwhile.
+
+    Only the invitation's state is re-read, locked, inside the write transaction; the
+    page was found and the answers checked before it, so the one writer SQLite allows
+    at a time is held for as short as possible."""
+    i = scan.invitation
+    assert i.id is not None
+    state = session.execute(
+        select(col(Invitation.finished_at), col(Invitation.not_interested_at),
+               col(Invitation.logged_in_at))
+        .where(col(Invitation.id) == i.id).with_for_update()).one()
+    if state.finished_at is not None or state.not_interested_at is not None:
+        return False
+    for qid, value in changes.items():
+        if value is None:
+            delete_answer(session, invitation_id=i.id, question_id=qid)
+            scan.answers.pop(qid, None)
+        else:
+            save_answer(session, invitation_id=i.id, question_id=qid, value=value, now=now)
             scan.answers[qid] = value
+    i.logged_in_at = state.logged_in_at
     _login(session, scan, now)
     session.commit()
-    return errors
+    return True
 
 
 def finish(session: Session, scan: Scan, *, runtime: Any) -> bool:

@@ -230,6 +230,8 @@ async def save_step(request: Request) -> Response:
     n = request.path_params["n"]
 
     def action(_s: Session | None, scan: respond.Scan, form: Any) -> dict[str, str] | None:
+        if not 1 <= n <= len(scan.definition.sections):
+            return {}  # answered below with the 404 page; records nothing
         return _save(request, scan, _step_answers(scan, n, form))
 
     posted = await _post(request, action, locked=False)

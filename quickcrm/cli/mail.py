@@ -56,7 +56,7 @@ def outbox_list(
         for d in data:
             when = d["sent_at"] or f"next {d['next_attempt_at']}"
             typer.echo(f"{d['id']:>7} {d['status']:<9} {d['kind']:<14} {d['recipient']:<32} "
-                       f"{d['attempts']} {when} {d['last_error'][:60]}".rstrip())
+                       f"{d['attempts']} {when} {str(d['last_error'])[:60]}".rstrip())
 
     c.emit(data, human)
 

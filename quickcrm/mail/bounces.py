@@ -33,7 +33,7 @@ from email.message import Message
 from pathlib import Path
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from quickcrm.errors import InvalidInput
 from quickcrm.mail import hooks
@@ -93,6 +93,8 @@ def _reason(msg: Message) -> str:
     for part in msg.walk():
         if part.get_content_type() == "message/delivery-status" and part.is_multipart():
             for block in part.get_payload():
+                if not isinstance(block, Message):
+                    continue
                 if str(block.get("Action", "")).lower().startswith("fail"):
                     text = block.get("Diagnostic-Code") or block.get("Status") or ""
                     return " ".join(str(text).split())[:500]
@@ -132,16 +134,17 @@ def read_mailbox(path: str | os.PathLike[str]) -> Iterator[Message]:
 def _match(session: Session, info: BounceInfo) -> list[int]:
     M = OutboxMessage
     if info.message_ids:
-        ids = list(session.scalars(
-            select(M.id).where(M.message_id.in_(list(info.message_ids)))))  # type: ignore[attr-defined]
+        ids = [i for i in session.scalars(
+            select(col(M.id)).where(col(M.message_id).in_(list(info.message_ids))))
+            if i is not None]
         if ids:
             return ids
     matched: list[int] = []
     for address in info.addresses:
         row = session.scalar(
-            select(M.id).where(M.recipient.in_({address, address.lower()}),  # type: ignore[attr-defined]
-                               M.status.in_((SENT, REJECTED)))  # type: ignore[attr-defined]
-            .order_by(M.sent_at.desc(), M.id.desc()).limit(1))  # type: ignore[union-attr]
+            select(col(M.id)).where(col(M.recipient).in_({address, address.lower()}),
+                               col(M.status).in_((SENT, REJECTED)))
+            .order_by(col(M.sent_at).desc(), col(M.id).desc()).limit(1))
         if row is not None:
             matched.append(int(row))
     return matched
@@ -151,7 +154,7 @@ def mark_bounced(session: Session, *, message_id: int, now: datetime, reason: st
     """Record a later bounce on one outbox row and run its hooks, the first time only."""
     M = OutboxMessage
     changed = session.execute(
-        update(M).where(M.id == message_id, M.bounced_at.is_(None))  # type: ignore[union-attr]
+        update(M).where(col(M.id) == message_id, col(M.bounced_at).is_(None))
         .values(bounced_at=now, bounce_reason=reason[:500])
     ).rowcount  # type: ignore[attr-defined]
     if not changed:

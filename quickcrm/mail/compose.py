@@ -55,8 +55,9 @@ def _mailbox(value: str) -> str:
     return formataddr((name, addr), charset=_UTF8) if name else addr
 
 
-def _header(value: str) -> str | Header:
-    return value if value.isascii() else Header(value, _UTF8)
+def _header(value: str) -> str:
+    """``value``, RFC 2047-encoded when it is not ASCII."""
+    return value if value.isascii() else Header(value, _UTF8).encode()
 
 
 def _attachment(item: Attachment | tuple[str, bytes, str]) -> Message:
@@ -92,9 +93,9 @@ def compose(
     differs from From:'s, so that mail "from" a relationship manager but sent by the
     platform is honest about it.
     """
-    body: Message = MIMEText(text, "plain", _UTF8)
+    body: Message = MIMEText(text, "plain", _UTF8)  # type: ignore[arg-type]  # a Charset is accepted
     if html is not None:
-        body = MIMEMultipart("alternative", _subparts=[body, MIMEText(html, "html", _UTF8)])
+        body = MIMEMultipart("alternative", _subparts=[body, MIMEText(html, "html", _UTF8)])  # type: ignore[arg-type]
     parts = [_attachment(a) for a in attachments]
     msg = MIMEMultipart("mixed", _subparts=[body, *parts]) if parts else body
     msg["From"] = _mailbox(from_)

@@ -43,7 +43,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from quickcrm.clock import Clock, as_utc
 from quickcrm.mail import hooks
@@ -127,26 +127,26 @@ def claim(engine: Engine, *, worker_id: str, now: datetime, limit: int,
     """Release stale claims and claim up to ``limit`` due messages, in one commit."""
     with Session(engine) as session:
         session.execute(
-            update(M).where(M.status == SENDING, M.claimed_at < now - lease)  # type: ignore[arg-type,operator]
+            update(M).where(col(M.status) == SENDING, col(M.claimed_at) < now - lease)
             .values(status=QUEUED, claimed_by=None, claimed_at=None)
         )
-        due = (select(M.id)
-               .where(M.status.in_(WAITING), M.next_attempt_at <= now)  # type: ignore[attr-defined]
-               .order_by(M.next_attempt_at, M.id)  # type: ignore[arg-type]
+        due = (select(col(M.id))
+               .where(col(M.status).in_(WAITING), col(M.next_attempt_at) <= now)
+               .order_by(col(M.next_attempt_at), col(M.id))
                .limit(limit)
                .with_for_update(skip_locked=True))
         rows = session.execute(
-            update(M).where(M.id.in_(due.scalar_subquery()),  # type: ignore[union-attr]
-                            M.status.in_(WAITING))  # type: ignore[attr-defined]
+            update(M).where(col(M.id).in_(due.scalar_subquery()),
+                            col(M.status).in_(WAITING))
             .values(status=SENDING, claimed_by=worker_id, claimed_at=now)
-            .returning(M.id, M.kind, M.ref, M.message_id, M.sender, M.recipient,
-                       M.attempts, M.queued_at)
+            .returning(col(M.id), col(M.kind), col(M.ref), col(M.message_id), col(M.sender), col(M.recipient),
+                       col(M.attempts), col(M.queued_at))
         ).all()
         bodies: dict[str, bytes] = {}
         if rows:
             bodies = dict(session.execute(  # type: ignore[arg-type]
-                select(OutboxBody.message_id, OutboxBody.body)
-                .where(OutboxBody.message_id.in_([r.message_id for r in rows]))  # type: ignore[attr-defined]
+                select(col(OutboxBody.message_id), col(OutboxBody.body))
+                .where(col(OutboxBody.message_id).in_([r.message_id for r in rows]))
             ).all())
         session.commit()
     claimed = [Claimed(id=r.id, kind=r.kind, ref=r.ref, message_id=r.message_id,
@@ -166,22 +166,22 @@ def _release(engine: Engine, worker_id: str, items: list[Claimed], error: str) -
             values: dict[str, Any] = {"status": status, "claimed_by": None, "claimed_at": None}
             if error:
                 values["last_error"] = error[:1000]
-            session.execute(update(M).where(M.id.in_(group),  # type: ignore[union-attr]
-                                            M.claimed_by == worker_id).values(values))
+            session.execute(update(M).where(col(M.id).in_(group),
+                                            col(M.claimed_by) == worker_id).values(values))
             session.commit()
 
 
 def _result_statement(status: str) -> Any:
     """The UPDATE that records one result, built once (bind parameters only)."""
     values: dict[str, Any] = {"status": status, "claimed_by": None, "claimed_at": None,
-                              "attempts": M.attempts + 1, "last_error": bindparam("error")}
-    query = update(M).where(M.id == bindparam("row_id"))
+                              "attempts": col(M.attempts) + 1, "last_error": bindparam("error")}
+    query = update(M).where(col(M.id) == bindparam("row_id"))
     if status == SENT:
         values["sent_at"] = bindparam("now")
         # even if our claim was taken over, the message went out: never send it again
-        query = query.where(M.status.in_((SENDING, *WAITING)))  # type: ignore[attr-defined]
+        query = query.where(col(M.status).in_((SENDING, *WAITING)))
     else:
-        query = query.where(M.claimed_by == bindparam("worker"))
+        query = query.where(col(M.claimed_by) == bindparam("worker"))
     if status == REJECTED:
         values["bounced_at"] = bindparam("now")
         values["bounce_reason"] = bindparam("reason")
@@ -214,7 +214,7 @@ def _record(bind: Engine | Connection, worker_id: str, item: Claimed, *, status:
 
 def _renew(engine: Engine, worker_id: str, now: datetime) -> None:
     with Session(engine) as session:
-        session.execute(update(M).where(M.claimed_by == worker_id, M.status == SENDING)
+        session.execute(update(M).where(col(M.claimed_by) == worker_id, col(M.status) == SENDING)
                         .values(claimed_at=now))
         session.commit()
 
@@ -369,5 +369,5 @@ def deliver(
         recorder.close()
     with Session(engine.execution_options(sqlite_begin="DEFERRED")) as session:
         counts.queued = int(session.scalar(
-            select(func.count()).select_from(M).where(M.status == QUEUED)) or 0)
+            select(func.count()).select_from(M).where(col(M.status) == QUEUED)) or 0)
     return counts

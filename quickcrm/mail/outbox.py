@@ -24,7 +24,7 @@ from datetime import datetime
 from email.utils import parseaddr
 
 from sqlalchemy import func, insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from quickcrm.errors import InvalidInput
 from quickcrm.mail.compose import Attachment, compose, domain_of, new_message_id
@@ -127,18 +127,18 @@ def find_messages(session: Session, *, kind: str | None = None, ref: str | None 
     """The messages of a kind and/or ref(s), oldest first."""
     query = select(OutboxMessage)
     if kind is not None:
-        query = query.where(OutboxMessage.kind == kind)
+        query = query.where(col(OutboxMessage.kind) == kind)
     if ref is not None:
-        query = query.where(OutboxMessage.ref == ref)
+        query = query.where(col(OutboxMessage.ref) == ref)
     if refs is not None:
-        query = query.where(OutboxMessage.ref.in_(list(refs)))  # type: ignore[attr-defined]
-    return list(session.scalars(query.order_by(OutboxMessage.id)))  # type: ignore[arg-type]
+        query = query.where(col(OutboxMessage.ref).in_(list(refs)))
+    return list(session.scalars(query.order_by(col(OutboxMessage.id))))
 
 
 def status_counts(session: Session) -> dict[str, int]:
     """How many messages are in each status (every status present, zero included)."""
     rows = session.execute(
-        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        select(col(OutboxMessage.status), func.count()).group_by(col(OutboxMessage.status))
     ).all()
     counts = dict.fromkeys(STATUSES, 0)
     counts.update({str(status): int(n) for status, n in rows})
@@ -152,11 +152,11 @@ def list_messages(session: Session, *, status: str | None = None, kind: str | No
         raise InvalidInput(f"unknown status {status!r} (expected one of: {', '.join(STATUSES)})")
     query = select(OutboxMessage)
     if status is not None:
-        query = query.where(OutboxMessage.status == status)
+        query = query.where(col(OutboxMessage.status) == status)
     if kind is not None:
-        query = query.where(OutboxMessage.kind == kind)
+        query = query.where(col(OutboxMessage.kind) == kind)
     return list(session.scalars(  # type: ignore[call-overload]
-        query.order_by(OutboxMessage.id.desc()).limit(limit)  # type: ignore[union-attr]
+        query.order_by(col(OutboxMessage.id).desc()).limit(limit)
     ))
 
 
@@ -168,8 +168,8 @@ def retry(session: Session, *, now: datetime, statuses: Sequence[str] = (FAILED,
     if not set(statuses) <= allowed:
         raise InvalidInput("only failed or deferred messages can be retried")
     query = (update(OutboxMessage)
-             .where(OutboxMessage.status.in_(list(statuses)))  # type: ignore[attr-defined]
+             .where(col(OutboxMessage.status).in_(list(statuses)))
              .values(status=QUEUED, queued_at=now, next_attempt_at=now))
     if ids is not None:
-        query = query.where(OutboxMessage.id.in_(list(ids)))  # type: ignore[union-attr]
+        query = query.where(col(OutboxMessage.id).in_(list(ids)))
     return int(session.execute(query).rowcount)  # type: ignore[attr-defined]

@@ -221,6 +221,10 @@ def test_the_basics_work_without_javascript(browser, site):
     page.wait_for_url("**/stap/2")
     assert answers(rt, sd.invitation_id) == {
         "leeftijd": "ke2", "termijn": "ke2", "opvolger": "ke2", "besproken": "ke2"}
+    page.locator("#v-waarde label.option").first.click()
+    page.keyboard.press("Enter")  # Enter means Volgende, not Vorige
+    page.wait_for_url("**/stap/3")
+    assert answers(rt, sd.invitation_id)["waarde"] == "ke1"
 
 
 def test_preview_in_the_browser_records_nothing_and_is_noindex(browser, site):

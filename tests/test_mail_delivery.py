@@ -219,3 +219,17 @@ def test_bad_transport_urls_are_one_line_errors(url):
 
     with pytest.raises(ConfigError):
         make_transport(url)
+
+
+def test_limit_and_stop_leave_the_rest_queued_unharmed(rt, smtp_server):
+    queue(rt, 10)
+    seen: list[int] = []
+    assert run(rt, smtp_server.url, limit=3, progress=seen.append).delivered == 3
+    assert seen == [1, 1, 1]
+    stop = threading.Event()
+    stop.set()
+    counts = run(rt, smtp_server.url, stop=stop)
+    assert counts.delivered == 0 and counts.queued == 7
+    assert {r.status for r in rows(rt)} == {"sent", "queued"}
+    assert run(rt, smtp_server.url).delivered == 7
+    assert len(set(smtp_server.message_ids())) == 10

@@ -306,3 +306,33 @@ def test_an_answer_checked_before_a_finish_in_another_tab_is_not_stored(rt):
     with rt.session() as s:
         assert respond.store_answers(s, scan, changes, now=rt.clock.now()) is False
     assert answers(rt, sd.invitation_id) == {}
+
+
+def test_a_report_rendered_before_a_late_answer_is_rendered_again(rt, tmp_path: Path):
+    import subprocess
+    from email import message_from_bytes
+
+    from quickcrm.web import respond
+
+    sd = seed_invitation(rt)
+    with rt.session() as s:
+        scan = respond.find_scan(s, sd.token, lock=True)
+        assert scan is not None
+        respond.choose(s, scan, interested=True, now=rt.clock.now())
+    with rt.session(read_only=True) as s:
+        scan = respond.find_scan(s, sd.token)
+    prepared = respond.prepare_report(scan, runtime=rt)  # Rapportage pressed in tab 1
+    with rt.session() as s:  # tab 2 saves one more answer before tab 1 takes the lock
+        respond.store_answers(s, scan, {"toelichting": "Laat antwoord uit tab twee"},
+                              now=rt.clock.now())
+    with rt.session() as s:
+        fresh = respond.find_scan(s, sd.token, lock=True)
+        assert respond.finish(s, fresh, runtime=rt, prepared=prepared) is True
+    rt.deliver()
+    mails = [message_from_bytes(p.read_bytes()) for p in (tmp_path / "outbox" / "new").iterdir()]
+    to_client = next(m for m in mails if sd.client_email in str(m["To"]))
+    pdf = next(p.get_payload(decode=True) for p in to_client.walk()
+               if (p.get_filename() or "").endswith(".pdf"))
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True,
+                          check=True).stdout.decode()
+    assert "Laat antwoord uit tab twee" in text

@@ -279,11 +279,16 @@ async def save_one(request: Request) -> Response:
 async def finish(request: Request) -> Response:
     web = _web(request)
 
-    def action(session: Session | None, scan: respond.Scan, form: Any) -> bool:
-        assert session is not None
-        return respond.finish(session, scan, runtime=web.runtime)
+    def action(_s: Session | None, scan: respond.Scan, form: Any) -> bool:
+        if scan.status != "started":
+            return False
+        prepared = respond.prepare_report(scan, runtime=web.runtime)
+        with web.writing(), web.runtime.session() as session:
+            fresh = respond.find_scan(session, scan.invitation.token, lock=True)
+            return fresh is not None and respond.finish(session, fresh, runtime=web.runtime,
+                                                        prepared=prepared)
 
-    posted = await _post(request, action)
+    posted = await _post(request, action, locked=False)
     if isinstance(posted, Response):
         return posted
     scan, finished_now, _form = posted

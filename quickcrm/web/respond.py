@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -160,17 +160,37 @@ def store_answers(session: Session, scan: Scan, changes: dict[str, str | None], 
     return True
 
 
-def finish(session: Session, scan: Scan, *, runtime: Any) -> bool:
+@dataclass(frozen=True)
+class Prepared:
+    """The report documents rendered before the write transaction, and from what."""
+
+    answers: dict[str, str]
+    report_date: date
+    documents: Any  # client_report.Documents
+
+
+def prepare_report(scan: Scan, *, runtime: Any) -> Prepared:
+    """Render the PDF and PPTX (some 50 ms) outside the write transaction, so that a
+    client pressing Rapportage does not hold up every other client's answers."""
+    from quickcrm.campaigns.client_report import local_date, render_documents
+
+    settings = runtime.settings
+    day = local_date(runtime.clock.now(), settings.timezone)
+    answers = dict(scan.answers)
+    docs = render_documents(definition=scan.definition, answers=answers, client=scan.client,
+                            firm_name=str(settings["firm.name"]), report_date=day)
+    return Prepared(answers, day, docs)
+
+
+def finish(session: Session, scan: Scan, *, runtime: Any,
+           prepared: Prepared | None = None) -> bool:
     """"Rapportage": record the report date and "report sent" (columns S and V), queue
     the PDF to the client and PDF + PPTX to the relationship manager, and recompute the
     update face of an update QuickScan - all in one transaction. True only for the one
     call that finished (a double click or a second tab queues nothing); the caller then
-    starts delivery. ``scan`` was found with ``lock=True`` in this session."""
-    from quickcrm.campaigns.client_report import (
-        local_date,
-        queue_report_mails,
-        render_documents,
-    )
+    starts delivery. ``scan`` was found with ``lock=True`` in this session; ``prepared``
+    documents are used when they show exactly the answers found under the lock."""
+    from quickcrm.campaigns.client_report import local_date, queue_report_mails
 
     now, settings = runtime.clock.now(), runtime.settings
     if scan.status != "started":
@@ -180,12 +200,12 @@ def finish(session: Session, scan: Scan, *, runtime: Any) -> bool:
     if not inv.mark_finished(session, i.id, now):
         return False
     inv.mark_report_sent(session, i.id, now)
-    docs = render_documents(definition=scan.definition, answers=scan.answers, client=scan.client,
-                            firm_name=str(settings["firm.name"]),
-                            report_date=local_date(now, settings.timezone))
+    if (prepared is None or prepared.answers != scan.answers
+            or prepared.report_date != local_date(now, settings.timezone)):
+        prepared = prepare_report(scan, runtime=runtime)
     queued = queue_report_mails(session, invitation=i, client=scan.client,
                                 campaign=scan.campaign, definition=scan.definition,
-                                documents=docs, settings=settings, now=now)
+                                documents=prepared.documents, settings=settings, now=now)
     faces: dict[str, str] = {}
     if scan.quickscan.kind == "update":
         from quickcrm.campaigns.faces import apply_update_answers

@@ -202,6 +202,21 @@ async def run_phase(base: str, tokens: list[str], values: list[tuple[str, str]],
             "mean": statistics.fmean(latencies) if latencies else float("nan")}
 
 
+async def finish_all(base: str, tokens: list[str]) -> tuple[int, float]:
+    """Every client presses Rapportage at once: (reports finished, seconds). Each one is
+    a PDF and a PowerPoint rendered and two e-mails queued, then delivered to ./outbox."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        pages = await asyncio.gather(*(http.get(f"/q/{t}") for t in tokens))
+        forms = [(t, CSRF.search(p.text)) for t, p in zip(tokens, pages, strict=True)]
+        began = time.perf_counter()
+        done = await asyncio.gather(*(http.post(f"/q/{t}/rapportage", data={"csrf": m.group(1)})
+                                      for t, m in forms if m))
+        seconds = time.perf_counter() - began
+    return sum(1 for r in done if r.status_code == 303), seconds
+
+
 def line(r: dict[str, float]) -> str:
     return (f"{r['rate']:6.0f} req/s target, {r['achieved']:6.1f} achieved, "
             f"{int(r['requests']):6d} requests: p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  "
@@ -250,6 +265,9 @@ def main() -> None:
                     break
             print(f"last step with p95 under {args.stop_p95:.0f} ms: "
                   f"{last_ok:.0f} req/s" if last_ok else "no step stayed under the limit")
+            count, seconds = asyncio.run(finish_all(base, tokens))
+            print(f"Rapportage by all {count} clients at once: {seconds:.2f} s, "
+                  f"{count / seconds:.1f} reports/s (PDF + PPTX + 2 e-mails each)")
         finally:
             proc.terminate()
             try:

@@ -89,7 +89,7 @@ def queue_report_mails(session: Session, *, invitation: Invitation, client: Camp
                     email=client.email, company=client.company,
                     relation_number=client.relation_number)
     user = session.get(User, client.rm_id) if client.rm_id else None
-    if user is not None and user.email:
+    if user is not None and "@" in user.email:
         rm = Manager(first_name=user.first_name, last_name=user.last_name, email=user.email,
                      signature=user.signature)
     else:  # as the invitation did: the firm writes when a client has no manager
@@ -98,10 +98,10 @@ def queue_report_mails(session: Session, *, invitation: Invitation, client: Camp
     ref, link = f"invitation:{invitation.id}", mailer.client_link(invitation.token)
     pdf = (documents.pdf_name, documents.pdf, PDF)
     drafts = []
-    if client.email:
+    if "@" in client.email:  # a broken address must not stop the client from finishing
         drafts.append(replace(mailer.draft("report", ref=ref, to=person, client=person, rm=rm,
                                            link=link), attachments=[pdf]))
-    if user is not None and user.email:
+    if user is not None and "@" in user.email:
         notice = RM_NOTICE.format(client=person.name or client.relation_number)
         copy = mailer.draft("report_rm", ref=ref, to=rm, client=person, rm=rm,
                             link=mailer.preview_link(invitation.preview_token),

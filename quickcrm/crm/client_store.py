@@ -167,6 +167,42 @@ class ClientStore:
         self.users_created += 1
         return int(uid)
 
+    def _insert_all(self, rows: list[Values], counts: Counts) -> bool:
+        """A batch of only new relations (every first import), column by column: teams
+        and managers are resolved per distinct value, the parameters zipped in C. Returns
+        False, having written nothing, when a row's manager is refused."""
+        cols = list(zip(*rows, strict=True))
+        teams, numbers, n = cols[V_TEAM], cols[NUMBER], len(rows)
+        team_ids = self._team_ids
+        for team in set(teams).difference(team_ids):
+            team_ids[team] = None if team is ABSENT else self.team_id(team)
+        row_teams = list(map(team_ids.__getitem__, teams))
+        rm_ids: list[int | None] | tuple[None, ...] = (None,) * n
+        if self.has_rm:
+            keys = list(zip(row_teams, zip(*cols[V_TEAM:NUMBER], strict=True), strict=True))
+            cache = self._rm_cache
+            missing = set(keys).difference(cache)
+            while missing:  # a new manager empties the cache; the next pass creates none
+                for key in missing:
+                    self.rm_id((*NEW, *key[1], None, None), key[0])  # fills the cache
+                missing = set(keys).difference(cache)
+            hits = list(map(cache.__getitem__, keys))
+            if any(problem is not None for _, problem in set(hits)):
+                return False
+            rm_ids = [uid for uid, _ in hits]
+        stage = cols[V_STAGE]
+        if ABSENT in stage:
+            cols[V_STAGE] = tuple("customer" if v is ABSENT else v for v in stage)
+        stamps = (self.stamp,) * n
+        self.conn.exec_driver_sql(self.insert_relation, list(zip(
+            *cols[:V_PERSON], row_teams, rm_ids, numbers, stamps, stamps, strict=True)))
+        persons = [p for p in zip(*cols[V_PERSON:V_TEAM], numbers, (True,) * n, stamps, stamps,
+                                  strict=True) if p[0] or p[1] or p[2] or p[3]]
+        if persons:
+            self.conn.exec_driver_sql(self.insert_person, persons)
+        counts.created += n
+        return True
+
     def _existing(self, numbers: list[str]) -> dict[str, tuple[Any, ...]]:
         """The batch's relations that exist, with their campaign contact: one query."""
         marks = ", ".join([self.mark] * len(numbers))
@@ -178,6 +214,8 @@ class ClientStore:
         if not rows:
             return []
         existing = {} if self.empty else self._existing([r[NUMBER] for r in rows])
+        if not existing and self.complete and self._insert_all(rows, counts):
+            return []
         refused: list[Refusal] = []
         new_relations: list[tuple[Any, ...]] = []
         new_persons: list[tuple[Any, ...]] = []

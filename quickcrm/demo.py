@@ -131,7 +131,13 @@ def _examples(conn: Connection, limit: int) -> list[dict[str, Any]]:
             for number, company, city, team, first, last in rows]
 
 
-STEPS: list[Step] = [step_import_clients, step_summary]
+def _campaign_steps() -> list[Step]:
+    from quickcrm.demo_campaign import STEPS as campaign  # faces .. reports (seed 000)
+
+    return list(campaign)
+
+
+STEPS: list[Step] = [step_import_clients, step_summary, *_campaign_steps()]
 
 
 def reset(directory: Path) -> None:

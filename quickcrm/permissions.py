@@ -36,6 +36,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "process bounces": frozenset({ADMIN, COORDINATOR}),
     "manage the outbox": frozenset({ADMIN, COORDINATOR}),
     "run reminders": frozenset({ADMIN, COORDINATOR}),
+    "export campaign data": frozenset({ADMIN, COORDINATOR}),
     "see revenue": frozenset({ADMIN, SALES_MONITOR}),
     "upgrade the database": frozenset({ADMIN}),
 }

@@ -26,7 +26,7 @@ def test_demo_builds_the_sample_database_and_can_run_again(cli, tmp_path, sqlite
     clients, teams, rms = _counts(demo_dir / "quickcrm.db")
     assert clients >= 500 and teams == 5 and rms == 25
 
-    (demo_dir / "outbox").mkdir()
+    (demo_dir / "outbox").mkdir(exist_ok=True)  # the campaign steps send mail
     (demo_dir / "outbox" / "old-message").write_text("from an earlier run")
     again = cli("demo", "--dir", demo_dir, "--json")
     assert again.exit_code == 0, again.output
@@ -59,6 +59,6 @@ def test_steps_share_one_context_in_order(tmp_path):
 
         return StepResult("remember", {}, [])
 
-    report = run_demo(directory=tmp_path / "d", steps=[*STEPS, remember, remember])
+    report = run_demo(directory=tmp_path / "d", steps=[*STEPS[:2], remember, remember])
     assert [s.name for s in report.steps] == ["import clients", "summary", "remember", "remember"]
     assert seen == ["first", "later"]

@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from quickcrm.resources import sample_data_dir
 from quickcrm.store.models import Person, Relation, Team, User
 
 DB_NAME = "quickcrm.db"
+START_DAYS_AGO = 21
 R, T, U, P = (m.__table__ for m in (Relation, Team, User, Person))  # type: ignore[union-attr]
 Advance = Callable[[int], None]
 ProgressFactory = Callable[[str, int | None], AbstractContextManager[Advance]]
@@ -163,7 +164,9 @@ def run_demo(
     env = {k: v for k, v in os.environ.items() if k != "QUICKCRM_USER"}
     env["QUICKCRM_SMTP_URL"] = f"maildir:{directory / 'outbox'}"
     url = f"sqlite:///{directory / DB_NAME}"
-    clock = FixedClock(now or datetime.now(UTC))
+    # The story starts three weeks ago, so the campaign's reminders and notices (up to
+    # 19 days later) lie in the past and `quickcrm report` on the demo database shows them.
+    clock = FixedClock(now or datetime.now(UTC) - timedelta(days=START_DAYS_AGO))
     rt = bootstrap(database_url=url, config=config, env=env, clock=clock)
     ctx = DemoContext(directory=directory, runtime=rt, clock=clock,
                       data_dir=sample_data_dir(), progress=progress or _no_progress)

@@ -91,7 +91,11 @@ def send_moment(now: datetime, tz: str) -> datetime:
 
 def step_send(ctx: DemoContext) -> StepResult:
     """Send on Monday 09:00 (maildir outbox); a mail server bounces one invitation."""
+    from sqlalchemy import select
+
     from quickcrm.campaigns.bounces import ingest_bounces
+    from quickcrm.campaigns.invitation import Invitation
+    from quickcrm.campaigns.models import CampaignClient
     from quickcrm.campaigns.sending import send
     from quickcrm.demo_clients import write_bounce
     from quickcrm.mail.outbox import find_messages
@@ -101,8 +105,11 @@ def step_send(ctx: DemoContext) -> StepResult:
     ctx.state["start"] = start
     counts = send(rt=rt, campaign=CAMPAIGN)
     ctx.clock.advance(hours=1)
-    with rt.session(read_only=True) as s:
-        target = find_messages(s, kind="invitation")[-1]
+    with rt.session(read_only=True) as s:  # the last client by number: the same every run
+        last = s.execute(select(Invitation.id).join(
+            CampaignClient, CampaignClient.id == Invitation.campaign_client_id)  # type: ignore[arg-type]
+            .order_by(CampaignClient.relation_number.desc()).limit(1)).scalar_one()  # type: ignore[attr-defined]
+        target = find_messages(s, kind="invitation", ref=f"invitation:{last}")[0]
     shutil.rmtree(ctx.directory / "bounces", ignore_errors=True)  # an earlier run's
     box = write_bounce(ctx.directory / "bounces", recipient=target.recipient,
                        message_id=target.message_id, subject=target.subject,
@@ -124,13 +131,16 @@ def step_follow_up(ctx: DemoContext) -> StepResult:
     from sqlalchemy import select
 
     from quickcrm.campaigns.invitation import Invitation
+    from quickcrm.campaigns.models import CampaignClient
     from quickcrm.campaigns.reminders import remind
     from quickcrm.demo_clients import act, plan_clients
 
     rt, rng = ctx.runtime, random.Random(SEED)
-    with rt.session(read_only=True) as s:
-        tokens = list(s.execute(select(Invitation.token).where(
-            Invitation.bounced_at.is_(None)).order_by(Invitation.id)).scalars())  # type: ignore[union-attr]
+    with rt.session(read_only=True) as s:  # by relation number, so every run plays the same
+        tokens = list(s.execute(select(Invitation.token).join(
+            CampaignClient, CampaignClient.id == Invitation.campaign_client_id)  # type: ignore[arg-type]
+            .where(Invitation.bounced_at.is_(None))  # type: ignore[union-attr]
+            .order_by(CampaignClient.relation_number)).scalars())
     plans = plan_clients(tokens, rng)
     done = {"finished": 0, "declined": 0, "stopped": 0}
     totals = {"first_reminders": 0, "second_reminders": 0, "no_response": 0}

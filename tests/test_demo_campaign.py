@@ -75,7 +75,11 @@ def test_demo_runs_the_collective_action_end_to_end(cli, tmp_path):
 
     again = cli("demo", "--dir", demo)
     assert again.exit_code == 0, again.output
+    # the same story every run: the same figures per team, the same files
+    teams = [f"{t['team']:<12} {t['completed']:>3} of {t['sent']:>3} completed"
+             for t in figures["by_team"]]
     for line in ("management report:", f"{'sent':<18} {figures['sent']:>5}",
+                 f"{'completed':<18} {figures['completed']:>5}", *teams,
                  str(files["excel"]), str(files["pdf"]), str(files["pptx"])):
         assert line in again.stdout, line
     assert _db(db, "SELECT count(*) FROM campaign") == 1  # rebuilt, not added to

@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
             help="Directory for the demo database and its outbox; rebuilt on every run.")
         ] = Path("quickcrm-demo"),
     ) -> None:
-        """Build a fresh demo database from the shipped sample data and show what it holds.
+        """Run a whole collective action on a fresh demo database built from the sample data.
 
         Example: quickcrm demo --dir /tmp/quickcrm-demo
         """

@@ -92,6 +92,7 @@ def send_moment(now: datetime, tz: str) -> datetime:
 def step_send(ctx: DemoContext) -> StepResult:
     """Send on Monday 09:00 (maildir outbox); a mail server bounces one invitation."""
     from sqlalchemy import select
+    from sqlmodel import col
 
     from quickcrm.campaigns.bounces import ingest_bounces
     from quickcrm.campaigns.invitation import Invitation
@@ -106,7 +107,7 @@ def step_send(ctx: DemoContext) -> StepResult:
     counts = send(rt=rt, campaign=CAMPAIGN)
     ctx.clock.advance(hours=1)
     with rt.session(read_only=True) as s:  # the last client by number: the same every run
-        last = s.execute(select(Invitation.id).join(
+        last = s.execute(select(col(Invitation.id)).join(
             CampaignClient, CampaignClient.id == Invitation.campaign_client_id)  # type: ignore[arg-type]
             .order_by(CampaignClient.relation_number.desc()).limit(1)).scalar_one()  # type: ignore[attr-defined]
         target = find_messages(s, kind="invitation", ref=f"invitation:{last}")[0]
@@ -129,6 +130,7 @@ def step_follow_up(ctx: DemoContext) -> StepResult:
     """Day by day: clients answer through the web app's code path, and `remind` runs at
     10:00 (first reminder on day 3, second on day 7, the RM's notice on day 10)."""
     from sqlalchemy import select
+    from sqlmodel import col
 
     from quickcrm.campaigns.invitation import Invitation
     from quickcrm.campaigns.models import CampaignClient
@@ -137,7 +139,7 @@ def step_follow_up(ctx: DemoContext) -> StepResult:
 
     rt, rng = ctx.runtime, random.Random(SEED)
     with rt.session(read_only=True) as s:  # by relation number, so every run plays the same
-        tokens = list(s.execute(select(Invitation.token).join(
+        tokens = list(s.execute(select(col(Invitation.token)).join(
             CampaignClient, CampaignClient.id == Invitation.campaign_client_id)  # type: ignore[arg-type]
             .where(Invitation.bounced_at.is_(None))  # type: ignore[union-attr]
             .order_by(CampaignClient.relation_number)).scalars())
@@ -170,6 +172,7 @@ def step_follow_up(ctx: DemoContext) -> StepResult:
 def step_reports(ctx: DemoContext) -> StepResult:
     """The management report, and the Excel, chart, PDF and PPTX files it writes."""
     from sqlalchemy import select
+    from sqlmodel import col
 
     from quickcrm.campaigns.chart import write_chart
     from quickcrm.campaigns.client_report import write_client_documents
@@ -187,10 +190,10 @@ def step_reports(ctx: DemoContext) -> StepResult:
         chart = write_chart(session=s, campaign=CAMPAIGN, path=out / "respons.png", tz=tz,
                             now=now)
         number = s.execute(
-            select(CampaignClient.relation_number)
+            select(col(CampaignClient.relation_number))
             .join(Invitation, Invitation.campaign_client_id == CampaignClient.id)  # type: ignore[arg-type]
             .where(Invitation.finished_at.is_not(None))  # type: ignore[union-attr]
-            .order_by(Invitation.finished_at).limit(1)).scalar_one()
+            .order_by(col(Invitation.finished_at)).limit(1)).scalar_one()
         docs = write_client_documents(session=s, actor=rt.actor, campaign=CAMPAIGN,
                                       relation_number=number, directory=out,
                                       settings=rt.settings, now=now)

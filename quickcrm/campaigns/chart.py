@@ -60,12 +60,12 @@ def draw_chart(counts: dict[str, dict[date, int]], path: Path, title: str) -> No
             for name, label, colour in (("invited", "Uitnodigingen", "#4c72b0"),
                                         ("logged_in", "Ingelogd", "#dd8452"),
                                         ("completed", "Afgerond", "#55a868")):
-                ax.plot(days, [counts[name].get(d, 0) for d in days], marker="o",
+                ax.plot(days, [counts[name].get(d, 0) for d in days], marker="o",  # type: ignore[arg-type]
                         label=label, color=colour)
             for name, label, style in (("first_reminder", "Eerste herinnering", "--"),
                                        ("second_reminder", "Tweede herinnering", ":")):
                 for i, d in enumerate(counts[name]):
-                    ax.axvline(d, color="#8172b3", linestyle=style,
+                    ax.axvline(d, color="#8172b3", linestyle=style,  # type: ignore[arg-type]
                                label=label if i == 0 else None)
             ax.xaxis.set_major_formatter(mdates.DateFormatter("%d-%m"))
             ax.legend(loc="upper right")

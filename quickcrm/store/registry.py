@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 import quickcrm.campaigns.answers  # noqa: F401
 import quickcrm.campaigns.invitation  # noqa: F401
 import quickcrm.campaigns.models  # noqa: F401
+import quickcrm.landing.models  # noqa: F401
 import quickcrm.mail.models  # noqa: F401
 import quickcrm.store.models  # noqa: F401
 

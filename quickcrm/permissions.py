@@ -38,6 +38,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "run reminders": frozenset({ADMIN, COORDINATOR}),
     "export campaign data": frozenset({ADMIN, COORDINATOR}),
     "see revenue": frozenset({ADMIN, SALES_MONITOR}),
+    "manage landing pages": frozenset({ADMIN, COORDINATOR}),
     "upgrade the database": frozenset({ADMIN}),
 }
 

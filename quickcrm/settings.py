@@ -68,6 +68,14 @@ OPTIONS: tuple[Option, ...] = (
            "Also skip Dutch public holidays"),
     Option("reminders.send_window", "QUICKCRM_SEND_WINDOW", "",
            "Local hours in which reminders go out, e.g. 08:00-18:00 (empty: any time)"),
+    Option("landing.number_prefix", "QUICKCRM_LANDING_PREFIX", "LP",
+           "Prefix of the relation numbers given to prospects from a landing page"),
+    Option("landing.privacy_text", "QUICKCRM_LANDING_PRIVACY",
+           "Ik geef toestemming om mijn gegevens en antwoorden te gebruiken voor het "
+           "toesturen van mijn rapportage en om contact met mij op te nemen over de "
+           "uitkomsten. Mijn gegevens worden vertrouwelijk behandeld en niet met derden "
+           "gedeeld.",
+           "The consent text next to the landing page's checkbox (kept with each visitor)"),
     Option("daemon.deliver_every", "QUICKCRM_DELIVER_EVERY", 30,
            "Seconds between delivery runs of the daemon"),
     Option("daemon.remind_every", "QUICKCRM_REMIND_EVERY", 900,

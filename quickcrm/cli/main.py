@@ -13,6 +13,7 @@ from quickcrm.cli import (
     export,
     faces,
     importing,
+    landing,
     quickscan,
     sample,
     user,
@@ -45,6 +46,7 @@ app.add_typer(sample.app, name="sample")
 demo.register(app)
 app.add_typer(campaign.app, name="campaign")
 app.add_typer(bounces.app, name="bounces")
+app.add_typer(landing.app, name="landing")
 select_cli.register(app)
 exclude.register(app)
 send_cli.register(app)

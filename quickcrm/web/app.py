@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from quickcrm.landing.web import routes as landing_routes
 from quickcrm.resources import templates_dir
 from quickcrm.web import pages
 from quickcrm.web.security import BodyLimit, FailureLimiter, SecurityHeaders
@@ -147,6 +148,7 @@ def create_app(runtime: Any, *, limiter: FailureLimiter | None = None,
         Route(f"/q/{token}/antwoord", pages.save_one, methods=["POST"]),
         Route(f"/q/{token}/rapportage", pages.finish, methods=["POST"]),
         Route(f"/p/{token}", pages.preview_page, methods=["GET"]),
+        *landing_routes(),
         Route("/robots.txt", pages.robots, methods=["GET"]),
         Route("/favicon.ico", pages.favicon, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(templates_dir() / "web" / "static")),

@@ -103,7 +103,9 @@ def _page(request: Request, scan: respond.Scan, step: int | str | None = None, *
 
 
 async def robots(request: Request) -> Response:
-    return PlainTextResponse("User-agent: *\nDisallow: /\n")
+    # landing pages (/l/) are public: social-media previews fetch them and their image
+    return PlainTextResponse("User-agent: *\nAllow: /l/\nAllow: /static/landing.png\n"
+                             "Disallow: /\n")
 
 
 async def favicon(request: Request) -> Response:

@@ -1,0 +1,425 @@
+"""The visitor's side of a landing page as use cases: register (details + consent),
+answer, complete (which sends the confirmation link), confirm (which creates or links
+the relation and sends the report). The routes in ``quickcrm.landing.web`` only call
+these.
+
+Double opt-in: completing queues only the confirmation e-mail; the report goes out in
+the transaction that records the confirmation, so an address nobody confirmed never
+receives a report. A GET never writes (mail scanners open links): confirming is a POST
+from the page the link opens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session, col
+
+from quickcrm.campaigns.models import QuickScan
+from quickcrm.campaigns.quickscan_schema import Definition
+from quickcrm.events import record
+from quickcrm.landing.models import LandingAnswer, LandingPage, LandingVisitor
+from quickcrm.store.models import Person, Relation, User
+from quickcrm.web.answers import check_answer
+from quickcrm.web.security import same_token, well_formed
+
+# Abuse limits: registrations per e-mail address and per client address.
+PER_EMAIL = 3
+PER_EMAIL_WINDOW = timedelta(hours=24)
+PER_ADDRESS = 10
+PER_ADDRESS_WINDOW = timedelta(hours=1)
+FORM_MAX_AGE = 24 * 3600  # seconds a landing form's CSRF token stays valid
+CONFIRM_DAYS = 30
+FIELD_MAX = {"voornaam": 100, "achternaam": 150, "bedrijf": 300, "email": 320}
+
+
+def token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def address_hash(address: str) -> str:
+    return hashlib.sha256(address.encode()).hexdigest()
+
+
+def form_csrf(page: LandingPage, issued: int) -> str:
+    mac = hmac.new(page.secret.encode(), f"landing:{page.slug}:{issued}".encode(),
+                   hashlib.sha256).hexdigest()
+    return f"{issued}.{mac}"
+
+
+def form_csrf_ok(page: LandingPage, given: str | None, now: datetime) -> bool:
+    if not given or "." not in given:
+        return False
+    issued, _, _mac = given.partition(".")
+    if not issued.isdigit() or not 0 <= now.timestamp() - int(issued) <= FORM_MAX_AGE:
+        return False
+    return hmac.compare_digest(given, form_csrf(page, int(issued)))
+
+
+def visitor_csrf(visitor: LandingVisitor) -> str:
+    return hmac.new(visitor.secret.encode(), b"csrf:" + visitor.token.encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def visitor_csrf_ok(visitor: LandingVisitor, given: str | None) -> bool:
+    return bool(given) and hmac.compare_digest(str(given), visitor_csrf(visitor))
+
+
+@dataclass
+class Page:
+    page: LandingPage
+    quickscan: QuickScan
+    definition: Definition
+
+    @property
+    def closed(self) -> bool:
+        return self.page.closed_at is not None
+
+
+@dataclass
+class Visit:
+    page: Page
+    visitor: LandingVisitor
+    answers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        v = self.visitor
+        if v.confirmed_at is not None:
+            return "confirmed"
+        return "completed" if v.completed_at is not None else "started"
+
+
+def find_page(session: Session, slug: str) -> Page | None:
+    from quickcrm.web.respond import _definition
+
+    row = session.execute(
+        select(LandingPage, QuickScan).join(QuickScan, col(QuickScan.id) ==
+                                            col(LandingPage.quickscan_id))
+        .where(col(LandingPage.slug) == slug.lower())).first()
+    if row is None:
+        return None
+    page, qs = row
+    return Page(page, qs, _definition(qs.definition, qs.key))
+
+
+def count_visit(session: Session, page_id: int) -> None:
+    session.execute(update(LandingPage).where(col(LandingPage.id) == page_id)
+                    .values(visits=LandingPage.visits + 1))
+    session.commit()
+
+
+def find_visit(session: Session, slug: str, visitor_token: str, *,
+               lock: bool = False) -> Visit | None:
+    if not well_formed(visitor_token):
+        return None
+    page = find_page(session, slug)
+    if page is None:
+        return None
+    stmt = select(LandingVisitor).where(col(LandingVisitor.token) == visitor_token,
+                                        col(LandingVisitor.page_id) == page.page.id)
+    if lock:
+        stmt = stmt.with_for_update()
+    visitor = session.execute(stmt).scalars().first()
+    if visitor is None or not same_token(visitor.token, visitor_token):
+        return None
+    return Visit(page, visitor, load_answers(session, visitor.id))  # type: ignore[arg-type]
+
+
+def load_answers(session: Session, visitor_id: int) -> dict[str, str]:
+    rows = session.execute(select(col(LandingAnswer.question_id), col(LandingAnswer.value))
+                           .where(col(LandingAnswer.visitor_id) == visitor_id)).all()
+    return {q: v for q, v in rows}
+
+
+def check_details(form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(cleaned details, Dutch errors per field)."""
+    from quickcrm.crm.users import EMAIL_RE
+
+    clean = {k: " ".join((form.get(k) or "").split()) for k in FIELD_MAX}
+    clean["email"] = clean["email"].lower()
+    errors: dict[str, str] = {}
+    for key, label in (("voornaam", "uw voornaam"), ("achternaam", "uw achternaam"),
+                       ("bedrijf", "de naam van uw bedrijf"), ("email", "uw e-mailadres")):
+        if not clean[key]:
+            errors[key] = f"Vul {label} in."
+        elif len(clean[key]) > FIELD_MAX[key]:
+            errors[key] = f"Hoogstens {FIELD_MAX[key]} tekens."
+    if "email" not in errors and not EMAIL_RE.match(clean["email"]):
+        errors["email"] = "Dit is geen geldig e-mailadres."
+    if form.get("toestemming") != "ja":
+        errors["toestemming"] = "Zonder uw toestemming kunnen wij u geen rapportage sturen."
+    return clean, errors
+
+
+def too_many(session: Session, *, email: str, address: str, now: datetime) -> bool:
+    """True when this e-mail address or client address registered too often lately."""
+    v = LandingVisitor
+    by_email = session.execute(select(func.count(col(v.id))).where(
+        col(v.email) == email, col(v.started_at) >= now - PER_EMAIL_WINDOW)).scalar_one()
+    if by_email >= PER_EMAIL:
+        return True
+    by_address = session.execute(select(func.count(col(v.id))).where(
+        col(v.address_hash) == address_hash(address),
+        col(v.started_at) >= now - PER_ADDRESS_WINDOW)).scalar_one()
+    return bool(by_address >= PER_ADDRESS)
+
+
+def register(session: Session, page: Page, details: dict[str, str], *, consent_text: str,
+             address: str, now: datetime) -> LandingVisitor:
+    """A visitor who left details and consent; committed."""
+    visitor = LandingVisitor(
+        page_id=page.page.id, token=token(), secret=token(), confirm_token=token(),
+        first_name=details["voornaam"], last_name=details["achternaam"],
+        company=details["bedrijf"], email=details["email"],
+        address_hash=address_hash(address), consent_text=consent_text, consent_at=now,
+        started_at=now)
+    session.add(visitor)
+    session.commit()
+    return visitor
+
+
+def check_answers(visit: Visit, given: dict[str, str | None]
+                  ) -> tuple[dict[str, str | None], dict[str, str]]:
+    """The same rule and Dutch messages as the invited clients' pages."""
+    changes: dict[str, str | None] = {}
+    errors: dict[str, str] = {}
+    for qid, raw in given.items():
+        question = visit.page.definition.question(qid)
+        if question is None:
+            continue
+        value, error = check_answer(question, raw)
+        if error:
+            errors[qid] = error
+        elif visit.answers.get(qid) != value:
+            changes[qid] = value
+    return changes, errors
+
+
+def store_answers(session: Session, visit: Visit, changes: dict[str, str | None], *,
+                  now: datetime) -> bool:
+    """Write checked answers; False when the visitor already completed."""
+    from sqlalchemy import delete
+
+    vid = visit.visitor.id
+    done = session.execute(select(col(LandingVisitor.completed_at))
+                           .where(col(LandingVisitor.id) == vid).with_for_update()).scalar_one()
+    if done is not None:
+        return False
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    for qid, value in changes.items():
+        if value is None:
+            session.execute(delete(LandingAnswer).where(
+                col(LandingAnswer.visitor_id) == vid, col(LandingAnswer.question_id) == qid))
+            visit.answers.pop(qid, None)
+        else:
+            stmt = insert(LandingAnswer).values(visitor_id=vid, question_id=qid, value=value,
+                                                answered_at=now)
+            session.execute(stmt.on_conflict_do_update(
+                index_elements=["visitor_id", "question_id"],
+                set_={"value": stmt.excluded.value, "answered_at": stmt.excluded.answered_at}))
+            visit.answers[qid] = value
+    session.commit()
+    return True
+
+
+def _mailer_parts(settings: Any) -> tuple[str, str]:
+    from quickcrm.mail.compose import address
+
+    return (address(str(settings["mail.sender_name"]), str(settings["mail.sender"])),
+            str(settings["firm.name"]))
+
+
+def _html(subject: str, firm: str, text: str, link: str = "", button: str = "",
+          notice: str = "") -> str:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from quickcrm.campaigns.mails import _blocks
+    from quickcrm.resources import templates_dir
+
+    env = Environment(loader=FileSystemLoader(templates_dir() / "mail"),
+                      autoescape=select_autoescape(default=True))
+    return env.get_template("message.html").render(
+        subject=subject, firm=firm, notice=notice, button=button,
+        blocks=_blocks(text, link, notice))
+
+
+def confirm_link(base_url: str, visit: Visit) -> str:
+    return f"{base_url}/l/{visit.page.page.slug}/bevestig/{visit.visitor.confirm_token}"
+
+
+def complete(session: Session, visit: Visit, *, runtime: Any) -> bool:
+    """"Rapportage": mark completed and queue the confirmation e-mail (only). True for
+    the one call that completed; the caller then starts delivery. ``visit`` was found
+    with ``lock=True``."""
+    from quickcrm.mail.compose import address
+    from quickcrm.mail.outbox import queue_message
+
+    now, settings = runtime.clock.now(), runtime.settings
+    v = visit.visitor
+    done = session.execute(update(LandingVisitor).where(
+        col(LandingVisitor.id) == v.id, col(LandingVisitor.completed_at).is_(None))
+        .values(completed_at=now, confirm_sent_at=now))
+    if not done.rowcount:  # type: ignore[attr-defined]
+        return False
+    sender, firm = _mailer_parts(settings)
+    link = confirm_link(settings.base_url, visit)
+    title = visit.page.definition.title
+    subject = f"Bevestig uw e-mailadres voor uw rapportage {title}"
+    text = (f"Beste {v.first_name} {v.last_name},\n\n"
+            f"Bedankt voor het invullen van de {title}. Bevestig uw e-mailadres via de "
+            f"link hieronder; daarna sturen wij uw persoonlijke rapportage direct toe.\n\n"
+            f"{link}\n\n"
+            f"Heeft u de QuickScan niet zelf ingevuld? Dan kunt u deze e-mail negeren; "
+            f"u ontvangt dan niets van ons.\n\nMet vriendelijke groet,\n{firm}\n")
+    queue_message(session, kind="landing_confirm", ref=f"landing:{v.id}",
+                  to=address(f"{v.first_name} {v.last_name}", v.email), from_=sender,
+                  sender=sender, subject=subject, text=text,
+                  html=_html(subject, firm, text, link, "Bevestig mijn e-mailadres"), now=now)
+    record(session, kind="landing.completed_unconfirmed", at=now, slug=visit.page.page.slug,
+           visitor_id=v.id)
+    session.commit()
+    return True
+
+
+def find_by_confirm(session: Session, slug: str, confirm_token: str, *,
+                    lock: bool = False) -> Visit | None:
+    if not well_formed(confirm_token):
+        return None
+    page = find_page(session, slug)
+    if page is None:
+        return None
+    stmt = select(LandingVisitor).where(col(LandingVisitor.confirm_token) == confirm_token,
+                                        col(LandingVisitor.page_id) == page.page.id)
+    if lock:
+        stmt = stmt.with_for_update()
+    visitor = session.execute(stmt).scalars().first()
+    if visitor is None or not same_token(visitor.confirm_token, confirm_token):
+        return None
+    if visitor.completed_at is None:
+        return None
+    return Visit(page, visitor, load_answers(session, visitor.id))  # type: ignore[arg-type]
+
+
+def confirm_expired(visit: Visit, now: datetime) -> bool:
+    from quickcrm.clock import as_utc
+
+    sent = visit.visitor.confirm_sent_at
+    return sent is not None and now - as_utc(sent) > timedelta(days=CONFIRM_DAYS)
+
+
+def next_number(session: Session, prefix: str) -> str:
+    """The next free relation number with ``prefix``: prefix + six digits."""
+    numbers = session.execute(select(col(Relation.number)).where(
+        func.substr(col(Relation.number), 1, len(prefix)) == prefix)).scalars().all()
+    highest = max((int(n[len(prefix):]) for n in numbers if n[len(prefix):].isdigit()),
+                  default=0)
+    return f"{prefix}{highest + 1:06d}"
+
+
+def confirm(session: Session, visit: Visit, *, runtime: Any) -> bool:
+    """The e-mail link was followed and confirmed: link to the known person or create a
+    prospect relation and person, queue the report to the visitor and the RM (plus a
+    notice to the RM), record the completion on the relation - one transaction. True
+    only for the call that confirmed. ``visit`` was found with ``lock=True``."""
+    now, settings = runtime.clock.now(), runtime.settings
+    v, page = visit.visitor, visit.page.page
+    done = session.execute(update(LandingVisitor).where(
+        col(LandingVisitor.id) == v.id, col(LandingVisitor.confirmed_at).is_(None))
+        .values(confirmed_at=now))
+    if not done.rowcount:  # type: ignore[attr-defined]
+        return False
+    person = session.execute(select(Person).where(
+        func.lower(col(Person.email)) == v.email, col(Person.relation_id).is_not(None))
+        .order_by(col(Person.campaign_contact).desc(), col(Person.id))).scalars().first()
+    new = person is None
+    if person is None:
+        relation = Relation(number=next_number(session, str(settings["landing.number_prefix"])),
+                            company=v.company, team_id=page.team_id, rm_id=page.rm_id,
+                            stage="prospect", created_at=now, updated_at=now)
+        session.add(relation)
+        session.flush()
+        person = Person(relation_id=relation.id, first_name=v.first_name,
+                        last_name=v.last_name, email=v.email, campaign_contact=True,
+                        created_at=now, updated_at=now)
+        session.add(person)
+        session.flush()
+        record(session, kind="relation.created", at=now, relation_id=relation.id,
+               person_id=person.id, source="landing", slug=page.slug, stage="prospect")
+    else:
+        relation = session.get(Relation, person.relation_id)
+    assert relation is not None
+    session.execute(update(LandingVisitor).where(col(LandingVisitor.id) == v.id).values(
+        relation_id=relation.id, person_id=person.id, new_prospect=new, report_sent_at=now))
+    mails = queue_report(session, visit, relation=relation, new=new, runtime=runtime)
+    record(session, kind="landing.completed", at=now, relation_id=relation.id,
+           person_id=person.id, slug=page.slug, quickscan=visit.page.quickscan.key,
+           new_prospect=new, answered=len(visit.answers), mails=mails)
+    session.commit()
+    return True
+
+
+def queue_report(session: Session, visit: Visit, *, relation: Relation, new: bool,
+                 runtime: Any) -> int:
+    """The report (PDF) to the visitor, the same e-mail with the PPTX to the page's RM,
+    and the RM's notice of the new prospect (or of the known relation)."""
+    from dataclasses import replace
+
+    from quickcrm.campaigns.client_report import PDF, PPTX, local_date, render_documents
+    from quickcrm.campaigns.models import CampaignClient
+    from quickcrm.mail.compose import address
+    from quickcrm.mail.outbox import Draft, queue_many
+
+    now, settings = runtime.clock.now(), runtime.settings
+    v, page = visit.visitor, visit.page.page
+    sender, firm = _mailer_parts(settings)
+    client = CampaignClient(campaign_id=0, relation_id=relation.id or 0,
+                            relation_number=relation.number, first_name=v.first_name,
+                            last_name=v.last_name, email=v.email, company=v.company)
+    docs = render_documents(definition=visit.page.definition, answers=dict(visit.answers),
+                            client=client, firm_name=firm,
+                            report_date=local_date(now, settings.timezone))
+    rm = session.get(User, page.rm_id) if page.rm_id else None
+    from_ = address(rm.name, rm.email) if rm is not None else sender
+    title = visit.page.definition.title
+    name = f"{v.first_name} {v.last_name}"
+    subject = f"Uw rapportage {title}"
+    text = (f"Beste {name},\n\nBedankt voor het bevestigen van uw e-mailadres. In de "
+            f"bijlage vindt u uw persoonlijke rapportage van de {title}.\n\n"
+            f"Wij nemen graag contact met u op om de uitkomsten te bespreken.\n\n"
+            f"Met vriendelijke groet,\n{(rm.signature or rm.name) if rm else firm}\n")
+    ref = f"landing:{v.id}"
+    pdf = (docs.pdf_name, docs.pdf, PDF)
+    drafts = [Draft(kind="landing_report", ref=ref, to=address(name, v.email), from_=from_,
+                    sender=sender, subject=subject, text=text,
+                    html=_html(subject, firm, text), attachments=[pdf])]
+    if rm is not None and "@" in rm.email:
+        copy = (f"Kopie voor de relatiemanager: {name} ({v.company}) heeft de QuickScan "
+                f"van landingpage {page.slug} afgerond en deze rapportage ontvangen.")
+        drafts.append(Draft(kind="landing_report", ref=ref, to=address(rm.name, rm.email),
+                            from_=from_, sender=sender, subject=subject,
+                            text=copy + "\n\n" + text,
+                            html=_html(subject, firm, copy + "\n\n" + text, notice=copy),
+                            attachments=[pdf, (docs.pptx_name, docs.pptx, PPTX)]))
+        what = "Nieuwe prospect" if new else "Bestaande relatie"
+        ntext = (f"Beste {rm.first_name or rm.name},\n\n"
+                 + (f"Via landingpage {page.slug} is een nieuwe prospect aan u toegewezen:"
+                    if new else f"Een bekende relatie heeft landingpage {page.slug} "
+                    f"ingevuld (levenscyclus ongewijzigd: {relation.stage}):")
+                 + f"\n\n{name}\n{v.company}\n{v.email}\nRelatienummer: {relation.number}"
+                 f"\n\nDe rapportage is in een aparte e-mail naar u verstuurd.\n\n{firm}\n")
+        nsubject = f"{what}: {name} ({v.company}) via {page.slug}"
+        drafts.append(Draft(kind="landing_prospect", ref=ref, to=address(rm.name, rm.email),
+                            from_=sender, sender=sender, subject=nsubject, text=ntext,
+                            html=_html(nsubject, firm, ntext)))
+    queue_many(session, [replace(d) for d in drafts], now=now)
+    return len(drafts)

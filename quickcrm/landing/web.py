@@ -1,0 +1,322 @@
+"""The landing page routes under /l/{slug}, mounted into the respondent web app.
+
+The question pages are the invited clients' own (the ``field`` and ``readonly`` macros,
+``views.sections``, ``web.answers.check_answer``); only the paths differ. Every POST
+is checked for the same site and a CSRF token; misses count in the app's guessing
+limiter; registrations are limited per e-mail address and per client address.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from quickcrm.landing import visitors as lv
+from quickcrm.web.pages import _address, _web, forbidden, render, too_many
+from quickcrm.web.security import cross_site
+from quickcrm.web.views import resume_step, sections
+
+MAX_FIELDS = 400
+
+
+def _miss(request: Request) -> Response:
+    _web(request).limiter.failed(_address(request))
+    return render(request, "notfound.html", 404, title="Pagina niet gevonden")
+
+
+def _closed(request: Request, page: lv.Page) -> Response:
+    return render(request, "message.html", 410, title=page.page.title,
+                  text="Deze pagina is gesloten: de QuickScan kan hier niet meer worden "
+                       "ingevuld. Hartelijk dank voor uw belangstelling. Neem gerust contact "
+                       "met ons op als u vragen heeft.")
+
+
+def _landing(request: Request, page: lv.Page, *, status: int = 200,
+             errors: dict[str, str] | None = None, values: dict[str, str] | None = None
+             ) -> Response:
+    web = _web(request)
+    settings = web.runtime.settings
+    issued = int(web.runtime.clock.now().timestamp())
+    base = settings.base_url
+    return render(request, "landing.html", status, page=page.page, title=page.page.title,
+                  definition=page.definition, errors=errors or {}, values=values or {},
+                  csrf=lv.form_csrf(page.page, issued),
+                  privacy=str(settings["landing.privacy_text"]),
+                  url=f"{base}/l/{page.page.slug}", image=f"{base}/static/landing.png",
+                  description=" ".join((page.page.intro or page.definition.title).split())[:200])
+
+
+async def landing_page(request: Request) -> Response:
+    web = _web(request)
+    if web.limiter.blocked(_address(request)):
+        return too_many(request)
+    slug = request.path_params["slug"]
+
+    def work() -> lv.Page | None:
+        with web.runtime.session(read_only=True) as s:
+            page = lv.find_page(s, slug)
+        if page is not None and not page.closed:
+            with web.writing(), web.runtime.session() as s:
+                lv.count_visit(s, page.page.id)  # type: ignore[arg-type]
+        return page
+
+    page = await web.in_thread(work)
+    if page is None:
+        return _miss(request)
+    return _closed(request, page) if page.closed else _landing(request, page)
+
+
+async def _form(request: Request) -> Any:
+    return await request.form(max_files=0, max_fields=MAX_FIELDS)
+
+
+async def register(request: Request) -> Response:
+    web = _web(request)
+    if web.limiter.blocked(_address(request)):
+        return too_many(request)
+    slug = request.path_params["slug"]
+    form = await _form(request)
+    if cross_site(request.headers):
+        return forbidden(request)
+    data = {k: v for k, v in form.items() if isinstance(v, str)}
+    rt, address = web.runtime, _address(request)
+
+    def work() -> Any:
+        with rt.session(read_only=True) as s:
+            page = lv.find_page(s, slug)
+        if page is None or page.closed:
+            return page
+        now = rt.clock.now()
+        if not lv.form_csrf_ok(page.page, data.get("csrf"), now):
+            return "csrf"
+        if data.get("website"):  # the honeypot: people never see it, robots fill it
+            return "robot"
+        details, errors = lv.check_details(data)
+        if errors:
+            return page, errors, details
+        with web.writing(), rt.session() as s:
+            if lv.too_many(s, email=details["email"], address=address, now=now):
+                return "limit"
+            visitor = lv.register(s, page, details, address=address, now=now,
+                                  consent_text=str(rt.settings["landing.privacy_text"]))
+        return page, visitor.token
+
+    done = await web.in_thread(work)
+    if done is None:
+        return _miss(request)
+    if isinstance(done, lv.Page):
+        return _closed(request, done)
+    if done == "csrf":
+        return forbidden(request)
+    if done == "limit":
+        return too_many(request)
+    if done == "robot":
+        return render(request, "message.html", 200, title="Bedankt",
+                      text="Bedankt voor uw belangstelling.")
+    if len(done) == 3:
+        page, errors, details = done
+        values = {**details, "toestemming": data.get("toestemming", "")}
+        return _landing(request, page, status=422, errors=errors, values=values)
+    page, token = done
+    return RedirectResponse(f"/l/{page.page.slug}/{token}/stap/1", status_code=303)
+
+
+def _visit_page(request: Request, visit: lv.Visit, step: int | str | None = None, *,
+                status: int = 200, errors: dict[str, str] | None = None,
+                submitted: dict[str, str | None] | None = None) -> Response:
+    web = _web(request)
+    views = sections(visit.page.definition.sections, visit.answers, submitted=submitted,
+                     errors=errors)
+    base = f"/l/{visit.page.page.slug}/{visit.visitor.token}"
+    common = dict(visit=visit, base=base, views=views, title=visit.page.page.title,
+                  csrf=lv.visitor_csrf(visit.visitor), errors=errors or {})
+    if visit.page.closed and visit.status == "started":
+        return _closed(request, visit.page)
+    if visit.status != "started":
+        return render(request, "landing_check.html", status, **common,
+                      confirmed=visit.status == "confirmed")
+    if step is None:
+        step = resume_step(views) or "overzicht"
+    if step == "overzicht":
+        return render(request, "landing_overview.html", status,
+                      open=sum(v.open_count for v in views), **common)
+    assert isinstance(step, int)
+    if not 1 <= step <= len(views):
+        return _miss(request)
+    _ = web
+    return render(request, "landing_section.html", status, view=views[step - 1],
+                  total=len(views), **common)
+
+
+async def _load(request: Request, *, lock: bool = False) -> lv.Visit | Response:
+    web = _web(request)
+    if web.limiter.blocked(_address(request)):
+        return too_many(request)
+    slug, token = request.path_params["slug"], request.path_params["token"]
+
+    def work() -> lv.Visit | None:
+        with web.runtime.session(read_only=True) as s:
+            return lv.find_visit(s, slug, token)
+
+    visit = await web.in_thread(work)
+    return visit if visit is not None else _miss(request)
+
+
+async def visit_page(request: Request) -> Response:
+    visit = await _load(request)
+    return visit if isinstance(visit, Response) else _visit_page(request, visit)
+
+
+async def step_page(request: Request) -> Response:
+    visit = await _load(request)
+    return visit if isinstance(visit, Response) else \
+        _visit_page(request, visit, request.path_params["n"])
+
+
+async def overview_page(request: Request) -> Response:
+    visit = await _load(request)
+    return visit if isinstance(visit, Response) else _visit_page(request, visit, "overzicht")
+
+
+async def _posted(request: Request) -> tuple[lv.Visit, Any] | Response:
+    if cross_site(request.headers):
+        return forbidden(request)
+    form = await _form(request)
+    visit = await _load(request)
+    if isinstance(visit, Response):
+        return visit
+    given = form.get("csrf")
+    if not lv.visitor_csrf_ok(visit.visitor, given if isinstance(given, str) else None):
+        return forbidden(request)
+    return visit, form
+
+
+def _back(visit: lv.Visit, where: str = "") -> RedirectResponse:
+    return RedirectResponse(f"/l/{visit.page.page.slug}/{visit.visitor.token}{where}",
+                            status_code=303)
+
+
+async def save_step(request: Request) -> Response:
+    web = _web(request)
+    n = request.path_params["n"]
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    visit, form = posted
+    count = len(visit.page.definition.sections)
+    if not 1 <= n <= count:
+        return _miss(request)
+    if visit.status != "started" or visit.page.closed:
+        return _back(visit)
+    given = {q.id: str(form[f"a-{q.id}"]) for q in visit.page.definition.sections[n - 1].questions
+             if isinstance(form.get(f"a-{q.id}"), str)}
+    changes, errors = lv.check_answers(visit, given)
+
+    def work() -> bool:
+        with web.writing(), web.runtime.session() as s:
+            return lv.store_answers(s, visit, changes, now=web.runtime.clock.now())
+
+    if changes and not await web.in_thread(work):
+        return _back(visit)
+    if errors:
+        return _visit_page(request, visit, n, errors=errors, submitted=given, status=422)
+    go = form.get("ga")
+    if go == "vorige":
+        return _back(visit, f"/stap/{max(1, n - 1)}")
+    if go == "volgende":
+        return _back(visit, "/overzicht" if n >= count else f"/stap/{n + 1}")
+    return _back(visit, f"/stap/{n}")
+
+
+async def finish(request: Request) -> Response:
+    web = _web(request)
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    visit, _form_ = posted
+    if visit.page.closed:
+        return _closed(request, visit.page)
+    slug, token = visit.page.page.slug, visit.visitor.token
+
+    def work() -> bool:
+        with web.writing(), web.runtime.session() as s:
+            fresh = lv.find_visit(s, slug, token, lock=True)
+            return fresh is not None and lv.complete(s, fresh, runtime=web.runtime)
+
+    if await web.in_thread(work):
+        web.deliver_soon()
+    return _back(visit)
+
+
+async def _load_confirm(request: Request) -> lv.Visit | Response:
+    web = _web(request)
+    if web.limiter.blocked(_address(request)):
+        return too_many(request)
+    slug, token = request.path_params["slug"], request.path_params["token"]
+
+    def work() -> lv.Visit | None:
+        with web.runtime.session(read_only=True) as s:
+            return lv.find_by_confirm(s, slug, token)
+
+    visit = await web.in_thread(work)
+    return visit if visit is not None else _miss(request)
+
+
+def _confirm_page(request: Request, visit: lv.Visit) -> Response:
+    web = _web(request)
+    if lv.confirm_expired(visit, web.runtime.clock.now()) and visit.status != "confirmed":
+        return render(request, "message.html", 410, title="Link verlopen",
+                      text="Deze bevestigingslink is verlopen. Vul de QuickScan opnieuw in "
+                           "om uw rapportage te ontvangen.")
+    return render(request, "landing_confirm.html", title=visit.page.page.title, visit=visit,
+                  csrf=lv.visitor_csrf(visit.visitor),
+                  action=f"/l/{visit.page.page.slug}/bevestig/{visit.visitor.confirm_token}",
+                  confirmed=visit.status == "confirmed")
+
+
+async def confirm_page(request: Request) -> Response:
+    visit = await _load_confirm(request)
+    return visit if isinstance(visit, Response) else _confirm_page(request, visit)
+
+
+async def confirm(request: Request) -> Response:
+    web = _web(request)
+    if cross_site(request.headers):
+        return forbidden(request)
+    form = await _form(request)
+    visit = await _load_confirm(request)
+    if isinstance(visit, Response):
+        return visit
+    given = form.get("csrf")
+    if not lv.visitor_csrf_ok(visit.visitor, given if isinstance(given, str) else None):
+        return forbidden(request)
+    if lv.confirm_expired(visit, web.runtime.clock.now()):
+        return _confirm_page(request, visit)
+    slug, token = visit.page.page.slug, visit.visitor.confirm_token
+
+    def work() -> bool:
+        with web.writing(), web.runtime.session() as s:
+            fresh = lv.find_by_confirm(s, slug, token, lock=True)
+            return fresh is not None and lv.confirm(s, fresh, runtime=web.runtime)
+
+    if await web.in_thread(work):
+        web.deliver_soon()
+    return RedirectResponse(f"/l/{slug}/bevestig/{token}", status_code=303)
+
+
+def routes() -> list[Route]:
+    slug, token = "{slug:str}", "{token:str}"
+    return [
+        Route(f"/l/{slug}", landing_page, methods=["GET"]),
+        Route(f"/l/{slug}", register, methods=["POST"]),
+        Route(f"/l/{slug}/bevestig/{token}", confirm_page, methods=["GET"]),
+        Route(f"/l/{slug}/bevestig/{token}", confirm, methods=["POST"]),
+        Route(f"/l/{slug}/{token}", visit_page, methods=["GET"]),
+        Route(f"/l/{slug}/{token}/stap/{{n:int}}", step_page, methods=["GET"]),
+        Route(f"/l/{slug}/{token}/stap/{{n:int}}", save_step, methods=["POST"]),
+        Route(f"/l/{slug}/{token}/overzicht", overview_page, methods=["GET"]),
+        Route(f"/l/{slug}/{token}/rapportage", finish, methods=["POST"]),
+    ]

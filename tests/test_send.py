@@ -118,7 +118,7 @@ def test_a_5xx_marks_the_invitation_bounced_and_tells_the_coordinator(mail_rt, s
     smtp_server.reject = {"klant000002@example.nl"}
     final_campaign(mail_rt)
     counts = send(rt=mail_rt, campaign="Voorjaar")
-    assert counts.rejected == 1 and counts.delivered == 5
+    assert counts.rejected == 1 and counts.delivered == 6  # 5 invitations and copies, 1 digest
     bounced = [r for r in invitation_rows(mail_rt) if r.bounced_at is not None]
     assert len(bounced) == 1 and "550" in bounced[0].bounce_reason
     digests = [m for m in parsed(smtp_server) if m["Subject"].startswith("Bounces")]

@@ -34,6 +34,7 @@ from quickcrm.campaigns.reminders_rules import (
     parse_weekdays,
     parse_window,
 )
+from quickcrm.campaigns.sending import Outcome
 from quickcrm.clock import as_utc
 from quickcrm.mail.outbox import Draft, queue_many
 from quickcrm.settings import Settings
@@ -58,16 +59,11 @@ def calendar_from_settings(settings: Settings, *years: int) -> Calendar:
 
 
 @dataclass
-class RemindCounts:
+class RemindCounts(Outcome):
     first_reminders: int = 0
     second_reminders: int = 0
     no_response: int = 0
     skipped_first: int = 0
-    queued: int = 0
-    delivered: int = 0
-    deferred: int = 0
-    failed: int = 0
-    rejected: int = 0
     dry_run: bool = False
 
     def to_json(self) -> dict[str, int]:
@@ -208,7 +204,5 @@ def remind(*, rt: Any, campaign: str | None = None, dry_run: bool = False,
                                  settings=rt.settings, campaign=campaign, dry_run=dry_run,
                                  progress=progress)
     if not dry_run and not queue_only and counts.queued:
-        delivered = rt.deliver()
-        counts.delivered, counts.deferred = delivered.delivered, delivered.deferred
-        counts.failed, counts.rejected = delivered.failed, delivered.rejected
+        counts.add_delivery(rt.deliver())
     return counts

@@ -37,16 +37,28 @@ U = User.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
-class SendCounts:
-    campaign: str
-    invitations: int = 0
-    copies: int = 0
-    first_contact: int = 0
+class Outcome:
+    """What a run queued, and what the delivery right after it did with all due mail."""
+
     queued: int = 0
     delivered: int = 0
     deferred: int = 0
     failed: int = 0
     rejected: int = 0
+
+    def add_delivery(self, result: Any) -> None:
+        self.delivered += result.delivered
+        self.deferred += result.deferred
+        self.failed += result.failed
+        self.rejected += result.rejected
+
+
+@dataclass
+class SendCounts(Outcome):
+    campaign: str = ""
+    invitations: int = 0
+    copies: int = 0
+    first_contact: int = 0
     dry_run: bool = False
     first_contact_by_rm: dict[str, int] = field(default_factory=dict)
     warning: str | None = None
@@ -222,13 +234,11 @@ def send(*, rt: Any, campaign: str, dry_run: bool = False, queue_only: bool = Fa
     today = local_date(now, rt.settings.timezone)
     counts.warning = thursday_warning(today, calendar_from_settings(rt.settings, today.year))
     if not dry_run and not queue_only:
-        delivered = rt.deliver()
-        counts.delivered, counts.deferred = delivered.delivered, delivered.deferred
-        counts.failed, counts.rejected = delivered.failed, delivered.rejected
-        with rt.session() as session:
+        counts.add_delivery(rt.deliver())
+        with rt.session() as session:  # SMTP-time rejections are reported at once
             from quickcrm.campaigns.bounce_digest import queue_bounce_digests
 
             if queue_bounce_digests(session=session, now=rt.clock.now(), settings=rt.settings):
                 session.commit()
-                rt.deliver()
+                counts.add_delivery(rt.deliver())
     return counts

@@ -66,7 +66,7 @@ def create_page(*, session: Session, actor: Any, now: datetime, quickscan: str, 
         if team_id is None:
             team_id = user.team_id
     definition = definition_of(qs)
-    page = LandingPage(slug=slug, quickscan_id=qs.id, title=(title or definition.title)[:300],
+    page = LandingPage(slug=slug, quickscan_id=qs.id or 0, title=(title or definition.title)[:300],
                        intro=(intro if intro is not None else definition.introduction) or "",
                        team_id=team_id, rm_id=rm_id, secret=secrets.token_urlsafe(32),
                        created_by=actor.id, created_at=now)
@@ -155,7 +155,8 @@ def report(*, session: Session, actor: Any, slug: str, tz: str) -> dict[str, Any
     questions = definition.questions()
     v = LandingVisitor
     rows = session.execute(
-        select(v, Relation.number, Relation.city, Team.name, User.first_name, User.last_name)
+        select(v, col(Relation.number), col(Relation.city), col(Team.name),
+               col(User.first_name), col(User.last_name))
         .outerjoin(Relation, col(Relation.id) == col(v.relation_id))
         .outerjoin(Team, col(Team.id) == col(Relation.team_id))
         .outerjoin(User, col(User.id) == col(Relation.rm_id))

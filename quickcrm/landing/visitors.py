@@ -175,7 +175,7 @@ def register(session: Session, page: Page, details: dict[str, str], *, consent_t
              address: str, now: datetime) -> LandingVisitor:
     """A visitor who left details and consent; committed."""
     visitor = LandingVisitor(
-        page_id=page.page.id, token=token(), secret=token(), confirm_token=token(),
+        page_id=page.page.id or 0, token=token(), secret=token(), confirm_token=token(),
         first_name=details["voornaam"], last_name=details["achternaam"],
         company=details["bedrijf"], email=details["email"],
         address_hash=address_hash(address), consent_text=consent_text, consent_at=now,
@@ -342,6 +342,7 @@ def confirm(session: Session, visit: Visit, *, runtime: Any) -> bool:
         func.lower(col(Person.email)) == v.email, col(Person.relation_id).is_not(None))
         .order_by(col(Person.campaign_contact).desc(), col(Person.id))).scalars().first()
     new = person is None
+    relation: Relation | None
     if person is None:
         relation = Relation(number=next_number(session, str(settings["landing.number_prefix"])),
                             company=v.company, team_id=page.team_id, rm_id=page.rm_id,

@@ -127,7 +127,6 @@ async def register(request: Request) -> Response:
 def _visit_page(request: Request, visit: lv.Visit, step: int | str | None = None, *,
                 status: int = 200, errors: dict[str, str] | None = None,
                 submitted: dict[str, str | None] | None = None) -> Response:
-    web = _web(request)
     views = sections(visit.page.definition.sections, visit.answers, submitted=submitted,
                      errors=errors)
     base = f"/l/{visit.page.page.slug}/{visit.visitor.token}"
@@ -146,7 +145,6 @@ def _visit_page(request: Request, visit: lv.Visit, step: int | str | None = None
     assert isinstance(step, int)
     if not 1 <= step <= len(views):
         return _miss(request)
-    _ = web
     return render(request, "landing_section.html", status, view=views[step - 1],
                   total=len(views), **common)
 
@@ -211,7 +209,7 @@ async def save_step(request: Request) -> Response:
         return _miss(request)
     if visit.status != "started" or visit.page.closed:
         return _back(visit)
-    given = {q.id: str(form[f"a-{q.id}"]) for q in visit.page.definition.sections[n - 1].questions
+    given: dict[str, str | None] = {q.id: str(form[f"a-{q.id}"]) for q in visit.page.definition.sections[n - 1].questions
              if isinstance(form.get(f"a-{q.id}"), str)}
     changes, errors = lv.check_answers(visit, given)
 

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 
 from quickcrm import permissions
 from quickcrm.campaigns.models import QuickScan
+from quickcrm.clock import as_utc
 from quickcrm.errors import InvalidInput, InvalidState, NotFound
 from quickcrm.events import record
 from quickcrm.landing.models import LandingAnswer, LandingPage, LandingVisitor
@@ -87,8 +88,8 @@ def describe(session: Session, page: LandingPage, *, base_url: str = "") -> dict
             "rm": rm.email if rm else None,
             "status": "closed" if page.closed_at else "open",
             "url": f"{base_url}/l/{page.slug}" if base_url else f"/l/{page.slug}",
-            "created_at": page.created_at.isoformat() if page.created_at else None,
-            "closed_at": page.closed_at.isoformat() if page.closed_at else None}
+            "created_at": as_utc(page.created_at).isoformat() if page.created_at else None,
+            "closed_at": as_utc(page.closed_at).isoformat() if page.closed_at else None}
 
 
 def list_pages(*, session: Session, base_url: str = "") -> list[dict[str, Any]]:
@@ -147,7 +148,6 @@ def report(*, session: Session, actor: Any, slug: str, tz: str) -> dict[str, Any
 
     from quickcrm.campaigns.excel_export import answer_value, question_header
     from quickcrm.campaigns.quickscans import definition_of
-    from quickcrm.clock import as_utc
 
     permissions.require(actor.rights, "export campaign data")
     page = get_page(session, slug)

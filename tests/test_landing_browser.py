@@ -87,6 +87,7 @@ def fill_in_and_finish(page: Any, base: str, email: str) -> None:
     assert fits_width(page)
     for qid in ("leeftijd", "termijn", "opvolger", "besproken"):
         page.locator(f"#v-{qid} label.option").nth(1).click()
+    page.wait_for_selector("text=Opgeslagen")  # each answer is saved as it is given
     page.get_by_role("button", name="Volgende").click()
     page.wait_for_url("**/stap/2")
     for qid in ("waarde", "structuur", "fiscaal"):

@@ -238,3 +238,28 @@ def test_closed_page_is_polite(site):
     r = client.post(f"/l/{SLUG}", data={"csrf": csrf, **DETAILS})
     assert r.status_code == 410 and visitors(rt) == []
     assert client.get("/l/bestaat-niet").status_code == 404
+
+
+def test_answers_are_saved_one_at_a_time_until_completed(site):
+    rt, client, _smtp = site
+    from quickcrm.landing.visitors import load_answers
+
+    r = register(client)
+    base = r.headers["location"].rsplit("/stap/", 1)[0]
+    csrf = csrf_of(client.get(f"{base}/stap/1").text)
+    json_ = {"Accept": "application/json"}
+    ok = client.post(f"{base}/antwoord", data={"csrf": csrf, "vraag": "leeftijd",
+                                              "waarde": "ke3"}, headers=json_)
+    assert ok.status_code == 200 and ok.json() == {"ok": True}
+    bad = client.post(f"{base}/antwoord", data={"csrf": csrf, "vraag": "voorbereiding",
+                                               "waarde": "7"}, headers=json_)
+    assert bad.status_code == 422 and "Kies een waarde" in bad.json()["fout"]
+    vid = visitors(rt)[0].id
+    with rt.session(read_only=True) as s:
+        assert load_answers(s, vid) == {"leeftijd": "ke3"}
+    client.post(f"{base}/rapportage", data={"csrf": csrf})
+    late = client.post(f"{base}/antwoord", data={"csrf": csrf, "vraag": "leeftijd",
+                                                "waarde": "ke1"}, headers=json_)
+    assert late.status_code == 409
+    with rt.session(read_only=True) as s:
+        assert load_answers(s, vid) == {"leeftijd": "ke3"}

@@ -229,6 +229,31 @@ async def save_step(request: Request) -> Response:
     return _back(visit, f"/stap/{n}")
 
 
+async def save_one(request: Request) -> Response:
+    """One answer at a time: what the pages' script sends as the visitor answers."""
+    from starlette.responses import JSONResponse
+
+    web = _web(request)
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    visit, form = posted
+    if visit.status != "started" or visit.page.closed:
+        return JSONResponse({"ok": False, "fout": "Deze QuickScan is al afgerond."}, 409)
+    qid, value = str(form.get("vraag") or ""), str(form.get("waarde") or "")
+    changes, errors = lv.check_answers(visit, {qid: value})
+    if errors:
+        return JSONResponse({"ok": False, "fout": next(iter(errors.values()))}, 422)
+
+    def work() -> bool:
+        with web.writing(), web.runtime.session() as s:
+            return lv.store_answers(s, visit, changes, now=web.runtime.clock.now())
+
+    if changes and not await web.in_thread(work):
+        return JSONResponse({"ok": False, "fout": "Deze QuickScan is al afgerond."}, 409)
+    return JSONResponse({"ok": True})
+
+
 async def finish(request: Request) -> Response:
     web = _web(request)
     posted = await _posted(request)
@@ -316,5 +341,6 @@ def routes() -> list[Route]:
         Route(f"/l/{slug}/{token}/stap/{{n:int}}", step_page, methods=["GET"]),
         Route(f"/l/{slug}/{token}/stap/{{n:int}}", save_step, methods=["POST"]),
         Route(f"/l/{slug}/{token}/overzicht", overview_page, methods=["GET"]),
+        Route(f"/l/{slug}/{token}/antwoord", save_one, methods=["POST"]),
         Route(f"/l/{slug}/{token}/rapportage", finish, methods=["POST"]),
     ]

@@ -321,9 +321,17 @@ async def confirm(request: Request) -> Response:
     slug, token = visit.page.page.slug, visit.visitor.confirm_token
 
     def work() -> bool:
-        with web.writing(), web.runtime.session() as s:
-            fresh = lv.find_by_confirm(s, slug, token, lock=True)
-            return fresh is not None and lv.confirm(s, fresh, runtime=web.runtime)
+        from sqlalchemy.exc import IntegrityError
+
+        for attempt in range(3):  # two new prospects at once may pick the same number
+            try:
+                with web.writing(), web.runtime.session() as s:
+                    fresh = lv.find_by_confirm(s, slug, token, lock=True)
+                    return fresh is not None and lv.confirm(s, fresh, runtime=web.runtime)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        return False
 
     if await web.in_thread(work):
         web.deliver_soon()

@@ -263,3 +263,36 @@ def test_answers_are_saved_one_at_a_time_until_completed(site):
     assert late.status_code == 409
     with rt.session(read_only=True) as s:
         assert load_answers(s, vid) == {"leeftijd": "ke3"}
+
+
+def test_confirmation_link_expires_and_known_relation_notice(site, clock):
+    rt, client, smtp = site
+    r = register(client)
+    complete(client, r.headers["location"])
+    link = re.search(r"http://localhost:8000(/l/\S+/bevestig/\S+)",
+                     body(wait_mail(smtp, 1)[0])).group(1)
+    csrf = csrf_of(client.get(link).text)
+    clock.advance(days=31)
+    page = client.get(link)
+    assert page.status_code == 410 and "verlopen" in page.text
+    assert client.post(link, data={"csrf": csrf}).status_code == 410
+    time.sleep(0.5)
+    assert len(smtp.messages) == 1 and visitors(rt)[0].confirmed_at is None
+    # the same person again, now confirmed in time: a new prospect, then a known relation
+    clock.advance(days=1)
+    for expected in ("Nieuwe prospect", "Bestaande relatie"):
+        before = len(smtp.messages)
+        r = register(client)
+        complete(client, r.headers["location"])
+        msgs = wait_mail(smtp, before + 1)
+        link = re.search(r"http://localhost:8000(/l/\S+/bevestig/\S+)",
+                         body(msgs[-1])).group(1)
+        client.post(link, data={"csrf": csrf_of(client.get(link).text)})
+        msgs = wait_mail(smtp, before + 4)
+        assert any(m["Subject"].startswith(expected) for m in msgs[before:])
+    from sqlmodel import select
+
+    from quickcrm.store.models import Relation
+
+    with rt.session(read_only=True) as s:
+        assert [r.stage for r in s.exec(select(Relation)).all()] == ["prospect"]

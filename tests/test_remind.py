@@ -132,6 +132,7 @@ def test_two_overlapping_runs_send_each_reminder_once(sent, smtp_server):
         t.join()
     assert errors == []
     assert sum(r.first_reminders for r in results) == 3
+    rt.deliver()  # anything a slow server deferred under load goes out now, once
     assert len(smtp_server.messages) == 3
     assert len(set(smtp_server.message_ids())) == 3
 

@@ -9,6 +9,7 @@ import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -178,3 +179,15 @@ def dead_smtp_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"smtp://127.0.0.1:{port}?timeout=5"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Real headless Chromium (Playwright driving the Debian chromium), one per test module."""
+    from playwright.sync_api import sync_playwright
+    from web_support import CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -7,25 +7,14 @@ from __future__ import annotations
 import re
 import subprocess
 import time
-from collections.abc import Iterator
 from email import message_from_bytes
 from typing import Any
 
 import pytest
 from test_landing_http import make_page
-from web_support import CHROMIUM_ARGS, running_app
+from web_support import fits_width, running_app, wait_for
 
 SLUG = "opvolging"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -45,20 +34,6 @@ def phone(browser: Any) -> Any:
     context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
                                   has_touch=True, locale="nl-NL")
     return context.new_page()
-
-
-def fits_width(page: Any) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
-
-
-def wait_for(predicate: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 def mails(smtp: Any) -> list[tuple[str, Any]]:

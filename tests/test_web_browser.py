@@ -5,26 +5,15 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
 from email import message_from_bytes
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import pytest
-from web_support import CHROMIUM_ARGS, invitation_row, running_app, seed_invitation
+from web_support import fits_width, invitation_row, running_app, seed_invitation, wait_for
 
 SCRIPT = "<script>alert(1)</script>"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -53,20 +42,6 @@ def answers(rt: Any, invitation_id: int) -> dict[str, str]:
 
     with rt.session(read_only=True) as s:
         return load_answers(s, invitation_id)
-
-
-def wait_for(predicate: Any, timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
-
-
-def fits_width(page: Any) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def answer_section_one(page: Any) -> None:

@@ -85,6 +85,22 @@ def invitation_row(rt: Any, invitation_id: int) -> Any:
         return s.get(Invitation, invitation_id)
 
 
+def wait_for(predicate: Any, timeout: float = 20.0) -> Any:
+    """Poll predicate until it returns something truthy (returned); fail after timeout s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def fits_width(page: Any) -> bool:
+    """Whether a Playwright page shows without sideways scrolling."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -8,14 +8,16 @@ limiter; registrations are limited per e-mail address and per client address.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from quickcrm.landing import visitors as lv
-from quickcrm.web.pages import _address, _web, forbidden, render, too_many
+from quickcrm.web.pages import _address, _web, forbidden, render, step_after, too_many
 from quickcrm.web.security import cross_site
 from quickcrm.web.views import resume_step, sections
 
@@ -149,7 +151,10 @@ def _visit_page(request: Request, visit: lv.Visit, step: int | str | None = None
                   total=len(views), **common)
 
 
-async def _load(request: Request, *, lock: bool = False) -> lv.Visit | Response:
+async def _find(request: Request, find: Callable[[Session, str, str], lv.Visit | None]
+                ) -> lv.Visit | Response:
+    """The visit the path's slug and token name (``find`` reads it), or the page that
+    answers instead: too many guesses from this address, or the 404 page (a guess)."""
     web = _web(request)
     if web.limiter.blocked(_address(request)):
         return too_many(request)
@@ -157,10 +162,14 @@ async def _load(request: Request, *, lock: bool = False) -> lv.Visit | Response:
 
     def work() -> lv.Visit | None:
         with web.runtime.session(read_only=True) as s:
-            return lv.find_visit(s, slug, token)
+            return find(s, slug, token)
 
     visit = await web.in_thread(work)
     return visit if visit is not None else _miss(request)
+
+
+async def _load(request: Request) -> lv.Visit | Response:
+    return await _find(request, lv.find_visit)
 
 
 async def visit_page(request: Request) -> Response:
@@ -179,11 +188,14 @@ async def overview_page(request: Request) -> Response:
     return visit if isinstance(visit, Response) else _visit_page(request, visit, "overzicht")
 
 
-async def _posted(request: Request) -> tuple[lv.Visit, Any] | Response:
+async def _posted(request: Request, load: Callable[[Request], Awaitable[lv.Visit | Response]]
+                  = _load) -> tuple[lv.Visit, Any] | Response:
+    """A POST from the same site whose form carries the visitor's CSRF token: the visit
+    (``load`` finds it, by default by the visitor's token) and the form."""
     if cross_site(request.headers):
         return forbidden(request)
     form = await _form(request)
-    visit = await _load(request)
+    visit = await load(request)
     if isinstance(visit, Response):
         return visit
     given = form.get("csrf")
@@ -221,12 +233,7 @@ async def save_step(request: Request) -> Response:
         return _back(visit)
     if errors:
         return _visit_page(request, visit, n, errors=errors, submitted=given, status=422)
-    go = form.get("ga")
-    if go == "vorige":
-        return _back(visit, f"/stap/{max(1, n - 1)}")
-    if go == "volgende":
-        return _back(visit, "/overzicht" if n >= count else f"/stap/{n + 1}")
-    return _back(visit, f"/stap/{n}")
+    return _back(visit, step_after(form.get("ga"), n, count))
 
 
 async def save_one(request: Request) -> Response:
@@ -275,17 +282,7 @@ async def finish(request: Request) -> Response:
 
 
 async def _load_confirm(request: Request) -> lv.Visit | Response:
-    web = _web(request)
-    if web.limiter.blocked(_address(request)):
-        return too_many(request)
-    slug, token = request.path_params["slug"], request.path_params["token"]
-
-    def work() -> lv.Visit | None:
-        with web.runtime.session(read_only=True) as s:
-            return lv.find_by_confirm(s, slug, token)
-
-    visit = await web.in_thread(work)
-    return visit if visit is not None else _miss(request)
+    return await _find(request, lv.find_by_confirm)
 
 
 def _confirm_page(request: Request, visit: lv.Visit) -> Response:
@@ -307,15 +304,10 @@ async def confirm_page(request: Request) -> Response:
 
 async def confirm(request: Request) -> Response:
     web = _web(request)
-    if cross_site(request.headers):
-        return forbidden(request)
-    form = await _form(request)
-    visit = await _load_confirm(request)
-    if isinstance(visit, Response):
-        return visit
-    given = form.get("csrf")
-    if not lv.visitor_csrf_ok(visit.visitor, given if isinstance(given, str) else None):
-        return forbidden(request)
+    posted = await _posted(request, _load_confirm)
+    if isinstance(posted, Response):
+        return posted
+    visit, _form_ = posted
     if lv.confirm_expired(visit, web.runtime.clock.now()):
         return _confirm_page(request, visit)
     slug, token = visit.page.page.slug, visit.visitor.confirm_token

@@ -201,6 +201,16 @@ def _save(request: Request, scan: respond.Scan, given: dict[str, str | None]
     return errors
 
 
+def step_after(go: Any, n: int, count: int) -> str:
+    """Where a posted step n of count goes next, by its button (the form's "ga"):
+    vorige, volgende (after the last step: the overview), or opslaan (stay)."""
+    if go == "vorige":
+        return f"/stap/{max(1, n - 1)}"
+    if go == "volgende":
+        return "/overzicht" if n >= count else f"/stap/{n + 1}"
+    return f"/stap/{n}"
+
+
 def _back(token: str, where: str = "") -> RedirectResponse:
     return RedirectResponse(f"/q/{token}{where}", status_code=303)
 
@@ -248,12 +258,7 @@ async def save_step(request: Request) -> Response:
     if errors:
         return _page(request, scan, n, errors=errors, submitted=_step_answers(scan, n, form),
                      status=422)
-    go = form.get("ga")
-    if go == "vorige":
-        return _back(token, f"/stap/{max(1, n - 1)}")
-    if go == "volgende":
-        return _back(token, "/overzicht" if n >= sections_count else f"/stap/{n + 1}")
-    return _back(token, f"/stap/{n}")
+    return _back(token, step_after(form.get("ga"), n, sections_count))
 
 
 async def save_one(request: Request) -> Response:

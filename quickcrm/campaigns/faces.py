@@ -22,6 +22,7 @@ expression, so computing faces for a million clients is two set-based statements
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -155,37 +156,96 @@ def _has_inputs(relation: Table | Any) -> ColumnElement[bool]:
 def compute_profile_faces(*, session: Session, quickscan_id: int, now: datetime) -> int:
     """Write the computed profile face of every client whose face is missing or older
     than its inputs (see the module docstring); returns the number of faces written.
-    Two set-based statements; the caller commits."""
+    The caller commits."""
+    return refresh_profile_faces(session=session, quickscan_id=quickscan_id, now=now).written
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    written: int  # profile faces written
+    every_relation: bool  # every relation now has a face row for the QuickScan
+
+
+def refresh_profile_faces(*, session: Session, quickscan_id: int, now: datetime) -> Refreshed:
+    """``compute_profile_faces``, also telling whether every relation has a face row
+    afterwards (the selection then joins the faces as an inner join, which SQLite
+    drives from the narrow face index instead of the wide relation table).
+
+    Each of the two set-based statements runs only when an indexed pre-check says it may
+    have work: ``select`` calls this every time, and on a million clients with nothing
+    stale the statements themselves cost more than the whole selection."""
     from quickcrm.campaigns.quickscans import definition_of
 
     qs = session.get(QuickScan, quickscan_id)
     if qs is None:
         raise ValueError(f"no quickscan with id {quickscan_id}")
-    profile = definition_of(qs).profile
-    r, f = Relation.__table__, Face.__table__  # type: ignore[attr-defined]
-    computed = profile_face_sql(profile, r)
-    at = literal(now, DateTime(timezone=True))
+    computed = profile_face_sql(definition_of(qs).profile, _R)
     conn = session.connection()  # Core, not the ORM: plain rowcounts, no session sync
-    has_row = exists().where(f.c.relation_id == r.c.id, f.c.quickscan_id == quickscan_id)
-    stale = [f.c.profile_face.is_(None), f.c.profile_at < r.c.updated_at]
-    if qs.loaded_at is not None:
-        stale.append(f.c.profile_at < qs.loaded_at)
-    updated = conn.execute(
-        update(f)
-        .where(f.c.relation_id == r.c.id, f.c.quickscan_id == quickscan_id,
-               _has_inputs(r), or_(*stale))
+    faces, with_profile = conn.execute(
+        select(func.count(), func.count(_F.c.profile_face))
+        .where(_F.c.quickscan_id == quickscan_id)).one()
+    updated = inserted = 0
+    if _may_be_stale(conn, quickscan_id, qs.loaded_at, any_unset=faces > with_profile):
+        updated = _update_stale(conn, quickscan_id, qs.loaded_at, computed, now)
+    relations = conn.execute(select(func.count()).select_from(_R)).scalar_one()
+    if faces < relations:  # face rows belong to existing relations, one per relation
+        inserted = _insert_missing(conn, quickscan_id, computed, now)
+    return Refreshed(written=inserted + updated,
+                     every_relation=int(faces) + inserted == int(relations))
+
+
+_R, _F = Relation.__table__, Face.__table__  # type: ignore[attr-defined]
+
+
+def _stale_at(loaded_at: datetime | None) -> list[ColumnElement[bool]]:
+    """When an existing profile face is older than what it is computed from."""
+    stale = [_F.c.profile_face.is_(None), _F.c.profile_at < _R.c.updated_at]
+    if loaded_at is not None:
+        stale.append(_F.c.profile_at < loaded_at)
+    return stale
+
+
+def _may_be_stale(conn: Any, quickscan_id: int, loaded_at: datetime | None, *,
+                  any_unset: bool) -> bool:
+    """False only when no face can be stale: no face nobody set of a client with
+    inputs, and no face older than the newest client change or the rules' loading
+    (one seek each in face(quickscan_id, profile_at) and relation(updated_at), not a
+    pass over the clients)."""
+    checks = []
+    if any_unset:
+        checks.append(select(literal(1)).select_from(_F.join(_R, _R.c.id == _F.c.relation_id))
+                      .where(_F.c.quickscan_id == quickscan_id, _F.c.profile_face.is_(None),
+                             _has_inputs(_R)))
+    older = [_F.c.profile_at < select(func.max(_R.c.updated_at)).scalar_subquery()]
+    if loaded_at is not None:
+        older.append(_F.c.profile_at < loaded_at)
+    checks += [select(literal(1)).where(_F.c.quickscan_id == quickscan_id, cond)
+               for cond in older]  # apart: an OR would turn the seeks into a scan
+    return any(conn.execute(select(exists(q))).scalar_one() for q in checks)
+
+
+def _update_stale(conn: Any, quickscan_id: int, loaded_at: datetime | None,
+                  computed: ColumnElement[Any], now: datetime) -> int:
+    return int(conn.execute(
+        update(_F)
+        .where(_F.c.relation_id == _R.c.id, _F.c.quickscan_id == quickscan_id,
+               _has_inputs(_R), or_(*_stale_at(loaded_at)))
         .values(profile_face=computed, profile_at=now)
-    ).rowcount
-    add = insert(f).from_select(
+    ).rowcount)
+
+
+def _insert_missing(conn: Any, quickscan_id: int, computed: ColumnElement[Any],
+                    now: datetime) -> int:
+    has_row = exists().where(_F.c.relation_id == _R.c.id, _F.c.quickscan_id == quickscan_id)
+    at = literal(now, DateTime(timezone=True))
+    add = insert(_F).from_select(
         ["relation_id", "quickscan_id", "profile_face", "profile_at"],
-        select(r.c.id, literal(quickscan_id), computed, at).where(_has_inputs(r), ~has_row),
+        select(_R.c.id, literal(quickscan_id), computed, at).where(_has_inputs(_R), ~has_row),
     )
     if conn.dialect.name == "postgresql":  # psycopg gives no rowcount for INSERT .. SELECT
-        added = add.returning(f.c.relation_id).cte("added")
-        inserted = conn.execute(select(func.count()).select_from(added)).scalar_one()
-    else:
-        inserted = conn.execute(add).rowcount
-    return int(inserted) + int(updated)
+        added = add.returning(_F.c.relation_id).cte("added")
+        return int(conn.execute(select(func.count()).select_from(added)).scalar_one())
+    return int(conn.execute(add).rowcount)
 
 
 def count_missing(*, session: Session, quickscan_id: int,

@@ -34,6 +34,14 @@ class Face(SQLModel, table=True):
     an imported "Datum verzonden": the client got this QuickScan before QuickCRM."""
 
     __tablename__ = "face"
+    __table_args__ = (
+        # covering the selection's join (step 1 reads only these columns, a million times)
+        Index("ix_face_selection", "relation_id", "quickscan_id", "received_at",
+              "profile_face", "update_face", "rm_face"),
+        # compute_profile_faces' pre-check: the oldest profile face is one seek, and the
+        # faces of a QuickScan and how many of them nobody set are one narrow range count
+        Index("ix_face_profile", "quickscan_id", "profile_at", "profile_face"),
+    )
 
     relation_id: int = Field(foreign_key="relation.id", primary_key=True, ondelete="CASCADE")
     quickscan_id: int = Field(foreign_key="quickscan.id", primary_key=True, ondelete="CASCADE")

@@ -1,8 +1,8 @@
 """Steps 1 and 2 of seed 000's client selection, set-based in SQL.
 
-``select_clients`` runs one aggregate query (step-1 counts per team and relationship
-manager) and one ``INSERT ... SELECT`` that writes step 2 into campaign_client; no
-client is loaded into Python. The rules come from ``eligibility`` (faces, e-mail) and
+``select_clients`` runs one aggregate query (step 1's totals) and one
+``INSERT ... SELECT`` that writes step 2 into campaign_client; no client is loaded into
+Python. The rules come from ``eligibility`` (faces, e-mail) and
 ``criteria`` (refinements), so the SQL and the pure functions cannot drift apart.
 Exclusions (step 3) live apart, by relation number, and survive a re-select.
 """
@@ -54,11 +54,14 @@ SNAPSHOT_COLUMNS = ("person_id", "first_name", "last_name", "email", "company", 
                     "rm_id", "profile_face", "update_face", "rm_face")
 
 
-def pool(quickscan_id: int) -> FromClause:
+def pool(quickscan_id: int, *, every_face: bool = False) -> FromClause:
     """Every relation with its faces for this QuickScan and its campaign contact
-    (both may be missing: outer joins)."""
-    return (R.outerjoin(F, and_(F.c.relation_id == R.c.id, F.c.quickscan_id == quickscan_id))
-            .outerjoin(P, and_(P.c.relation_id == R.c.id, P.c.campaign_contact == true())))
+    (both may be missing: outer joins). With ``every_face`` (every relation has a face
+    row) the faces are inner-joined, the same rows, but SQLite may then drive the join
+    from the narrow face index instead of scanning the wide relation table."""
+    faces = and_(F.c.relation_id == R.c.id, F.c.quickscan_id == quickscan_id)
+    joined = R.join(F, faces) if every_face else R.outerjoin(F, faces)
+    return joined.outerjoin(P, and_(P.c.relation_id == R.c.id, P.c.campaign_contact == true()))
 
 
 def not_received(quickscan_id: int, campaign_id: int) -> list[ColumnElement[bool]]:
@@ -119,13 +122,16 @@ def candidates(quickscan_id: int, campaign_id: int, policy: str, kind: str) -> l
             faces_pass(policy, kind)]
 
 
-def step1_counts(session: Session, campaign: Campaign, kind: str) -> dict[str, int]:
+def step1_counts(session: Session, campaign: Campaign, kind: str, *,
+                 every_face: bool = False) -> dict[str, int]:
     """Step-1 totals in one pass over the candidates: in (and how many of them with a
     face nobody set), or kept out by an opt-out or an unusable address.
 
     Deliberately one row, not grouped per team or RM: on SQLite a GROUP BY sorts every
     candidate (a million rows), which cost more than the whole selection; the per-team
-    and per-RM counts come from step 2 instead, which is small.
+    and per-RM counts come from step 2 instead, which is small. The cheap tests come
+    first in each sum: the address's LIKE patterns are the costliest part of a row, so
+    missing_faces only looks at them for clients with a face nobody set.
     """
     assert campaign.id is not None
     opted, mail_ok = P.c.opted_out == true(), email_usable()
@@ -138,8 +144,8 @@ def step1_counts(session: Session, campaign: Campaign, kind: str) -> dict[str, i
         select(func.count().label("candidates"),
                total(opted).label("opted_out"),
                total(and_(~opted, mail_ok)).label("step1"),
-               total(and_(~opted, mail_ok, missing)).label("missing_faces"))
-        .select_from(pool(campaign.quickscan_id))
+               total(and_(missing, ~opted, mail_ok)).label("missing_faces"))
+        .select_from(pool(campaign.quickscan_id, every_face=every_face))
         .where(*candidates(campaign.quickscan_id, campaign.id, campaign.policy, kind)))
     row = {k: int(v) for k, v in session.execute(query).one()._mapping.items()}
     # every candidate is either opted out, without a usable address, or in step 1
@@ -149,15 +155,19 @@ def step1_counts(session: Session, campaign: Campaign, kind: str) -> dict[str, i
 
 def step2_rows(campaign: Campaign, kind: str, criteria: Criteria) -> Any:
     """The SELECT that yields campaign_client rows for step 2 (snapshot columns filled
-    as the clients are now; ``finalize`` refreshes them)."""
+    as the clients are now; ``finalize`` refreshes them).
+
+    The refinements come first: SQLite tests a table's conditions in the order written,
+    and they are plain column tests that drop most clients before the NOT IN probe."""
     assert campaign.id is not None
     return (
         select(literal(campaign.id), R.c.id, R.c.number, P.c.id, P.c.first_name,
                P.c.last_name, P.c.email, R.c.company, func.coalesce(T.c.name, ""), R.c.rm_id,
                F.c.profile_face, F.c.update_face, F.c.rm_face)
         .select_from(pool(campaign.quickscan_id).outerjoin(T, T.c.id == R.c.team_id))
-        .where(*candidates(campaign.quickscan_id, campaign.id, campaign.policy, kind),
-               ~(P.c.opted_out == true()), email_usable(), *refinements(criteria)))
+        .where(*refinements(criteria),
+               *candidates(campaign.quickscan_id, campaign.id, campaign.policy, kind),
+               ~(P.c.opted_out == true()), email_usable()))
 
 
 def snapshot_values(cc: Any, quickscan_id: int) -> dict[str, Any]:
@@ -185,12 +195,14 @@ def snapshot_values(cc: Any, quickscan_id: int) -> dict[str, Any]:
     }
 
 
-def _refresh_faces(session: Session, quickscan_id: int, now: datetime) -> None:
+def _refresh_faces(session: Session, quickscan_id: int, now: datetime) -> bool:
     """Profile faces follow the clients' segments: recompute the stale ones first, in
-    the same transaction, so the selection never works from yesterday's faces."""
-    from quickcrm.campaigns.faces import compute_profile_faces
+    the same transaction, so the selection never works from yesterday's faces.
+    Returns whether every relation has a face row (see ``pool``)."""
+    from quickcrm.campaigns.faces import refresh_profile_faces
 
-    compute_profile_faces(session=session, quickscan_id=quickscan_id, now=now)
+    return refresh_profile_faces(session=session, quickscan_id=quickscan_id,
+                                 now=now).every_relation
 
 
 def select_clients(*, session: Session, actor: Actor, now: datetime, campaign: str,
@@ -206,9 +218,9 @@ def select_clients(*, session: Session, actor: Actor, now: datetime, campaign: s
     qs = session.get(QuickScan, row.quickscan_id)
     assert qs is not None
     resolved = resolve_criteria(session=session, refinements=criteria)
-    _refresh_faces(session, row.quickscan_id, now)
+    every_face = _refresh_faces(session, row.quickscan_id, now)
     row.policy = policy
-    step1 = step1_counts(session, row, qs.kind)
+    step1 = step1_counts(session, row, qs.kind, every_face=every_face)
     session.execute(delete(CC).where(CC.c.campaign_id == row.id))
     session.execute(insert(CC).from_select(
         ["campaign_id", "relation_id", "relation_number", *SNAPSHOT_COLUMNS],

@@ -77,7 +77,8 @@ class Relation(SQLModel, table=True):
     rm_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
     stage: str = Field(default="customer", max_length=20)
     created_at: datetime | None = Field(default=None, sa_column=utc_column())
-    updated_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # indexed: compute_profile_faces compares the newest change with the oldest face
+    updated_at: datetime | None = Field(default=None, sa_column=utc_column(index=True))
 
 
 class Person(SQLModel, table=True):
@@ -90,6 +91,8 @@ class Person(SQLModel, table=True):
             sqlite_where=text("campaign_contact = 1"),
             postgresql_where=text("campaign_contact"),
         ),
+        # covering the selection's contact checks (step 1 reads these for every client)
+        Index("ix_person_selection", "relation_id", "campaign_contact", "opted_out", "email"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

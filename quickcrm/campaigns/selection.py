@@ -64,25 +64,28 @@ def pool(quickscan_id: int, *, every_face: bool = False) -> FromClause:
     return joined.outerjoin(P, and_(P.c.relation_id == R.c.id, P.c.campaign_contact == true()))
 
 
-def not_received(quickscan_id: int, campaign_id: int) -> list[ColumnElement[bool]]:
-    """The client never got this QuickScan: not in the selection of an earlier campaign
-    of it that was sent (unless that invitation bounced), and no imported receipt date
-    ("Datum verzonden").
-
-    Written as NOT IN over a small uncorrelated subquery, which both databases evaluate
-    once (SQLite builds a temporary index), not once per client.
-    """
+def sent_to(quickscan_id: int, campaign_id: int) -> Any:
+    """The relations in the selection of an earlier campaign of this QuickScan that was
+    sent, unless their invitation bounced (a bounced invitation never reached them)."""
     earlier, other = CC.alias("earlier"), C.alias("other")
-    sent_to = (
+    return (
         select(earlier.c.relation_id)
         .join(other, other.c.id == earlier.c.campaign_id)
         .where(other.c.quickscan_id == quickscan_id, other.c.sent_at.is_not(None),
                other.c.id != campaign_id,
-               # a bounced invitation never reached the client: not received
                ~exists().where(INV.c.campaign_client_id == earlier.c.id,
                                INV.c.bounced_at.is_not(None)))
     )
-    return [R.c.id.not_in(sent_to), F.c.received_at.is_(None)]
+
+
+def not_received(quickscan_id: int, campaign_id: int) -> list[ColumnElement[bool]]:
+    """The client never got this QuickScan: not ``sent_to`` and no imported receipt
+    date ("Datum verzonden").
+
+    Written as NOT IN over a small uncorrelated subquery, which both databases evaluate
+    once (SQLite builds a temporary index), not once per client.
+    """
+    return [R.c.id.not_in(sent_to(quickscan_id, campaign_id)), F.c.received_at.is_(None)]
 
 
 def faces_pass(policy: str, kind: str) -> ColumnElement[bool]:
@@ -122,20 +125,42 @@ def candidates(quickscan_id: int, campaign_id: int, policy: str, kind: str) -> l
             faces_pass(policy, kind)]
 
 
+def unsent_candidates(policy: str, kind: str) -> list[ColumnElement[bool]]:
+    """``candidates`` without the ``sent_to`` test (see ``step1_counts``)."""
+    return [R.c.stage == CLIENT_STAGE, F.c.received_at.is_(None), faces_pass(policy, kind)]
+
+
 def step1_counts(session: Session, campaign: Campaign, kind: str, *,
                  every_face: bool = False) -> dict[str, int]:
-    """Step-1 totals in one pass over the candidates: in (and how many of them with a
-    face nobody set), or kept out by an opt-out or an unusable address.
+    """Step-1 totals: in (and how many of them with a face nobody set), or kept out by
+    an opt-out or an unusable address.
 
-    Deliberately one row, not grouped per team or RM: on SQLite a GROUP BY sorts every
-    candidate (a million rows), which cost more than the whole selection; the per-team
-    and per-RM counts come from step 2 instead, which is small. The cheap tests come
-    first in each sum: the address's LIKE patterns are the costliest part of a row, so
-    missing_faces only looks at them for clients with a face nobody set.
+    Counted over everyone who passes the other rules, minus the same totals over those
+    among them in ``sent_to``: exact (IN and NOT IN over a column without NULLs split
+    the clients), and the second count touches only the few earlier recipients, where
+    a NOT IN would be probed for each of a million clients.
     """
     assert campaign.id is not None
+    rules_ = unsent_candidates(campaign.policy, kind)
+    joined = pool(campaign.quickscan_id, every_face=every_face)
+    everyone = _totals(session, joined, rules_, campaign.policy, kind)
+    reached = _totals(session, joined,
+                      [R.c.id.in_(sent_to(campaign.quickscan_id, campaign.id)), *rules_],
+                      campaign.policy, kind)
+    row = {k: everyone[k] - reached[k] for k in everyone}
+    # every candidate is either opted out, without a usable address, or in step 1
+    row["no_email"] = row.pop("candidates") - row["opted_out"] - row["step1"]
+    return row
+
+
+def _totals(session: Session, joined: FromClause, where: list[ColumnElement[bool]],
+            policy: str, kind: str) -> dict[str, int]:
+    """One row, not grouped per team or RM: on SQLite a GROUP BY sorts every candidate
+    (a million rows), which cost more than the whole selection; the per-team and per-RM
+    counts come from step 2 instead, which is small. The cheap tests come first in each
+    sum: the address's LIKE patterns are the costliest part of a row, so missing_faces
+    only looks at them for clients with a face nobody set."""
     opted, mail_ok = P.c.opted_out == true(), email_usable()
-    missing = face_missing(campaign.policy, kind)
 
     def total(when: ColumnElement[bool]) -> Any:
         return func.coalesce(func.sum(case((when, 1), else_=0)), 0)
@@ -144,13 +169,9 @@ def step1_counts(session: Session, campaign: Campaign, kind: str, *,
         select(func.count().label("candidates"),
                total(opted).label("opted_out"),
                total(and_(~opted, mail_ok)).label("step1"),
-               total(and_(missing, ~opted, mail_ok)).label("missing_faces"))
-        .select_from(pool(campaign.quickscan_id, every_face=every_face))
-        .where(*candidates(campaign.quickscan_id, campaign.id, campaign.policy, kind)))
-    row = {k: int(v) for k, v in session.execute(query).one()._mapping.items()}
-    # every candidate is either opted out, without a usable address, or in step 1
-    row["no_email"] = row.pop("candidates") - row["opted_out"] - row["step1"]
-    return row
+               total(and_(face_missing(policy, kind), ~opted, mail_ok)).label("missing_faces"))
+        .select_from(joined).where(*where))
+    return {k: int(v) for k, v in session.execute(query).one()._mapping.items()}
 
 
 def step2_rows(campaign: Campaign, kind: str, criteria: Criteria) -> Any:

@@ -18,4 +18,5 @@ fi
 
 python3 -m pip install -q -e '.[test,postgres]'
 python3 -m ruff check quickcrm tests benchmarks
+python3 -m mypy quickcrm
 python3 -m pytest "$@"

@@ -11,7 +11,7 @@ the relationship manager is internal mail and falls due on its own day.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -124,11 +124,6 @@ def due_actions(state: InvitationState, local_now: datetime, calendar: Calendar)
     return Due(first=first_due, notice=notice)
 
 
-def earliest_possible_due(delivered_on: date) -> date:
-    """No action can be due before this day (used to skip rows in SQL cheaply)."""
-    return delivered_on + timedelta(days=FIRST_AFTER_DAYS)
-
-
 def thursday_warning(send_day: date, calendar: Calendar) -> str | None:
     """The seed's warning, printed when Sundays are not skipped and the reminder days of
     an invitation sent today would fall on a Sunday."""
@@ -149,5 +144,3 @@ def holidays_for(years: Collection[int]) -> frozenset[date]:
 
     return frozenset(holidays.country_holidays("NL", years=sorted(years)).keys())
 
-
-HolidayLookup = Callable[[Collection[int]], frozenset[date]]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select
+from sqlalchemy import exists, func, insert, select
 from sqlmodel import Session
 
 from quickcrm import permissions
@@ -212,12 +212,6 @@ def _sample(drafts: list[Draft]) -> dict[str, str] | None:
         return None
     d = drafts[0]
     return {"to": d.to, "from": d.from_, "subject": d.subject, "text": d.text}
-
-
-def pending_count(session: Session, campaign_id: int) -> int:
-    query = select(func.count()).select_from(CC).where(
-        and_(CC.c.campaign_id == campaign_id, ~exists().where(I.c.campaign_client_id == CC.c.id)))
-    return int(session.execute(query).scalar_one())
 
 
 def send(*, rt: Any, campaign: str, dry_run: bool = False, queue_only: bool = False,

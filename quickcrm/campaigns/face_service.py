@@ -51,15 +51,19 @@ def set_faces(*, session: Session, actor: Actor, now: datetime, relation_number:
                       now=now)
 
 
+def _scans(session: Session, quickscan: str | None, now: datetime) -> list[QuickScan]:
+    """The named QuickScan, or every loaded one (the shipped ones loaded when none is)."""
+    if quickscan:
+        return [get_quickscan(session=session, key=quickscan, now=now)]
+    ensure_shipped(session=session, now=now)
+    return list(session.exec(select(QuickScan).order_by(QuickScan.key)).all())
+
+
 def show_faces(*, session: Session, relation_number: str, quickscan: str | None = None,
                now: datetime) -> dict[str, Any]:
     """A client's faces per QuickScan (all loaded QuickScans unless one is named)."""
     relation = _relation(session, relation_number)
-    if quickscan:
-        scans = [get_quickscan(session=session, key=quickscan, now=now)]
-    else:
-        ensure_shipped(session=session, now=now)
-        scans = list(session.exec(select(QuickScan).order_by(QuickScan.key)).all())
+    scans = _scans(session, quickscan, now)
     rows = []
     for qs in scans:
         face = session.get(Face, (relation.id, qs.id)) or Face(relation_id=0, quickscan_id=0)
@@ -76,11 +80,7 @@ def compute_faces(*, session: Session, actor: Actor, now: datetime,
                   quickscan: str | None = None) -> list[dict[str, Any]]:
     """Recompute stale profile faces for one QuickScan or all; with missing counts."""
     permissions.require(actor.rights, "compute faces")
-    if quickscan:
-        scans = [get_quickscan(session=session, key=quickscan, now=now)]
-    else:
-        ensure_shipped(session=session, now=now)
-        scans = list(session.exec(select(QuickScan).order_by(QuickScan.key)).all())
+    scans = _scans(session, quickscan, now)
     out = []
     for qs in scans:
         assert qs.id is not None

@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-import venv
 from pathlib import Path
+
+from _venv import build_wheel, venv_with_wheel
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 1.3
@@ -80,14 +80,9 @@ def main() -> None:
     runs = parser.parse_args().runs
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q",
-                        "-w", str(work / "dist")], check=True)
-        (wheel,) = (work / "dist").glob("quickcrm-*.whl")
+        wheel = build_wheel(ROOT, work / "dist")
         env_dir = work / "venv"
-        venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
-        python = env_dir / "bin" / "python"
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index",
-                        str(wheel)], check=True)
+        python = venv_with_wheel(env_dir, wheel) / "python"
         site = Path(subprocess.run(
             [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
             check=True, capture_output=True, text=True).stdout.strip())

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The README's test command: installs everything the suite needs on a fresh machine
-# (Debian packages, the package with its test extras), then runs lint and the whole
-# suite against SQLite and the PostgreSQL server on 127.0.0.1:5432.
+# (Debian packages, a fresh virtual environment with the package and its test extras),
+# then runs lint, type checks and the whole suite against SQLite and the PostgreSQL
+# server on 127.0.0.1:5432. Arguments are passed to pytest.
+#
+# The virtual environment is rebuilt on every run (QUICKCRM_TEST_VENV, default
+# ./.venv-test), so a package installed by hand elsewhere can never make it pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,11 +16,19 @@ command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >/dev/null
-  apt-get install -y -q "${need_apt[@]}" >/dev/null
+  # wait for another apt run (unattended upgrades, a parallel job) instead of failing
+  apt_wait=(-o DPkg::Lock::Timeout=600)
+  apt-get "${apt_wait[@]}" update -q >/dev/null
+  apt-get "${apt_wait[@]}" install -y -q "${need_apt[@]}" >/dev/null
 fi
 
-python3 -m pip install -q -e '.[test,postgres]'
-python3 -m ruff check quickcrm tests benchmarks
-python3 -m mypy quickcrm
-python3 -m pytest "$@"
+venv_dir="${QUICKCRM_TEST_VENV:-$PWD/.venv-test}"
+echo "building a fresh virtual environment in $venv_dir" >&2
+python3 -m venv --clear "$venv_dir"
+py="$venv_dir/bin/python"
+"$py" -m pip install -q --upgrade pip >/dev/null
+"$py" -m pip install -q -e '.[test,postgres]'
+export PATH="$venv_dir/bin:$PATH"
+"$py" -m ruff check quickcrm tests benchmarks
+"$py" -m mypy quickcrm
+"$py" -m pytest "$@"

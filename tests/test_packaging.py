@@ -7,13 +7,15 @@ import json
 import os
 import subprocess
 import sys
-import venv
 import zipfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _venv import build_wheel, venv_with_wheel  # noqa: E402
+
 HEAVY = {"sqlalchemy", "sqlmodel", "alembic", "openpyxl", "python_calamine", "jinja2", "fpdf",
          "pptx", "apscheduler", "uvicorn", "starlette", "matplotlib", "holidays", "psycopg"}
 
@@ -26,20 +28,14 @@ def _shipped(folder: str) -> set[str]:
 
 @pytest.mark.slow
 def test_wheel_ships_templates_and_sample_data_and_runs_outside_the_checkout(tmp_path):
-    dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q",
-                    "-w", str(dist)], check=True, cwd=tmp_path)
-    (wheel,) = dist.glob("quickcrm-*.whl")
+    wheel = build_wheel(ROOT, tmp_path / "dist")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "quickcrm/sample_data/clients.csv" in names
     missing = (_shipped("templates") | _shipped("sample_data")) - names
     assert not missing, f"not in the wheel: {sorted(missing)}"
 
     env_dir = tmp_path / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
-    bindir = env_dir / ("Scripts" if os.name == "nt" else "bin")
-    subprocess.run([str(bindir / "python"), "-m", "pip", "install", "-q", "--no-deps",
-                    "--no-index", str(wheel)], check=True, cwd=tmp_path)
+    bindir = venv_with_wheel(env_dir, wheel)
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

@@ -1,18 +1,172 @@
-"""Appending to the events table: the one log every area writes as things happen."""
+"""The event catalogue, and the one way to append to the events table.
+
+Every area records what happened as an event, in the same transaction as the change, so
+that timelines and the attention monitor's contact moments read one log. Each kind is a
+constant here with a one-line meaning; ``KINDS`` is the catalogue that code, tests and
+``docs/events.md`` read. Code never spells a kind as a string of its own (a test walks
+the package for that), and ``record``/``record_many`` refuse a kind the catalogue does
+not name.
+
+The columns say who and what: ``relation_id`` whenever the event is about a relation
+(``person_id`` too when a person is meant), ``user_id`` the staff member on whose behalf
+a contact is made (the relationship manager for an invitation or reminder) or else the
+user who acted; an acting user who differs from ``user_id`` goes in ``details.actor_id``.
+Details name a campaign ``campaign_id``, an invitation ``invitation_id`` and a message
+``message_id`` (its Message-ID header, as in ``outbox_message.message_id``).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from quickcrm.store.models import Event
 
+KINDS: dict[str, str] = {}
+
+
+def _kind(name: str, meaning: str) -> str:
+    """Add ``name`` to the catalogue with its meaning; returns ``name``."""
+    assert name not in KINDS, name
+    KINDS[name] = meaning
+    return name
+
+
+# Users and rights (user_id: the user who acted).
+USER_CREATED = _kind(
+    "user.created", "a staff user was added, by user_id (the first administrator adds itself)")
+USER_RIGHTS_GRANTED = _kind(
+    "user.rights_granted", "rights were given to the staff user in details.email, by user_id")
+USER_RIGHTS_REVOKED = _kind(
+    "user.rights_revoked", "rights were taken from the staff user in details.email, by user_id")
+
+# Relations and the client file.
+CLIENTS_IMPORTED = _kind(
+    "clients.imported", "a client file was imported by user_id (one event per file)")
+RELATION_CREATED = _kind(
+    "relation.created", "a relation was added, by a client import of user_id "
+    "or as a prospect from a landing page (no user)")
+RELATION_UPDATED = _kind(
+    "relation.updated", "a client import of user_id changed a relation; details.changes "
+    "holds each changed field as [old, new]")
+
+# QuickScans and Happy Faces.
+QUICKSCANS_LOADED = _kind(
+    "quickscans.loaded", "the QuickScan definitions were (re)loaded, by user_id")
+FACES_SET = _kind(
+    "faces.set", "user_id set a relation's Happy Faces for a QuickScan by hand")
+FACES_COMPUTED = _kind(
+    "faces.computed", "user_id recomputed the Happy Faces of every relation")
+FACES_IMPORTED = _kind(
+    "faces.imported", "user_id imported a file of Happy Faces for a QuickScan")
+
+# A campaign, as its coordinator runs it (user_id: the user who acted).
+CAMPAIGN_CREATED = _kind("campaign.created", "a campaign was created, by user_id")
+CAMPAIGN_SELECTED = _kind(
+    "campaign.selected", "user_id ran the selection of a campaign")
+CAMPAIGN_EXCLUSIONS_CHANGED = _kind(
+    "campaign.exclusions_changed", "user_id excluded clients from a campaign's selection "
+    "or took exclusions back")
+CAMPAIGN_FINALIZED = _kind(
+    "campaign.finalized", "user_id made a campaign's selection final")
+CAMPAIGN_CLOSED = _kind("campaign.closed", "user_id closed a campaign")
+
+# A campaign's mail to one client (user_id: the client's relationship manager).
+INVITATION_SENT = _kind(
+    "campaign.invitation_sent", "an invitation was queued to a client (relation, person), "
+    "on behalf of their relationship manager")
+INVITATION_DELIVERED = _kind(
+    "campaign.invitation_delivered", "the client's mail server took the invitation (250), "
+    "sent on behalf of their relationship manager")
+INVITATION_REJECTED = _kind(
+    "campaign.invitation_rejected", "the client's mail server refused the invitation or a "
+    "reminder at once (5xx); the client counts as bounced")
+INVITATION_BOUNCED = _kind(
+    "campaign.invitation_bounced", "a bounce came back for the client's invitation or a "
+    "reminder; the client counts as bounced")
+REMINDER1_SENT = _kind(
+    "campaign.reminder1_sent", "the first reminder was queued to a client who had not "
+    "answered, on behalf of their relationship manager")
+REMINDER2_SENT = _kind(
+    "campaign.reminder2_sent", "the second reminder was queued to a client who had not "
+    "answered, on behalf of their relationship manager")
+
+# The invited client answering (user_id: the client's relationship manager).
+QUICKSCAN_LOGGED_IN = _kind(
+    "quickscan.logged_in", "an invited client opened their QuickScan (first Ja or answer)")
+QUICKSCAN_NOT_INTERESTED = _kind(
+    "quickscan.not_interested", "an invited client answered Nee: not interested")
+QUICKSCAN_FINISHED = _kind(
+    "quickscan.finished", "an invited client finished their QuickScan and was sent the report")
+
+# Landing pages.
+LANDING_CREATED = _kind("landing.created", "user_id created a landing page")
+LANDING_CLOSED = _kind("landing.closed", "user_id closed a landing page")
+LANDING_COMPLETED_UNCONFIRMED = _kind(
+    "landing.completed_unconfirmed", "a landing page visitor finished the QuickScan and "
+    "was asked to confirm their e-mail address (no relation yet)")
+LANDING_COMPLETED = _kind(
+    "landing.completed", "a landing page visitor (relation, person) confirmed their e-mail "
+    "address and was sent the report")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One event for ``record_many``; ``details`` become the JSON ``details`` column."""
+
+    kind: str
+    relation_id: int | None = None
+    person_id: int | None = None
+    user_id: int | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+_ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)
+_TABLE = Event.__table__  # type: ignore[attr-defined]
+_COLUMNS = ("at", "kind", "relation_id", "person_id", "user_id", "details")
+
+
+def _insert_sql(conn: Connection) -> str:
+    """Driver-level INSERT, so a bulk write skips SQLAlchemy's per-row processing (an
+    import records one event per relation). Fixed names only; values are bound."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return (f"INSERT INTO event ({', '.join(_COLUMNS)}) "
+            f"VALUES ({', '.join([mark] * len(_COLUMNS))})")
+
+
+def _driver_time(conn: Connection, at: datetime) -> Any:
+    to_db = _TABLE.c.at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return to_db(at) if to_db else at
+
+
+def record_many(session: Session | Connection, entries: Iterable[Entry], *,
+                at: datetime) -> int:
+    """Append ``entries`` (all at ``at``) in one executemany, inside the caller's
+    transaction (committed with the change that caused them); returns how many."""
+    conn = session.connection() if isinstance(session, Session) else session
+    stamp = _driver_time(conn, at)
+    rows: list[tuple[Any, ...]] = []
+    last: Mapping[str, Any] | None = None
+    text = "{}"
+    for e in entries:
+        if e.kind not in KINDS:
+            raise ValueError(f"event kind {e.kind!r} is not in quickcrm.events.KINDS")
+        if e.details is not last:  # a batch often shares one details mapping
+            last, text = e.details, _ENCODER.encode(e.details)
+        rows.append((stamp, e.kind, e.relation_id, e.person_id, e.user_id, text))
+    if rows:
+        conn.exec_driver_sql(_insert_sql(conn), rows if len(rows) > 1 else rows[0])
+    return len(rows)
+
 
 def record(
-    session: Session,
+    session: Session | Connection,
     *,
     kind: str,
     at: datetime,
@@ -20,9 +174,6 @@ def record(
     person_id: int | None = None,
     user_id: int | None = None,
     **details: Any,
-) -> Event:
-    """Add an event to ``session`` (committed with the change that caused it)."""
-    event = Event(kind=kind, at=at, relation_id=relation_id, person_id=person_id,
-                  user_id=user_id, details=json.dumps(details, default=str, ensure_ascii=False))
-    session.add(event)
-    return event
+) -> None:
+    """Append one event (committed with the change that caused it)."""
+    record_many(session, [Entry(kind, relation_id, person_id, user_id, details)], at=at)

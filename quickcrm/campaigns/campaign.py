@@ -19,7 +19,7 @@ from quickcrm import permissions
 from quickcrm.campaigns.models import Campaign, CampaignClient, Exclusion, QuickScan
 from quickcrm.crm.users import Actor, normalize_email
 from quickcrm.errors import InvalidInput, InvalidState, NotFound
-from quickcrm.events import record
+from quickcrm.events import CAMPAIGN_CLOSED, CAMPAIGN_CREATED, CAMPAIGN_FINALIZED, record
 from quickcrm.store.models import User
 
 DRAFT, FINAL, SENT, CLOSED = "draft", "final", "sent", "closed"
@@ -101,7 +101,7 @@ def create_campaign(*, session: Session, actor: Actor, now: datetime, name: str,
                         status=DRAFT, created_at=now)
     session.add(campaign)
     session.flush()
-    record(session, kind="campaign.created", at=now, user_id=actor.id,
+    record(session, kind=CAMPAIGN_CREATED, at=now, user_id=actor.id,
            campaign_id=campaign.id, name=name, quickscan=qs.key)
     session.commit()
     return to_public(session, campaign)
@@ -154,7 +154,7 @@ def finalize_campaign(*, session: Session, actor: Actor, now: datetime, campaign
         raise InvalidState(f"campaign {row.name!r} has nobody selected; nothing to finalize")
     row.status, row.finalized_at = FINAL, now
     session.add(row)
-    record(session, kind="campaign.finalized", at=now, user_id=actor.id,
+    record(session, kind=CAMPAIGN_FINALIZED, at=now, user_id=actor.id,
            campaign_id=row.id, selected=selected)
     session.commit()
     return to_public(session, row)
@@ -167,7 +167,7 @@ def close_campaign(*, session: Session, actor: Actor, now: datetime, campaign: s
     _transition(session, row, CLOSED)
     row.status, row.closed_at = CLOSED, now
     session.add(row)
-    record(session, kind="campaign.closed", at=now, user_id=actor.id, campaign_id=row.id)
+    record(session, kind=CAMPAIGN_CLOSED, at=now, user_id=actor.id, campaign_id=row.id)
     session.commit()
     return to_public(session, row)
 

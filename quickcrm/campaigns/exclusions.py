@@ -23,7 +23,7 @@ from quickcrm.campaigns.models import Campaign, CampaignClient, Exclusion
 from quickcrm.campaigns.summary import SelectionSummary, summarize
 from quickcrm.crm.users import Actor
 from quickcrm.errors import FileProblems, InvalidInput
-from quickcrm.events import record
+from quickcrm.events import CAMPAIGN_EXCLUSIONS_CHANGED, record
 from quickcrm.store.models import Relation, User
 
 EX = Exclusion.__table__  # type: ignore[attr-defined]
@@ -78,7 +78,7 @@ def _apply(session: Session, actor: Actor, now: datetime, campaign: Campaign,
              "user_id": actor.id, "created_at": now} for n in add])
     changed = sorted(set(add) | set(remove))
     missing = sorted(set(changed) - _in_step2(session, campaign, changed))
-    record(session, kind="campaign.exclusions_changed", at=now, user_id=actor.id,
+    record(session, kind=CAMPAIGN_EXCLUSIONS_CHANGED, at=now, user_id=actor.id,
            campaign_id=campaign.id, how=how, excluded=list(add), included=list(remove))
     session.commit()
     return ExclusionChange(campaign=campaign.name, excluded=sorted(add), included=sorted(remove),

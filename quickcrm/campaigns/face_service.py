@@ -15,7 +15,7 @@ from quickcrm.campaigns.quickscans import ensure_shipped, get_quickscan
 from quickcrm.codes import FACE
 from quickcrm.crm.users import Actor
 from quickcrm.errors import InvalidInput, NotFound
-from quickcrm.events import record
+from quickcrm.events import FACES_COMPUTED, FACES_SET, record
 from quickcrm.store.models import Relation
 
 
@@ -44,7 +44,7 @@ def set_faces(*, session: Session, actor: Actor, now: datetime, relation_number:
     qs = get_quickscan(session=session, key=quickscan, now=now)
     assert relation.id is not None and qs.id is not None
     write_faces(session, relation_id=relation.id, quickscan_id=qs.id, now=now, faces=parsed)
-    record(session, kind="faces.set", at=now, relation_id=relation.id, user_id=actor.id,
+    record(session, kind=FACES_SET, at=now, relation_id=relation.id, user_id=actor.id,
            quickscan=qs.key, faces=parsed)
     session.commit()
     return show_faces(session=session, relation_number=relation_number, quickscan=qs.key,
@@ -87,7 +87,7 @@ def compute_faces(*, session: Session, actor: Actor, now: datetime,
         written = compute_profile_faces(session=session, quickscan_id=qs.id, now=now)
         out.append({"quickscan": qs.key, "written": written,
                     "missing": count_missing(session=session, quickscan_id=qs.id)})
-    record(session, kind="faces.computed", at=now, user_id=actor.id,
+    record(session, kind=FACES_COMPUTED, at=now, user_id=actor.id,
            quickscans={o["quickscan"]: o["written"] for o in out})
     session.commit()
     return out

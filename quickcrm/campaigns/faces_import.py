@@ -31,7 +31,7 @@ from quickcrm.codes import FACE
 from quickcrm.crm.users import Actor
 from quickcrm.documents.tabular import match_headers, normalize_header, open_table
 from quickcrm.errors import FileProblems, InvalidInput
-from quickcrm.events import record
+from quickcrm.events import FACES_IMPORTED, record
 from quickcrm.store.models import Relation
 
 BATCH = 5000
@@ -134,7 +134,7 @@ def import_faces(*, session: Session, actor: Actor, now: datetime, path: str | P
     for kind in KINDS:
         setattr(result, kind, sum(1 for g in good if g[f"{kind}_face"]))
     result.received = sum(1 for g in good if g["received_at"])
-    record(session, kind="faces.imported", at=now, user_id=actor.id, file=name,
+    record(session, kind=FACES_IMPORTED, at=now, user_id=actor.id, file=name,
            quickscan=qs.key, rows=result.rows, profile=result.profile, update=result.update,
            rm=result.rm, received=result.received)
     session.commit()

@@ -29,7 +29,7 @@ from quickcrm.campaigns.quickscan_schema import (
     parse_definition,
 )
 from quickcrm.errors import FileProblems, InvalidInput, NotFound
-from quickcrm.events import record
+from quickcrm.events import QUICKSCANS_LOADED, record
 from quickcrm.resources import templates_dir
 
 
@@ -78,7 +78,7 @@ def load_quickscans(*, session: Session, actor: Any, now: datetime, path: Path) 
     """Validate every file under ``path`` first, then upsert all of them (or none)."""
     permissions.require(actor.rights, "load quickscans")
     result = _load(session=session, now=now, files=_files(path))
-    record(session, kind="quickscans.loaded", at=now, user_id=actor.id,
+    record(session, kind=QUICKSCANS_LOADED, at=now, user_id=actor.id,
            keys=[r.key for r in result])
     session.commit()
     return result

@@ -15,10 +15,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
-from quickcrm import permissions
+from quickcrm import events, permissions
 from quickcrm.campaigns import invitation as inv
 from quickcrm.campaigns.campaign import get_campaign
 from quickcrm.campaigns.mails import CampaignMailer, Manager, Person
@@ -38,7 +38,7 @@ from quickcrm.campaigns.sending import Outcome
 from quickcrm.clock import as_utc
 from quickcrm.mail.outbox import Draft, queue_many
 from quickcrm.settings import Settings
-from quickcrm.store.models import Event, User
+from quickcrm.store.models import User
 
 I = inv.Invitation.__table__  # type: ignore[attr-defined]  # noqa: E741
 CC = CampaignClient.__table__  # type: ignore[attr-defined]
@@ -81,7 +81,7 @@ def _candidates(now: datetime, campaign_id: int | None) -> Any:
     query = (
         select(I.c.id, I.c.token, I.c.preview_token, I.c.delivered_at,
                I.c.first_reminder_at, I.c.second_reminder_at, I.c.no_response_at,
-               I.c.campaign_id, I.c.relation_id, CC.c.first_name, CC.c.last_name, CC.c.email,
+               I.c.campaign_id, I.c.relation_id, CC.c.person_id, CC.c.first_name, CC.c.last_name, CC.c.email,
                CC.c.company, CC.c.relation_number, CC.c.rm_id,
                U.c.first_name.label("rm_first"), U.c.last_name.label("rm_last"),
                U.c.email.label("rm_email"), U.c.signature.label("rm_signature"))
@@ -129,31 +129,42 @@ class _Mailers:
         return self._cache[campaign_id]
 
 
+Reminded = tuple[int, str, Any]  # position of the reminder's draft, event kind, row
+REMINDERS = (("reminder1", events.REMINDER1_SENT, inv.mark_first_reminder),
+             ("reminder2", events.REMINDER2_SENT, inv.mark_second_reminder))
+
+
 def _act(session: Session, row: Any, due: Any, now: datetime, mailers: _Mailers,
-         counts: RemindCounts, events: list[dict[str, Any]]) -> list[Draft]:
-    """Record the due actions of one invitation; a message only for what this run won."""
+         counts: RemindCounts, drafts: list[Draft], reminded: list[Reminded]) -> None:
+    """Record the due actions of one invitation; a message only for what this run won
+    (appended to ``drafts``; each reminder also to ``reminded``, for its event)."""
     mailer, coordinator = mailers.get(row.campaign_id)
     client = Person(row.first_name, row.last_name, row.email, row.company, row.relation_number)
     rm = (Manager(row.rm_first, row.rm_last, row.rm_email, row.rm_signature)
           if row.rm_email else coordinator)
-    ref, drafts = f"invitation:{row.id}", []
+    ref = f"invitation:{row.id}"
     if due.skip_first and inv.mark_first_reminder(session, row.id, now, skipped=True):
         counts.skipped_first += 1
-    for kind, wanted, mark in (("reminder1", due.first, inv.mark_first_reminder),
-                               ("reminder2", due.second, inv.mark_second_reminder)):
+    for (kind, event, mark), wanted in zip(REMINDERS, (due.first, due.second), strict=True):
         if wanted and mark(session, row.id, now):
+            reminded.append((len(drafts), event, row))
             drafts.append(mailer.draft(kind, ref=ref, to=client, client=client, rm=rm,
                                        link=mailer.client_link(row.token)))
             counts.first_reminders += kind == "reminder1"
             counts.second_reminders += kind == "reminder2"
-            events.append({"at": now, "kind": f"campaign.{kind}_sent",
-                           "relation_id": row.relation_id, "user_id": row.rm_id,
-                           "details": f'{{"campaign": {row.campaign_id}}}'})
     if due.notice and inv.mark_no_response(session, row.id, now):
         drafts.append(mailer.draft("no_response", ref=ref, to=rm, client=client, rm=rm,
                                    link=mailer.preview_link(row.preview_token)))
         counts.no_response += 1
-    return drafts
+
+
+def _reminder_events(reminded: list[Reminded], message_ids: list[str]) -> list[events.Entry]:
+    """One event per reminder, on behalf of the client's RM, with its Message-ID."""
+    return [events.Entry(kind, relation_id=row.relation_id, person_id=row.person_id,
+                         user_id=row.rm_id,
+                         details={"campaign_id": row.campaign_id, "invitation_id": row.id,
+                                  "message_id": message_ids[pos]})
+            for pos, kind, row in reminded]
 
 
 def queue_reminders(
@@ -182,13 +193,12 @@ def queue_reminders(
     for start in range(0, len(due_rows), BATCH):
         batch = due_rows[start:start + BATCH]
         drafts: list[Draft] = []
-        events: list[dict[str, Any]] = []
+        reminded: list[Reminded] = []
         for row, due in batch:
-            drafts.extend(_act(session, row, due, now, mailers, counts, events))
+            _act(session, row, due, now, mailers, counts, drafts, reminded)
         if drafts:
-            queue_many(session, drafts, now=now)
-        if events:
-            session.execute(insert(Event.__table__), events)  # type: ignore[attr-defined]
+            message_ids = queue_many(session, drafts, now=now)
+            events.record_many(session, _reminder_events(reminded, message_ids), at=now)
         session.commit()
         counts.queued += len(drafts)
         if progress:

@@ -38,7 +38,7 @@ from quickcrm.campaigns.models import Campaign, CampaignClient, Face, QuickScan
 from quickcrm.campaigns.summary import SelectionSummary, summarize
 from quickcrm.crm.users import Actor
 from quickcrm.errors import InvalidInput
-from quickcrm.events import record
+from quickcrm.events import CAMPAIGN_SELECTED, record
 from quickcrm.store.models import Person, Relation, Team
 
 R = Relation.__table__  # type: ignore[attr-defined]
@@ -251,7 +251,7 @@ def select_clients(*, session: Session, actor: Actor, now: datetime, campaign: s
     row.selected_at = now
     session.add(row)
     summary = summarize(session, row, max_per_rm=max_per_rm)
-    record(session, kind="campaign.selected", at=now, user_id=actor.id, campaign_id=row.id,
+    record(session, kind=CAMPAIGN_SELECTED, at=now, user_id=actor.id, campaign_id=row.id,
            policy=policy, step1=summary.step1, step2=summary.step2, selected=summary.selected)
     session.commit()
     return summary

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import exists, func, insert, select
 from sqlmodel import Session
 
-from quickcrm import permissions
+from quickcrm import events, permissions
 from quickcrm.campaigns.campaign import get_campaign, mark_sent
 from quickcrm.campaigns.invitation import Invitation, new_token
 from quickcrm.campaigns.mails import COPY_NOTICE, CampaignMailer, Manager, Person
@@ -28,7 +28,7 @@ from quickcrm.campaigns.quickscans import definition_of
 from quickcrm.errors import InvalidState
 from quickcrm.mail.outbox import Draft, queue_many
 from quickcrm.settings import Settings
-from quickcrm.store.models import Event, User
+from quickcrm.store.models import User
 
 BATCH = 1000
 I = Invitation.__table__  # type: ignore[attr-defined]  # noqa: E741
@@ -94,7 +94,7 @@ def _pending(campaign_id: int, limit: int | None) -> Any:
         earlier_i.c.invited_at.is_not(None), earlier_i.c.bounced_at.is_(None),
         earlier_cc.c.id != CC.c.id)
     query = (
-        select(CC.c.id, CC.c.relation_id, CC.c.relation_number, CC.c.first_name,
+        select(CC.c.id, CC.c.relation_id, CC.c.person_id, CC.c.relation_number, CC.c.first_name,
                CC.c.last_name, CC.c.email, CC.c.company, CC.c.rm_id,
                U.c.first_name.label("rm_first"), U.c.last_name.label("rm_last"),
                U.c.email.label("rm_email"), U.c.signature.label("rm_signature"),
@@ -183,10 +183,9 @@ def queue_invitations(
             select(I.c.campaign_client_id, I.c.id)
             .where(I.c.campaign_client_id.in_([r.id for r in rows]))).all())
         drafts = _drafts(mailer, rows, ids, tokens, settings)
-        queue_many(session, drafts, now=now)
-        session.execute(insert(Event.__table__), [  # type: ignore[attr-defined]
-            {"at": now, "kind": "campaign.invitation_sent", "relation_id": r.relation_id,
-             "user_id": r.rm_id, "details": f'{{"campaign": {row.id}}}'} for r in rows])
+        message_ids = queue_many(session, drafts, now=now)
+        events.record_many(session, _sent_events(row.id, rows, ids, drafts, message_ids),
+                           at=now)
         if locked.status == "final":
             mark_sent(session, locked, now)
         session.commit()
@@ -196,6 +195,18 @@ def queue_invitations(
             progress(len(rows))
     counts.first_contact_by_rm = dict(by_rm)
     return counts
+
+
+def _sent_events(campaign_id: int, rows: list[Any], ids: dict[int, int], drafts: list[Draft],
+                 message_ids: list[str]) -> list[events.Entry]:
+    """One INVITATION_SENT per row, on behalf of the row's RM, with its Message-ID."""
+    invitation_mids = [m for d, m in zip(drafts, message_ids, strict=True)
+                       if d.kind == "invitation"]
+    return [events.Entry(events.INVITATION_SENT, relation_id=r.relation_id,
+                         person_id=r.person_id, user_id=r.rm_id,
+                         details={"campaign_id": campaign_id, "invitation_id": ids[r.id],
+                                  "message_id": mid})
+            for r, mid in zip(rows, invitation_mids, strict=True)]
 
 
 def _count(counts: SendCounts, rows: list[Any], by_rm: Counter[str]) -> None:

@@ -32,7 +32,7 @@ from quickcrm.documents.tabular import (
     unescape_cell,
 )
 from quickcrm.errors import FileProblems
-from quickcrm.events import record
+from quickcrm.events import CLIENTS_IMPORTED, record
 
 BATCH = 5000
 PROBLEM_LIMIT = 50
@@ -191,7 +191,7 @@ def import_clients(
     if dry_run:
         session.rollback()
         return result
-    record(session, kind="clients.imported", at=now, user_id=actor.id, file=name,
+    record(session, kind=CLIENTS_IMPORTED, at=now, user_id=actor.id, file=name,
            created=result.created, updated=result.updated, unchanged=result.unchanged,
            rejected=result.rejected, users_created=store.users_created,
            teams_created=store.teams_created)

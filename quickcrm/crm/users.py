@@ -10,7 +10,7 @@ from sqlmodel import Session, SQLModel, select
 
 from quickcrm import permissions
 from quickcrm.errors import InvalidInput, InvalidState, NotFound, UnknownUser
-from quickcrm.events import record
+from quickcrm.events import USER_CREATED, USER_RIGHTS_GRANTED, USER_RIGHTS_REVOKED, record
 from quickcrm.settings import Settings
 from quickcrm.store.models import Team, User, UserRight
 
@@ -71,7 +71,7 @@ def resolve_actor(
         session.flush()
         assert user.id is not None
         session.add(UserRight(user_id=user.id, right=permissions.ADMIN))
-        record(session, kind="user.created", at=now, user_id=user.id, email=wanted, rights=["admin"])
+        record(session, kind=USER_CREATED, at=now, user_id=user.id, email=wanted, rights=["admin"])
         session.commit()
     elif not user.active:
         raise UnknownUser(wanted)
@@ -134,7 +134,7 @@ def add_user(
     assert user.id is not None
     for right in dict.fromkeys(granted):
         session.add(UserRight(user_id=user.id, right=right))
-    record(session, kind="user.created", at=now, user_id=actor.id, email=email, rights=granted)
+    record(session, kind=USER_CREATED, at=now, user_id=actor.id, email=email, rights=granted)
     session.commit()
     return to_public(session, user)
 
@@ -168,7 +168,7 @@ def change_rights(
             row = session.get(UserRight, (user.id, right))
             if row is not None:
                 session.delete(row)
-    record(session, kind="user.rights_granted" if grant else "user.rights_revoked", at=now,
+    record(session, kind=USER_RIGHTS_GRANTED if grant else USER_RIGHTS_REVOKED, at=now,
            user_id=actor.id, email=user.email, rights=parsed)
     session.commit()
     return to_public(session, user)

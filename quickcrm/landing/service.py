@@ -16,7 +16,7 @@ from quickcrm import permissions
 from quickcrm.campaigns.models import QuickScan
 from quickcrm.clock import as_utc
 from quickcrm.errors import InvalidInput, InvalidState, NotFound
-from quickcrm.events import record
+from quickcrm.events import LANDING_CLOSED, LANDING_CREATED, record
 from quickcrm.landing.models import LandingAnswer, LandingPage, LandingVisitor
 from quickcrm.store.models import Relation, Team, User
 
@@ -73,7 +73,7 @@ def create_page(*, session: Session, actor: Any, now: datetime, quickscan: str, 
                        created_by=actor.id, created_at=now)
     session.add(page)
     session.flush()
-    record(session, kind="landing.created", at=now, user_id=actor.id, slug=slug,
+    record(session, kind=LANDING_CREATED, at=now, user_id=actor.id, slug=slug,
            quickscan=qs.key)
     session.commit()
     return describe(session, page)
@@ -108,7 +108,7 @@ def close_page(*, session: Session, actor: Any, now: datetime, slug: str) -> dic
     page = get_page(session, slug)
     if page.closed_at is None:
         page.closed_at = now
-        record(session, kind="landing.closed", at=now, user_id=actor.id, slug=page.slug)
+        record(session, kind=LANDING_CLOSED, at=now, user_id=actor.id, slug=page.slug)
         session.commit()
     return describe(session, page)
 

@@ -23,7 +23,12 @@ from sqlmodel import Session, col
 
 from quickcrm.campaigns.models import QuickScan
 from quickcrm.campaigns.quickscan_schema import Definition
-from quickcrm.events import record
+from quickcrm.events import (
+    LANDING_COMPLETED,
+    LANDING_COMPLETED_UNCONFIRMED,
+    RELATION_CREATED,
+    record,
+)
 from quickcrm.landing.models import LandingAnswer, LandingPage, LandingVisitor
 from quickcrm.store.models import Person, Relation, User
 from quickcrm.web.answers import check_answer
@@ -285,7 +290,7 @@ def complete(session: Session, visit: Visit, *, runtime: Any) -> bool:
                   to=address(f"{v.first_name} {v.last_name}", v.email), from_=sender,
                   sender=sender, subject=subject, text=text,
                   html=_html(subject, firm, text, link, "Bevestig mijn e-mailadres"), now=now)
-    record(session, kind="landing.completed_unconfirmed", at=now, slug=visit.page.page.slug,
+    record(session, kind=LANDING_COMPLETED_UNCONFIRMED, at=now, slug=visit.page.page.slug,
            visitor_id=v.id)
     session.commit()
     return True
@@ -354,7 +359,7 @@ def confirm(session: Session, visit: Visit, *, runtime: Any) -> bool:
                         created_at=now, updated_at=now)
         session.add(person)
         session.flush()
-        record(session, kind="relation.created", at=now, relation_id=relation.id,
+        record(session, kind=RELATION_CREATED, at=now, relation_id=relation.id,
                person_id=person.id, source="landing", slug=page.slug, stage="prospect")
     else:
         relation = session.get(Relation, person.relation_id)
@@ -362,7 +367,7 @@ def confirm(session: Session, visit: Visit, *, runtime: Any) -> bool:
     session.execute(update(LandingVisitor).where(col(LandingVisitor.id) == v.id).values(
         relation_id=relation.id, person_id=person.id, new_prospect=new, report_sent_at=now))
     mails = queue_report(session, visit, relation=relation, new=new, runtime=runtime)
-    record(session, kind="landing.completed", at=now, relation_id=relation.id,
+    record(session, kind=LANDING_COMPLETED, at=now, relation_id=relation.id,
            person_id=person.id, slug=page.slug, quickscan=visit.page.quickscan.key,
            new_prospect=new, answered=len(visit.answers), mails=mails)
     session.commit()

@@ -24,7 +24,12 @@ from quickcrm.campaigns.answers import delete_answer, load_answers, save_answer
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient, QuickScan
 from quickcrm.campaigns.quickscan_schema import Definition, parse_definition
-from quickcrm.events import record
+from quickcrm.events import (
+    QUICKSCAN_FINISHED,
+    QUICKSCAN_LOGGED_IN,
+    QUICKSCAN_NOT_INTERESTED,
+    record,
+)
 from quickcrm.web.answers import FormValue, check_answer
 from quickcrm.web.security import same_token, well_formed
 
@@ -89,12 +94,19 @@ def find_scan(session: Session, token: str, *, preview: bool = False,
     return scan
 
 
+def _about(scan: Scan) -> dict[str, Any]:
+    """Who and what a client's event is about: their relation and person, on behalf of
+    their relationship manager, in this campaign and invitation."""
+    return {"relation_id": scan.client.relation_id, "person_id": scan.client.person_id,
+            "user_id": scan.client.rm_id, "campaign_id": scan.campaign.id,
+            "invitation_id": scan.invitation.id}
+
+
 def _login(session: Session, scan: Scan, now: datetime) -> None:
     assert scan.invitation.id is not None
     if scan.invitation.logged_in_at is None and inv.mark_logged_in(session, scan.invitation.id, now):
         scan.invitation.logged_in_at = now
-        record(session, kind="quickscan.logged_in", at=now, relation_id=scan.client.relation_id,
-               person_id=scan.client.person_id, campaign=scan.campaign.name)
+        record(session, kind=QUICKSCAN_LOGGED_IN, at=now, **_about(scan))
 
 
 def choose(session: Session, scan: Scan, *, interested: bool, now: datetime) -> None:
@@ -104,9 +116,7 @@ def choose(session: Session, scan: Scan, *, interested: bool, now: datetime) -> 
         assert scan.invitation.id is not None
         if not interested and inv.mark_not_interested(session, scan.invitation.id, now):
             scan.invitation.not_interested_at = now
-            record(session, kind="quickscan.not_interested", at=now,
-                   relation_id=scan.client.relation_id, person_id=scan.client.person_id,
-                   campaign=scan.campaign.name)
+            record(session, kind=QUICKSCAN_NOT_INTERESTED, at=now, **_about(scan))
         _login(session, scan, now)
         session.commit()
 
@@ -213,8 +223,7 @@ def finish(session: Session, scan: Scan, *, runtime: Any,
         faces = apply_update_answers(session=session, update_key=scan.quickscan.key,
                                      relation_id=scan.client.relation_id,
                                      answers=scan.answers, now=now)
-    record(session, kind="quickscan.finished", at=now, relation_id=scan.client.relation_id,
-           person_id=scan.client.person_id, campaign=scan.campaign.name,
+    record(session, kind=QUICKSCAN_FINISHED, at=now, **_about(scan),
            answered=scan.answered(), mails=queued, update_faces=faces)
     session.commit()
     return True

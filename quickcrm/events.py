@@ -127,6 +127,15 @@ class Entry:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
+def with_actor(details: dict[str, Any], actor_id: int | None,
+               user_id: int | None) -> dict[str, Any]:
+    """``details`` plus ``actor_id`` when the user who acted is not ``user_id``, the
+    staff member on whose behalf the event happened."""
+    if actor_id is not None and actor_id != user_id:
+        return {**details, "actor_id": actor_id}
+    return details
+
+
 _ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)
 _TABLE = Event.__table__  # type: ignore[attr-defined]
 _COLUMNS = ("at", "kind", "relation_id", "person_id", "user_id", "details")

@@ -158,12 +158,15 @@ def _act(session: Session, row: Any, due: Any, now: datetime, mailers: _Mailers,
         counts.no_response += 1
 
 
-def _reminder_events(reminded: list[Reminded], message_ids: list[str]) -> list[events.Entry]:
-    """One event per reminder, on behalf of the client's RM, with its Message-ID."""
+def _reminder_events(reminded: list[Reminded], message_ids: list[str],
+                     actor_id: int) -> list[events.Entry]:
+    """One event per reminder, on behalf of the client's RM, with its Message-ID (and the
+    user who ran `remind`, when that is someone else)."""
     return [events.Entry(kind, relation_id=row.relation_id, person_id=row.person_id,
                          user_id=row.rm_id,
-                         details={"campaign_id": row.campaign_id, "invitation_id": row.id,
-                                  "message_id": message_ids[pos]})
+                         details=events.with_actor(
+                             {"campaign_id": row.campaign_id, "invitation_id": row.id,
+                              "message_id": message_ids[pos]}, actor_id, row.rm_id))
             for pos, kind, row in reminded]
 
 
@@ -198,7 +201,8 @@ def queue_reminders(
             _act(session, row, due, now, mailers, counts, drafts, reminded)
         if drafts:
             message_ids = queue_many(session, drafts, now=now)
-            events.record_many(session, _reminder_events(reminded, message_ids), at=now)
+            events.record_many(session, _reminder_events(reminded, message_ids, actor.id),
+                               at=now)
         session.commit()
         counts.queued += len(drafts)
         if progress:

@@ -184,8 +184,8 @@ def queue_invitations(
             .where(I.c.campaign_client_id.in_([r.id for r in rows]))).all())
         drafts = _drafts(mailer, rows, ids, tokens, settings)
         message_ids = queue_many(session, drafts, now=now)
-        events.record_many(session, _sent_events(row.id, rows, ids, drafts, message_ids),
-                           at=now)
+        events.record_many(session, _sent_events(row.id, actor.id, rows, ids, drafts,
+                                                 message_ids), at=now)
         if locked.status == "final":
             mark_sent(session, locked, now)
         session.commit()
@@ -197,15 +197,17 @@ def queue_invitations(
     return counts
 
 
-def _sent_events(campaign_id: int, rows: list[Any], ids: dict[int, int], drafts: list[Draft],
-                 message_ids: list[str]) -> list[events.Entry]:
-    """One INVITATION_SENT per row, on behalf of the row's RM, with its Message-ID."""
+def _sent_events(campaign_id: int, actor_id: int, rows: list[Any], ids: dict[int, int],
+                 drafts: list[Draft], message_ids: list[str]) -> list[events.Entry]:
+    """One INVITATION_SENT per row, on behalf of the row's RM, with its Message-ID (and
+    the user who ran `send`, when that is someone else)."""
     invitation_mids = [m for d, m in zip(drafts, message_ids, strict=True)
                        if d.kind == "invitation"]
     return [events.Entry(events.INVITATION_SENT, relation_id=r.relation_id,
                          person_id=r.person_id, user_id=r.rm_id,
-                         details={"campaign_id": campaign_id, "invitation_id": ids[r.id],
-                                  "message_id": mid})
+                         details=events.with_actor(
+                             {"campaign_id": campaign_id, "invitation_id": ids[r.id],
+                              "message_id": mid}, actor_id, r.rm_id))
             for r, mid in zip(rows, invitation_mids, strict=True)]
 
 

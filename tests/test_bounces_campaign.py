@@ -42,6 +42,37 @@ def test_ingested_bounce_marks_the_invitation_and_reports_once(db_url, clock, sm
     rt.close()
 
 
+def test_an_ingested_bounce_records_the_invitation_bounced_once(db_url, clock, smtp_server,
+                                                               tmp_path):
+    from test_events import events_of
+    from test_send import check_mail_event, mail_facts
+
+    from quickcrm import events
+    from quickcrm.campaigns.bounces import ingest_bounces
+    from quickcrm.campaigns.sending import send
+    from quickcrm.mail.outbox import find_messages
+
+    rt = runtime(db_url, clock, smtp_server.url)
+    final_campaign(rt)
+    send(rt=rt, campaign="Voorjaar")
+    with rt.session(read_only=True) as s:
+        target = find_messages(s, kind="invitation")[2]
+    box = mailbox.Maildir(str(tmp_path / "bounces"))
+    box.add(POSTFIX_DSN.format(rcpt=target.recipient, mid=target.message_id))
+    assert events_of(rt, events.INVITATION_BOUNCED) == []
+    ingest_bounces(rt=rt, source=tmp_path / "bounces")
+    ingest_bounces(rt=rt, source=tmp_path / "bounces")  # the same bounce again: no new event
+    (bounced,) = events_of(rt, events.INVITATION_BOUNCED)
+    reason = bounced["details"].get("reason", "")
+    assert reason
+    invitation = check_mail_event(bounced, mail_facts(rt), mail_kind="invitation", reason=reason)
+    assert invitation["message_id"] == target.message_id
+    assert f"invitation:{bounced['details']['invitation_id']}" == target.ref
+    assert len(events_of(rt, events.INVITATION_DELIVERED)) == 3  # it was delivered first
+    assert events_of(rt, events.INVITATION_REJECTED) == []
+    rt.close()
+
+
 def test_cli_bounces_ingest_json(cli, sqlite_url, clock, smtp_server, tmp_path):
     from quickcrm.bootstrap import bootstrap
     from quickcrm.campaigns.sending import send

@@ -64,6 +64,36 @@ def test_first_after_3_days_second_after_7_notice_after_10(sent, smtp_server):
     assert not any(r.first_reminder_skipped for r in rows)
 
 
+def test_each_reminder_is_an_event_for_the_clients_rm_with_its_message(sent, smtp_server):
+    from test_events import events_of
+    from test_send import mail_facts
+
+    from quickcrm import events
+    from quickcrm.mail.outbox import find_messages
+
+    rt, clock = sent
+    remind_at(rt, clock, at(26))
+    remind_at(rt, clock, at(30))
+    facts = mail_facts(rt)
+    received = smtp_server.message_ids()
+    for kind, mail_kind in ((events.REMINDER1_SENT, "reminder1"),
+                            (events.REMINDER2_SENT, "reminder2")):
+        with rt.session(read_only=True) as s:
+            mids = {m.ref: m.message_id for m in find_messages(s, kind=mail_kind)}
+        recorded = events_of(rt, kind)
+        assert len(recorded) == 3
+        for event in recorded:
+            invitation_id = event["details"]["invitation_id"]
+            invitation = facts["invitations"][invitation_id]
+            assert (event["relation_id"], event["person_id"]) == (
+                invitation["relation_id"], invitation["person_id"])
+            assert facts["emails"][event["user_id"]] == invitation["rm"]
+            assert event["details"] == {
+                "campaign_id": facts["campaign_id"], "invitation_id": invitation_id,
+                "message_id": mids[f"invitation:{invitation_id}"], "actor_id": rt.actor.id}
+            assert event["details"]["message_id"] in received
+
+
 def test_no_reminders_for_finished_not_interested_bounced_or_closed(sent, smtp_server):
     from quickcrm.campaigns import invitation as inv
     from quickcrm.campaigns.campaign import close_campaign

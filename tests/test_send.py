@@ -128,6 +128,89 @@ def test_a_5xx_marks_the_invitation_bounced_and_tells_the_coordinator(mail_rt, s
     assert "000002" in body and "Rm Zwolle" in body
 
 
+def mail_facts(rt: Any) -> dict[str, Any]:
+    """What an invitation's events must name: per invitation id its relation number,
+    person, RM's e-mail and Message-ID; the campaign id; the users' e-mails by id."""
+    from sqlmodel import select
+
+    from quickcrm.campaigns.models import Campaign, CampaignClient
+    from quickcrm.mail.outbox import find_messages
+    from quickcrm.store.models import User
+
+    with rt.session(read_only=True) as s:
+        emails = {u.id: u.email for u in s.exec(select(User))}
+        clients = {c.id: c for c in s.exec(select(CampaignClient))}
+        mids = {m.ref: m.message_id for m in find_messages(s, kind="invitation")}
+        (campaign_id,) = s.exec(select(Campaign.id)).all()
+    return {"campaign_id": campaign_id, "emails": emails, "invitations": {
+        i.id: {"relation_id": i.relation_id, "number": clients[i.campaign_client_id].relation_number,
+               "person_id": clients[i.campaign_client_id].person_id,
+               "rm": emails[clients[i.campaign_client_id].rm_id],
+               "message_id": mids[f"invitation:{i.id}"], "delivered_at": i.delivered_at}
+        for i in invitation_rows(rt)}}
+
+
+def check_mail_event(event: dict[str, Any], facts: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """``event`` names its invitation's relation, person, RM (as user_id), campaign,
+    invitation and Message-ID, plus ``extra`` details; returns the invitation's facts."""
+    invitation = facts["invitations"][event["details"]["invitation_id"]]
+    assert event["relation_id"] == invitation["relation_id"]
+    assert event["person_id"] == invitation["person_id"] is not None
+    assert facts["emails"][event["user_id"]] == invitation["rm"]
+    assert event["details"] == {"campaign_id": facts["campaign_id"],
+                                "invitation_id": event["details"]["invitation_id"],
+                                "message_id": invitation["message_id"], **extra}
+    return invitation
+
+
+def test_send_records_each_invitation_sent_and_delivered_for_its_rm(mail_rt, smtp_server):
+    from test_events import events_of
+
+    from quickcrm import events
+    from quickcrm.campaigns.sending import send
+    from quickcrm.clock import as_utc
+
+    final_campaign(mail_rt)
+    send(rt=mail_rt, campaign="Voorjaar")
+    facts = mail_facts(mail_rt)
+    received = smtp_server.message_ids()
+    sent = events_of(mail_rt, events.INVITATION_SENT)
+    delivered = events_of(mail_rt, events.INVITATION_DELIVERED)
+    assert len(sent) == len(delivered) == 3
+    admin = mail_rt.actor.id  # ran `send` on behalf of the RMs
+    numbers = {}
+    for event in sent:
+        check_mail_event(event, facts, actor_id=admin)
+    for event in delivered:
+        invitation = check_mail_event(event, facts)
+        assert invitation["message_id"] in received
+        assert as_utc(event["at"]) == as_utc(invitation["delivered_at"])
+        numbers[invitation["number"]] = invitation["rm"]
+    assert numbers == {"000001": RM1, "000002": RM2, "000003": RM1}
+    assert events_of(mail_rt, events.INVITATION_REJECTED) == []
+
+
+def test_a_5xx_records_the_invitation_rejected_not_delivered(mail_rt, smtp_server):
+    from test_events import events_of
+
+    from quickcrm import events
+    from quickcrm.campaigns.sending import send
+
+    smtp_server.reject = {"klant000002@example.nl"}
+    final_campaign(mail_rt)
+    send(rt=mail_rt, campaign="Voorjaar")
+    facts = mail_facts(mail_rt)
+    (rejected,) = events_of(mail_rt, events.INVITATION_REJECTED)
+    reason = rejected["details"].get("reason", "")
+    assert "550" in reason
+    invitation = check_mail_event(rejected, facts, mail_kind="invitation", reason=reason)
+    assert (invitation["number"], invitation["rm"]) == ("000002", RM2)
+    delivered = events_of(mail_rt, events.INVITATION_DELIVERED)
+    assert sorted(facts["invitations"][e["details"]["invitation_id"]]["number"]
+                  for e in delivered) == ["000001", "000003"]
+    assert events_of(mail_rt, events.INVITATION_BOUNCED) == []
+
+
 def test_dry_run_renders_and_writes_nothing(mail_rt, smtp_server):
     from quickcrm.campaigns.sending import send
 

@@ -208,7 +208,8 @@ def _record(bind: Engine | Connection, worker_id: str, item: Claimed, *, status:
         if changed and event:
             hooks.dispatch(session, hooks.MessageEvent(
                 event=event, id=item.id, kind=item.kind, ref=item.ref,
-                message_id=item.message_id, recipient=item.recipient, at=now, reason=error))
+                message_id=item.message_id, recipient=item.recipient, at=now, reason=error,
+                rejected=status == REJECTED))
         session.commit()
 
 

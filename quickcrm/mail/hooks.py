@@ -8,8 +8,8 @@ together. A hook must be quick and must not commit.
 Events:
 - ``"sent"``: the server answered 250 (``event.at`` is the delivery time);
 - ``"bounced"``: permanent failure: a 5xx reply at SMTP time (the row's status is then
-  ``rejected``) or a bounce message ingested later (the row stays ``sent`` and gets
-  ``bounced_at``); ``event.reason`` says why;
+  ``rejected`` and ``event.rejected`` is True) or a bounce message ingested later (the row
+  stays ``sent`` and gets ``bounced_at``); ``event.reason`` says why;
 - ``"failed"``: 4xx replies until ``mail.retry_max_age_hours`` ran out.
 
 Registering (the campaigns area, in ``quickcrm/campaigns/mail_hooks.py``)::
@@ -48,6 +48,7 @@ class MessageEvent:
     recipient: str
     at: datetime
     reason: str = ""
+    rejected: bool = False  # "bounced" by a 5xx at SMTP time, not by a later bounce message
 
 
 Hook = Callable[[Session, MessageEvent], None]

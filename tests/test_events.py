@@ -242,6 +242,17 @@ def test_record_and_record_many_write_in_the_callers_transaction(rt):
     assert "Één" in raw  # not \u-escaped: one encoding for both writers
 
 
+@pytest.mark.parametrize("count", [events.ROWS_PER_INSERT, 2 * events.ROWS_PER_INSERT + 201])
+def test_record_many_writes_every_entry_in_order_across_its_statements(rt, count):
+    now = rt.clock.now()
+    with rt.session() as s:
+        assert events.record_many(s, (events.Entry(events.RELATION_CREATED, details={"n": n})
+                                      for n in range(count)), at=now) == count
+        s.commit()
+    written = events_of(rt, events.RELATION_CREATED)
+    assert [e["details"]["n"] for e in written] == list(range(count))
+
+
 def test_a_kind_outside_the_catalogue_is_refused_and_nothing_is_written(rt):
     from sqlalchemy import func, select
 

@@ -262,3 +262,76 @@ def test_cli_refuses_a_relationship_manager(cli, tmp_path):
 def test_cli_missing_file(cli, tmp_path):
     result = cli("import", "clients", tmp_path / "weg.csv")
     assert result.exit_code == 1 and result.stderr.strip().endswith("weg.csv: no such file")
+
+
+def test_import_records_relations_created_and_only_real_changes_as_updated(rt, tmp_path):
+    from test_events import events_of
+
+    from quickcrm import events
+
+    admin = rt.actor.id
+    source = {"source": "import", "file": "klanten.csv"}
+    rows = [client("000001", city="Zwolle"), client("000002", city="Kampen")]
+    run(rt, write_csv(tmp_path / "klanten.csv", rows))
+    rel = relations(rt)
+    created = events_of(rt, events.RELATION_CREATED)
+    assert sorted(e["relation_id"] for e in created) == sorted(r.id for r in rel.values())
+    assert all((e["user_id"], e["details"]) == (admin, source) for e in created)
+    assert events_of(rt, events.RELATION_UPDATED) == []
+
+    # 000001 moves to Deventer, 000002 stays, 000003 is new.
+    rows = [client("000001", city="Deventer"), client("000002", city="Kampen"),
+            client("000003")]
+    result = run(rt, write_csv(tmp_path / "klanten.csv", rows))
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 1)
+    rel = relations(rt)
+    with rt.session(read_only=True) as s:
+        contact = s.exec(select(Person.id).where(Person.relation_id == rel["000001"].id)
+                         ).scalar_one()
+    (updated,) = events_of(rt, events.RELATION_UPDATED)
+    assert (updated["relation_id"], updated["person_id"], updated["user_id"]) == (
+        rel["000001"].id, contact, admin)
+    assert updated["details"] == {**source, "changes": {"city": ["Zwolle", "Deventer"]}}
+    assert [e["relation_id"] for e in events_of(rt, events.RELATION_CREATED)][2:] == [
+        rel["000003"].id]
+
+    # The same file again changes nothing and records no relation event.
+    assert run(rt, write_csv(tmp_path / "klanten.csv", rows)).unchanged == 3
+    assert len(events_of(rt, events.RELATION_UPDATED)) == 1
+    assert len(events_of(rt, events.RELATION_CREATED)) == 3
+    assert len(events_of(rt, events.CLIENTS_IMPORTED)) == 3
+
+
+def test_a_partial_file_records_what_it_changed_and_what_it_created(rt, tmp_path):
+    from test_events import events_of
+
+    from quickcrm import events
+
+    run(rt, write_csv(tmp_path / "k.csv", [client("000001", email="oud@bedrijf.example")]))
+    headers = ["Relatienummer klant", "E-mail klant", "Afgemeld", "Naam team"]
+    path = write_csv(tmp_path / "contact.csv", [
+        client("000001", email="nieuw@bedrijf.example", opted_out="ja", team="Deventer"),
+        client("000002", email="x@bedrijf.example")], headers=headers)
+    assert run(rt, path).to_json()["created"] == 1
+    rel = relations(rt)
+    (updated,) = events_of(rt, events.RELATION_UPDATED)
+    changes = updated["details"]["changes"]
+    old_team, new_team = changes.pop("team_id")
+    assert new_team == rel["000001"].team_id and old_team not in (None, new_team)
+    assert changes == {"email": ["oud@bedrijf.example", "nieuw@bedrijf.example"],
+                       "opted_out": [False, True]}
+    created = events_of(rt, events.RELATION_CREATED)
+    assert [e["relation_id"] for e in created] == [rel["000001"].id, rel["000002"].id]
+    assert created[1]["details"] == {"source": "import", "file": "contact.csv"}
+
+
+def test_a_refused_or_dry_run_import_keeps_no_relation_events(rt, tmp_path):
+    from quickcrm import events
+
+    rows = [client("000001"), client("000002", industry="99")]
+    with pytest.raises(FileProblems):
+        run(rt, write_csv(tmp_path / "k.csv", rows))
+    run(rt, write_csv(tmp_path / "k.csv", rows[:1]), dry_run=True)
+    with rt.session(read_only=True) as s:
+        kinds = set(s.exec(select(Event.kind)).scalars())
+    assert not kinds & {events.RELATION_CREATED, events.RELATION_UPDATED}

@@ -3,11 +3,14 @@ batch of checked rows with one SELECT and one executemany per kind of change.
 
 Teams and users are few (hundreds), so they are cached whole; relations are many, so
 only one batch of them is ever in memory. Core SQL on the session's connection keeps it
-inside the import's single transaction, on SQLite and PostgreSQL alike.
+inside the import's single transaction, on SQLite and PostgreSQL alike. Each batch also
+records its events with one ``record_many``: ``relation.created`` per new relation and
+``relation.updated`` (with what changed, from the batch's one SELECT) per changed one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -24,6 +27,7 @@ from quickcrm.crm.client_rows import (
     Values,
     text,
 )
+from quickcrm.events import RELATION_CREATED, RELATION_UPDATED, Entry, record_many
 from quickcrm.store.models import Relation, Team, User, UserRight
 
 R = Relation.__table__  # type: ignore[attr-defined]
@@ -42,7 +46,11 @@ ID, N, REL0 = 0, 1, 2
 TEAM = REL0 + len(RELATION_FIELDS)
 RM = TEAM + 1
 PID = RM + 1
+# Names of a stored relation's values old[REL0:PID] (and rel in upsert), for the changes.
+REL_KEYS = (*RELATION_FIELDS, "team_id", "rm_id")
+NEW_NUMBER = V_PERSON + 2  # position of the number in a new relation's parameters
 Refusal = tuple[int, str, str]  # position in the batch, column field, message
+Changed = tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...] | None]  # old, rel, person
 
 
 class Counts(Protocol):
@@ -55,12 +63,23 @@ def _key(first: str, last: str) -> tuple[str, str]:
     return first.lower(), last.lower()
 
 
+def _diff(keys: tuple[str, ...], old: tuple[Any, ...], new: tuple[Any, ...],
+          into: dict[str, list[Any]]) -> None:
+    """Add ``{key: [old, new]}`` for each value that differs (a yes/no read back from
+    SQLite as 0/1 is shown as the boolean it is)."""
+    for key, was, now in zip(keys, old, new, strict=True):
+        if was != now:
+            into[key] = [bool(was) if isinstance(now, bool) else was, now]
+
+
 class ClientStore:
     """One import's view of the database: caches of teams and users, prepared SQL, and
     ``upsert`` for each batch. Lives for one import, inside its one transaction."""
 
-    def __init__(self, conn: Connection, *, now: datetime, columns: set[str]) -> None:
+    def __init__(self, conn: Connection, *, now: datetime, columns: set[str],
+                 user_id: int | None = None, file: str = "") -> None:
         self.conn, self.now, self.columns = conn, now, columns
+        self.user_id, self.source = user_id, {"source": "import", "file": file}
         to_db = R.c.updated_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         self.stamp = to_db(now) if to_db else now  # converted once, not per row
         self._build_sql()
@@ -194,14 +213,47 @@ class ClientStore:
         if ABSENT in stage:
             cols[V_STAGE] = tuple("customer" if v is ABSENT else v for v in stage)
         stamps = (self.stamp,) * n
+        before = self._top_id()
         self.conn.exec_driver_sql(self.insert_relation, list(zip(
             *cols[:V_PERSON], row_teams, rm_ids, numbers, stamps, stamps, strict=True)))
+        record_many(self.conn, self._created(before, numbers), at=self.now)
         persons = [p for p in zip(*cols[V_PERSON:V_TEAM], numbers, (True,) * n, stamps, stamps,
                                   strict=True) if p[0] or p[1] or p[2] or p[3]]
         if persons:
             self.conn.exec_driver_sql(self.insert_person, persons)
         counts.created += n
         return True
+
+    def _top_id(self) -> int:
+        return int(self.conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM relation")
+                   .scalar_one())
+
+    def _created(self, before: int, numbers: Iterable[str]) -> list[Entry]:
+        """A RELATION_CREATED for each relation just inserted: those above ``before`` (the
+        highest id before the insert) found by the primary key, not by a list of numbers;
+        kept only when the number is this batch's (on PostgreSQL another transaction may
+        commit a relation meanwhile)."""
+        ours = set(numbers)
+        rows = self.conn.exec_driver_sql(
+            f"SELECT id, number FROM relation WHERE id > {self.mark}", (before,))
+        user, source = self.user_id, self.source
+        return [Entry(RELATION_CREATED, rid, None, user, source)
+                for rid, number in rows if number in ours]
+
+    def _updated(self, changed: list[Changed]) -> list[Entry]:
+        """A RELATION_UPDATED per changed relation with ``changes: {field: [old, new]}``
+        (a campaign contact that is new shows its filled-in fields as changed from "")."""
+        entries = []
+        for old, rel, person in changed:
+            changes: dict[str, list[Any]] = {}
+            _diff(REL_KEYS, old[REL0:PID], rel, changes)
+            if person is not None:
+                was = old[PID + 1:] if old[PID] is not None else NEW[V_PERSON:]
+                _diff(PERSON_FIELDS, was, person, changes)
+            entries.append(Entry(RELATION_UPDATED, relation_id=old[ID], person_id=old[PID],
+                                 user_id=self.user_id, details={**self.source,
+                                                                "changes": changes}))
+        return entries
 
     def _existing(self, numbers: list[str]) -> dict[str, tuple[Any, ...]]:
         """The batch's relations that exist, with their campaign contact: one query."""
@@ -221,6 +273,7 @@ class ClientStore:
         new_persons: list[tuple[Any, ...]] = []
         relation_updates: list[tuple[Any, ...]] = []
         person_updates: list[tuple[Any, ...]] = []
+        changed_rows: list[Changed] = []
         stamp, complete, has_rm, has_person = self.stamp, self.complete, self.has_rm, self.has_person
         team_ids, rm_ids = self._team_ids, self._rm_cache
         created = updated = unchanged = 0
@@ -257,28 +310,36 @@ class ClientStore:
                 base = old[REL0:TEAM] + (old[PID + 1:] if old[PID] is not None else NEW[V_PERSON:])
                 given = tuple(o if v is ABSENT else v for v, o in zip(given, base, strict=True))
             changed = False
+            person = None
             rel = (*given[:V_PERSON], team_id, rm_id)
             if rel != old[REL0:PID]:
                 relation_updates.append((*rel, stamp, old[ID]))
                 changed = True
             if old[PID] is not None and has_person:
                 if given[V_PERSON:] != old[PID + 1:]:
-                    person_updates.append((*given[V_PERSON:], stamp, old[PID]))
+                    person = given[V_PERSON:]
+                    person_updates.append((*person, stamp, old[PID]))
                     changed = True
             elif old[PID] is None and wants_person:
-                new_persons.append((*given[V_PERSON:], number, True, stamp, stamp))
+                person = given[V_PERSON:]
+                new_persons.append((*person, number, True, stamp, stamp))
                 changed = True
             if changed:
                 updated += 1
+                changed_rows.append((old, rel, person))
             else:
                 unchanged += 1
         counts.created += created
         counts.updated += updated
         counts.unchanged += unchanged
+        before = self._top_id() if new_relations else 0
         for sql, params in ((self.insert_relation, new_relations),
                             (self.update_relation, relation_updates),
                             (self.update_person, person_updates),
                             (self.insert_person, new_persons)):
             if params:
                 self.conn.exec_driver_sql(sql, params)
+        made = self._created(before, (r[NEW_NUMBER] for r in new_relations)) \
+            if new_relations else []
+        record_many(self.conn, made + self._updated(changed_rows), at=self.now)
         return refused

@@ -154,7 +154,8 @@ def import_clients(
         result.rejects_path = Path(rejects_path) if rejects_path else path.with_name(
             f"{path.stem}.rejects.csv")
         rejects = _Rejects(result.rejects_path, table.headers)
-    store = ClientStore(session.connection(), now=now, columns=set(columns))
+    store = ClientStore(session.connection(), now=now, columns=set(columns), user_id=actor.id,
+                        file=name)
     seen: set[str] = set()
     parser = RowParser(name, columns, table.headers)
     number_header = table.headers[columns["relation_number"]].strip()

@@ -175,16 +175,14 @@ def record_many(session: Session | Connection, entries: Iterable[Entry], *,
         if details is not last:  # a batch often shares one details mapping
             last, text = details, _ENCODER.encode(dict(details))
         values += (stamp, kind, relation_id, person_id, user_id, text)
-    width = len(_COLUMNS)
-    count, step = len(values) // width, ROWS_PER_INSERT * width
-    whole = len(values) - len(values) % step
-    style = conn.dialect.paramstyle
-    if whole:  # one executemany of full statements, then one statement for the rest
-        conn.exec_driver_sql(_insert_sql(style, ROWS_PER_INSERT),
-                             [tuple(values[i:i + step]) for i in range(0, whole, step)])
-    if whole < len(values):
-        conn.exec_driver_sql(_insert_sql(style, count - whole // width),
-                             tuple(values[whole:]))
+    style, width, size = conn.dialect.paramstyle, len(_COLUMNS), ROWS_PER_INSERT
+    count = len(values) // width
+    full = count - count % size  # the rows that fill whole statements
+    if full:  # one executemany of whole statements, then one statement for the rest
+        conn.exec_driver_sql(_insert_sql(style, size), [
+            tuple(values[row * width:(row + size) * width]) for row in range(0, full, size)])
+    if full < count:
+        conn.exec_driver_sql(_insert_sql(style, count - full), tuple(values[full * width:]))
     return count
 
 

@@ -335,3 +335,23 @@ def test_a_refused_or_dry_run_import_keeps_no_relation_events(rt, tmp_path):
     with rt.session(read_only=True) as s:
         kinds = set(s.exec(select(Event.kind)).scalars())
     assert not kinds & {events.RELATION_CREATED, events.RELATION_UPDATED}
+
+
+def test_created_events_skip_relations_another_transaction_added_meanwhile(rt):
+    """The ids above the batch's starting point are taken as the batch's own only when
+    they are exactly as many; otherwise (a relation committed by someone else in between,
+    possible on PostgreSQL) only the batch's numbers count."""
+    from quickcrm.crm.client_store import ClientStore
+
+    now, admin = rt.clock.now(), rt.actor.id
+    with rt.session() as s:
+        store = ClientStore(s.connection(), now=now, columns=set(), user_id=admin)
+        before = store._top_id()
+        for number in ("000001", "000002", "999999"):  # 999999: not this batch's
+            s.add(Relation(number=number, created_at=now, updated_at=now))
+        s.flush()
+        ids = {r.number: r.id for r in s.exec(select(Relation)).scalars()}
+        ours = [e.relation_id for e in store._created(before, ["000001", "000002"])]
+        alone = [e.relation_id for e in store._created(ids["000002"], ["999999"])]
+    assert ours == [ids["000001"], ids["000002"]]
+    assert alone == [ids["999999"]]

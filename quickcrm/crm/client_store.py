@@ -229,16 +229,22 @@ class ClientStore:
                    .scalar_one())
 
     def _created(self, before: int, numbers: Iterable[str]) -> list[Entry]:
-        """A RELATION_CREATED for each relation just inserted: those above ``before`` (the
-        highest id before the insert) found by the primary key, not by a list of numbers;
-        kept only when the number is this batch's (on PostgreSQL another transaction may
-        commit a relation meanwhile)."""
+        """A RELATION_CREATED for each relation just inserted. They are the rows above
+        ``before`` (the highest id before the insert): when exactly as many rows as were
+        inserted lie above it, without gaps, they are ours (the usual case, one aggregate
+        over the primary key); otherwise (on PostgreSQL another transaction may commit
+        relations meanwhile) those whose number is this batch's."""
         ours = set(numbers)
-        rows = self.conn.exec_driver_sql(
-            f"SELECT id, number FROM relation WHERE id > {self.mark}", (before,))
+        m = self.mark
+        count, low, high = self.conn.exec_driver_sql(
+            f"SELECT count(*), min(id), max(id) FROM relation WHERE id > {m}", (before,)).one()
+        if count == len(ours) and count and high - low + 1 == count:
+            ids: Iterable[int] = range(low, high + 1)
+        else:
+            ids = [rid for rid, number in self.conn.exec_driver_sql(
+                f"SELECT id, number FROM relation WHERE id > {m}", (before,)) if number in ours]
         user, source = self.user_id, self.source
-        return [Entry(RELATION_CREATED, rid, None, user, source)
-                for rid, number in rows if number in ours]
+        return [Entry(RELATION_CREATED, rid, None, user, source) for rid in ids]
 
     def _updated(self, changed: list[Changed]) -> list[Entry]:
         """A RELATION_UPDATED per changed relation with ``changes: {field: [old, new]}``

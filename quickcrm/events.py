@@ -18,7 +18,7 @@ Details name a campaign ``campaign_id``, an invitation ``invitation_id`` and a m
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import lru_cache
 from types import MappingProxyType
@@ -141,18 +141,45 @@ def with_actor(details: dict[str, Any], actor_id: int | None,
 _ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)
 _TABLE = Event.__table__  # type: ignore[attr-defined]
 _COLUMNS = ("at", "kind", "relation_id", "person_id", "user_id", "details")
-ROWS_PER_INSERT = 500  # 3,000 bound values: below SQLite's and PostgreSQL's limits
+ROWS_PER_INSERT = 500  # at most 3,000 bound values: below SQLite's and PostgreSQL's limits
+
+
+def _mark(paramstyle: str) -> str:
+    return "?" if paramstyle == "qmark" else "%s"
 
 
 @lru_cache(maxsize=64)
-def _insert_sql(paramstyle: str, rows: int) -> str:
-    """Driver-level INSERT of ``rows`` rows, so a bulk write skips SQLAlchemy's per-row
-    processing (an import records one event per relation), and each statement carries
-    many rows: executing one row at a time costs sqlite3 about as much again as the
-    writing itself. Fixed names only; every value is bound."""
-    mark = "?" if paramstyle == "qmark" else "%s"
-    row = f"({', '.join([mark] * len(_COLUMNS))})"
+def _rows_sql(paramstyle: str, rows: int) -> str:
+    """INSERT of ``rows`` events, each with all its values."""
+    row = f"({', '.join([_mark(paramstyle)] * len(_COLUMNS))})"
     return f"INSERT INTO event ({', '.join(_COLUMNS)}) VALUES {', '.join([row] * rows)}"
+
+
+@lru_cache(maxsize=64)
+def _alike_sql(paramstyle: str, rows: int) -> str:
+    """INSERT of ``rows`` events that differ only in their relation: the shared values
+    are bound once, the relation ids as a VALUES list (``column1`` in both databases)."""
+    m = _mark(paramstyle)
+    ids = ", ".join([f"({m})"] * rows)
+    return (f"INSERT INTO event ({', '.join(_COLUMNS)}) SELECT {m}, {m}, "
+            f"CAST(ids.column1 AS INTEGER), CAST({m} AS INTEGER), CAST({m} AS INTEGER), {m} "
+            f"FROM (VALUES {ids}) AS ids")
+
+
+def _execute(conn: Connection, sql: Callable[[str, int], str], shared: tuple[Any, ...],
+             values: list[Any], width: int) -> None:
+    """Run ``sql`` over ``values`` (``width`` per event, after the ``shared`` ones),
+    ROWS_PER_INSERT events per statement: one executemany of whole statements, then one
+    statement for the rest. Many rows per statement, because executing one at a time
+    costs sqlite3 about as much again as the writing itself."""
+    style, size = conn.dialect.paramstyle, ROWS_PER_INSERT
+    count = len(values) // width
+    full = count - count % size  # the events that fill whole statements
+    if full:
+        conn.exec_driver_sql(sql(style, size), [
+            (*shared, *values[row * width:(row + size) * width]) for row in range(0, full, size)])
+    if full < count:
+        conn.exec_driver_sql(sql(style, count - full), (*shared, *values[full * width:]))
 
 
 def _driver_time(conn: Connection, at: datetime) -> Any:
@@ -162,28 +189,41 @@ def _driver_time(conn: Connection, at: datetime) -> Any:
 
 def record_many(session: Session | Connection, entries: Iterable[Entry], *,
                 at: datetime) -> int:
-    """Append ``entries`` (all at ``at``) in one executemany, inside the caller's
-    transaction (committed with the change that caused them); returns how many."""
+    """Append ``entries`` (all at ``at``) inside the caller's transaction (committed with
+    the change that caused them), in statements of many events each; returns how many.
+
+    Driver-level SQL, so a bulk write skips SQLAlchemy's per-row processing: an import
+    records one event per relation. When the events differ only in their relation (one
+    kind, person, user and details object: an import's new relations), the shared
+    values are bound once per statement, which halves the cost again. Fixed names
+    only; every value is bound."""
     conn = session.connection() if isinstance(session, Session) else session
     stamp = _driver_time(conn, at)
-    values: list[Any] = []  # the rows' values one after another, as the statements bind them
+    batch = list(entries)
+    for entry in batch:
+        if entry.kind not in KINDS:
+            raise ValueError(f"event kind {entry.kind!r} is not in quickcrm.events.KINDS")
+    if len(batch) > 1 and _alike(batch):
+        kind, _, person_id, user_id, details = batch[0]
+        shared = (stamp, kind, person_id, user_id, _ENCODER.encode(dict(details)))
+        _execute(conn, _alike_sql, shared, [e.relation_id for e in batch], 1)
+        return len(batch)
+    values: list[Any] = []  # the events' values one after another, as the statements bind them
     last: Mapping[str, Any] | None = None
     text = "{}"
-    for kind, relation_id, person_id, user_id, details in entries:
-        if kind not in KINDS:
-            raise ValueError(f"event kind {kind!r} is not in quickcrm.events.KINDS")
+    for kind, relation_id, person_id, user_id, details in batch:
         if details is not last:  # a batch often shares one details mapping
             last, text = details, _ENCODER.encode(dict(details))
         values += (stamp, kind, relation_id, person_id, user_id, text)
-    style, width, size = conn.dialect.paramstyle, len(_COLUMNS), ROWS_PER_INSERT
-    count = len(values) // width
-    full = count - count % size  # the rows that fill whole statements
-    if full:  # one executemany of whole statements, then one statement for the rest
-        conn.exec_driver_sql(_insert_sql(style, size), [
-            tuple(values[row * width:(row + size) * width]) for row in range(0, full, size)])
-    if full < count:
-        conn.exec_driver_sql(_insert_sql(style, count - full), tuple(values[full * width:]))
-    return count
+    _execute(conn, _rows_sql, (), values, len(_COLUMNS))
+    return len(batch)
+
+
+def _alike(batch: list[Entry]) -> bool:
+    """Whether the entries differ in their relation only (the same details object)."""
+    kind, _, person_id, user_id, details = batch[0]
+    return all(e.details is details and e.kind == kind and e.user_id == user_id
+               and e.person_id == person_id for e in batch)
 
 
 def record(

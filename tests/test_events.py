@@ -253,6 +253,26 @@ def test_record_many_writes_every_entry_in_order_across_its_statements(rt, count
     assert [e["details"]["n"] for e in written] == list(range(count))
 
 
+@pytest.mark.parametrize("count", [2, 2 * events.ROWS_PER_INSERT + 201])
+def test_events_alike_but_for_their_relation_are_written_for_each_relation(rt, count):
+    from sqlalchemy import insert, select
+
+    from quickcrm.store.models import Relation
+
+    now, admin = rt.clock.now(), rt.actor.id
+    with rt.session() as s:
+        s.execute(insert(Relation), [{"number": f"{n:06d}"} for n in range(count)])
+        ids = list(s.scalars(select(Relation.id).order_by(Relation.id)))
+        shared = {"source": "import", "file": "klanten.csv"}
+        events.record_many(s, [events.Entry(events.RELATION_CREATED, rid, None, admin, shared)
+                               for rid in ids], at=now)
+        s.commit()
+    written = events_of(rt, events.RELATION_CREATED)
+    assert [e["relation_id"] for e in written] == ids
+    assert {(e["person_id"], e["user_id"], json.dumps(e["details"])) for e in written} == {
+        (None, admin, json.dumps(shared))}
+
+
 def test_a_kind_outside_the_catalogue_is_refused_and_nothing_is_written(rt):
     from sqlalchemy import func, select
 

@@ -345,7 +345,8 @@ class ClientStore:
                             (self.insert_person, new_persons)):
             if params:
                 self.conn.exec_driver_sql(sql, params)
-        made = self._created(before, (r[NEW_NUMBER] for r in new_relations)) \
-            if new_relations else []
-        record_many(self.conn, made + self._updated(changed_rows), at=self.now)
+        if new_relations:
+            record_many(self.conn, self._created(before, (r[NEW_NUMBER] for r in new_relations)),
+                        at=self.now)
+        record_many(self.conn, self._updated(changed_rows), at=self.now)
         return refused

@@ -6,7 +6,7 @@ engine or reads the environment.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,16 +27,36 @@ class Runtime:
     settings: Settings
     clock: Clock
     acting_as: str | None = None
+    note: Callable[[str], None] | None = field(default=None, repr=False)
+    created_database: bool = False
     _engine: Engine | None = field(default=None, repr=False)
     _actor: Actor | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> Engine:
+        """The store, migrated; a database created on first use is told to ``note``."""
         if self._engine is None:
-            from quickcrm.store.db import make_engine
+            from quickcrm.store.db import created_note, make_engine
+            from quickcrm.store.migrate import ensure_current
 
-            self._engine = make_engine(self.settings.database_url)
+            engine = make_engine(self.settings.database_url, migrate=False)
+            self.created_database = ensure_current(engine)
+            self._engine = engine
+            if self.created_database and self.note is not None:
+                self.note(created_note(self.settings.database_url))
         return self._engine
+
+    def check_actor(self, *, fresh: bool = False) -> frozenset[str]:
+        """The acting user's rights, refusing an unknown or deactivated one; checked
+        before anything runs, on a connection that neither creates nor migrates the
+        database (``fresh``: the command builds a new one, which knows only the admin)."""
+        from quickcrm.crm.users import check_acting_user
+        from quickcrm.store.db import connect_existing
+
+        if fresh:
+            return check_acting_user(conn=None, email=self.acting_as, settings=self.settings)
+        with connect_existing(self.settings.database_url) as conn:
+            return check_acting_user(conn=conn, email=self.acting_as, settings=self.settings)
 
     @contextmanager
     def session(self, *, read_only: bool = False) -> Iterator[Session]:

@@ -23,14 +23,31 @@ class NotPermitted(QuickCRMError):
 class UnknownUser(NotPermitted):
     """An acting user who is unknown is refused like any other refusal."""
 
-    def __init__(self, email: str) -> None:
-        QuickCRMError.__init__(self, f"not permitted: unknown user {email!r}")
+    def __init__(self, email: str, why: str = "") -> None:
+        QuickCRMError.__init__(self, f"not permitted: unknown user {email!r}"
+                               + (f" ({why})" if why else ""))
         self.what = "acting"
         self.needs = "a known user"
 
 
+class InactiveUser(UnknownUser):
+    """A deactivated user is refused as acting user too."""
+
+    def __init__(self, email: str) -> None:
+        QuickCRMError.__init__(self, f"not permitted: user {email!r} is deactivated")
+        self.what = "acting"
+        self.needs = "an active user"
+
+
 class NotFound(QuickCRMError):
     """A named thing (user, client, campaign, ...) does not exist."""
+
+
+class UnknownCampaign(NotFound):
+    """No campaign has the name (or id) given."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"unknown campaign {ref!r}")
 
 
 class InvalidInput(QuickCRMError):

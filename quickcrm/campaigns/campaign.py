@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel, select
 from quickcrm import permissions
 from quickcrm.campaigns.models import Campaign, CampaignClient, Exclusion, QuickScan
 from quickcrm.crm.users import Actor, normalize_email
-from quickcrm.errors import InvalidInput, InvalidState, NotFound
+from quickcrm.errors import InvalidInput, InvalidState, NotFound, UnknownCampaign
 from quickcrm.events import record
 from quickcrm.store.models import User
 
@@ -58,7 +58,7 @@ def get_campaign(session: Session, ref: str | int, *, for_update: bool = False) 
         query = select(Campaign).where(Campaign.id == int(str(ref).strip()))
         campaign = session.exec(query.with_for_update() if for_update else query).first()
     if campaign is None:
-        raise NotFound(f"unknown campaign {str(ref)!r}")
+        raise UnknownCampaign(str(ref))
     return campaign
 
 

@@ -23,7 +23,7 @@ from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient, QuickScan
 from quickcrm.campaigns.quickscan_schema import Definition
 from quickcrm.clock import as_utc
-from quickcrm.errors import NotFound, NotPermitted
+from quickcrm.errors import NotFound, NotPermitted, UnknownCampaign
 from quickcrm.settings import Settings
 from quickcrm.store.models import User
 
@@ -131,7 +131,7 @@ def write_client_documents(*, session: Session, actor: Any, campaign: str,
     if row is None:
         if session.execute(select(col(Campaign.id)).where(col(Campaign.name) == campaign.strip())).first():
             raise NotFound(f"client {relation_number!r} is not in campaign {campaign!r}")
-        raise NotFound(f"unknown campaign {campaign!r}")
+        raise UnknownCampaign(campaign)
     camp, client, quickscan, invitation = row
     if not (actor.rights & {"admin", "coordinator"}) and client.rm_id != actor.id:
         raise NotPermitted("reading another relationship manager's client report",

@@ -56,6 +56,7 @@ class Ctx:
     db: str | None
     config: str | None
     json: bool
+    rights: frozenset[str] = frozenset()  # the acting user's, checked before the command ran
     _runtime: Any = field(default=None, repr=False)
 
     def runtime(self, now: str | None = None) -> Any:
@@ -65,6 +66,7 @@ class Ctx:
             self._runtime = bootstrap(
                 database_url=self.db, config=self.config, acting_as=self.as_, now=now
             )
+            self._runtime.note = warn
         return self._runtime
 
     def emit(self, data: Any, human: Callable[[], None] | None = None) -> None:
@@ -108,10 +110,14 @@ def console() -> Any:
     return Console()
 
 
-def command(app: typer.Typer, name: str | None = None, **kwargs: Any) -> Callable[..., Any]:
+def command(app: typer.Typer, name: str | None = None, *, fresh_database: bool = False,
+            **kwargs: Any) -> Callable[..., Any]:
     """Register ``fn(c: Ctx, ...)`` on ``app`` with the common options appended.
 
-    Named QuickCRM errors become one line on stderr and exit 1.
+    Before the command runs, the acting user is resolved and an unknown or deactivated
+    one refused (``fresh_database``: the command builds its own new database, so only
+    the administrator is known). Named QuickCRM errors become one line on stderr and
+    exit 1.
     """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -125,11 +131,12 @@ def command(app: typer.Typer, name: str | None = None, **kwargs: Any) -> Callabl
             ctx = Ctx(as_=kw.pop("as_"), db=kw.pop("db"), config=kw.pop("config"),
                       json=kw.pop("json_"))
             try:
+                ctx.rights = ctx.runtime(now=kw.get("now")).check_actor(fresh=fresh_database)
                 return fn(ctx, *args, **kw)
             except typer.Exit:
                 raise
             except Exception as exc:  # noqa: BLE001 - mapped to one line below
-                handle_error(exc)
+                handle_error(exc, ctx._runtime)
             finally:
                 if ctx._runtime is not None:
                     ctx._runtime.close()
@@ -142,9 +149,17 @@ def command(app: typer.Typer, name: str | None = None, **kwargs: Any) -> Callabl
     return decorate
 
 
-def handle_error(exc: BaseException) -> typing.NoReturn:
-    from quickcrm.errors import QuickCRMError
+DEMO_DB = "quickcrm-demo/quickcrm.db"  # where `quickcrm demo` builds its database by default
 
+
+def handle_error(exc: BaseException, runtime: Any = None) -> typing.NoReturn:
+    from quickcrm.errors import QuickCRMError, UnknownCampaign
+
+    if isinstance(exc, UnknownCampaign) and runtime is not None and runtime.created_database:
+        from quickcrm.store.db import database_name
+
+        fail(f"{exc}: {database_name(runtime.settings.database_url)} is a new, empty "
+             f"database; the demo's database is ./{DEMO_DB} (add --db sqlite:///{DEMO_DB})")
     if isinstance(exc, QuickCRMError):
         fail(str(exc))
     try:

@@ -11,7 +11,7 @@ from quickcrm.cli.common import Ctx, command, fail
 def register(app: typer.Typer) -> None:
     """Add `demo` as a top-level command of ``app``."""
 
-    @command(app, "demo")
+    @command(app, "demo", fresh_database=True)
     def demo(
         c: Ctx,
         dir: Annotated[Path, typer.Option(

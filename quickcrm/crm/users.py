@@ -6,10 +6,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import Connection
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, select
 
 from quickcrm import permissions
-from quickcrm.errors import InvalidInput, InvalidState, NotFound, UnknownUser
+from quickcrm.errors import InactiveUser, InvalidInput, InvalidState, NotFound, UnknownUser
 from quickcrm.events import record
 from quickcrm.settings import Settings
 from quickcrm.store.models import Team, User, UserRight
@@ -55,12 +58,44 @@ def _rights(session: Session, user_id: int) -> frozenset[str]:
     return frozenset(rows)
 
 
+def _wanted(email: str | None, settings: Settings) -> str:
+    return normalize_email(email) if email else settings.admin_email
+
+
+def check_acting_user(
+    *, conn: Connection | None, email: str | None, settings: Settings
+) -> frozenset[str]:
+    """The acting user's rights, refused (UnknownUser) when unknown or deactivated.
+
+    Runs before a command does anything, on a connection that neither creates nor
+    migrates (``None``: no database yet), so it reads only columns that exist since the
+    first migration. A database without users yet knows only the configured
+    administrator, who is created on first use by ``resolve_actor``."""
+    wanted = _wanted(email, settings)
+    has_users = conn is not None and sa_inspect(conn).has_table(User.__tablename__)
+    row = None
+    if conn is not None and has_users:
+        row = conn.execute(sa_select(User.id, User.active).where(User.email == wanted)).first()
+    if row is None:
+        if wanted != settings.admin_email:
+            if not has_users:
+                raise UnknownUser(wanted, f"the database has no users yet; only the "
+                                          f"administrator {settings.admin_email} is known")
+            raise UnknownUser(wanted)
+        return frozenset({permissions.ADMIN})
+    if not row.active:
+        raise InactiveUser(wanted)
+    assert conn is not None
+    rights = conn.execute(sa_select(UserRight.right).where(UserRight.user_id == row.id))
+    return frozenset(rights.scalars())
+
+
 def resolve_actor(
     *, session: Session, email: str | None, settings: Settings, now: datetime
 ) -> Actor:
     """The user named by ``--as``; the configured administrator (created on first
     use) when none is named. An unknown user is refused."""
-    wanted = normalize_email(email) if email else settings.admin_email
+    wanted = _wanted(email, settings)
     user = session.exec(select(User).where(User.email == wanted)).first()
     if user is None:
         if wanted != settings.admin_email:
@@ -74,7 +109,7 @@ def resolve_actor(
         record(session, kind="user.created", at=now, user_id=user.id, email=wanted, rights=["admin"])
         session.commit()
     elif not user.active:
-        raise UnknownUser(wanted)
+        raise InactiveUser(wanted)
     assert user.id is not None
     return Actor(id=user.id, email=user.email, name=user.name, rights=_rights(session, user.id))
 

@@ -48,6 +48,58 @@ def make_engine(url: str, *, migrate: bool = True) -> Engine:
     return engine
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite URL (``None`` for in-memory or another backend)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def database_name(url: str) -> str:
+    """How a person recognises the database: the SQLite file, else the URL, password masked."""
+    from quickcrm.settings import mask_url
+
+    path = sqlite_path(url)
+    return str(path) if path is not None else mask_url(url)
+
+
+def created_note(url: str) -> str:
+    """The one note (stderr) a command prints when it created the database it opened."""
+    return f"note: created a new database: {database_name(url)}"
+
+
+@contextmanager
+def connect_existing(url: str) -> Iterator[Connection | None]:
+    """A connection that neither creates nor migrates the database at ``url``.
+
+    Yields ``None`` when there is nothing to connect to yet (an SQLite file that does not
+    exist, or an in-memory one). An SQLite file is opened read-only, so looking does not
+    create it; other servers are connected to as they are. For checks that must run before
+    anything else (who is acting, which revision is there).
+    """
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise ConfigError(f"not a database URL: {url!r}") from None
+    if parsed.get_backend_name() == "sqlite":
+        path = sqlite_path(url)
+        if path is None or not path.is_file():
+            yield None
+            return
+        import sqlite3
+
+        uri = f"{path.absolute().as_uri()}?mode=ro"
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+    else:
+        engine = make_engine(url, migrate=False)
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]

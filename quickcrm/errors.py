@@ -6,6 +6,8 @@ turn a user error into a traceback.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class QuickCRMError(Exception):
     """Base of every error caused by the user's input or the state of their data."""
@@ -62,6 +64,25 @@ class ConfigError(QuickCRMError):
     """The configuration file or an environment variable is malformed."""
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a file, where a user finds it: the path as given, the row as a
+    spreadsheet numbers it (header = 1) and the column's header as written."""
+
+    file: str | None
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [str(p) for p in (self.file, self.row, self.column) if p is not None]
+        return f"{':'.join(where)}: {self.message}" if where else self.message
+
+    def to_json(self) -> dict[str, object]:
+        return {"file": self.file, "row": self.row, "column": self.column,
+                "message": self.message}
+
+
 class FileProblems(QuickCRMError):
     """A file has one or more problems, each ``file:row:column: message``.
 
@@ -69,10 +90,16 @@ class FileProblems(QuickCRMError):
     limit) and ``total`` the full count.
     """
 
-    def __init__(self, problems: list[str], total: int | None = None) -> None:
-        self.problems = problems
+    def __init__(self, problems: list[str] | list[Problem], total: int | None = None) -> None:
+        self.details = [p if isinstance(p, Problem) else Problem(None, None, None, p)
+                        for p in problems]
+        self.problems = [str(p) for p in problems]
         self.total = total if total is not None else len(problems)
-        shown = "\n".join(problems)
+        shown = "\n".join(self.problems)
         more = self.total - len(problems)
         suffix = f"\n... and {more} more problems" if more > 0 else ""
         super().__init__(shown + suffix)
+
+    def to_json(self) -> dict[str, object]:
+        """``--json`` on failure: every problem shown, as fields, and how many in all."""
+        return {"errors": [p.to_json() for p in self.details], "error_count": self.total}

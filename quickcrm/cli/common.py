@@ -136,6 +136,8 @@ def command(app: typer.Typer, name: str | None = None, *, fresh_database: bool =
             except typer.Exit:
                 raise
             except Exception as exc:  # noqa: BLE001 - mapped to one line below
+                if ctx.json:
+                    emit_failure(exc)
                 handle_error(exc, ctx._runtime)
             finally:
                 if ctx._runtime is not None:
@@ -147,6 +149,15 @@ def command(app: typer.Typer, name: str | None = None, *, fresh_database: bool =
         return fn
 
     return decorate
+
+
+def emit_failure(exc: BaseException) -> None:
+    """With ``--json`` a file's problems are still one JSON document on stdout
+    (``errors``: file, row, column, message), besides the lines on stderr."""
+    from quickcrm.errors import FileProblems
+
+    if isinstance(exc, FileProblems):
+        sys.stdout.write(json.dumps(exc.to_json(), ensure_ascii=False, indent=2) + "\n")
 
 
 DEMO_DB = "quickcrm-demo/quickcrm.db"  # where `quickcrm demo` builds its database by default

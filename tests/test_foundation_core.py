@@ -41,6 +41,43 @@ def test_secrets_are_masked():
     assert "pw" not in shown.replace("********", "")
 
 
+SECRET_URLS = {
+    "QUICKCRM_DATABASE_URL": "postgresql+psycopg://crm@db.example/crm?password=Geheim1&sslmode=require",
+    "QUICKCRM_SMTP_URL": "smtp://mailer:Geheim2@smtp.example:587?starttls=1&token=Geheim3",
+    "QUICKCRM_IMAP_URL": "imaps://bounces@imap.example/INBOX?pass=Geheim4;auth_token=Geheim5",
+}
+
+
+def test_config_show_masks_every_secret_wherever_it_sits_in_a_url():
+    from typer.testing import CliRunner
+
+    from quickcrm.cli.main import app
+
+    env = {**SECRET_URLS, "QUICKCRM_ADMIN_EMAIL": "admin@quickcrm.example"}
+    settings = load_settings(None, env=env).masked()
+    assert settings["database.url"] == ("postgresql+psycopg://crm@db.example/crm"
+                                        "?password=********&sslmode=require")
+    assert settings["mail.url"] == "smtp://mailer:********@smtp.example:587?starttls=1&token=********"
+    assert settings["mail.imap_url"] == "imaps://bounces@imap.example/INBOX?pass=********;auth_token=********"
+    for args in (["config", "show"], ["config", "show", "--json"]):
+        # the acting user is checked on the (unreachable) database first: use SQLite for that
+        shown = CliRunner().invoke(app, [*args, "--db", "sqlite:///x.db?password=Geheim6"], env=env)
+        assert shown.exit_code == 0, shown.output
+        assert "Geheim" not in shown.output and "password=********" in shown.output
+
+
+def test_errors_that_repeat_a_url_mask_its_secrets():
+    from quickcrm.mail.transports import make_transport
+    from quickcrm.store.db import make_engine
+
+    with pytest.raises(ConfigError) as err:
+        make_transport("http://mailer@smtp.example?password=Geheim1")
+    assert "Geheim" not in str(err.value) and "password=********" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        make_engine("not a url://u:Geheim2@h?password=Geheim3")
+    assert "Geheim" not in str(err.value)
+
+
 def test_permissions_are_pure_functions():
     permissions.require(frozenset({"coordinator"}), "import clients")
     with pytest.raises(NotPermitted) as err:

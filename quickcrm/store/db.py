@@ -20,6 +20,7 @@ from sqlalchemy.engine.url import make_url
 from sqlmodel import Session, create_engine
 
 from quickcrm.errors import ConfigError
+from quickcrm.settings import mask_url
 
 BUSY_TIMEOUT_MS = 15000
 
@@ -29,7 +30,7 @@ def make_engine(url: str, *, migrate: bool = True) -> Engine:
     try:
         parsed = make_url(url)
     except Exception:
-        raise ConfigError(f"not a database URL: {url!r}") from None
+        raise ConfigError(f"not a database URL: {mask_url(url)!r}") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -57,9 +58,7 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def database_name(url: str) -> str:
-    """How a person recognises the database: the SQLite file, else the URL, password masked."""
-    from quickcrm.settings import mask_url
-
+    """How a person recognises the database: the SQLite file, else the URL, secrets masked."""
     path = sqlite_path(url)
     return str(path) if path is not None else mask_url(url)
 
@@ -81,7 +80,7 @@ def connect_existing(url: str) -> Iterator[Connection | None]:
     try:
         parsed = make_url(url)
     except Exception:
-        raise ConfigError(f"not a database URL: {url!r}") from None
+        raise ConfigError(f"not a database URL: {mask_url(url)!r}") from None
     if parsed.get_backend_name() == "sqlite":
         path = sqlite_path(url)
         if path is None or not path.is_file():

@@ -117,7 +117,7 @@ def step_send(ctx: DemoContext) -> StepResult:
                        sender=str(rt.settings["mail.sender"]), at=ctx.clock.now())
     bounces = ingest_bounces(rt=rt, source=box)
     ctx.state["bounced_ref"] = target.ref
-    data = {"sent_at": start.isoformat(), **counts.to_json(), "bounces": bounces,
+    data = {"sent_at": start, **counts.to_json(), "bounces": bounces,
             "outbox": str(ctx.directory / "outbox")}
     return _result("send", data, [
         f"sent {counts.invitations} invitations and {counts.copies} copies to the "

@@ -233,3 +233,21 @@ def test_cli_campaign_commands(cli):
 
 def _at(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def test_campaign_show_prints_times_in_the_firms_zone(cli):
+    import re
+    from zoneinfo import ZoneInfo
+
+    assert cli("campaign", "create", "Voorjaar", "--quickscan", QS,
+               "--coordinator", "admin@quickcrm.example").exit_code == 0
+    data = json.loads(cli("campaign", "show", "Voorjaar", "--json").stdout)
+    created = _at(data["created_at"])
+    assert created.utcoffset() == created.astimezone(ZoneInfo("Europe/Amsterdam")).utcoffset()
+    shown = cli("campaign", "show", "Voorjaar").stdout
+    line = next(x for x in shown.splitlines() if "created_at" in x)
+    local = created.astimezone(ZoneInfo("Europe/Amsterdam"))
+    assert line.split("created_at", 1)[1].strip() == local.strftime("%Y-%m-%d %H:%M %Z")
+    assert re.search(r"\d\d:\d\d CES?T$", line)
+    other = cli("campaign", "show", "Voorjaar", "--json", env={"QUICKCRM_TIMEZONE": "UTC"})
+    assert _at(json.loads(other.stdout)["created_at"]).utcoffset().total_seconds() == 0

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 import typer
 
-from quickcrm.cli.common import Ctx, command, console
+from quickcrm.cli.common import Ctx, command, console, shown_time
 
 app = typer.Typer(help="Collective actions (campaigns): create, show, finalize, close.",
                   no_args_is_help=True)
@@ -20,12 +20,15 @@ def face_markup(code: str | None) -> str:
     return f"[{colour}]{label}{'' if code else '*'}[/{colour}]"
 
 
-def _print_campaign(data: dict[str, Any]) -> None:
+TIMES = ("created_at", "selected_at", "finalized_at", "sent_at", "closed_at")
+
+
+def _print_campaign(data: dict[str, Any], tz: str) -> None:
     con = console()
-    for key in ("name", "quickscan", "status", "coordinator", "policy", "created_at",
-                "selected_at", "finalized_at", "sent_at", "closed_at"):
+    for key in ("name", "quickscan", "status", "coordinator", "policy", *TIMES):
         if data.get(key) is not None:
-            con.print(f"[bold]{key:>12}[/bold]  {data[key]}", highlight=False)
+            value = shown_time(data[key], tz) if key in TIMES else data[key]
+            con.print(f"[bold]{key:>12}[/bold]  {value}", highlight=False)
     shown = "; ".join(f"{k}: {', '.join(v)}" for k, v in data.get("criteria", {}).items())
     con.print(f"[bold]{'refinements':>12}[/bold]  {shown or '-'}", highlight=False)
 
@@ -95,7 +98,7 @@ def campaign_show(
     def human() -> None:
         from rich.table import Table
 
-        _print_campaign(data)
+        _print_campaign(data, c.tz)
         print_summary(data)
         if clients:
             table = Table("Relnr", "Name", "Company", "E-mail", "Team", "RM", "Profiel",
@@ -106,16 +109,18 @@ def campaign_show(
                               r["company"], r["email"], r["team"], r["rm"] or "",
                               face_markup(f["profile"]), face_markup(f["update"]),
                               face_markup(f["rm"]), "x" if r["excluded"] else "",
-                              _response(r))
+                              _response(r, c.tz))
             console().print(table)
 
     c.emit(data, human)
 
 
-def _response(r: dict) -> str:  # type: ignore[type-arg]
+def _response(r: dict, tz: str) -> str:  # type: ignore[type-arg]
     """Whether the client's report went out (and otherwise how far the client got)."""
     if r.get("report_sent_at"):
-        return f"received {str(r['report_sent_at'])[:10]}"
+        from quickcrm.clock import local_date
+
+        return f"received {local_date(r['report_sent_at'], tz)}"
     if r.get("not_interested_at"):
         return "not interested"
     return "logged in" if r.get("logged_in_at") else ("invited" if r.get("invited_at") else "")

@@ -69,10 +69,22 @@ class Ctx:
             self._runtime.note = warn
         return self._runtime
 
+    @property
+    def tz(self) -> str:
+        """The firm's time zone (``firm.timezone``): every time a person reads is in it."""
+        return str(self.runtime().settings.timezone)
+
     def emit(self, data: Any, human: Callable[[], None] | None = None) -> None:
-        """Print ``data`` as JSON with ``--json``, else call ``human`` (or print data)."""
+        """Print ``data`` as JSON with ``--json``, else call ``human`` (or print data).
+
+        Times in ``data`` become ISO 8601 in the firm's time zone, with its offset."""
         if self.json:
-            sys.stdout.write(json.dumps(data, default=str, ensure_ascii=False, indent=2) + "\n")
+            tz = self.tz
+
+            def default(value: Any) -> Any:
+                return _json_value(value, tz)
+
+            sys.stdout.write(json.dumps(data, default=default, ensure_ascii=False, indent=2) + "\n")
         elif human is not None:
             human()
         else:
@@ -93,6 +105,34 @@ class Ctx:
                       transient=True) as bar:
             task = bar.add_task(description, total=total)
             yield lambda n: bar.advance(task, n)
+
+
+def _json_value(value: Any, tz: str) -> Any:
+    from datetime import date, datetime
+
+    from quickcrm.clock import local_time
+
+    if isinstance(value, datetime):
+        return local_time(value, tz).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def shown_time(value: Any, tz: str) -> str:
+    """A moment as people read it: ``2026-11-23 10:00 CET``, in the firm's time zone;
+    a date stays a date (``2025-03-14``); ``""`` for none."""
+    from datetime import date, datetime
+
+    from quickcrm.clock import local_time
+
+    if isinstance(value, str) and value:
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return local_time(value, tz).strftime("%Y-%m-%d %H:%M %Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return ""
 
 
 def warn(message: str) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from quickcrm import permissions
 from quickcrm.errors import InactiveUser, InvalidInput, InvalidState, NotFound, UnknownUser
@@ -75,7 +75,8 @@ def check_acting_user(
     has_users = conn is not None and sa_inspect(conn).has_table(User.__tablename__)
     row = None
     if conn is not None and has_users:
-        row = conn.execute(sa_select(User.id, User.active).where(User.email == wanted)).first()
+        row = conn.execute(sa_select(col(User.id), col(User.active))
+                           .where(col(User.email) == wanted)).first()
     if row is None:
         if wanted != settings.admin_email:
             if not has_users:
@@ -86,7 +87,7 @@ def check_acting_user(
     if not row.active:
         raise InactiveUser(wanted)
     assert conn is not None
-    rights = conn.execute(sa_select(UserRight.right).where(UserRight.user_id == row.id))
+    rights = conn.execute(sa_select(col(UserRight.right)).where(col(UserRight.user_id) == row.id))
     return frozenset(rights.scalars())
 
 

@@ -53,28 +53,21 @@ def campaign_create(
     c.emit(out.model_dump(), lambda: typer.echo(f"created campaign {out.name!r} (draft)"))
 
 
-@command(app, "list")
+@command(app, "list", listing=True)
 def campaign_list(c: Ctx) -> None:
     """List campaigns with status and number of selected clients.
 
     Example: quickcrm campaign list --json
     """
-    from rich.table import Table
-
     from quickcrm.campaigns.campaign import list_campaigns
 
     rt = c.runtime()
     _ = rt.actor
     with rt.session(read_only=True) as s:
         rows = list_campaigns(session=s)
-
-    def human() -> None:
-        table = Table("Name", "QuickScan", "Status", "Coordinator", "Selected")
-        for r in rows:
-            table.add_row(r["name"], r["quickscan"], r["status"], r["coordinator"], str(r["selected"]))
-        console().print(table)
-
-    c.emit(rows, human)
+    c.table(rows, ("Name", "QuickScan", "Status", "Coordinator", "Selected"),
+            [(r["name"], r["quickscan"], r["status"], r["coordinator"], r["selected"])
+             for r in rows])
 
 
 @command(app, "show")

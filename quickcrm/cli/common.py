@@ -7,7 +7,7 @@ import inspect
 import json
 import sys
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -29,6 +29,11 @@ ConfigOpt = Annotated[
     typer.Option("--config", help="Configuration file (default QUICKCRM_CONFIG or ./quickcrm.toml).",
                  show_default=False, rich_help_panel="Common options"),
 ]
+CsvOpt = Annotated[
+    bool,
+    typer.Option("--csv", help="Print the list as CSV for a spreadsheet (; separated, UTF-8, "
+                               "formulas neutralised).", rich_help_panel="Output"),
+]
 JsonOpt = Annotated[
     bool,
     typer.Option("--json", help="Print exactly one JSON document on stdout.",
@@ -46,6 +51,7 @@ _COMMON = (
     inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ConfigOpt),
     inspect.Parameter("json_", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOpt),
 )
+_CSV = inspect.Parameter("csv_", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=CsvOpt)
 
 
 @dataclass
@@ -56,6 +62,7 @@ class Ctx:
     db: str | None
     config: str | None
     json: bool
+    csv: bool = False
     rights: frozenset[str] = frozenset()  # the acting user's, checked before the command ran
     _runtime: Any = field(default=None, repr=False)
 
@@ -89,6 +96,19 @@ class Ctx:
             human()
         else:
             typer.echo(data)
+
+    def table(self, data: Any, headers: Sequence[str], rows: Sequence[Sequence[Any]],
+              title: str | None = None) -> None:
+        """A list: ``data`` with ``--json``, the rows as CSV with ``--csv``, else a table
+        of them (every value in full when stdout is not a terminal)."""
+        from quickcrm.cli import output
+
+        if self.json:
+            self.emit(data)
+        elif self.csv:
+            output.write_csv(headers, rows)
+        else:
+            output.print_table(headers, rows, title)
 
     @contextmanager
     def progress(self, description: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
@@ -145,14 +165,16 @@ def fail(message: str) -> typing.NoReturn:
 
 
 def console() -> Any:
-    from rich.console import Console
+    """The console people read: unlimited width off a terminal (``cli.output``)."""
+    from quickcrm.cli.output import console as output_console
 
-    return Console()
+    return output_console()
 
 
 def command(app: typer.Typer, name: str | None = None, *, fresh_database: bool = False,
-            **kwargs: Any) -> Callable[..., Any]:
-    """Register ``fn(c: Ctx, ...)`` on ``app`` with the common options appended.
+            listing: bool = False, **kwargs: Any) -> Callable[..., Any]:
+    """Register ``fn(c: Ctx, ...)`` on ``app`` with the common options appended
+    (``listing``: a list command, which also takes ``--csv``; it prints with ``c.table``).
 
     Before the command runs, the acting user is resolved and an unknown or deactivated
     one refused (``fresh_database``: the command builds its own new database, so only
@@ -165,11 +187,14 @@ def command(app: typer.Typer, name: str | None = None, *, fresh_database: bool =
         own = list(sig.parameters.values())[1:]
         hints = typing.get_type_hints(fn, include_extras=True)
         params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in own]
+        common = [*_COMMON, _CSV] if listing else list(_COMMON)
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kw: Any) -> Any:
             ctx = Ctx(as_=kw.pop("as_"), db=kw.pop("db"), config=kw.pop("config"),
-                      json=kw.pop("json_"))
+                      json=kw.pop("json_"), csv=kw.pop("csv_", False))
+            if ctx.json and ctx.csv:
+                fail("give --json or --csv, not both")
             try:
                 ctx.rights = ctx.runtime(now=kw.get("now")).check_actor(fresh=fresh_database)
                 return fn(ctx, *args, **kw)
@@ -183,8 +208,8 @@ def command(app: typer.Typer, name: str | None = None, *, fresh_database: bool =
                 if ctx._runtime is not None:
                     ctx._runtime.close()
 
-        wrapper.__signature__ = sig.replace(parameters=[*params, *_COMMON])  # type: ignore[attr-defined]
-        wrapper.__annotations__ = {p.name: p.annotation for p in [*params, *_COMMON]}
+        wrapper.__signature__ = sig.replace(parameters=[*params, *common])  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in [*params, *common]}
         app.command(name, **kwargs)(wrapper)
         return fn
 

@@ -24,7 +24,7 @@ def outbox_status(c: Ctx) -> None:
     c.emit(counts, lambda: typer.echo("  ".join(f"{k} {v}" for k, v in counts.items())))
 
 
-@command(app, "list")
+@command(app, "list", listing=True)
 def outbox_list(
     c: Ctx,
     status: Annotated[str | None, typer.Option(
@@ -48,14 +48,12 @@ def outbox_list(
              "attempts": r.attempts, "next_attempt_at": r.next_attempt_at,
              "sent_at": r.sent_at, "bounced_at": r.bounced_at,
              "last_error": r.last_error} for r in rows]
-
-    def human() -> None:
-        for d in data:
-            when = shown_time(d["sent_at"], c.tz) or f"next {shown_time(d['next_attempt_at'], c.tz)}"
-            typer.echo(f"{d['id']:>7} {d['status']:<9} {d['kind']:<14} {d['recipient']:<32} "
-                       f"{d['attempts']} {when} {str(d['last_error'])[:60]}".rstrip())
-
-    c.emit(data, human)
+    tz = c.tz
+    c.table(data, ("Id", "Status", "Kind", "Recipient", "Attempts", "Sent / next attempt",
+                   "Last error"),
+            [(d["id"], d["status"], d["kind"], d["recipient"], d["attempts"],
+              shown_time(d["sent_at"], tz) or f"next {shown_time(d['next_attempt_at'], tz)}",
+              d["last_error"] or "") for d in data])
 
 
 @command(app, "deliver")

@@ -251,3 +251,39 @@ def test_campaign_show_prints_times_in_the_firms_zone(cli):
     assert re.search(r"\d\d:\d\d CES?T$", line)
     other = cli("campaign", "show", "Voorjaar", "--json", env={"QUICKCRM_TIMEZONE": "UTC"})
     assert _at(json.loads(other.stdout)["created_at"]).utcoffset().total_seconds() == 0
+
+
+def test_only_a_coordinator_or_admin_may_be_named_coordinator(rt):
+    from quickcrm.campaigns.campaign import create_campaign
+    from quickcrm.errors import InvalidInput
+
+    add_user(rt, RM1)
+    add_user(rt, "m.jansen@kantoor.example", right="coordinator")
+    with rt.session() as s:
+        with pytest.raises(InvalidInput) as err:
+            create_campaign(session=s, actor=rt.actor, now=rt.clock.now(), name="Najaar",
+                            quickscan=QS, coordinator=RM1)
+        assert str(err.value) == (
+            f"{RM1} may not coordinate a campaign: a coordinator needs the coordinator or admin "
+            f'right (quickcrm user grant "{RM1}" coordinator)')
+        out = create_campaign(session=s, actor=rt.actor, now=rt.clock.now(), name="Najaar",
+                              quickscan=QS, coordinator="M.Jansen@kantoor.example")
+        assert out.coordinator == "m.jansen@kantoor.example"
+
+
+def test_cli_finalize_json_says_how_many_were_selected(cli, sqlite_url):
+    from quickcrm.bootstrap import bootstrap
+
+    assert cli("campaign", "create", "Voorjaar", "--quickscan", QS,
+               "--coordinator", "admin@quickcrm.example").exit_code == 0
+    assert cli("user", "add", RM1, "-r", "rm").exit_code == 0
+    refused = cli("campaign", "create", "Najaar", "--quickscan", QS, "--coordinator", RM1)
+    assert refused.exit_code == 1 and "may not coordinate a campaign" in refused.stderr
+    rt = bootstrap(database_url=sqlite_url, env={})
+    add_clients(rt, {"number": "1"}, {"number": "2"}, {"number": "3", "opted_out": True})
+    rt.close()
+    assert cli("select", "Voorjaar").exit_code == 0
+    done = cli("campaign", "finalize", "Voorjaar", "--json")
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    assert (data["status"], data["selected"]) == ("final", 2)

@@ -17,7 +17,7 @@ from sqlmodel import Session, SQLModel, select
 
 from quickcrm import permissions
 from quickcrm.campaigns.models import Campaign, CampaignClient, Exclusion, QuickScan
-from quickcrm.crm.users import Actor, normalize_email
+from quickcrm.crm.users import Actor, normalize_email, rights_of
 from quickcrm.errors import InvalidInput, InvalidState, NotFound, UnknownCampaign
 from quickcrm.events import record
 from quickcrm.store.models import User
@@ -46,6 +46,12 @@ class CampaignPublic(SQLModel):
     finalized_at: datetime | None
     sent_at: datetime | None
     closed_at: datetime | None
+
+
+class FinalizedCampaign(CampaignPublic):
+    """What ``campaign finalize`` reports: the campaign and how many clients it froze."""
+
+    selected: int
 
 
 def get_campaign(session: Session, ref: str | int, *, for_update: bool = False) -> Campaign:
@@ -94,6 +100,11 @@ def create_campaign(*, session: Session, actor: Actor, now: datetime, name: str,
     user = session.exec(select(User).where(User.email == normalize_email(coordinator))).first()
     if user is None or not user.active:
         raise NotFound(f"unknown coordinator {coordinator!r} (add the user first)")
+    assert user.id is not None
+    if not permissions.may_coordinate(rights_of(session, user.id)):
+        raise InvalidInput(f"{user.email} may not coordinate a campaign: a coordinator needs "
+                           f'the coordinator or admin right (quickcrm user grant "{user.email}" '
+                           "coordinator)")
     if session.exec(select(Campaign).where(Campaign.name == name)).first() is not None:
         raise InvalidState(f"campaign {name!r} already exists")
     assert qs.id is not None and user.id is not None
@@ -131,7 +142,8 @@ def _transition(session: Session, campaign: Campaign, to: str) -> None:
         raise InvalidState(f"campaign {campaign.name!r} is {campaign.status}; it cannot become {to}")
 
 
-def finalize_campaign(*, session: Session, actor: Actor, now: datetime, campaign: str) -> CampaignPublic:
+def finalize_campaign(*, session: Session, actor: Actor, now: datetime,
+                      campaign: str) -> FinalizedCampaign:
     """Freeze the selection (two set-based statements) and make the campaign final."""
     from quickcrm.campaigns.selection import snapshot_values
 
@@ -157,7 +169,7 @@ def finalize_campaign(*, session: Session, actor: Actor, now: datetime, campaign
     record(session, kind="campaign.finalized", at=now, user_id=actor.id,
            campaign_id=row.id, selected=selected)
     session.commit()
-    return to_public(session, row)
+    return FinalizedCampaign(**to_public(session, row).model_dump(), selected=selected)
 
 
 def close_campaign(*, session: Session, actor: Actor, now: datetime, campaign: str) -> CampaignPublic:

@@ -38,7 +38,8 @@ def campaign_create(
     c: Ctx,
     name: Annotated[str, typer.Argument(help="A name for the campaign.")],
     quickscan: Annotated[str, typer.Option(help="Key of the QuickScan to send.")],
-    coordinator: Annotated[str, typer.Option(help="E-mail of the coordinating user.")],
+    coordinator: Annotated[str, typer.Option(
+        help="E-mail of the coordinating user (who has the coordinator or admin right).")],
 ) -> None:
     """Create a draft campaign for a QuickScan.
 
@@ -130,7 +131,8 @@ def campaign_finalize(c: Ctx, campaign: CampaignArg) -> None:
     rt = c.runtime()
     with rt.session() as s:
         out = finalize_campaign(session=s, actor=rt.actor, now=rt.clock.now(), campaign=campaign)
-    c.emit(out.model_dump(), lambda: typer.echo(f"campaign {out.name!r} is final"))
+    c.emit(out.model_dump(), lambda: typer.echo(
+        f"campaign {out.name!r} is final: {out.selected} clients selected"))
 
 
 @command(app, "close")

@@ -53,7 +53,8 @@ class UserPublic(SQLModel):
     active: bool
 
 
-def _rights(session: Session, user_id: int) -> frozenset[str]:
+def rights_of(session: Session, user_id: int) -> frozenset[str]:
+    """A user's firm-wide rights."""
     rows = session.exec(select(UserRight.right).where(UserRight.user_id == user_id)).all()
     return frozenset(rows)
 
@@ -112,7 +113,7 @@ def resolve_actor(
     elif not user.active:
         raise InactiveUser(wanted)
     assert user.id is not None
-    return Actor(id=user.id, email=user.email, name=user.name, rights=_rights(session, user.id))
+    return Actor(id=user.id, email=user.email, name=user.name, rights=rights_of(session, user.id))
 
 
 def get_or_create_team(session: Session, name: str) -> Team:
@@ -135,7 +136,7 @@ def get_user(*, session: Session, email: str) -> User:
 def to_public(session: Session, user: User) -> UserPublic:
     assert user.id is not None
     team = session.get(Team, user.team_id) if user.team_id else None
-    rights = sorted(_rights(session, user.id), key=permissions.RIGHTS.index)
+    rights = sorted(rights_of(session, user.id), key=permissions.RIGHTS.index)
     return UserPublic(email=user.email, name=user.name, first_name=user.first_name,
                       last_name=user.last_name, initials=user.initials,
                       signature=user.signature, team=team.name if team else None,
@@ -188,7 +189,7 @@ def change_rights(
     parsed = list(dict.fromkeys(permissions.parse_right(r) for r in rights))
     user = get_user(session=session, email=email)
     assert user.id is not None
-    current = _rights(session, user.id)
+    current = rights_of(session, user.id)
     if grant:
         for right in parsed:
             if right not in current:

@@ -6,7 +6,22 @@ turn a user error into a traceback.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_SAFE_ARG = re.compile(r"^[\w@%+=:,./-]+$")
+
+
+def command_hint(*args: str) -> str:
+    """A ``quickcrm`` command line for a message, quoted so that it pastes into a shell
+    as is: ``quickcrm campaign finalize "Zomer 2027"`` (double quotes, as every shell
+    and Windows' own take them; ``"``, ``$``, a backtick and ``\\`` escaped inside)."""
+    def quote(arg: str) -> str:
+        if _SAFE_ARG.match(arg):
+            return arg
+        return '"' + re.sub(r'([\\"$`])', r"\\\1", arg) + '"'
+
+    return " ".join(["quickcrm", *map(quote, args)])
 
 
 class QuickCRMError(Exception):

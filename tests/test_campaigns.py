@@ -219,7 +219,7 @@ def test_cli_campaign_commands(cli):
     r = cli("campaign", "finalize", "Voorjaar")
     assert r.exit_code == 1
     assert r.stderr.strip() == ("campaign 'Voorjaar' has no selection yet; "
-                                "run: quickcrm select 'Voorjaar'")
+                                "run `quickcrm select Voorjaar` first")
     r = cli("campaign", "show", "Herfst")
     assert r.exit_code == 1 and r.stderr.strip() == "unknown campaign 'Herfst'"
     r = cli("user", "add", RM1, "-r", "rm")
@@ -265,7 +265,7 @@ def test_only_a_coordinator_or_admin_may_be_named_coordinator(rt):
                             quickscan=QS, coordinator=RM1)
         assert str(err.value) == (
             f"{RM1} may not coordinate a campaign: a coordinator needs the coordinator or admin "
-            f'right (quickcrm user grant "{RM1}" coordinator)')
+            f"right (quickcrm user grant {RM1} coordinator)")
         out = create_campaign(session=s, actor=rt.actor, now=rt.clock.now(), name="Najaar",
                               quickscan=QS, coordinator="M.Jansen@kantoor.example")
         assert out.coordinator == "m.jansen@kantoor.example"
@@ -287,3 +287,23 @@ def test_cli_finalize_json_says_how_many_were_selected(cli, sqlite_url):
     assert done.exit_code == 0, done.output
     data = json.loads(done.stdout)
     assert (data["status"], data["selected"]) == ("final", 2)
+
+
+def test_hints_are_quoted_so_they_paste_into_a_shell(cli):
+    import subprocess
+
+    from quickcrm.errors import command_hint
+
+    assert cli("campaign", "create", "Zomer 2027", "--quickscan", QS,
+               "--coordinator", "admin@quickcrm.example").exit_code == 0
+    sent = cli("send", "Zomer 2027")
+    assert sent.exit_code == 1
+    assert sent.stderr.strip() == ("campaign 'Zomer 2027' is a draft; run "
+                                   '`quickcrm campaign finalize "Zomer 2027"` first')
+    final = cli("campaign", "finalize", "Zomer 2027")
+    assert final.stderr.strip() == ("campaign 'Zomer 2027' has no selection yet; run "
+                                    '`quickcrm select "Zomer 2027"` first')
+    for name in ("Zomer 2027", "Café 't Hoekje", 'Actie "$HOME" `x` \\ y'):
+        pasted = command_hint("select", name).replace("quickcrm", "printf '%s\\n'", 1)
+        echoed = subprocess.run(["sh", "-c", pasted], capture_output=True, text=True).stdout
+        assert echoed.splitlines() == ["select", name]

@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel, select
 from quickcrm import permissions
 from quickcrm.campaigns.models import Campaign, CampaignClient, Exclusion, QuickScan
 from quickcrm.crm.users import Actor, normalize_email, rights_of
-from quickcrm.errors import InvalidInput, InvalidState, NotFound, UnknownCampaign
+from quickcrm.errors import InvalidInput, InvalidState, NotFound, UnknownCampaign, command_hint
 from quickcrm.events import record
 from quickcrm.store.models import User
 
@@ -103,8 +103,8 @@ def create_campaign(*, session: Session, actor: Actor, now: datetime, name: str,
     assert user.id is not None
     if not permissions.may_coordinate(rights_of(session, user.id)):
         raise InvalidInput(f"{user.email} may not coordinate a campaign: a coordinator needs "
-                           f'the coordinator or admin right (quickcrm user grant "{user.email}" '
-                           "coordinator)")
+                           f"the coordinator or admin right "
+                           f"({command_hint('user', 'grant', user.email, 'coordinator')})")
     if session.exec(select(Campaign).where(Campaign.name == name)).first() is not None:
         raise InvalidState(f"campaign {name!r} already exists")
     assert qs.id is not None and user.id is not None
@@ -151,7 +151,8 @@ def finalize_campaign(*, session: Session, actor: Actor, now: datetime,
     row = get_campaign(session, campaign, for_update=True)
     _transition(session, row, FINAL)
     if row.selected_at is None:
-        raise InvalidState(f"campaign {row.name!r} has no selection yet; run: quickcrm select {row.name!r}")
+        raise InvalidState(f"campaign {row.name!r} has no selection yet; "
+                           f"run `{command_hint('select', row.name)}` first")
     cc, ex = CampaignClient.__table__, Exclusion.__table__  # type: ignore[attr-defined]
     excluded = select(ex.c.relation_number).where(ex.c.campaign_id == row.id)
     gone = session.execute(delete(cc).where(cc.c.campaign_id == row.id,

@@ -71,6 +71,21 @@ class InvalidInput(QuickCRMError):
     """A value given on the command line or in a file is not acceptable."""
 
 
+def unknown_value(what: str, value: str, known: list[str], *, plural: str = "",
+                  limit: int = 30) -> InvalidInput:
+    """``unknown team 'Utrech' (known teams: Utrecht, Zwolle)``: a filter value that
+    matches nothing is an error, never an empty list; a long list of known values is
+    cut to the ones closest to what was typed."""
+    import difflib
+
+    if len(known) <= limit:
+        shown = ", ".join(known) or "none"
+    else:
+        close = difflib.get_close_matches(value, known, n=5, cutoff=0.6)
+        shown = (f"did you mean {', '.join(close)}? " if close else "") + f"{len(known)} in all"
+    return InvalidInput(f"unknown {what} {value!r} (known {plural or what + 's'}: {shown})")
+
+
 class InvalidState(QuickCRMError):
     """The action does not fit the current state (e.g. selecting on a final campaign)."""
 

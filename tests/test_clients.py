@@ -120,3 +120,32 @@ def test_clients_list_mirrors_the_client_file_in_dutch_and_csv_is_for_spreadshee
     assert table[5][1] == "'" + '=HYPERLINK("http://x.example","klik")'  # not run as a formula
     both = cli("clients", "list", "--csv", "--json")
     assert both.exit_code == 1 and both.stderr.strip() == "give --json or --csv, not both"
+
+
+def test_an_unknown_filter_value_is_an_error_listing_the_known_ones_everywhere(cli, tmp_path):
+    assert cli("import", "clients", write_csv(tmp_path / "k.csv", ROWS)).exit_code == 0
+    for command in (("clients", "list"), ("clients", "count"), ("export", "clients", "x.csv")):
+        for option, value, message in (
+            ("--team", "Utrech", "unknown team 'Utrech' (known teams: Deventer, Zwolle)"),
+            ("--rm", "x@kantoor.example", "unknown relationship manager 'x@kantoor.example' "
+             "(known relationship managers: p.bos@kantoor.example, r.meer@kantoor.example)"),
+            ("--city", "Zwole", "unknown city 'Zwole' (known cities: Deventer, Kampen, Zwolle, "
+             "deventer)"),
+        ):
+            result = cli(*command, option, value)
+            assert (result.exit_code, result.stderr.strip()) == (1, message), command
+    assert not (tmp_path / "x.csv").exists()
+    assert cli("clients", "count", "--team", " zwolle ", "--city", "KAMPEN").stdout.strip() == "1"
+    cli("campaign", "create", "Voorjaar", "--quickscan", "bedrijfsopvolging",
+        "--coordinator", "admin@quickcrm.example")
+    selected = cli("select", "Voorjaar", "--rm", "x@kantoor.example")
+    assert selected.stderr.strip().startswith("unknown relationship manager 'x@kantoor.example' "
+                                              "(known relationship managers: p.bos@")
+
+
+def test_a_long_list_of_known_values_is_cut_to_the_closest():
+    from quickcrm.errors import unknown_value
+
+    known = [f"Plaats {i}" for i in range(100)] + ["Zwolle"]
+    assert str(unknown_value("city", "Zwole", known, plural="cities")) == (
+        "unknown city 'Zwole' (known cities: did you mean Zwolle? 101 in all)")

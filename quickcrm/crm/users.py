@@ -12,7 +12,14 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
 from quickcrm import permissions
-from quickcrm.errors import InactiveUser, InvalidInput, InvalidState, NotFound, UnknownUser
+from quickcrm.errors import (
+    InactiveUser,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    UnknownUser,
+    unknown_value,
+)
 from quickcrm.events import record
 from quickcrm.settings import Settings
 from quickcrm.store.models import Team, User, UserRight
@@ -124,6 +131,35 @@ def get_or_create_team(session: Session, name: str) -> Team:
         session.add(team)
         session.flush()
     return team
+
+
+def team_ids(session: Session, names: list[str] | tuple[str, ...]) -> list[int]:
+    """The ids of the teams named (case and runs of spaces do not matter); an unknown
+    name is an error listing the known teams."""
+    teams = {t.name.lower(): t.id for t in session.exec(select(Team))}
+    found = []
+    for name in names:
+        team_id = teams.get(" ".join(name.split()).lower())
+        if team_id is None:
+            known = sorted(session.exec(select(Team.name)).all())
+            raise unknown_value("team", name, known)
+        found.append(team_id)
+    return found
+
+
+def rm_ids(session: Session, emails: list[str] | tuple[str, ...]) -> list[int]:
+    """The ids of the relationship managers named by e-mail; an unknown one is an error
+    listing the relationship managers."""
+    found = []
+    for email in emails:
+        user = session.exec(select(User).where(User.email == normalize_email(email))).first()
+        if user is None:
+            managers = select(User.email).join(UserRight, col(UserRight.user_id) == User.id)
+            known = sorted(session.exec(managers.where(UserRight.right == permissions.RM)).all())
+            raise unknown_value("relationship manager", email, known)
+        assert user.id is not None
+        found.append(user.id)
+    return found
 
 
 def get_user(*, session: Session, email: str) -> User:

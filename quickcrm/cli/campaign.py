@@ -10,14 +10,6 @@ app = typer.Typer(help="Collective actions (campaigns): create, show, finalize, 
                   no_args_is_help=True)
 
 CampaignArg = Annotated[str, typer.Argument(help="The campaign's name (or id).")]
-FACE_STYLE = {"1": ("green", "Positief"), "2": ("blue", "Neutraal"), "3": ("red", "Negatief")}
-
-
-def face_markup(code: str | None) -> str:
-    """The seed's colours: red negative, blue neutral, green positive; a face nobody set
-    shows as neutral with an asterisk."""
-    colour, label = FACE_STYLE.get(code or "2", ("blue", "Neutraal"))
-    return f"[{colour}]{label}{'' if code else '*'}[/{colour}]"
 
 
 TIMES = ("created_at", "selected_at", "finalized_at", "sent_at", "closed_at")
@@ -90,21 +82,24 @@ def campaign_show(
                              max_per_rm=int(rt.settings["campaigns.max_per_rm"]))
 
     def human() -> None:
-        from rich.table import Table
+        from rich.text import Text
+
+        from quickcrm.campaigns.faces import markup
+        from quickcrm.cli.output import print_table
 
         _print_campaign(data, c.tz)
         print_summary(data)
         if clients:
-            table = Table("Relnr", "Name", "Company", "E-mail", "Team", "RM", "Profiel",
-                          "Update", "RM-face", "Excluded", "Report")
-            for r in data["clients"]:
-                f = r["faces"]
-                table.add_row(r["relation_number"], f"{r['first_name']} {r['last_name']}",
-                              r["company"], r["email"], r["team"], r["rm"] or "",
-                              face_markup(f["profile"]), face_markup(f["update"]),
-                              face_markup(f["rm"]), "x" if r["excluded"] else "",
-                              _response(r, c.tz))
-            console().print(table)
+            def face(code: str | None) -> Text:
+                return Text.from_markup(markup(code))
+
+            print_table(("Relation", "Name", "Company", "E-mail", "Team", "RM", "Profile face",
+                         "Update face", "RM face", "Excluded", "Report"),
+                        [(r["relation_number"], f"{r['first_name']} {r['last_name']}",
+                          r["company"], r["email"], r["team"], r["rm"] or "",
+                          face(r["faces"]["profile"]), face(r["faces"]["update"]),
+                          face(r["faces"]["rm"]), "x" if r["excluded"] else "",
+                          _response(r, c.tz)) for r in data["clients"]])
 
     c.emit(data, human)
 

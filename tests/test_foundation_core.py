@@ -256,3 +256,10 @@ def test_unknown_campaign_on_a_database_just_created_points_at_the_demo(cli, tmp
     ]
     again = cli("report", "Demo Bedrijfsopvolging", env=NO_DB)
     assert again.stderr.strip() == "unknown campaign 'Demo Bedrijfsopvolging'"
+
+
+def test_version_is_the_installed_packages(cli):
+    from importlib.metadata import version
+
+    result = cli("--version")
+    assert (result.exit_code, result.stdout) == (0, f"quickcrm {version('quickcrm')}\n")

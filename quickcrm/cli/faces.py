@@ -87,13 +87,14 @@ def faces_show(
 
 
 def faces_table(data: dict[str, Any]) -> Any:
-    """A rich table of a client's faces in the seed's colours."""
+    """A rich table of a client's faces in the seed's colours, under the headers of the
+    faces file it mirrors (``import faces``)."""
     from rich.table import Table
 
     from quickcrm.campaigns.faces import markup
 
     table = Table("QuickScan", "Volgens profiel", "Volgens update", "Volgens relatiemanager",
-                  "Eerder ontvangen",
+                  "Datum verzonden",
                   title=f"{data['relation_number']} {data['company']}".strip())
     for row in data["faces"]:
         received = row["received_on"].isoformat() if row["received_on"] else ""

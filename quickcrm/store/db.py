@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.engine.url import make_url
+from sqlalchemy.engine.url import URL, make_url
 from sqlmodel import Session, create_engine
 
 from quickcrm.errors import ConfigError
@@ -25,12 +25,16 @@ from quickcrm.settings import mask_url
 BUSY_TIMEOUT_MS = 15000
 
 
-def make_engine(url: str, *, migrate: bool = True) -> Engine:
-    """An engine for ``url``; a new database is created and migrated on first use."""
+def parse_url(url: str) -> URL:
     try:
-        parsed = make_url(url)
+        return make_url(url)
     except Exception:
         raise ConfigError(f"not a database URL: {mask_url(url)!r}") from None
+
+
+def make_engine(url: str, *, migrate: bool = True) -> Engine:
+    """An engine for ``url``; a new database is created and migrated on first use."""
+    parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -51,7 +55,7 @@ def make_engine(url: str, *, migrate: bool = True) -> Engine:
 
 def sqlite_path(url: str) -> Path | None:
     """The file of an SQLite URL (``None`` for in-memory or another backend)."""
-    parsed = make_url(url)
+    parsed = parse_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database).expanduser()
@@ -69,18 +73,16 @@ def created_note(url: str) -> str:
 
 
 @contextmanager
-def connect_existing(url: str) -> Iterator[Connection | None]:
+def connect_existing(url: str, engine: Engine | None = None) -> Iterator[Connection | None]:
     """A connection that neither creates nor migrates the database at ``url``.
 
     Yields ``None`` when there is nothing to connect to yet (an SQLite file that does not
     exist, or an in-memory one). An SQLite file is opened read-only, so looking does not
-    create it; other servers are connected to as they are. For checks that must run before
-    anything else (who is acting, which revision is there).
+    create it; a server is connected to as it is, through ``engine`` (an unmigrated
+    engine on ``url``) when given, so the command that follows reuses the connection.
+    For checks that must run before anything else (who is acting, which revision).
     """
-    try:
-        parsed = make_url(url)
-    except Exception:
-        raise ConfigError(f"not a database URL: {mask_url(url)!r}") from None
+    parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
         path = sqlite_path(url)
         if path is None or not path.is_file():
@@ -90,6 +92,10 @@ def connect_existing(url: str) -> Iterator[Connection | None]:
 
         uri = f"{path.absolute().as_uri()}?mode=ro"
         engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+    elif engine is not None:
+        with engine.connect() as conn:
+            yield conn
+        return
     else:
         engine = make_engine(url, migrate=False)
     try:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -22,8 +21,8 @@ from quickcrm.campaigns.answers import load_answers
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient, QuickScan
 from quickcrm.campaigns.quickscan_schema import Definition
-from quickcrm.clock import as_utc
-from quickcrm.errors import NotFound, NotPermitted
+from quickcrm.clock import local_date  # web and landing import it from here too
+from quickcrm.errors import NotFound, NotPermitted, UnknownCampaign
 from quickcrm.settings import Settings
 from quickcrm.store.models import User
 
@@ -37,10 +36,6 @@ class Documents:
     pptx: bytes
     pdf_name: str
     pptx_name: str
-
-
-def local_date(value: datetime, tz: str) -> date:
-    return as_utc(value).astimezone(ZoneInfo(tz)).date()
 
 
 def _safe(text: str) -> str:
@@ -131,7 +126,7 @@ def write_client_documents(*, session: Session, actor: Any, campaign: str,
     if row is None:
         if session.execute(select(col(Campaign.id)).where(col(Campaign.name) == campaign.strip())).first():
             raise NotFound(f"client {relation_number!r} is not in campaign {campaign!r}")
-        raise NotFound(f"unknown campaign {campaign!r}")
+        raise UnknownCampaign(campaign)
     camp, client, quickscan, invitation = row
     if not (actor.rights & {"admin", "coordinator"}) and client.rm_id != actor.id:
         raise NotPermitted("reading another relationship manager's client report",

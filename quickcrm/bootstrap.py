@@ -1,7 +1,8 @@
 """The one place that wires settings, database, clock, acting user and mail transport.
 
 The CLI, the daemon and the web app all call ``bootstrap``; nothing else builds an
-engine or reads the environment.
+engine or reads the environment. It also hands the declared areas' actions and mail hooks
+to the core (``quickcrm.areas.wire``).
 """
 
 from __future__ import annotations
@@ -94,6 +95,9 @@ def bootstrap(
 ) -> Runtime:
     import os
 
+    from quickcrm.areas import wire
+
+    wire()
     environ = os.environ if env is None else env
     settings = load_settings(config, env=dict(environ),
                              overrides={"database.url": database_url})

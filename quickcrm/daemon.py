@@ -6,17 +6,16 @@ lives in QuickCRM's own tables; each job claims its due work from the database, 
 daemons (and cron runs of ``send``/``remind``) can run side by side: the claims, not the
 scheduler, prevent double work.
 
-Jobs are pluggable: ``register_job(name, every=SETTING, fn, order=N)``, where ``fn(ctx)``
-returns a dict of counts that becomes the job's one log line. The mail area registers
-``deliver`` here; the campaigns area registers its jobs (reminders, bounce ingestion) in
-``quickcrm/campaigns/jobs.py``, one of ``JOB_MODULES``, imported when the daemon starts::
+Jobs are declared by the areas (``Area.jobs`` in each ``area.py``, read through
+``quickcrm.areas``): ``Job(name, run="module:function", every=SETTING, order=N)``, where
+the function takes the ``JobContext`` and returns a dict of counts that becomes the job's
+one log line. The mail area declares ``deliver``; the campaigns area its reminders and
+bounce ingestion (``quickcrm/campaigns/jobs.py``)::
 
-    from quickcrm.daemon import register_job
+    def remind(ctx: JobContext) -> dict[str, Any]:
+        return remind_due(rt=ctx.runtime, stop=ctx.stop).as_dict()
 
-    def _remind(ctx):
-        return remind_due(runtime=ctx.runtime, stop=ctx.stop).as_dict()
-
-    register_job("remind", every="daemon.remind_every", fn=_remind, order=10)
+    Job("remind", run="quickcrm.campaigns.jobs:remind", every="daemon.remind_every", order=10)
 
 Each job runs once at start, then every ``every`` seconds (coalesce, at most one instance,
 a generous misfire grace). ``--once`` runs each job once in ``order`` (delivery last, so
@@ -26,60 +25,23 @@ a job finishes the message in flight, gives the rest back, and the daemon exits 
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import signal
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from quickcrm.area import Job, JobContext
+
 log = logging.getLogger("quickcrm.daemon")
-
-JOB_MODULES: tuple[str, ...] = ("quickcrm.campaigns.jobs",)
-
-
-@dataclass
-class JobContext:
-    runtime: Any  # quickcrm.bootstrap.Runtime
-    stop: threading.Event
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    every: str  # the setting holding the interval in seconds
-    fn: Callable[[JobContext], dict[str, Any] | None]
-    order: int = 0
-
-
-JOBS: dict[str, Job] = {}
-
-
-def register_job(name: str, *, every: str, fn: Callable[[JobContext], dict[str, Any] | None],
-                 order: int = 0) -> None:
-    JOBS[name] = Job(name=name, every=every, fn=fn, order=order)
-
-
-def _deliver(ctx: JobContext) -> dict[str, Any]:
-    counts = ctx.runtime.deliver(stop=ctx.stop)
-    result: dict[str, Any] = counts.as_dict()
-    if counts.error:
-        result["error"] = counts.error
-    return result
-
-
-register_job("deliver", every="daemon.deliver_every", fn=_deliver, order=100)
 
 
 def load_jobs() -> list[Job]:
-    """The registered jobs (after importing ``JOB_MODULES`` that exist), in run order."""
-    for name in JOB_MODULES:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
-    return sorted(JOBS.values(), key=lambda j: (j.order, j.name))
+    """The declared jobs, in run order."""
+    from quickcrm.areas import jobs
+
+    return jobs()
 
 
 def _line(result: dict[str, Any] | None) -> str:
@@ -89,8 +51,10 @@ def _line(result: dict[str, Any] | None) -> str:
 def run_job(job: Job, ctx: JobContext) -> dict[str, Any]:
     """Run one job and log one line (idle runs only at debug level). An exception is
     logged and returned as ``{"error": ...}``, never fatal to the daemon."""
+    from quickcrm.areas import resolve
+
     try:
-        result = dict(job.fn(ctx) or {})
+        result = dict(resolve(job.run)(ctx) or {})
     except Exception as exc:  # noqa: BLE001 - a failing job must not stop the others
         log.error("%s failed: %s", job.name, exc, exc_info=log.isEnabledFor(logging.DEBUG))
         return {"error": f"{type(exc).__name__}: {exc}"}
@@ -99,11 +63,13 @@ def run_job(job: Job, ctx: JobContext) -> dict[str, Any]:
     return result
 
 
-def run_once(runtime: Any, *, stop: threading.Event | None = None) -> dict[str, dict[str, Any]]:
-    """Each job once, in order; returns each job's result (``error`` when it failed)."""
+def run_once(runtime: Any, *, stop: threading.Event | None = None,
+             jobs: Sequence[Job] | None = None) -> dict[str, dict[str, Any]]:
+    """Each job (the declared ones unless ``jobs`` is given) once, in order; returns each
+    job's result (``error`` when it failed)."""
     ctx = JobContext(runtime=runtime, stop=stop or threading.Event())
     results: dict[str, dict[str, Any]] = {}
-    for job in load_jobs():
+    for job in load_jobs() if jobs is None else jobs:
         if ctx.stop.is_set():
             break
         results[job.name] = run_job(job, ctx)

@@ -24,23 +24,23 @@ _ALIASES = {
     "sales-monitor": SALES_MONITOR, "sales_monitor": SALES_MONITOR,
 }
 
-# action -> the rights any one of which allows it
+# action -> the rights any one of which allows it: the core's own here, every area's
+# from its declaration (``Area.actions``), handed over by ``declare`` at bootstrap
 ACTIONS: dict[str, frozenset[str]] = {
-    "manage users": frozenset({ADMIN}),
-    "import clients": frozenset({ADMIN, COORDINATOR}),
-    "import faces": frozenset({ADMIN, COORDINATOR}),
-    "compute faces": frozenset({ADMIN, COORDINATOR}),
-    "load quickscans": frozenset({ADMIN, COORDINATOR}),
-    "manage campaigns": frozenset({ADMIN, COORDINATOR}),
-    "send campaigns": frozenset({ADMIN, COORDINATOR}),
-    "process bounces": frozenset({ADMIN, COORDINATOR}),
-    "manage the outbox": frozenset({ADMIN, COORDINATOR}),
-    "run reminders": frozenset({ADMIN, COORDINATOR}),
-    "export campaign data": frozenset({ADMIN, COORDINATOR}),
     "see revenue": frozenset({ADMIN, SALES_MONITOR}),
-    "manage landing pages": frozenset({ADMIN, COORDINATOR}),
     "upgrade the database": frozenset({ADMIN}),
 }
+
+
+def declare(actions: dict[str, frozenset[str]]) -> None:
+    """Add the areas' actions (``quickcrm.areas.wire`` calls this). Declaring an action
+    again with other rights, or naming an unknown right, is a programming error."""
+    for action, rights in actions.items():
+        unknown = sorted(rights - set(RIGHTS))
+        if unknown:
+            raise ValueError(f"action {action!r}: unknown rights {unknown}")
+        if ACTIONS.setdefault(action, rights) != rights:
+            raise ValueError(f"action {action!r} is declared twice with different rights")
 
 
 def parse_right(name: str) -> str:

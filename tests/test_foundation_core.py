@@ -54,12 +54,12 @@ def test_new_database_is_migrated_and_matches_the_models(rt):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from quickcrm.areas import metadata
     from quickcrm.store.migrate import current_revision, head_revision
-    from quickcrm.store.registry import metadata
 
     assert current_revision(rt.engine) == head_revision()
     with rt.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), metadata())
         assert diff == []
         assert {"relation", "person", "event", "app_user", "team"} <= set(
             sa_inspect(conn).get_table_names()

@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from quickcrm.landing.web import routes as landing_routes
+from quickcrm.areas import web_routes
 from quickcrm.resources import templates_dir
 from quickcrm.web import pages
 from quickcrm.web.security import BodyLimit, FailureLimiter, SecurityHeaders
@@ -138,17 +138,8 @@ def create_app(runtime: Any, *, limiter: FailureLimiter | None = None,
                      firm=str(runtime.settings["firm.name"]), tz=runtime.settings.timezone)
     if runtime.settings.database_url.startswith("sqlite"):
         state.write_lock = threading.Lock()
-    token = "{token:str}"
     routes = [
-        Route(f"/q/{token}", pages.client_page, methods=["GET"]),
-        Route(f"/q/{token}/stap/{{n:int}}", pages.step_page, methods=["GET"]),
-        Route(f"/q/{token}/overzicht", pages.overview_page, methods=["GET"]),
-        Route(f"/q/{token}/keuze", pages.choose, methods=["POST"]),
-        Route(f"/q/{token}/stap/{{n:int}}", pages.save_step, methods=["POST"]),
-        Route(f"/q/{token}/antwoord", pages.save_one, methods=["POST"]),
-        Route(f"/q/{token}/rapportage", pages.finish, methods=["POST"]),
-        Route(f"/p/{token}", pages.preview_page, methods=["GET"]),
-        *landing_routes(),
+        *web_routes(),  # every area's, in the order of quickcrm.areas.AREAS
         Route("/robots.txt", pages.robots, methods=["GET"]),
         Route("/favicon.ico", pages.favicon, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(templates_dir() / "web" / "static")),

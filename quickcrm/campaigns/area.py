@@ -33,11 +33,13 @@ AREA = Area(
     actions={
         "import faces": ("admin", "coordinator"),
         "compute faces": ("admin", "coordinator"),
+        "set faces": ("admin", "coordinator"),  # and the client's own RM (OwnClient)
         "load quickscans": ("admin", "coordinator"),
         "manage campaigns": ("admin", "coordinator"),
         "send campaigns": ("admin", "coordinator"),
         "process bounces": ("admin", "coordinator"),
         "run reminders": ("admin", "coordinator"),
         "export campaign data": ("admin", "coordinator"),
+        "read client reports": ("admin", "coordinator"),  # and the client's own RM
     },
 )

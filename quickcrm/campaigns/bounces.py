@@ -18,7 +18,7 @@ def ingest_bounces(*, rt: Any, source: str | os.PathLike[str] | Iterable[Message
     mail hooks do that in the same transaction) and queue the digests; then deliver."""
     from quickcrm.mail.bounces import ingest
 
-    permissions.require(rt.actor.rights, "process bounces")
+    permissions.require(rt.actor, "process bounces")
     now = rt.clock.now()
     with rt.session() as session:
         counts = ingest(session=session, path_or_messages=source, now=now)

@@ -18,12 +18,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from quickcrm import permissions
 from quickcrm.campaigns.answers import load_answers
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient, QuickScan
 from quickcrm.campaigns.quickscan_schema import Definition
 from quickcrm.clock import as_utc
-from quickcrm.errors import NotFound, NotPermitted
+from quickcrm.errors import NotFound
 from quickcrm.settings import Settings
 from quickcrm.store.models import User
 
@@ -133,9 +134,8 @@ def write_client_documents(*, session: Session, actor: Any, campaign: str,
             raise NotFound(f"client {relation_number!r} is not in campaign {campaign!r}")
         raise NotFound(f"unknown campaign {campaign!r}")
     camp, client, quickscan, invitation = row
-    if not (actor.rights & {"admin", "coordinator"}) and client.rm_id != actor.id:
-        raise NotPermitted("reading another relationship manager's client report",
-                           "admin or coordinator")
+    permissions.require(actor, "read client reports", permissions.OwnClient(
+        client.rm_id, what="reading another relationship manager's client report", right=None))
     from quickcrm.campaigns.quickscans import definition_of
 
     definition = definition_of(quickscan)

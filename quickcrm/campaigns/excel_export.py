@@ -224,7 +224,7 @@ def export_campaign_excel(*, session: Session, actor: Any, campaign: str, path: 
     """Write the campaign's Excel download to ``path``; returns what it wrote."""
     from quickcrm.campaigns.quickscans import definition_of
 
-    permissions.require(actor.rights, "export campaign data")
+    permissions.require(actor, "export campaign data")
     row = get_campaign(session, campaign)
     assert row.id is not None
     quickscan = session.get(QuickScan, row.quickscan_id)

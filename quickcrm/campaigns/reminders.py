@@ -162,7 +162,7 @@ def queue_reminders(
     progress: Callable[[int], None] | None = None,
 ) -> RemindCounts:
     """Find what is due at ``now`` and record + queue it, batch by batch."""
-    permissions.require(actor.rights, "run reminders")
+    permissions.require(actor, "run reminders")
     campaign_id = get_campaign(session, campaign).id if campaign else None
     tz = settings.timezone
     local_now = as_utc(now).astimezone(ZoneInfo(tz)).replace(tzinfo=None)

@@ -150,7 +150,7 @@ def queue_invitations(
 ) -> SendCounts:
     """Create the missing invitations of a final (or already sent) campaign and queue
     their messages, batch by batch; each batch commits as a whole."""
-    permissions.require(actor.rights, "send campaigns")
+    permissions.require(actor, "send campaigns")
     row = get_campaign(session, campaign)
     _check(row)
     assert row.id is not None

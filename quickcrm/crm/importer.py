@@ -139,7 +139,7 @@ def import_clients(
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Upsert the clients of ``path``; see the module docstring for the guarantees."""
-    permissions.require(actor.rights, "import clients")
+    permissions.require(actor, "import clients")
     path = Path(path)
     table = open_table(path)
     name = path.name

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, SQLModel, select
@@ -11,6 +10,7 @@ from sqlmodel import Session, SQLModel, select
 from quickcrm import permissions
 from quickcrm.errors import InvalidInput, InvalidState, NotFound, UnknownUser
 from quickcrm.events import record
+from quickcrm.permissions import Actor
 from quickcrm.settings import Settings
 from quickcrm.store.models import Team, User, UserRight
 
@@ -26,16 +26,6 @@ def check_email(value: str) -> str:
     if not EMAIL_RE.match(email):
         raise InvalidInput(f"not a valid e-mail address: {value!r}")
     return email
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The acting user as plain values, for the pure permission checks."""
-
-    id: int
-    email: str
-    name: str
-    rights: frozenset[str]
 
 
 class UserPublic(SQLModel):
@@ -119,7 +109,7 @@ def add_user(
     team: str | None = None,
     rights: list[str] | None = None,
 ) -> UserPublic:
-    permissions.require(actor.rights, "manage users")
+    permissions.require(actor, "manage users")
     email = check_email(email)
     granted = [permissions.parse_right(r) for r in rights or []]
     if session.exec(select(User).where(User.email == email)).first() is not None:
@@ -148,7 +138,7 @@ def change_rights(
     *, session: Session, actor: Actor, now: datetime, email: str, rights: list[str], grant: bool
 ) -> UserPublic:
     """Grant or revoke rights; the last administrator cannot lose the admin right."""
-    permissions.require(actor.rights, "manage users")
+    permissions.require(actor, "manage users")
     parsed = list(dict.fromkeys(permissions.parse_right(r) for r in rights))
     user = get_user(session=session, email=email)
     assert user.id is not None

@@ -47,7 +47,7 @@ def create_page(*, session: Session, actor: Any, now: datetime, quickscan: str, 
     from quickcrm.campaigns.quickscans import definition_of, get_quickscan
     from quickcrm.crm.users import normalize_email
 
-    permissions.require(actor.rights, "manage landing pages")
+    permissions.require(actor, "manage landing pages")
     slug = check_slug(slug)
     qs = get_quickscan(session=session, key=quickscan, now=now)
     if session.execute(select(col(LandingPage.id)).where(col(LandingPage.slug) == slug)).first():
@@ -104,7 +104,7 @@ def show_page(*, session: Session, slug: str, base_url: str = "") -> dict[str, A
 
 def close_page(*, session: Session, actor: Any, now: datetime, slug: str) -> dict[str, Any]:
     """Close a page: visitors then see a polite closed message. Closing twice is fine."""
-    permissions.require(actor.rights, "manage landing pages")
+    permissions.require(actor, "manage landing pages")
     page = get_page(session, slug)
     if page.closed_at is None:
         page.closed_at = now
@@ -149,7 +149,7 @@ def report(*, session: Session, actor: Any, slug: str, tz: str) -> dict[str, Any
     from quickcrm.campaigns.excel_export import answer_value, question_header
     from quickcrm.campaigns.quickscans import definition_of
 
-    permissions.require(actor.rights, "export campaign data")
+    permissions.require(actor, "export campaign data")
     page = get_page(session, slug)
     definition = definition_of(session.get(QuickScan, page.quickscan_id))  # type: ignore[arg-type]
     questions = definition.questions()

@@ -33,11 +33,13 @@ PERIODS = ("day",)  # what ``Job.once_per`` accepts (local calendar days in firm
 
 @dataclass
 class JobContext:
-    """What a job function gets: the daemon's runtime, and ``stop`` (set by SIGTERM:
-    finish what is in flight, give the rest back, return)."""
+    """What a job function gets: the daemon's runtime, ``stop`` (set by SIGTERM: finish
+    what is in flight, give the rest back, return) and this daemon run's worker id (the
+    name on its claims)."""
 
     runtime: Any  # quickcrm.bootstrap.Runtime
     stop: threading.Event
+    worker: str
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -50,3 +50,8 @@ def parse_now(text: str, tz: str = "Europe/Amsterdam") -> datetime:
 def as_utc(value: datetime) -> datetime:
     """Datetimes read back from SQLite are naive; they are stored as UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def local_date(value: datetime, tz: str) -> date:
+    """The calendar day ``value`` falls on in time zone ``tz`` (the firm's days)."""
+    return as_utc(value).astimezone(ZoneInfo(tz)).date()

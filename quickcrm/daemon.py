@@ -18,7 +18,10 @@ bounce ingestion (``quickcrm/campaigns/jobs.py``)::
     Job("remind", run="quickcrm.campaigns.jobs:remind", every="daemon.remind_every", order=10)
 
 Each job runs once at start, then every ``every`` seconds (coalesce, at most one instance,
-a generous misfire grace). ``--once`` runs each job once in ``order`` (delivery last, so
+a generous misfire grace). A job declared ``once_per="day"`` still ticks at its interval,
+but each tick first claims the local day (``job_run``, ``quickcrm.store.claims``): only
+the daemon or cron run that gets the claim runs it; a failed or interrupted run gives
+the claim back, and a finished one makes the others skip it until the next day. ``--once`` runs each job once in ``order`` (delivery last, so
 what the others queued goes out) and exits, for cron. SIGTERM/SIGINT set ``ctx.stop``:
 a job finishes the message in flight, gives the rest back, and the daemon exits 0.
 """
@@ -28,11 +31,13 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from quickcrm.area import Job, JobContext
+from quickcrm.store import claims
 
 log = logging.getLogger("quickcrm.daemon")
 
@@ -50,7 +55,32 @@ def _line(result: dict[str, Any] | None) -> str:
 
 def run_job(job: Job, ctx: JobContext) -> dict[str, Any]:
     """Run one job and log one line (idle runs only at debug level). An exception is
-    logged and returned as ``{"error": ...}``, never fatal to the daemon."""
+    logged and returned as ``{"error": ...}``, never fatal to the daemon. A once-per-period
+    job runs only when this worker claims the period (else ``{"period", "skipped"}``)."""
+    if job.once_per is None:
+        return _run(job, ctx)
+    rt = ctx.runtime
+    period = claims.period_key(job.once_per, rt.clock.now(), rt.settings.timezone)
+    claim = {"job": job.name, "period": period, "worker": ctx.worker}
+    with rt.session() as s:
+        mine = claims.claim_period(s, **claim, now=rt.clock.now(),
+                                   lease=claims.lease(rt.settings))
+        s.commit()
+    if not mine:
+        log.debug("%s: %s is run or running elsewhere", job.name, period)
+        return {"period": period, "skipped": True}
+    with _renewing(rt, claim):
+        result = _run(job, ctx)
+    with rt.session() as s:
+        if "error" in result or ctx.stop.is_set():  # retried next tick, by whoever claims it
+            claims.release_period(s, **claim)
+        else:
+            claims.finish_period(s, **claim, now=rt.clock.now())
+        s.commit()
+    return {"period": period, **result}
+
+
+def _run(job: Job, ctx: JobContext) -> dict[str, Any]:
     from quickcrm.areas import resolve
 
     try:
@@ -63,11 +93,37 @@ def run_job(job: Job, ctx: JobContext) -> dict[str, Any]:
     return result
 
 
+@contextmanager
+def _renewing(rt: Any, claim: dict[str, str]) -> Iterator[None]:
+    """Renew the claim a few times per lease while the job runs, so a long nightly job
+    is not taken over by another daemon while its worker is alive."""
+    done = threading.Event()
+    interval = claims.lease(rt.settings).total_seconds() / 3
+
+    def renew() -> None:
+        while not done.wait(interval):
+            try:
+                with rt.session() as s:
+                    claims.renew_period(s, **claim, now=rt.clock.now())
+                    s.commit()
+            except Exception:  # noqa: BLE001 - the next beat tries again
+                log.warning("%s: could not renew its claim", claim["job"], exc_info=True)
+
+    beat = threading.Thread(target=renew, name=f"renew-{claim['job']}", daemon=True)
+    beat.start()
+    try:
+        yield
+    finally:
+        done.set()
+        beat.join()
+
+
 def run_once(runtime: Any, *, stop: threading.Event | None = None,
              jobs: Sequence[Job] | None = None) -> dict[str, dict[str, Any]]:
     """Each job (the declared ones unless ``jobs`` is given) once, in order; returns each
     job's result (``error`` when it failed)."""
-    ctx = JobContext(runtime=runtime, stop=stop or threading.Event())
+    ctx = JobContext(runtime=runtime, stop=stop or threading.Event(),
+                     worker=claims.new_worker_id())
     results: dict[str, dict[str, Any]] = {}
     for job in load_jobs() if jobs is None else jobs:
         if ctx.stop.is_set():
@@ -83,7 +139,7 @@ def run_forever(runtime: Any, *, stop: threading.Event) -> None:
 
     jobs = load_jobs()
     runtime.engine  # noqa: B018 - open (and migrate) before the worker threads start
-    ctx = JobContext(runtime=runtime, stop=stop)
+    ctx = JobContext(runtime=runtime, stop=stop, worker=claims.new_worker_id())
     scheduler = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(max_workers=max(1, len(jobs)))},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},

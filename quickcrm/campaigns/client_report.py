@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -23,7 +22,7 @@ from quickcrm.campaigns.answers import load_answers
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient, QuickScan
 from quickcrm.campaigns.quickscan_schema import Definition
-from quickcrm.clock import as_utc
+from quickcrm.clock import local_date
 from quickcrm.errors import NotFound
 from quickcrm.settings import Settings
 from quickcrm.store.models import User
@@ -38,10 +37,6 @@ class Documents:
     pptx: bytes
     pdf_name: str
     pptx_name: str
-
-
-def local_date(value: datetime, tz: str) -> date:
-    return as_utc(value).astimezone(ZoneInfo(tz)).date()
 
 
 def _safe(text: str) -> str:

@@ -26,7 +26,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from quickcrm.runtime import Runtime
 
 PERIODS = ("day",)  # what ``Job.once_per`` accepts (local calendar days in firm.timezone)
 
@@ -37,7 +40,7 @@ class JobContext:
     what is in flight, give the rest back, return) and this daemon run's worker id (the
     name on its claims)."""
 
-    runtime: Any  # quickcrm.bootstrap.Runtime
+    runtime: Runtime
     stop: threading.Event
     worker: str
 

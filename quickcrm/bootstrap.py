@@ -7,20 +7,24 @@ to the core (``quickcrm.areas.wire``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from quickcrm.clock import Clock, FixedClock, SystemClock
 from quickcrm.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    import threading
+
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
-    from quickcrm.crm.users import Actor
+    from quickcrm.mail.delivery import DeliveryCounts
+    from quickcrm.mail.transports import Transport
+    from quickcrm.permissions import Actor
 
 
 @dataclass
@@ -59,14 +63,15 @@ class Runtime:
                 )
         return self._actor
 
-    def transport(self) -> Any:
+    def transport(self) -> Transport:
         """The mail transport named by ``mail.url`` (smtp://, smtps://, maildir:)."""
         from quickcrm.mail.transports import make_transport
 
         return make_transport(self.settings.mail_url, settings=self.settings)
 
-    def deliver(self, *, progress: Any = None, limit: int | None = None,
-                stop: Any = None) -> Any:
+    def deliver(self, *, progress: Callable[[int], None] | None = None,
+                limit: int | None = None, stop: threading.Event | None = None
+                ) -> DeliveryCounts:
         """Deliver what is due in the outbox over one transport connection, then close it.
 
         ``send``, ``remind`` and the web app call this right after they commit."""

@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from quickcrm.area import Job, JobContext
+from quickcrm.runtime import Runtime
 from quickcrm.store import claims
 
 log = logging.getLogger("quickcrm.daemon")
@@ -94,7 +95,7 @@ def _run(job: Job, ctx: JobContext) -> dict[str, Any]:
 
 
 @contextmanager
-def _renewing(rt: Any, claim: dict[str, str]) -> Iterator[None]:
+def _renewing(rt: Runtime, claim: dict[str, str]) -> Iterator[None]:
     """Renew the claim a few times per lease while the job runs, so a long nightly job
     is not taken over by another daemon while its worker is alive."""
     done = threading.Event()
@@ -118,7 +119,7 @@ def _renewing(rt: Any, claim: dict[str, str]) -> Iterator[None]:
         beat.join()
 
 
-def run_once(runtime: Any, *, stop: threading.Event | None = None,
+def run_once(runtime: Runtime, *, stop: threading.Event | None = None,
              jobs: Sequence[Job] | None = None) -> dict[str, dict[str, Any]]:
     """Each job (the declared ones unless ``jobs`` is given) once, in order; returns each
     job's result (``error`` when it failed)."""
@@ -132,7 +133,7 @@ def run_once(runtime: Any, *, stop: threading.Event | None = None,
     return results
 
 
-def run_forever(runtime: Any, *, stop: threading.Event) -> None:
+def run_forever(runtime: Runtime, *, stop: threading.Event) -> None:
     """Run every job at once and then at its interval until ``stop`` is set."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.background import BackgroundScheduler

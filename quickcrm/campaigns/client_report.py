@@ -24,6 +24,7 @@ from quickcrm.campaigns.models import Campaign, CampaignClient, QuickScan
 from quickcrm.campaigns.quickscan_schema import Definition
 from quickcrm.clock import local_date
 from quickcrm.errors import NotFound
+from quickcrm.permissions import Actor
 from quickcrm.settings import Settings
 from quickcrm.store.models import User
 
@@ -108,7 +109,7 @@ def queue_report_mails(session: Session, *, invitation: Invitation, client: Camp
     return len(drafts)
 
 
-def write_client_documents(*, session: Session, actor: Any, campaign: str,
+def write_client_documents(*, session: Session, actor: Actor, campaign: str,
                            relation_number: str, directory: Path, settings: Settings,
                            now: datetime) -> dict[str, Any]:
     """Write one client's PDF and PPTX of a campaign to ``directory`` (made if needed).

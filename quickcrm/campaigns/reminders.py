@@ -37,6 +37,8 @@ from quickcrm.campaigns.reminders_rules import (
 from quickcrm.campaigns.sending import Outcome
 from quickcrm.clock import as_utc
 from quickcrm.mail.outbox import Draft, queue_many
+from quickcrm.permissions import Actor
+from quickcrm.runtime import Runtime
 from quickcrm.settings import Settings
 from quickcrm.store.models import Event, User
 
@@ -157,7 +159,7 @@ def _act(session: Session, row: Any, due: Any, now: datetime, mailers: _Mailers,
 
 
 def queue_reminders(
-    *, session: Session, actor: Any, now: datetime, settings: Settings,
+    *, session: Session, actor: Actor, now: datetime, settings: Settings,
     campaign: str | None = None, dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> RemindCounts:
@@ -196,7 +198,7 @@ def queue_reminders(
     return counts
 
 
-def remind(*, rt: Any, campaign: str | None = None, dry_run: bool = False,
+def remind(*, rt: Runtime, campaign: str | None = None, dry_run: bool = False,
            queue_only: bool = False, progress: Callable[[int], None] | None = None) -> RemindCounts:
     """The `remind` use case: record and queue what is due, then deliver it."""
     with rt.session(read_only=dry_run) as session:

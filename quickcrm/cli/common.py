@@ -14,6 +14,9 @@ from typing import Annotated, Any
 
 import typer
 
+if typing.TYPE_CHECKING:
+    from quickcrm.bootstrap import Runtime
+
 AsOpt = Annotated[
     str | None,
     typer.Option("--as", help="Act as this user (e-mail); default QUICKCRM_USER or the admin.",
@@ -58,7 +61,7 @@ class Ctx:
     json: bool
     _runtime: Any = field(default=None, repr=False)
 
-    def runtime(self, now: str | None = None) -> Any:
+    def runtime(self, now: str | None = None) -> "Runtime":
         if self._runtime is None:
             from quickcrm.bootstrap import bootstrap
 

@@ -178,12 +178,17 @@ def test_every_declared_part_exists():
     not when a user first runs the command or the daemon first runs the job)."""
     import importlib
 
+    from quickcrm.settings import OPTIONS
+
+    defaults = {o.name: o.default for o in OPTIONS}
     for area in areas.declared():
         for module in (*area.models, *area.groups.values(), *area.commands, *area.importers,
                        *area.mail_hooks):
             importlib.import_module(module)
         for ref in (*(j.run for j in area.jobs), *area.web):
             assert callable(areas.resolve(ref)), ref
+        for job in area.jobs:
+            assert isinstance(defaults[job.every], int), job.every  # its interval setting
 
 
 def test_the_migrations_have_a_single_head():

@@ -52,6 +52,13 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def local_time(value: datetime, tz: str) -> datetime:
+    """A stored moment (UTC; naive when read from SQLite) in the firm's time zone: the
+    one conversion behind every time a person reads."""
+    return as_utc(value).astimezone(ZoneInfo(tz))
+
+
 def local_date(value: datetime, tz: str) -> date:
-    """The calendar day ``value`` falls on in time zone ``tz`` (the firm's days)."""
-    return as_utc(value).astimezone(ZoneInfo(tz)).date()
+    """The calendar day of ``value`` in ``tz`` (a date imported as the start of a local
+    day is that day again)."""
+    return local_time(value, tz).date()

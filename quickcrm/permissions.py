@@ -119,6 +119,13 @@ def require(actor: Actor, action: str, scope: Scope | None = None) -> None:
         raise NotPermitted(what, needs)
 
 
+def may_coordinate(rights: frozenset[str]) -> bool:
+    """Who may be named a campaign's coordinator: a user with the coordinator or the
+    admin right (the coordinator receives the bounce digests and answers for the
+    campaign; a relationship manager alone may not)."""
+    return bool(rights & {ADMIN, COORDINATOR})
+
+
 def _rights_of(action: str) -> frozenset[str]:
     try:
         return ACTIONS[action]

@@ -22,8 +22,8 @@ from quickcrm.campaigns.answers import load_answers
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient, QuickScan
 from quickcrm.campaigns.quickscan_schema import Definition
-from quickcrm.clock import local_date
-from quickcrm.errors import NotFound
+from quickcrm.clock import local_date  # web and landing import it from here too
+from quickcrm.errors import NotFound, UnknownCampaign
 from quickcrm.permissions import Actor
 from quickcrm.settings import Settings
 from quickcrm.store.models import User
@@ -128,7 +128,7 @@ def write_client_documents(*, session: Session, actor: Actor, campaign: str,
     if row is None:
         if session.execute(select(col(Campaign.id)).where(col(Campaign.name) == campaign.strip())).first():
             raise NotFound(f"client {relation_number!r} is not in campaign {campaign!r}")
-        raise NotFound(f"unknown campaign {campaign!r}")
+        raise UnknownCampaign(campaign)
     camp, client, quickscan, invitation = row
     permissions.require(actor, "read client reports", permissions.OwnClient(
         client.rm_id, what="reading another relationship manager's client report", right=None))

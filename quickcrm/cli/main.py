@@ -4,6 +4,7 @@ Imports nothing heavy: the declarations name modules, and the command modules im
 their services inside each command."""
 
 import importlib
+from typing import Annotated
 
 import typer
 
@@ -23,6 +24,23 @@ app = typer.Typer(
 import_app = typer.Typer(help="Import clients and other data from .xlsx or .csv files.",
                          no_args_is_help=True)
 ROOT_GROUPS = {"config": config.app, "db": db.app, "import": import_app}
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from quickcrm import __version__
+
+        typer.echo(f"quickcrm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print QuickCRM's version and exit.")] = False,
+) -> None:
+    """QuickCRM: a command-line CRM toolkit for Dutch accountancy and advisory firms."""
 
 
 def _add_areas(app: typer.Typer) -> None:

@@ -33,6 +33,7 @@ from email.mime.text import MIMEText
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
+from quickcrm.areas import wire
 from quickcrm.clock import SystemClock
 from quickcrm.mail.delivery import deliver
 from quickcrm.mail.outbox import Draft, queue_many
@@ -173,6 +174,7 @@ def seed_invitations(engine, n: int) -> None:  # type: ignore[no-untyped-def]
 
 def quickcrm(n: int, port: int, db_url: str, durable: bool = False,
              invitations: bool = False) -> tuple[float, float, dict[str, int]]:
+    wire()  # as bootstrap does: the campaigns area's delivery hooks run for each invitation
     engine = make_engine(db_url)  # created and migrated before the clock starts
     if invitations:
         seed_invitations(engine, n)

@@ -189,7 +189,7 @@ def test_docs_are_linked_from_the_readme_and_the_architecture_page():
     assert "(docs/events.md)" in (root / "README.md").read_text(encoding="utf-8")
     architecture = root / "docs" / "architecture.md"
     if architecture.exists():
-        assert "events.md" in architecture.read_text(encoding="utf-8")
+        assert "](events.md)" in architecture.read_text(encoding="utf-8")
 
 
 # --- the writer ------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from quickcrm.campaigns.models import CampaignClient, QuickScan
 from quickcrm.campaigns.quickscan_schema import Question
 from quickcrm.clock import as_utc
 from quickcrm.documents.tabular import FORMULA_TRIGGERS
+from quickcrm.permissions import Actor
 from quickcrm.store.models import Relation, User
 
 I = Invitation.__table__  # type: ignore[attr-defined]  # noqa: E741
@@ -218,13 +219,13 @@ def _width(value: Any) -> int:
     return len(str(value)) if value is not None else 0
 
 
-def export_campaign_excel(*, session: Session, actor: Any, campaign: str, path: Path,
+def export_campaign_excel(*, session: Session, actor: Actor, campaign: str, path: Path,
                           tz: str, progress: Callable[[int], None] | None = None
                           ) -> dict[str, Any]:
     """Write the campaign's Excel download to ``path``; returns what it wrote."""
     from quickcrm.campaigns.quickscans import definition_of
 
-    permissions.require(actor.rights, "export campaign data")
+    permissions.require(actor, "export campaign data")
     row = get_campaign(session, campaign)
     assert row.id is not None
     quickscan = session.get(QuickScan, row.quickscan_id)

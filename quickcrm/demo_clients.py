@@ -14,7 +14,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from quickcrm.campaigns.quickscan_schema import Definition, Question
+from quickcrm.quickscans.schema import Definition, Question
 
 Fate = Literal["finish", "decline", "stop", "silent"]
 

@@ -38,7 +38,7 @@ def phone(browser: Any, **options: Any) -> Any:
 
 
 def answers(rt: Any, invitation_id: int) -> dict[str, str]:
-    from quickcrm.campaigns.answers import load_answers
+    from quickcrm.quickscans.answers import load_answers
 
     with rt.session(read_only=True) as s:
         return load_answers(s, invitation_id)

@@ -31,7 +31,7 @@ def start(client: httpx.Client, token: str) -> str:
 
 
 def answers(rt, invitation_id: int) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    from quickcrm.campaigns.answers import load_answers
+    from quickcrm.quickscans.answers import load_answers
 
     with rt.session(read_only=True) as s:
         return load_answers(s, invitation_id)
@@ -242,7 +242,7 @@ def test_report_command_writes_the_clients_pdf_and_pptx(rt, tmp_path: Path):
     from quickcrm.cli.main import app
 
     sd = seed_invitation(rt)
-    from quickcrm.campaigns.answers import save_answer
+    from quickcrm.quickscans.answers import save_answer
 
     with rt.session() as s:
         save_answer(s, invitation_id=sd.invitation_id, question_id="toelichting",

@@ -36,7 +36,7 @@ def seed_invitation(rt: Any, *, quickscan: str = "bedrijfsopvolging", number: st
 
     from quickcrm.campaigns.invitation import Invitation, new_token
     from quickcrm.campaigns.models import Campaign, CampaignClient
-    from quickcrm.campaigns.quickscans import get_quickscan
+    from quickcrm.quickscans.definitions import get_quickscan
     from quickcrm.store.models import Person, Relation, Team, User
 
     now = rt.clock.now()

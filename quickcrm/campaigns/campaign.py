@@ -88,7 +88,7 @@ def create_campaign(*, session: Session, actor: Actor, now: datetime, name: str,
     name = " ".join(name.split())
     if not name or name.isdigit():
         raise InvalidInput("a campaign name must contain a letter (numbers name campaigns by id)")
-    from quickcrm.campaigns.quickscans import get_quickscan
+    from quickcrm.quickscans.definitions import get_quickscan
 
     qs = get_quickscan(session=session, key=quickscan, now=now)
     user = session.exec(select(User).where(User.email == normalize_email(coordinator))).first()

@@ -3,7 +3,7 @@ manager, the e-mails that carry them, and writing both to a folder on demand.
 
 Used by the web app when a client presses "Rapportage" and by
 ``quickcrm report CAMPAIGN --client RELNR --documents DIR``; the drawing itself is in
-``quickcrm.documents.report_pdf`` / ``report_pptx``, which know nothing of the store.
+``quickcrm.quickscans.report_pdf`` / ``report_pptx``, which know nothing of the store.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from quickcrm.campaigns.answers import load_answers
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient, QuickScan
-from quickcrm.campaigns.quickscan_schema import Definition
 from quickcrm.clock import as_utc
 from quickcrm.errors import NotFound, NotPermitted
+from quickcrm.quickscans.answers import load_answers
+from quickcrm.quickscans.schema import Definition
 from quickcrm.settings import Settings
 from quickcrm.store.models import User
 
@@ -51,9 +51,9 @@ def _safe(text: str) -> str:
 def render_documents(*, definition: Definition, answers: dict[str, str],
                      client: CampaignClient, firm_name: str, report_date: date) -> Documents:
     """The PDF and the PPTX of one client's answers."""
-    from quickcrm.documents.report_data import ClientInfo, report_data_from
-    from quickcrm.documents.report_pdf import render_report_pdf
-    from quickcrm.documents.report_pptx import render_report_pptx
+    from quickcrm.quickscans.report_data import ClientInfo, report_data_from
+    from quickcrm.quickscans.report_pdf import render_report_pdf
+    from quickcrm.quickscans.report_pptx import render_report_pptx
 
     data = report_data_from(
         definition, answers, firm_name=firm_name, report_date=report_date,
@@ -136,7 +136,7 @@ def write_client_documents(*, session: Session, actor: Any, campaign: str,
     if not (actor.rights & {"admin", "coordinator"}) and client.rm_id != actor.id:
         raise NotPermitted("reading another relationship manager's client report",
                            "admin or coordinator")
-    from quickcrm.campaigns.quickscans import definition_of
+    from quickcrm.quickscans.definitions import definition_of
 
     definition = definition_of(quickscan)
     answers = load_answers(session, invitation.id) if invitation is not None else {}

@@ -21,13 +21,13 @@ from sqlalchemy import and_, select
 from sqlmodel import Session
 
 from quickcrm import codes, permissions
-from quickcrm.campaigns.answers import Answer
 from quickcrm.campaigns.campaign import get_campaign
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import CampaignClient, QuickScan
-from quickcrm.campaigns.quickscan_schema import Question
 from quickcrm.clock import as_utc
 from quickcrm.documents.tabular import FORMULA_TRIGGERS
+from quickcrm.quickscans.answers import Answer
+from quickcrm.quickscans.schema import Question
 from quickcrm.store.models import Relation, User
 
 I = Invitation.__table__  # type: ignore[attr-defined]  # noqa: E741
@@ -222,7 +222,7 @@ def export_campaign_excel(*, session: Session, actor: Any, campaign: str, path: 
                           tz: str, progress: Callable[[int], None] | None = None
                           ) -> dict[str, Any]:
     """Write the campaign's Excel download to ``path``; returns what it wrote."""
-    from quickcrm.campaigns.quickscans import definition_of
+    from quickcrm.quickscans.definitions import definition_of
 
     permissions.require(actor.rights, "export campaign data")
     row = get_campaign(session, campaign)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from quickcrm.campaigns.quickscan_schema import Definition
 from quickcrm.mail.compose import address
 from quickcrm.mail.outbox import Draft
+from quickcrm.quickscans.schema import Definition
 from quickcrm.resources import templates_dir
 
 BUTTONS = {

@@ -24,9 +24,9 @@ from quickcrm.campaigns.campaign import get_campaign, mark_sent
 from quickcrm.campaigns.invitation import Invitation, new_token
 from quickcrm.campaigns.mails import COPY_NOTICE, CampaignMailer, Manager, Person
 from quickcrm.campaigns.models import Campaign, CampaignClient, QuickScan
-from quickcrm.campaigns.quickscans import definition_of
 from quickcrm.errors import InvalidState
 from quickcrm.mail.outbox import Draft, queue_many
+from quickcrm.quickscans.definitions import definition_of
 from quickcrm.settings import Settings
 from quickcrm.store.models import Event, User
 

@@ -44,8 +44,8 @@ def create_page(*, session: Session, actor: Any, now: datetime, quickscan: str, 
                 team: str | None = None, rm: str | None = None, title: str | None = None,
                 intro: str | None = None) -> dict[str, Any]:
     """A new open landing page for a QuickScan at /l/{slug}."""
-    from quickcrm.campaigns.quickscans import definition_of, get_quickscan
     from quickcrm.crm.users import normalize_email
+    from quickcrm.quickscans.definitions import definition_of, get_quickscan
 
     permissions.require(actor.rights, "manage landing pages")
     slug = check_slug(slug)
@@ -147,7 +147,7 @@ def report(*, session: Session, actor: Any, slug: str, tz: str) -> dict[str, Any
     from zoneinfo import ZoneInfo
 
     from quickcrm.campaigns.excel_export import answer_value, question_header
-    from quickcrm.campaigns.quickscans import definition_of
+    from quickcrm.quickscans.definitions import definition_of
 
     permissions.require(actor.rights, "export campaign data")
     page = get_page(session, slug)

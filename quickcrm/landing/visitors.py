@@ -22,11 +22,11 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from quickcrm.campaigns.models import QuickScan
-from quickcrm.campaigns.quickscan_schema import Definition
 from quickcrm.events import record
 from quickcrm.landing.models import LandingAnswer, LandingPage, LandingVisitor
+from quickcrm.quickscans.schema import Definition
+from quickcrm.quickscans.validation import check_answer
 from quickcrm.store.models import Person, Relation, User
-from quickcrm.web.answers import check_answer
 from quickcrm.web.security import same_token, well_formed
 
 # Abuse limits: registrations per e-mail address and per client address.

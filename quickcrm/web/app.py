@@ -119,11 +119,11 @@ def warm_up(state: WebState) -> None:
     so a burst of clients does not all pay for it at once."""
     import quickcrm.campaigns.client_report  # noqa: F401
     import quickcrm.campaigns.mails  # noqa: F401
-    import quickcrm.campaigns.quickscans  # noqa: F401
-    import quickcrm.documents.report_data  # noqa: F401
-    import quickcrm.documents.report_pdf  # noqa: F401 - fpdf2 takes some 0.3 s to import
-    import quickcrm.documents.report_pptx  # noqa: F401
     import quickcrm.mail.outbox  # noqa: F401
+    import quickcrm.quickscans.definitions  # noqa: F401
+    import quickcrm.quickscans.report_data  # noqa: F401
+    import quickcrm.quickscans.report_pdf  # noqa: F401 - fpdf2 takes some 0.3 s to import
+    import quickcrm.quickscans.report_pptx  # noqa: F401
 
     for name in ("new.html", "declined.html", "section.html", "overview.html",
                  "finished.html", "preview.html", "notfound.html", "message.html"):

@@ -20,12 +20,12 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from quickcrm.campaigns import invitation as inv
-from quickcrm.campaigns.answers import delete_answer, load_answers, save_answer
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient, QuickScan
-from quickcrm.campaigns.quickscan_schema import Definition, parse_definition
 from quickcrm.events import record
-from quickcrm.web.answers import FormValue, check_answer
+from quickcrm.quickscans.answers import delete_answer, load_answers, save_answer
+from quickcrm.quickscans.schema import Definition, parse_definition
+from quickcrm.quickscans.validation import FormValue, check_answer
 from quickcrm.web.security import same_token, well_formed
 
 Status = Literal["new", "declined", "started", "finished"]

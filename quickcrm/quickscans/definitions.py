@@ -22,14 +22,14 @@ from sqlmodel import Session, func, select
 
 from quickcrm import permissions
 from quickcrm.campaigns.models import QuickScan
-from quickcrm.campaigns.quickscan_schema import (
+from quickcrm.errors import FileProblems, InvalidInput, NotFound
+from quickcrm.events import record
+from quickcrm.quickscans.schema import (
     Definition,
     Question,
     check_update_rule,
     parse_definition,
 )
-from quickcrm.errors import FileProblems, InvalidInput, NotFound
-from quickcrm.events import record
 from quickcrm.resources import templates_dir
 
 

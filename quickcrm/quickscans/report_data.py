@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from quickcrm.campaigns.quickscan_schema import Definition, Question
+    from quickcrm.quickscans.schema import Definition, Question
 
 NOT_ANSWERED = "Niet beantwoord"
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",

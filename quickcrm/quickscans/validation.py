@@ -8,8 +8,8 @@ read what went wrong in Dutch, phrased for the question type.
 
 from __future__ import annotations
 
-from quickcrm.campaigns.quickscan_schema import Question
 from quickcrm.errors import InvalidInput
+from quickcrm.quickscans.schema import Question
 
 FormValue = str | None
 
@@ -33,7 +33,7 @@ def message(question: Question) -> str:
 
 def check_answer(question: Question, raw: FormValue) -> tuple[str | None, str | None]:
     """(stored value or None for "no answer", None) or (None, Dutch message)."""
-    from quickcrm.campaigns.quickscans import validate_answer
+    from quickcrm.quickscans.definitions import validate_answer
 
     if raw is None:
         return None, None

@@ -2,19 +2,20 @@
 per installation) rendered for one client, as plain text with an HTML alternative whose
 link line becomes a button.
 
-Templates are compiled once per run (``CampaignMailer``), because a send renders two
-messages for each of thousands of clients.
+Templates are compiled once per text (``quickcrm.templating``), because a send renders
+two messages for each of thousands of clients.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from quickcrm.mail.compose import address
 from quickcrm.mail.outbox import Draft
+from quickcrm.quickscans.definitions import render_mail
 from quickcrm.quickscans.schema import Definition
-from quickcrm.resources import templates_dir
+from quickcrm.templating import html_files
 
 BUTTONS = {
     "invitation": "Start de QuickScan",
@@ -62,39 +63,18 @@ class CampaignMailer:
     firm_name: str
     sender: str  # the platform: envelope sender and Sender:
     base_url: str
-    _compiled: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False)
-    _html: Any = field(default=None, repr=False)
-
-    def _templates(self, kind: str) -> tuple[Any, Any]:
-        if kind not in self._compiled:
-            from jinja2 import Environment, StrictUndefined
-
-            env = Environment(undefined=StrictUndefined, keep_trailing_newline=True)
-            mail = self.definition.mails[kind]
-            self._compiled[kind] = (env.from_string(mail.subject), env.from_string(mail.body))
-        return self._compiled[kind]
-
-    def _layout(self) -> Any:
-        if self._html is None:
-            from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-            env = Environment(loader=FileSystemLoader(templates_dir() / "mail"),
-                              autoescape=select_autoescape(default=True))
-            self._html = env.get_template("message.html")
-        return self._html
 
     def render(self, kind: str, *, client: Person, rm: Manager, link: str,
                notice: str = "", button_kind: str | None = None) -> tuple[str, str, str]:
         """(subject, text, html) of the QuickScan's ``kind`` e-mail for one client."""
-        subject_t, body_t = self._templates(kind)
         context = {"client": client, "rm": rm, "firm": {"name": self.firm_name},
                    "quickscan": {"title": self.definition.title, "key": self.definition.key},
                    "campaign": {"name": self.campaign_name}, "link": link, "deadline": ""}
-        subject = " ".join(subject_t.render(context).split())
-        text = body_t.render(context).strip() + "\n"
+        subject, body = render_mail(self.definition, kind, context)
+        text = body.strip() + "\n"
         if notice:
             text = notice + "\n\n" + text
-        html = self._layout().render(
+        html = html_files("mail").get_template("message.html").render(
             subject=subject, firm=self.firm_name, notice=notice,
             button=BUTTONS.get(button_kind or kind, "Open"), blocks=_blocks(text, link, notice))
         return subject, text, html

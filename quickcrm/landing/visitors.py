@@ -241,14 +241,10 @@ def _mailer_parts(settings: Any) -> tuple[str, str]:
 
 def _html(subject: str, firm: str, text: str, link: str = "", button: str = "",
           notice: str = "") -> str:
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
     from quickcrm.campaigns.mails import _blocks
-    from quickcrm.resources import templates_dir
+    from quickcrm.templating import html_files
 
-    env = Environment(loader=FileSystemLoader(templates_dir() / "mail"),
-                      autoescape=select_autoescape(default=True))
-    return env.get_template("message.html").render(
+    return html_files("mail").get_template("message.html").render(
         subject=subject, firm=firm, notice=notice, button=button,
         blocks=_blocks(text, link, notice))
 

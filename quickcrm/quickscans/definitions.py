@@ -213,11 +213,10 @@ def validate_answer(question: Question, raw: object) -> int | float | str:
 
 
 def render_mail(definition: Definition, kind: str, context: dict[str, Any]) -> tuple[str, str]:
-    """(subject, body) of one of the QuickScan's e-mails; plain text, so no escaping.
-    ``context`` holds the names of quickscan_schema.MAIL_VARIABLES."""
-    from jinja2 import Environment, StrictUndefined
+    """(subject, body) of one of the QuickScan's e-mails; plain text, so no escaping
+    (``quickcrm.templating``). ``context`` holds the names of schema.MAIL_VARIABLES."""
+    from quickcrm.templating import text_template
 
-    env = Environment(undefined=StrictUndefined, keep_trailing_newline=True)
     mail = definition.mails[kind]
-    subject = env.from_string(mail.subject).render(context)
-    return " ".join(subject.split()), env.from_string(mail.body).render(context)
+    subject = text_template(mail.subject).render(context)
+    return " ".join(subject.split()), text_template(mail.body).render(context)

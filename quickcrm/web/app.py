@@ -17,13 +17,14 @@ from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from quickcrm.landing.web import routes as landing_routes
 from quickcrm.resources import templates_dir
+from quickcrm.templating import html_files
 from quickcrm.web import pages
 from quickcrm.web.security import BodyLimit, FailureLimiter, SecurityHeaders
 
@@ -107,13 +108,6 @@ class WebState:
         return self.write_lock or nullcontext()
 
 
-def templates() -> Environment:
-    """HTML templates with autoescape on: every value a client typed is shown as text."""
-    return Environment(loader=FileSystemLoader(str(templates_dir() / "web")),
-                       autoescape=select_autoescape(["html"], default=True),
-                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)
-
-
 def warm_up(state: WebState) -> None:
     """Import and compile what the first page needs before the first client arrives,
     so a burst of clients does not all pay for it at once."""
@@ -133,7 +127,7 @@ def warm_up(state: WebState) -> None:
 def create_app(runtime: Any, *, limiter: FailureLimiter | None = None,
                max_body: int = MAX_BODY) -> Any:
     """The ASGI app (Starlette inside the body-size and security-header middleware)."""
-    state = WebState(runtime=runtime, templates=templates(),
+    state = WebState(runtime=runtime, templates=html_files("web"),
                      limiter=limiter or FailureLimiter(), deliverer=Deliverer(runtime),
                      firm=str(runtime.settings["firm.name"]), tz=runtime.settings.timezone)
     if runtime.settings.database_url.startswith("sqlite"):

@@ -70,8 +70,8 @@ def build(url: str, clients: int, questions: int) -> None:
 
     from quickcrm.bootstrap import bootstrap
     from quickcrm.campaigns.invitation import Invitation
-    from quickcrm.campaigns.models import Campaign, CampaignClient, QuickScan
-    from quickcrm.quickscans.answers import Answer
+    from quickcrm.campaigns.models import Campaign, CampaignClient
+    from quickcrm.quickscans.models import Answer, QuickScan
     from quickcrm.store.models import Relation, Team, User
 
     rng = random.Random(18)

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from quickcrm.campaigns.models import QuickScan
 from quickcrm.errors import FileProblems, InvalidInput, NotPermitted
 from quickcrm.quickscans.definitions import (
     load_quickscans,
@@ -19,6 +18,7 @@ from quickcrm.quickscans.definitions import (
     shipped_dir,
     validate_answer,
 )
+from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.schema import MAIL_KINDS
 
 PERSONAL = shipped_dir() / "bedrijfsopvolging.toml"

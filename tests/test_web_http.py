@@ -218,7 +218,8 @@ def test_closed_campaigns_links_keep_working_and_finishing_twice_sends_one_repor
 def test_finishing_an_update_quickscan_sets_the_update_face(rt):
     from sqlmodel import select
 
-    from quickcrm.campaigns.models import Face, QuickScan
+    from quickcrm.campaigns.models import Face
+    from quickcrm.quickscans.models import QuickScan
 
     sd = seed_invitation(rt, quickscan="bedrijfsopvolging-update", campaign="Update 2027")
     with running_app(rt) as base, httpx.Client(base_url=base) as client:

@@ -16,10 +16,11 @@ from sqlalchemy import and_, delete, func, update
 from sqlmodel import Session, SQLModel, select
 
 from quickcrm import permissions
-from quickcrm.campaigns.models import Campaign, CampaignClient, Exclusion, QuickScan
+from quickcrm.campaigns.models import Campaign, CampaignClient, Exclusion
 from quickcrm.crm.users import Actor, normalize_email
 from quickcrm.errors import InvalidInput, InvalidState, NotFound
 from quickcrm.events import record
+from quickcrm.quickscans.models import QuickScan
 from quickcrm.store.models import User
 
 DRAFT, FINAL, SENT, CLOSED = "draft", "final", "sent", "closed"

@@ -19,10 +19,11 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from quickcrm.campaigns.invitation import Invitation
-from quickcrm.campaigns.models import Campaign, CampaignClient, QuickScan
+from quickcrm.campaigns.models import Campaign, CampaignClient
 from quickcrm.clock import as_utc
 from quickcrm.errors import NotFound, NotPermitted
 from quickcrm.quickscans.answers import load_answers
+from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.schema import Definition
 from quickcrm.settings import Settings
 from quickcrm.store.models import User

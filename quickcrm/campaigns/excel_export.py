@@ -23,10 +23,10 @@ from sqlmodel import Session
 from quickcrm import codes, permissions
 from quickcrm.campaigns.campaign import get_campaign
 from quickcrm.campaigns.invitation import Invitation
-from quickcrm.campaigns.models import CampaignClient, QuickScan
+from quickcrm.campaigns.models import CampaignClient
 from quickcrm.clock import as_utc
 from quickcrm.documents.tabular import FORMULA_TRIGGERS
-from quickcrm.quickscans.answers import Answer
+from quickcrm.quickscans.models import Answer, QuickScan
 from quickcrm.quickscans.schema import Question
 from quickcrm.store.models import Relation, User
 

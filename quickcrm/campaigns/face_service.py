@@ -10,12 +10,13 @@ from sqlmodel import Session, select
 
 from quickcrm import permissions
 from quickcrm.campaigns.faces import KINDS, compute_profile_faces, count_missing, write_faces
-from quickcrm.campaigns.models import Face, QuickScan
+from quickcrm.campaigns.models import Face
 from quickcrm.codes import FACE
 from quickcrm.crm.users import Actor
 from quickcrm.errors import InvalidInput, NotFound
 from quickcrm.events import record
 from quickcrm.quickscans.definitions import ensure_shipped, get_quickscan
+from quickcrm.quickscans.models import QuickScan
 from quickcrm.store.models import Relation
 
 

@@ -43,8 +43,9 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
-from quickcrm.campaigns.models import Face, QuickScan
+from quickcrm.campaigns.models import Face
 from quickcrm.codes import FACE
+from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.schema import Profile, UpdateRule
 from quickcrm.store.models import Relation
 

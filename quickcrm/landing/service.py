@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from quickcrm import permissions
-from quickcrm.campaigns.models import QuickScan
 from quickcrm.clock import as_utc
 from quickcrm.errors import InvalidInput, InvalidState, NotFound
 from quickcrm.events import record
 from quickcrm.landing.models import LandingAnswer, LandingPage, LandingVisitor
+from quickcrm.quickscans.models import QuickScan
 from quickcrm.store.models import Relation, Team, User
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")

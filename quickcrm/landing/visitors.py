@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
-from quickcrm.campaigns.models import QuickScan
 from quickcrm.events import record
 from quickcrm.landing.models import LandingAnswer, LandingPage, LandingVisitor
+from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.schema import Definition
 from quickcrm.quickscans.validation import check_answer
 from quickcrm.store.models import Person, Relation, User

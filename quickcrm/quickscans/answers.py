@@ -10,19 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Text, delete, select
-from sqlmodel import Field, Session, SQLModel, col
+from sqlalchemy import delete, select
+from sqlmodel import Session, col
 
-from quickcrm.store.models import utc_column
-
-
-class Answer(SQLModel, table=True):
-    __tablename__ = "answer"
-
-    invitation_id: int = Field(foreign_key="invitation.id", primary_key=True, ondelete="CASCADE")
-    question_id: str = Field(max_length=40, primary_key=True)
-    value: str = Field(default="", sa_type=Text)
-    answered_at: datetime | None = Field(default=None, sa_column=utc_column())
+from quickcrm.quickscans.models import Answer
 
 
 def load_answers(session: Session, invitation_id: int) -> dict[str, str]:

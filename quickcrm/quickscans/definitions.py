@@ -21,9 +21,9 @@ from typing import Any
 from sqlmodel import Session, func, select
 
 from quickcrm import permissions
-from quickcrm.campaigns.models import QuickScan
 from quickcrm.errors import FileProblems, InvalidInput, NotFound
 from quickcrm.events import record
+from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.schema import (
     Definition,
     Question,

@@ -9,7 +9,7 @@ import quickcrm.campaigns.invitation  # noqa: F401
 import quickcrm.campaigns.models  # noqa: F401
 import quickcrm.landing.models  # noqa: F401
 import quickcrm.mail.models  # noqa: F401
-import quickcrm.quickscans.answers  # noqa: F401
+import quickcrm.quickscans.models  # noqa: F401
 import quickcrm.store.models  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -21,9 +21,10 @@ from sqlmodel import Session, col
 
 from quickcrm.campaigns import invitation as inv
 from quickcrm.campaigns.invitation import Invitation
-from quickcrm.campaigns.models import Campaign, CampaignClient, QuickScan
+from quickcrm.campaigns.models import Campaign, CampaignClient
 from quickcrm.events import record
 from quickcrm.quickscans.answers import delete_answer, load_answers, save_answer
+from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.schema import Definition, parse_definition
 from quickcrm.quickscans.validation import FormValue, check_answer
 from quickcrm.web.security import same_token, well_formed

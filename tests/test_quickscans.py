@@ -16,10 +16,10 @@ from quickcrm.quickscans.definitions import (
     read_file,
     render_mail,
     shipped_dir,
-    validate_answer,
 )
 from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.schema import MAIL_KINDS
+from quickcrm.quickscans.validation import validate_answer
 
 PERSONAL = shipped_dir() / "bedrijfsopvolging.toml"
 UPDATE = shipped_dir() / "bedrijfsopvolging-update.toml"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,11 +22,12 @@ from sqlmodel import Session, col
 
 from quickcrm.events import record
 from quickcrm.landing.models import LandingAnswer, LandingPage, LandingVisitor
+from quickcrm.quickscans.definitions import definition_of
+from quickcrm.quickscans.guards import csrf_ok, csrf_token, new_token, same_token, well_formed
 from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.schema import Definition
 from quickcrm.quickscans.validation import check_answer
 from quickcrm.store.models import Person, Relation, User
-from quickcrm.web.security import same_token, well_formed
 
 # Abuse limits: registrations per e-mail address and per client address.
 PER_EMAIL = 3
@@ -37,10 +37,6 @@ PER_ADDRESS_WINDOW = timedelta(hours=1)
 FORM_MAX_AGE = 24 * 3600  # seconds a landing form's CSRF token stays valid
 CONFIRM_DAYS = 30
 FIELD_MAX = {"voornaam": 100, "achternaam": 150, "bedrijf": 300, "email": 320}
-
-
-def token() -> str:
-    return secrets.token_urlsafe(24)
 
 
 def address_hash(address: str) -> str:
@@ -63,12 +59,11 @@ def form_csrf_ok(page: LandingPage, given: str | None, now: datetime) -> bool:
 
 
 def visitor_csrf(visitor: LandingVisitor) -> str:
-    return hmac.new(visitor.secret.encode(), b"csrf:" + visitor.token.encode(),
-                    hashlib.sha256).hexdigest()
+    return csrf_token(visitor.token, visitor.secret)
 
 
 def visitor_csrf_ok(visitor: LandingVisitor, given: str | None) -> bool:
-    return bool(given) and hmac.compare_digest(str(given), visitor_csrf(visitor))
+    return csrf_ok(given, visitor.token, visitor.secret)
 
 
 @dataclass
@@ -97,8 +92,6 @@ class Visit:
 
 
 def find_page(session: Session, slug: str) -> Page | None:
-    from quickcrm.web.respond import _definition
-
     row = session.execute(
         select(LandingPage, QuickScan).join(QuickScan, col(QuickScan.id) ==
                                             col(LandingPage.quickscan_id))
@@ -106,7 +99,7 @@ def find_page(session: Session, slug: str) -> Page | None:
     if row is None:
         return None
     page, qs = row
-    return Page(page, qs, _definition(qs.definition, qs.key))
+    return Page(page, qs, definition_of(qs))
 
 
 def count_visit(session: Session, page_id: int) -> None:
@@ -175,7 +168,8 @@ def register(session: Session, page: Page, details: dict[str, str], *, consent_t
              address: str, now: datetime) -> LandingVisitor:
     """A visitor who left details and consent; committed."""
     visitor = LandingVisitor(
-        page_id=page.page.id or 0, token=token(), secret=token(), confirm_token=token(),
+        page_id=page.page.id or 0, token=new_token(), secret=new_token(),
+        confirm_token=new_token(),
         first_name=details["voornaam"], last_name=details["achternaam"],
         company=details["bedrijf"], email=details["email"],
         address_hash=address_hash(address), consent_text=consent_text, consent_at=now,

@@ -17,9 +17,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from quickcrm.landing import visitors as lv
+from quickcrm.quickscans.guards import cross_site
 from quickcrm.quickscans.views import resume_step, sections
 from quickcrm.web.pages import _address, _web, forbidden, render, step_after, too_many
-from quickcrm.web.security import cross_site
 
 MAX_FIELDS = 400
 

@@ -1,17 +1,62 @@
-"""Turning what a browser submitted into a stored answer, or a Dutch message.
+"""Checking an answer against its question, and turning what a browser submitted into
+a stored answer or a Dutch message.
 
-The rule itself is ``quickscans.validate_answer`` (shared with imports and tests); this
-module adds what only a web form needs: "" means "no answer", browsers send CRLF line
-ends (which would count twice against a text's maximum length), and the client must
-read what went wrong in Dutch, phrased for the question type.
+The rule itself is ``validate_answer`` (shared with imports and tests); ``check_answer``
+adds what only a web form needs: "" means "no answer", browsers send CRLF line ends
+(which would count twice against a text's maximum length), and the client must read
+what went wrong in Dutch, phrased for the question type.
 """
 
 from __future__ import annotations
+
+import math
 
 from quickcrm.errors import InvalidInput
 from quickcrm.quickscans.schema import Question
 
 FormValue = str | None
+
+
+def _number(raw: object) -> float:
+    if isinstance(raw, bool):
+        raise ValueError(raw)
+    value = float(raw.strip().replace(",", ".")) if isinstance(raw, str) else float(raw)  # type: ignore[arg-type]
+    if not math.isfinite(value):
+        raise ValueError(raw)
+    return value
+
+
+def validate_answer(question: Question, raw: object) -> int | float | str:
+    """The stored value of an answer, or InvalidInput saying what the question accepts.
+
+    slider: a number in its range on its step; choice: 'ke1'..'keN'; text: at most
+    max_length characters; rating: a whole number from min to max.
+    """
+    where = f"question {question.id!r}"
+    if question.type == "text":
+        text = str(raw if raw is not None else "").strip()
+        if len(text) > (question.max_length or 0):
+            raise InvalidInput(f"{where}: at most {question.max_length} characters")
+        return text
+    if question.type == "choice":
+        value = str(raw or "").strip().lower()
+        allowed = [v for v, _ in question.choice_values()]
+        if value not in allowed:
+            raise InvalidInput(f"{where}: expected one of {', '.join(allowed)}, not {raw!r}")
+        return value
+    low, high = question.min or 0, question.max or 0
+    try:
+        value_f = _number(raw)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{where}: expected a number from {low:g} to {high:g}, not {raw!r}") from None
+    if not low <= value_f <= high:
+        raise InvalidInput(f"{where}: {value_f:g} is outside {low:g}..{high:g}")
+    step = question.step if question.type == "slider" else 1
+    offset = (value_f - low) / (step or 1)
+    if abs(offset - round(offset)) > 1e-9:
+        what = "a whole number" if question.type == "rating" else f"on a step of {step:g}"
+        raise InvalidInput(f"{where}: {value_f:g} is not {what}")
+    return int(value_f) if value_f.is_integer() else value_f
 
 
 def _n(value: float | None) -> str:
@@ -33,8 +78,6 @@ def message(question: Question) -> str:
 
 def check_answer(question: Question, raw: FormValue) -> tuple[str | None, str | None]:
     """(stored value or None for "no answer", None) or (None, Dutch message)."""
-    from quickcrm.quickscans.definitions import validate_answer
-
     if raw is None:
         return None, None
     text = raw.replace("\r\n", "\n").replace("\r", "\n")

@@ -22,9 +22,9 @@ from starlette.responses import (
     Response,
 )
 
+from quickcrm.quickscans.guards import cross_site, csrf_ok, csrf_token, well_formed
 from quickcrm.quickscans.views import dutch_datetime, resume_step, sections
 from quickcrm.web import respond
-from quickcrm.web.security import cross_site, csrf_ok, csrf_token, well_formed
 
 MAX_FORM_FIELDS = 400
 

@@ -10,10 +10,8 @@ after the QuickScan was finished in another tab.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -24,18 +22,13 @@ from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient
 from quickcrm.events import record
 from quickcrm.quickscans.answers import delete_answer, load_answers, save_answer
+from quickcrm.quickscans.definitions import definition_of
+from quickcrm.quickscans.guards import same_token, well_formed
 from quickcrm.quickscans.models import QuickScan
-from quickcrm.quickscans.schema import Definition, parse_definition
+from quickcrm.quickscans.schema import Definition
 from quickcrm.quickscans.validation import FormValue, check_answer
-from quickcrm.web.security import same_token, well_formed
 
 Status = Literal["new", "declined", "started", "finished"]
-
-
-@lru_cache(maxsize=64)
-def _definition(text: str, key: str) -> Definition:
-    """Parsed once per stored text: the definition is re-validated only when it changes."""
-    return parse_definition(json.loads(text), f"quickscan {key!r}")
 
 
 @dataclass
@@ -83,8 +76,7 @@ def find_scan(session: Session, token: str, *, preview: bool = False,
     invitation, client, campaign, quickscan = row
     if not same_token(invitation.preview_token if preview else invitation.token, token):
         return None
-    scan = Scan(invitation, client, campaign, quickscan,
-                _definition(quickscan.definition, quickscan.key))
+    scan = Scan(invitation, client, campaign, quickscan, definition_of(quickscan))
     assert invitation.id is not None
     scan.answers = load_answers(session, invitation.id)
     return scan

@@ -14,9 +14,9 @@ from quickcrm.errors import FileProblems, InvalidInput, NotPermitted
 from quickcrm.quickscans.definitions import (
     load_quickscans,
     read_file,
-    render_mail,
     shipped_dir,
 )
+from quickcrm.quickscans.mail import render_mail
 from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.schema import MAIL_KINDS
 from quickcrm.quickscans.validation import validate_answer

@@ -1,21 +1,16 @@
 """The campaign's e-mails: the QuickScan's own texts (jinja2, per QuickScan, overridable
 per installation) rendered for one client, as plain text with an HTML alternative whose
-link line becomes a button.
-
-Templates are compiled once per text (``quickcrm.templating``), because a send renders
-two messages for each of thousands of clients.
+link line becomes a button (both rendered by ``quickcrm.quickscans.mail``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from quickcrm.mail.compose import address
 from quickcrm.mail.outbox import Draft
-from quickcrm.quickscans.definitions import render_mail
+from quickcrm.quickscans.mail import html_message, render_mail
 from quickcrm.quickscans.schema import Definition
-from quickcrm.templating import html_files
 
 BUTTONS = {
     "invitation": "Start de QuickScan",
@@ -74,9 +69,8 @@ class CampaignMailer:
         text = body.strip() + "\n"
         if notice:
             text = notice + "\n\n" + text
-        html = html_files("mail").get_template("message.html").render(
-            subject=subject, firm=self.firm_name, notice=notice,
-            button=BUTTONS.get(button_kind or kind, "Open"), blocks=_blocks(text, link, notice))
+        html = html_message(subject, self.firm_name, text, link=link, notice=notice,
+                            button=BUTTONS.get(button_kind or kind, "Open"))
         return subject, text, html
 
     def draft(self, kind: str, *, ref: str, to: Person | Manager, client: Person,
@@ -95,18 +89,3 @@ class CampaignMailer:
 
     def preview_link(self, token: str) -> str:
         return f"{self.base_url}/p/{token}"
-
-
-def _blocks(text: str, link: str, notice: str) -> list[dict[str, Any]]:
-    """Paragraphs of the text; the paragraph that is only the link becomes the button."""
-    body = text[len(notice):].strip() if notice and text.startswith(notice) else text
-    blocks: list[dict[str, Any]] = []
-    for para in body.strip().split("\n\n"):
-        lines = [ln for ln in para.strip().splitlines()]
-        if not lines:
-            continue
-        if link and [ln.strip() for ln in lines] == [link]:
-            blocks.append({"link": link})
-        else:
-            blocks.append({"lines": lines, "link": None})
-    return blocks

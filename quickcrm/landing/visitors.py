@@ -24,6 +24,7 @@ from quickcrm.events import record
 from quickcrm.landing.models import LandingAnswer, LandingPage, LandingVisitor
 from quickcrm.quickscans.definitions import definition_of
 from quickcrm.quickscans.guards import csrf_ok, csrf_token, new_token, same_token, well_formed
+from quickcrm.quickscans.mail import html_message
 from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.schema import Definition
 from quickcrm.quickscans.validation import check_answer
@@ -233,16 +234,6 @@ def _mailer_parts(settings: Any) -> tuple[str, str]:
             str(settings["firm.name"]))
 
 
-def _html(subject: str, firm: str, text: str, link: str = "", button: str = "",
-          notice: str = "") -> str:
-    from quickcrm.campaigns.mails import _blocks
-    from quickcrm.templating import html_files
-
-    return html_files("mail").get_template("message.html").render(
-        subject=subject, firm=firm, notice=notice, button=button,
-        blocks=_blocks(text, link, notice))
-
-
 def confirm_link(base_url: str, visit: Visit) -> str:
     return f"{base_url}/l/{visit.page.page.slug}/bevestig/{visit.visitor.confirm_token}"
 
@@ -274,7 +265,8 @@ def complete(session: Session, visit: Visit, *, runtime: Any) -> bool:
     queue_message(session, kind="landing_confirm", ref=f"landing:{v.id}",
                   to=address(f"{v.first_name} {v.last_name}", v.email), from_=sender,
                   sender=sender, subject=subject, text=text,
-                  html=_html(subject, firm, text, link, "Bevestig mijn e-mailadres"), now=now)
+                  html=html_message(subject, firm, text, link=link,
+                                    button="Bevestig mijn e-mailadres"), now=now)
     record(session, kind="landing.completed_unconfirmed", at=now, slug=visit.page.page.slug,
            visitor_id=v.id)
     session.commit()
@@ -392,14 +384,14 @@ def queue_report(session: Session, visit: Visit, *, relation: Relation, new: boo
     pdf = (docs.pdf_name, docs.pdf, PDF)
     drafts = [Draft(kind="landing_report", ref=ref, to=address(name, v.email), from_=from_,
                     sender=sender, subject=subject, text=text,
-                    html=_html(subject, firm, text), attachments=[pdf])]
+                    html=html_message(subject, firm, text), attachments=[pdf])]
     if rm is not None and "@" in rm.email:
         copy = (f"Kopie voor de relatiemanager: {name} ({v.company}) heeft de QuickScan "
                 f"van landingpage {page.slug} afgerond en deze rapportage ontvangen.")
         drafts.append(Draft(kind="landing_report", ref=ref, to=address(rm.name, rm.email),
                             from_=from_, sender=sender, subject=subject,
                             text=copy + "\n\n" + text,
-                            html=_html(subject, firm, copy + "\n\n" + text, notice=copy),
+                            html=html_message(subject, firm, copy + "\n\n" + text, notice=copy),
                             attachments=[pdf, (docs.pptx_name, docs.pptx, PPTX)]))
         what = "Nieuwe prospect" if new else "Bestaande relatie"
         ntext = (f"Beste {rm.first_name or rm.name},\n\n"
@@ -411,6 +403,6 @@ def queue_report(session: Session, visit: Visit, *, relation: Relation, new: boo
         nsubject = f"{what}: {name} ({v.company}) via {page.slug}"
         drafts.append(Draft(kind="landing_prospect", ref=ref, to=address(rm.name, rm.email),
                             from_=sender, sender=sender, subject=nsubject, text=ntext,
-                            html=_html(nsubject, firm, ntext)))
+                            html=html_message(nsubject, firm, ntext)))
     queue_many(session, [replace(d) for d in drafts], now=now)
     return len(drafts)

@@ -1,5 +1,5 @@
-"""QuickScans: reading definition files, loading them into the store, looking them up,
-and rendering a QuickScan's e-mail texts.
+"""QuickScans: reading definition files, loading them into the store, and looking them
+up.
 
 A definition lives in a TOML file (docs/quickscans.md); loading validates it
 (``quickscan_schema``) and upserts it by key into the ``quickscan`` table as JSON, so the
@@ -174,13 +174,3 @@ def list_quickscans(*, session: Session, now: datetime) -> list[dict[str, Any]]:
                     "questions": len(d.questions()), "update": d.update,
                     "loaded_at": row.loaded_at, "source": row.source})
     return out
-
-
-def render_mail(definition: Definition, kind: str, context: dict[str, Any]) -> tuple[str, str]:
-    """(subject, body) of one of the QuickScan's e-mails; plain text, so no escaping
-    (``quickcrm.templating``). ``context`` holds the names of schema.MAIL_VARIABLES."""
-    from quickcrm.templating import text_template
-
-    mail = definition.mails[kind]
-    subject = text_template(mail.subject).render(context)
-    return " ".join(subject.split()), text_template(mail.body).render(context)

@@ -357,17 +357,16 @@ def queue_report(session: Session, visit: Visit, *, relation: Relation, new: boo
     and the RM's notice of the new prospect (or of the known relation)."""
     from dataclasses import replace
 
-    from quickcrm.campaigns.client_report import PDF, PPTX, local_date, render_documents
-    from quickcrm.campaigns.models import CampaignClient
     from quickcrm.mail.compose import address
     from quickcrm.mail.outbox import Draft, queue_many
+    from quickcrm.quickscans.report import PDF, PPTX, render_documents
+    from quickcrm.quickscans.report_data import ClientInfo, local_date
 
     now, settings = runtime.clock.now(), runtime.settings
     v, page = visit.visitor, visit.page.page
     sender, firm = _mailer_parts(settings)
-    client = CampaignClient(campaign_id=0, relation_id=relation.id or 0,
-                            relation_number=relation.number, first_name=v.first_name,
-                            last_name=v.last_name, email=v.email, company=v.company)
+    client = ClientInfo(first_name=v.first_name, last_name=v.last_name, company=v.company,
+                        relation_number=relation.number)
     docs = render_documents(definition=visit.page.definition, answers=dict(visit.answers),
                             client=client, firm_name=firm,
                             report_date=local_date(now, settings.timezone))

@@ -25,6 +25,7 @@ from quickcrm.quickscans.answers import delete_answer, load_answers, save_answer
 from quickcrm.quickscans.definitions import definition_of
 from quickcrm.quickscans.guards import same_token, well_formed
 from quickcrm.quickscans.models import QuickScan
+from quickcrm.quickscans.report_data import local_date
 from quickcrm.quickscans.schema import Definition
 from quickcrm.quickscans.validation import FormValue, check_answer
 
@@ -159,18 +160,20 @@ class Prepared:
 
     answers: dict[str, str]
     report_date: date
-    documents: Any  # client_report.Documents
+    documents: Any  # quickscans.report.Documents
 
 
 def prepare_report(scan: Scan, *, runtime: Any) -> Prepared:
     """Render the PDF and PPTX (some 50 ms) outside the write transaction, so that a
     client pressing Rapportage does not hold up every other client's answers."""
-    from quickcrm.campaigns.client_report import local_date, render_documents
+    from quickcrm.campaigns.client_report import client_info
+    from quickcrm.quickscans.report import render_documents
 
     settings = runtime.settings
     day = local_date(runtime.clock.now(), settings.timezone)
     answers = dict(scan.answers)
-    docs = render_documents(definition=scan.definition, answers=answers, client=scan.client,
+    docs = render_documents(definition=scan.definition, answers=answers,
+                            client=client_info(scan.client),
                             firm_name=str(settings["firm.name"]), report_date=day)
     return Prepared(answers, day, docs)
 
@@ -183,7 +186,7 @@ def finish(session: Session, scan: Scan, *, runtime: Any,
     call that finished (a double click or a second tab queues nothing); the caller then
     starts delivery. ``scan`` was found with ``lock=True`` in this session; ``prepared``
     documents are used when they show exactly the answers found under the lock."""
-    from quickcrm.campaigns.client_report import local_date, queue_report_mails
+    from quickcrm.campaigns.client_report import queue_report_mails
 
     now, settings = runtime.clock.now(), runtime.settings
     if scan.status != "started":

@@ -146,7 +146,7 @@ def report(*, session: Session, actor: Any, slug: str, tz: str) -> dict[str, Any
     question id)."""
     from zoneinfo import ZoneInfo
 
-    from quickcrm.campaigns.excel_export import answer_value, question_header
+    from quickcrm.quickscans.answer_sheet import answer_value, question_header
     from quickcrm.quickscans.definitions import definition_of
 
     permissions.require(actor.rights, "export campaign data")
@@ -198,9 +198,9 @@ def export_excel(data: dict[str, Any], path: Path) -> int:
     """Write ``report``'s visitors to an .xlsx (one row per visitor); returns the rows."""
     from datetime import date
 
-    from quickcrm.campaigns.excel_export import _Sheet
+    from quickcrm.quickscans.answer_sheet import AnswerSheet
 
-    sheet = _Sheet(path, data["columns"], f"Landingpage {data['slug']}")
+    sheet = AnswerSheet(path, data["columns"], f"Landingpage {data['slug']}")
     keys = [k for _, k in REPORT_COLUMNS + EXTRA_COLUMNS]
     table = []
     for visitor in data["visitors"]:

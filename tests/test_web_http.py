@@ -31,10 +31,10 @@ def start(client: httpx.Client, token: str) -> str:
 
 
 def answers(rt, invitation_id: int) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    from quickcrm.quickscans.answers import load_answers
+    from quickcrm.quickscans.answers import Respondent, load_answers
 
     with rt.session(read_only=True) as s:
-        return load_answers(s, invitation_id)
+        return load_answers(s, Respondent(invitation_id=invitation_id))
 
 
 def test_get_never_logs_in_but_the_first_post_does(web):
@@ -243,10 +243,10 @@ def test_report_command_writes_the_clients_pdf_and_pptx(rt, tmp_path: Path):
     from quickcrm.cli.main import app
 
     sd = seed_invitation(rt)
-    from quickcrm.quickscans.answers import save_answer
+    from quickcrm.quickscans.answers import Respondent, save_answer
 
     with rt.session() as s:
-        save_answer(s, invitation_id=sd.invitation_id, question_id="toelichting",
+        save_answer(s, Respondent(invitation_id=sd.invitation_id), question_id="toelichting",
                     value="<script>alert(1)</script>", now=rt.clock.now())
         s.commit()
     env = {"QUICKCRM_DATABASE_URL": rt.settings.database_url}

@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient
 from quickcrm.errors import NotFound, NotPermitted
-from quickcrm.quickscans.answers import load_answers
+from quickcrm.quickscans.answers import Respondent, load_answers
 from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.report import PDF, PPTX, Documents, render_documents
 from quickcrm.quickscans.report_data import ClientInfo, local_date
@@ -107,7 +107,8 @@ def write_client_documents(*, session: Session, actor: Any, campaign: str,
     from quickcrm.quickscans.definitions import definition_of
 
     definition = definition_of(quickscan)
-    answers = load_answers(session, invitation.id) if invitation is not None else {}
+    answers = (load_answers(session, Respondent(invitation_id=invitation.id))
+               if invitation is not None else {})
     finished = invitation.finished_at if invitation is not None else None
     docs = render_documents(definition=definition, answers=answers, client=client_info(client),
                             firm_name=str(settings["firm.name"]),

@@ -16,8 +16,8 @@ from quickcrm import permissions
 from quickcrm.clock import as_utc
 from quickcrm.errors import InvalidInput, InvalidState, NotFound
 from quickcrm.events import record
-from quickcrm.landing.models import LandingAnswer, LandingPage, LandingVisitor
-from quickcrm.quickscans.models import QuickScan
+from quickcrm.landing.models import LandingPage, LandingVisitor
+from quickcrm.quickscans.models import Answer, QuickScan
 from quickcrm.store.models import Relation, Team, User
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
@@ -165,8 +165,8 @@ def report(*, session: Session, actor: Any, slug: str, tz: str) -> dict[str, Any
     answers: dict[int, dict[str, str]] = {i: {} for i in ids}
     if ids:
         for vid, qid, value in session.execute(
-                select(col(LandingAnswer.visitor_id), col(LandingAnswer.question_id),
-                       col(LandingAnswer.value)).where(col(LandingAnswer.visitor_id).in_(ids))):
+                select(col(Answer.landing_visitor_id), col(Answer.question_id),
+                       col(Answer.value)).where(col(Answer.landing_visitor_id).in_(ids))):
             answers[vid][qid] = value
     zone = ZoneInfo(tz)
 

@@ -21,7 +21,8 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from quickcrm.events import record
-from quickcrm.landing.models import LandingAnswer, LandingPage, LandingVisitor
+from quickcrm.landing.models import LandingPage, LandingVisitor
+from quickcrm.quickscans.answers import Respondent, load_answers, write_answers
 from quickcrm.quickscans.definitions import definition_of
 from quickcrm.quickscans.guards import csrf_ok, csrf_token, new_token, same_token, well_formed
 from quickcrm.quickscans.mail import html_message
@@ -123,13 +124,7 @@ def find_visit(session: Session, slug: str, visitor_token: str, *,
     visitor = session.execute(stmt).scalars().first()
     if visitor is None or not same_token(visitor.token, visitor_token):
         return None
-    return Visit(page, visitor, load_answers(session, visitor.id))  # type: ignore[arg-type]
-
-
-def load_answers(session: Session, visitor_id: int) -> dict[str, str]:
-    rows = session.execute(select(col(LandingAnswer.question_id), col(LandingAnswer.value))
-                           .where(col(LandingAnswer.visitor_id) == visitor_id)).all()
-    return {q: v for q, v in rows}
+    return Visit(page, visitor, load_answers(session, Respondent(landing_visitor_id=visitor.id)))
 
 
 def check_details(form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -200,29 +195,12 @@ def check_answers(visit: Visit, given: dict[str, str | None]
 def store_answers(session: Session, visit: Visit, changes: dict[str, str | None], *,
                   now: datetime) -> bool:
     """Write checked answers; False when the visitor already completed."""
-    from sqlalchemy import delete
-
     vid = visit.visitor.id
     done = session.execute(select(col(LandingVisitor.completed_at))
                            .where(col(LandingVisitor.id) == vid).with_for_update()).scalar_one()
     if done is not None:
         return False
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    for qid, value in changes.items():
-        if value is None:
-            session.execute(delete(LandingAnswer).where(
-                col(LandingAnswer.visitor_id) == vid, col(LandingAnswer.question_id) == qid))
-            visit.answers.pop(qid, None)
-        else:
-            stmt = insert(LandingAnswer).values(visitor_id=vid, question_id=qid, value=value,
-                                                answered_at=now)
-            session.execute(stmt.on_conflict_do_update(
-                index_elements=["visitor_id", "question_id"],
-                set_={"value": stmt.excluded.value, "answered_at": stmt.excluded.answered_at}))
-            visit.answers[qid] = value
+    write_answers(session, Respondent(landing_visitor_id=vid), visit.answers, changes, now=now)
     session.commit()
     return True
 
@@ -289,7 +267,7 @@ def find_by_confirm(session: Session, slug: str, confirm_token: str, *,
         return None
     if visitor.completed_at is None:
         return None
-    return Visit(page, visitor, load_answers(session, visitor.id))  # type: ignore[arg-type]
+    return Visit(page, visitor, load_answers(session, Respondent(landing_visitor_id=visitor.id)))
 
 
 def confirm_expired(visit: Visit, now: datetime) -> bool:

@@ -21,7 +21,7 @@ from quickcrm.campaigns import invitation as inv
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient
 from quickcrm.events import record
-from quickcrm.quickscans.answers import delete_answer, load_answers, save_answer
+from quickcrm.quickscans.answers import Respondent, load_answers, write_answers
 from quickcrm.quickscans.definitions import definition_of
 from quickcrm.quickscans.guards import same_token, well_formed
 from quickcrm.quickscans.models import QuickScan
@@ -53,6 +53,10 @@ class Scan:
         # Ja is the only POST besides Nee that can come first, so a login means Ja.
         return "started" if i.logged_in_at is not None else "new"
 
+    @property
+    def respondent(self) -> Respondent:
+        return Respondent(invitation_id=self.invitation.id)
+
     def answered(self) -> int:
         return sum(1 for q in self.definition.questions() if self.answers.get(q.id, "") != "")
 
@@ -78,8 +82,7 @@ def find_scan(session: Session, token: str, *, preview: bool = False,
     if not same_token(invitation.preview_token if preview else invitation.token, token):
         return None
     scan = Scan(invitation, client, campaign, quickscan, definition_of(quickscan))
-    assert invitation.id is not None
-    scan.answers = load_answers(session, invitation.id)
+    scan.answers = load_answers(session, scan.respondent)
     return scan
 
 
@@ -141,13 +144,7 @@ def store_answers(session: Session, scan: Scan, changes: dict[str, str | None], 
         .where(col(Invitation.id) == i.id).with_for_update()).one()
     if state.finished_at is not None or state.not_interested_at is not None:
         return False
-    for qid, value in changes.items():
-        if value is None:
-            delete_answer(session, invitation_id=i.id, question_id=qid)
-            scan.answers.pop(qid, None)
-        else:
-            save_answer(session, invitation_id=i.id, question_id=qid, value=value, now=now)
-            scan.answers[qid] = value
+    write_answers(session, scan.respondent, scan.answers, changes, now=now)
     i.logged_in_at = state.logged_in_at
     _login(session, scan, now)
     session.commit()

@@ -59,6 +59,7 @@ def answer_for(question: Question, rng: random.Random) -> str:
 def act(rt: Any, plan: Plan, rng: random.Random) -> bool:
     """Play one client's visit through the web app's use cases; True when the client
     finished (their report e-mails are then queued)."""
+    from quickcrm.quickscans.steps import check_answers
     from quickcrm.web import respond
 
     with rt.session() as s:
@@ -73,7 +74,7 @@ def act(rt: Any, plan: Plan, rng: random.Random) -> bool:
     questions = _questions(scan.definition)
     if plan.fate == "stop":
         questions = questions[: max(1, len(questions) // 3)]
-    changes, errors = respond.check_answers(scan, {q.id: answer_for(q, rng) for q in questions})
+    changes, errors = check_answers(scan, {q.id: answer_for(q, rng) for q in questions})
     assert not errors, errors
     with rt.session() as s:
         respond.store_answers(s, scan, changes, now=rt.clock.now())

@@ -293,13 +293,14 @@ def test_campaign_show_clients_tells_whether_the_report_was_received(web):
 
 def test_an_answer_checked_before_a_finish_in_another_tab_is_not_stored(rt):
     from quickcrm.campaigns.invitation import mark_finished
+    from quickcrm.quickscans.steps import check_answers
     from quickcrm.web import respond
 
     sd = seed_invitation(rt)
     with rt.session(read_only=True) as s:
         scan = respond.find_scan(s, sd.token)
     assert scan is not None and scan.status == "new"
-    changes, errors = respond.check_answers(scan, {"leeftijd": "ke1"})
+    changes, errors = check_answers(scan, {"leeftijd": "ke1"})
     assert changes == {"leeftijd": "ke1"} and errors == {}
     with rt.session() as s:  # the other tab presses Rapportage in between
         mark_finished(s, sd.invitation_id, rt.clock.now())

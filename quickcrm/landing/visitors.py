@@ -24,11 +24,11 @@ from quickcrm.events import record
 from quickcrm.landing.models import LandingPage, LandingVisitor
 from quickcrm.quickscans.answers import Respondent, load_answers, write_answers
 from quickcrm.quickscans.definitions import definition_of
-from quickcrm.quickscans.guards import csrf_ok, csrf_token, new_token, same_token, well_formed
+from quickcrm.quickscans.guards import csrf_ok, csrf_token, new_token, well_formed
 from quickcrm.quickscans.mail import html_message
 from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.schema import Definition
-from quickcrm.quickscans.validation import check_answer
+from quickcrm.quickscans.steps import find_by_token
 from quickcrm.store.models import Person, Relation, User
 
 # Abuse limits: registrations per e-mail address and per client address.
@@ -92,6 +92,20 @@ class Visit:
             return "confirmed"
         return "completed" if v.completed_at is not None else "started"
 
+    @property
+    def definition(self) -> Definition:
+        return self.page.definition
+
+    def takes_answers(self) -> bool:
+        return self.status == "started" and not self.page.closed
+
+    def must_write(self) -> bool:
+        return False
+
+    def store(self, session: Session, changes: dict[str, str | None], *,
+              now: datetime) -> bool:
+        return store_answers(session, self, changes, now=now)
+
 
 def find_page(session: Session, slug: str) -> Page | None:
     row = session.execute(
@@ -110,21 +124,23 @@ def count_visit(session: Session, page_id: int) -> None:
     session.commit()
 
 
-def find_visit(session: Session, slug: str, visitor_token: str, *,
-               lock: bool = False) -> Visit | None:
-    if not well_formed(visitor_token):
-        return None
-    page = find_page(session, slug)
+def _find(session: Session, slug: str, column: Any, token: str, *,
+          lock: bool) -> Visit | None:
+    """The visit of the page ``slug`` whose ``column`` holds ``token``."""
+    page = find_page(session, slug) if well_formed(token) else None
     if page is None:
         return None
-    stmt = select(LandingVisitor).where(col(LandingVisitor.token) == visitor_token,
-                                        col(LandingVisitor.page_id) == page.page.id)
-    if lock:
-        stmt = stmt.with_for_update()
-    visitor = session.execute(stmt).scalars().first()
-    if visitor is None or not same_token(visitor.token, visitor_token):
+    row = find_by_token(session, select(LandingVisitor).where(
+        col(LandingVisitor.page_id) == page.page.id), column, token, lock=lock)
+    if row is None:
         return None
+    visitor = row[0]
     return Visit(page, visitor, load_answers(session, Respondent(landing_visitor_id=visitor.id)))
+
+
+def find_visit(session: Session, slug: str, visitor_token: str, *,
+               lock: bool = False) -> Visit | None:
+    return _find(session, slug, col(LandingVisitor.token), visitor_token, lock=lock)
 
 
 def check_details(form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -175,26 +191,9 @@ def register(session: Session, page: Page, details: dict[str, str], *, consent_t
     return visitor
 
 
-def check_answers(visit: Visit, given: dict[str, str | None]
-                  ) -> tuple[dict[str, str | None], dict[str, str]]:
-    """The same rule and Dutch messages as the invited clients' pages."""
-    changes: dict[str, str | None] = {}
-    errors: dict[str, str] = {}
-    for qid, raw in given.items():
-        question = visit.page.definition.question(qid)
-        if question is None:
-            continue
-        value, error = check_answer(question, raw)
-        if error:
-            errors[qid] = error
-        elif visit.answers.get(qid) != value:
-            changes[qid] = value
-    return changes, errors
-
-
 def store_answers(session: Session, visit: Visit, changes: dict[str, str | None], *,
                   now: datetime) -> bool:
-    """Write checked answers; False when the visitor already completed."""
+    """Write checked answers and commit; False when the visitor already completed."""
     vid = visit.visitor.id
     done = session.execute(select(col(LandingVisitor.completed_at))
                            .where(col(LandingVisitor.id) == vid).with_for_update()).scalar_one()
@@ -253,21 +252,8 @@ def complete(session: Session, visit: Visit, *, runtime: Any) -> bool:
 
 def find_by_confirm(session: Session, slug: str, confirm_token: str, *,
                     lock: bool = False) -> Visit | None:
-    if not well_formed(confirm_token):
-        return None
-    page = find_page(session, slug)
-    if page is None:
-        return None
-    stmt = select(LandingVisitor).where(col(LandingVisitor.confirm_token) == confirm_token,
-                                        col(LandingVisitor.page_id) == page.page.id)
-    if lock:
-        stmt = stmt.with_for_update()
-    visitor = session.execute(stmt).scalars().first()
-    if visitor is None or not same_token(visitor.confirm_token, confirm_token):
-        return None
-    if visitor.completed_at is None:
-        return None
-    return Visit(page, visitor, load_answers(session, Respondent(landing_visitor_id=visitor.id)))
+    visit = _find(session, slug, col(LandingVisitor.confirm_token), confirm_token, lock=lock)
+    return visit if visit is not None and visit.visitor.completed_at is not None else None
 
 
 def confirm_expired(visit: Visit, now: datetime) -> bool:

@@ -23,11 +23,10 @@ from quickcrm.campaigns.models import Campaign, CampaignClient
 from quickcrm.events import record
 from quickcrm.quickscans.answers import Respondent, load_answers, write_answers
 from quickcrm.quickscans.definitions import definition_of
-from quickcrm.quickscans.guards import same_token, well_formed
 from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.report_data import local_date
 from quickcrm.quickscans.schema import Definition
-from quickcrm.quickscans.validation import FormValue, check_answer
+from quickcrm.quickscans.steps import find_by_token
 
 Status = Literal["new", "declined", "started", "finished"]
 
@@ -57,6 +56,16 @@ class Scan:
     def respondent(self) -> Respondent:
         return Respondent(invitation_id=self.invitation.id)
 
+    def takes_answers(self) -> bool:
+        return self.status in ("started", "new")
+
+    def must_write(self) -> bool:
+        return self.invitation.logged_in_at is None  # the first save records the login
+
+    def store(self, session: Session, changes: dict[str, str | None], *,
+              now: datetime) -> bool:
+        return store_answers(session, self, changes, now=now)
+
     def answered(self) -> int:
         return sum(1 for q in self.definition.questions() if self.answers.get(q.id, "") != "")
 
@@ -65,22 +74,15 @@ def find_scan(session: Session, token: str, *, preview: bool = False,
               lock: bool = False) -> Scan | None:
     """The invitation behind a client token (or a preview token); None for anything
     unknown or malformed, so every miss looks the same."""
-    if not well_formed(token):
-        return None
     column = col(Invitation.preview_token) if preview else col(Invitation.token)
     stmt = (select(Invitation, CampaignClient, Campaign, QuickScan)
             .join(CampaignClient, CampaignClient.id == Invitation.campaign_client_id)  # type: ignore[arg-type]
             .join(Campaign, Campaign.id == Invitation.campaign_id)  # type: ignore[arg-type]
-            .join(QuickScan, QuickScan.id == Campaign.quickscan_id)  # type: ignore[arg-type]
-            .where(column == token))
-    if lock:
-        stmt = stmt.with_for_update(of=Invitation)  # type: ignore[arg-type]
-    row = session.execute(stmt).first()
+            .join(QuickScan, QuickScan.id == Campaign.quickscan_id))  # type: ignore[arg-type]
+    row = find_by_token(session, stmt, column, token, lock=lock, of=Invitation)
     if row is None:
         return None
     invitation, client, campaign, quickscan = row
-    if not same_token(invitation.preview_token if preview else invitation.token, token):
-        return None
     scan = Scan(invitation, client, campaign, quickscan, definition_of(quickscan))
     scan.answers = load_answers(session, scan.respondent)
     return scan
@@ -108,34 +110,13 @@ def choose(session: Session, scan: Scan, *, interested: bool, now: datetime) -> 
         session.commit()
 
 
-def check_answers(scan: Scan, given: dict[str, FormValue]
-                  ) -> tuple[dict[str, str | None], dict[str, str]]:
-    """Validate submitted answers (question id -> value, None or "" for "no answer")
-    without touching the store: (changes to store, Dutch messages for refused ones).
-    An answer equal to the stored one is no change."""
-    changes: dict[str, str | None] = {}
-    errors: dict[str, str] = {}
-    for qid, raw in given.items():
-        question = scan.definition.question(qid)
-        if question is None:
-            errors[qid] = "Onbekende vraag."
-            continue
-        value, error = check_answer(question, raw)
-        if error:
-            errors[qid] = error
-        elif scan.answers.get(qid) != value:
-            changes[qid] = value
-    return changes, errors
-
-
 def store_answers(session: Session, scan: Scan, changes: dict[str, str | None], *,
                   now: datetime) -> bool:
     """Write checked answers (None deletes) and the first login, then commit; False,
     writing nothing, when the QuickScan was finished or declined meanwhile.
 
-    Only the invitation's state is re-read, locked, inside the write transaction; the
-    page was found and the answers checked before it, so the one writer SQLite allows
-    at a time is held for as short as possible."""
+    Only the invitation's state is re-read, locked, inside the write transaction (see
+    ``quickscans.steps.save_answers``)."""
     i = scan.invitation
     assert i.id is not None
     state = session.execute(

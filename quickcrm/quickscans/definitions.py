@@ -2,7 +2,7 @@
 up.
 
 A definition lives in a TOML file (docs/quickscans.md); loading validates it
-(``quickscan_schema``) and upserts it by key into the ``quickscan`` table as JSON, so the
+(``schema``) and upserts it by key into the ``quickscan`` table as JSON, so the
 database holds the version a firm loaded, and an upgrade of QuickCRM never changes the
 texts or rules a firm tuned. The shipped definitions are loaded on first lookup when a
 database has none, so a fresh install can start a campaign straight away.

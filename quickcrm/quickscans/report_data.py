@@ -38,7 +38,7 @@ class ReportQuestion:
 
     number: int
     text: str
-    kind: str  # slider | choice | text | rating (as in quickscan_schema)
+    kind: str  # slider | choice | text | rating (as in schema)
     answer: str = ""
     value: float | None = None
     scale: tuple[float, float] | None = None

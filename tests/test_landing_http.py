@@ -254,6 +254,9 @@ def test_answers_are_saved_one_at_a_time_until_completed(site):
     bad = client.post(f"{base}/antwoord", data={"csrf": csrf, "vraag": "voorbereiding",
                                                "waarde": "7"}, headers=json_)
     assert bad.status_code == 422 and "Kies een waarde" in bad.json()["fout"]
+    unknown = client.post(f"{base}/antwoord", data={"csrf": csrf, "vraag": "bestaat-niet",
+                                                   "waarde": "ke1"}, headers=json_)
+    assert unknown.status_code == 422 and unknown.json()["fout"] == "Onbekende vraag."
     vid = visitors(rt)[0].id
     with rt.session(read_only=True) as s:
         assert load_answers(s, Respondent(landing_visitor_id=vid)) == {"leeftijd": "ke3"}

@@ -6,7 +6,7 @@ engine or reads the environment.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,16 +27,46 @@ class Runtime:
     settings: Settings
     clock: Clock
     acting_as: str | None = None
+    note: Callable[[str], None] | None = field(default=None, repr=False)
+    created_database: bool = False
     _engine: Engine | None = field(default=None, repr=False)
+    _unmigrated: Engine | None = field(default=None, repr=False)
     _actor: Actor | None = field(default=None, repr=False)
+
+    def _bare_engine(self) -> Engine:
+        if self._unmigrated is None:
+            from quickcrm.store.db import make_engine
+
+            self._unmigrated = make_engine(self.settings.database_url, migrate=False)
+        return self._unmigrated
 
     @property
     def engine(self) -> Engine:
+        """The store, migrated; a database created on first use is told to ``note``."""
         if self._engine is None:
-            from quickcrm.store.db import make_engine
+            from quickcrm.store.db import created_note
+            from quickcrm.store.migrate import ensure_current
 
-            self._engine = make_engine(self.settings.database_url)
+            engine = self._bare_engine()
+            self.created_database = ensure_current(engine)
+            self._engine = engine
+            if self.created_database and self.note is not None:
+                self.note(created_note(self.settings.database_url))
         return self._engine
+
+    def check_actor(self, *, fresh: bool = False) -> frozenset[str]:
+        """The acting user's rights, refusing an unknown or deactivated one; checked
+        before anything runs, on a connection that neither creates nor migrates the
+        database (``fresh``: the command builds a new one, which knows only the admin)."""
+        from quickcrm.crm.users import check_acting_user
+        from quickcrm.store.db import connect_existing, sqlite_path
+
+        if fresh:
+            return check_acting_user(conn=None, email=self.acting_as, settings=self.settings)
+        url = self.settings.database_url
+        bare = None if sqlite_path(url) is not None else self._bare_engine()
+        with connect_existing(url, bare) as conn:
+            return check_acting_user(conn=conn, email=self.acting_as, settings=self.settings)
 
     @contextmanager
     def session(self, *, read_only: bool = False) -> Iterator[Session]:
@@ -79,8 +109,8 @@ class Runtime:
             transport.close()
 
     def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
+        if self._unmigrated is not None:
+            self._unmigrated.dispose()
 
 
 def bootstrap(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -50,3 +50,15 @@ def parse_now(text: str, tz: str = "Europe/Amsterdam") -> datetime:
 def as_utc(value: datetime) -> datetime:
     """Datetimes read back from SQLite are naive; they are stored as UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def local_time(value: datetime, tz: str) -> datetime:
+    """A stored moment (UTC; naive when read from SQLite) in the firm's time zone: the
+    one conversion behind every time a person reads."""
+    return as_utc(value).astimezone(ZoneInfo(tz))
+
+
+def local_date(value: datetime, tz: str) -> date:
+    """The calendar day of ``value`` in ``tz`` (a date imported as the start of a local
+    day is that day again)."""
+    return local_time(value, tz).date()

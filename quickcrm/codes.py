@@ -42,15 +42,32 @@ class CodeTable:
         return code
 
 
+_SLASH = re.compile(r"\s*/\s*")
+
+
 def _norm(text: str) -> str:
-    return " ".join(text.lower().split())
+    """Case, runs of spaces and the spaces around ``/`` do not matter
+    (``VOF/Eenmanszaak`` is ``VOF / Eenmanszaak``)."""
+    return _SLASH.sub(" / ", " ".join(text.lower().split()))
 
 
-_SPLIT = re.compile(r"^\s*([0-9]+|[a-z])\s*[.)]\s*(.*)$", re.IGNORECASE)
+# "7. Handel", "7) Handel", "7 - Handel", "7 Handel", "B: DGA"
+_SPLIT = re.compile(r"^([0-9]+|[a-z])(?:\s*[.):-]\s*|\s+)(.*)$", re.IGNORECASE)
+# "07", "7.0" (a spreadsheet's number), "7,0"
+_NUMBER = re.compile(r"^0*([0-9]+)(?:[.,]0+)?$")
 _LOOKUPS: dict[str, dict[str, str]] = {}
 
 
+def _code_of(lookup: dict[str, str], text: str) -> str | None:
+    code = lookup.get(text)
+    if code is None and (number := _NUMBER.match(text)):
+        code = lookup.get(number.group(1))
+    return code
+
+
 def parse_code(table: CodeTable, value: object) -> str | None:
+    """The code for a cell as users type it: the code, the label or both, in the
+    forms listed above; ``None`` for empty."""
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -61,12 +78,12 @@ def parse_code(table: CodeTable, value: object) -> str | None:
     lookup = _LOOKUPS.get(table.field)
     if lookup is None:
         lookup = _LOOKUPS[table.field] = table._lookup()
-    code = lookup.get(text)
+    code = _code_of(lookup, text)
     if code is not None:
         return code
     match = _SPLIT.match(text)
     if match:
-        code = lookup.get(match.group(1))
+        code = _code_of(lookup, match.group(1))
         label = match.group(2)
         if code is not None and (not label or _norm(table.label(code)) == label):
             return code

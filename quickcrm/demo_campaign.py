@@ -10,9 +10,11 @@ reminders fall on the seed's days whatever day the demo is run.
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -117,7 +119,7 @@ def step_send(ctx: DemoContext) -> StepResult:
                        sender=str(rt.settings["mail.sender"]), at=ctx.clock.now())
     bounces = ingest_bounces(rt=rt, source=box)
     ctx.state["bounced_ref"] = target.ref
-    data = {"sent_at": start.isoformat(), **counts.to_json(), "bounces": bounces,
+    data = {"sent_at": start, **counts.to_json(), "bounces": bounces,
             "outbox": str(ctx.directory / "outbox")}
     return _result("send", data, [
         f"sent {counts.invitations} invitations and {counts.copies} copies to the "
@@ -222,4 +224,46 @@ def _figure_lines(figures: dict[str, Any]) -> list[str]:
     return lines
 
 
-STEPS = [step_faces, step_select, step_send, step_follow_up, step_reports]
+def _near(path: Path) -> str:
+    """``path`` as short as it pastes from here: relative when below the current
+    directory, else absolute."""
+    relative = os.path.relpath(path)
+    return relative if not relative.startswith("..") else str(path)
+
+
+def step_look(ctx: DemoContext) -> StepResult:
+    """How to look at what the demo made: the figures, the clients' pages (``serve`` on
+    the demo's database, with a link of a client who has not answered yet), the mails
+    and the documents."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from quickcrm.campaigns.invitation import Invitation
+    from quickcrm.demo import DB_NAME
+    from quickcrm.errors import command_hint
+
+    rt = ctx.runtime
+    with rt.session(read_only=True) as s:
+        token = s.execute(select(col(Invitation.token)).where(
+            col(Invitation.finished_at).is_(None), col(Invitation.not_interested_at).is_(None),
+            col(Invitation.bounced_at).is_(None)).order_by(col(Invitation.id)).limit(1)).scalar()
+    db = f"sqlite:///{_near(ctx.directory / DB_NAME)}"
+    data = {"database": db, "report": command_hint("report", CAMPAIGN, "--db", db),
+            "serve": command_hint("serve", "--db", db),
+            "link": f"{rt.settings.base_url}/q/{token}" if token else None,
+            "mails": _near(ctx.directory / "outbox"),
+            "documents": _near(ctx.directory / "rapportages")}
+    lines = [("the figures:", data["report"]), ("the web pages:", data["serve"])]
+    if data["link"]:
+        lines.append(("", f"then open {data['link']} (a client who has not answered)"))
+    lines += [("the mails:", f"{data['mails']}/new/ (a Maildir, one file per message: "
+                             "invitations, reminders, reports; nothing was really sent)"),
+              ("the documents:", f"{data['documents']}/ (Excel download, response chart, "
+                                 "a client's PDF and PowerPoint)"),
+              ("any command:", f"add --db {db}, e.g. "
+                               f"{command_hint('clients', 'list', '--team', 'Utrecht', '--db', db)}")]
+    return _result("look around", data, ["look at what the demo made:",
+                                         *(f"  {label:<15} {text}" for label, text in lines)])
+
+
+STEPS = [step_faces, step_select, step_send, step_follow_up, step_reports, step_look]

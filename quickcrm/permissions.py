@@ -65,6 +65,13 @@ def require(rights: frozenset[str], action: str) -> None:
         raise NotPermitted(action, _needs(ACTIONS[action]))
 
 
+def may_coordinate(rights: frozenset[str]) -> bool:
+    """Who may be named a campaign's coordinator: a user with the coordinator or the
+    admin right (the coordinator receives the bounce digests and answers for the
+    campaign; a relationship manager alone may not)."""
+    return bool(rights & {ADMIN, COORDINATOR})
+
+
 def may_set_faces(rights: frozenset[str], *, user_id: int, client_rm_id: int | None) -> bool:
     """A relationship manager sets the faces of their own clients; admins and
     coordinators may set any."""

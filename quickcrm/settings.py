@@ -145,16 +145,38 @@ class Settings:
         for option in OPTIONS:
             value = self.values[option.name]
             if option.secret and value:
-                value = mask_url(str(value)) if "://" in str(value) else "********"
+                value = mask_url(str(value)) if "://" in str(value) else MASK
             elif isinstance(value, str) and "://" in value:
                 value = mask_url(value)
             out[option.name] = value
         return out
 
 
+MASK = "********"
+# Query parameters whose value is a secret: password=, pass=, pwd=, token=, api_key=, ...
+_SECRET_PARAM = re.compile(r"pass|pwd|secret|token|key|auth|credential|sig", re.IGNORECASE)
+
+
+def _mask_param(param: str) -> str:
+    name, eq, value = param.partition("=")
+    return f"{name}={MASK}" if eq and value and _SECRET_PARAM.search(name) else param
+
+
 def mask_url(url: str) -> str:
-    """Hide the password in ``scheme://user:password@host``."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1********@", url)
+    """Hide every secret in a URL wherever it sits: the password of
+    ``scheme://user:password@host`` (up to the last ``@`` before the query, so an
+    unescaped ``@`` in it hides too) and each query parameter named like a secret."""
+    base, qmark, rest = url.partition("?")
+    query, hash_, fragment = rest.partition("#")
+    scheme, sep, after = base.partition("://")
+    if sep and "@" in after:
+        userinfo, _, host = after.rpartition("@")
+        user, colon, _password = userinfo.partition(":")
+        base = f"{scheme}://{user}{':' + MASK if colon else ''}@{host}"
+    if qmark:
+        query = "&".join(";".join(_mask_param(p) for p in part.split(";"))
+                         for part in query.split("&"))
+    return base + qmark + query + hash_ + fragment
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

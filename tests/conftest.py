@@ -63,7 +63,7 @@ def pg_url() -> Iterator[str]:
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'quickcrm.db'}"
+    return f"sqlite:///{tmp_path / 'test.db'}"  # not ./quickcrm.db, the default
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -92,10 +92,16 @@ def rt(db_url: str, clock):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def cli(sqlite_url: str):  # type: ignore[no-untyped-def]
-    """Run `quickcrm ARGS...` in-process on this test's SQLite file; returns the Result."""
+    """Run `quickcrm ARGS...` in-process on this test's SQLite file; returns the Result.
+
+    The file exists already (migrated, as after a user's first command), so commands do
+    not note that they created it; tests of that note run without this database."""
     from typer.testing import CliRunner
 
     from quickcrm.cli.main import app
+    from quickcrm.store.db import make_engine
+
+    make_engine(sqlite_url).dispose()
 
     runner = CliRunner()
 

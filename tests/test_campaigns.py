@@ -219,7 +219,7 @@ def test_cli_campaign_commands(cli):
     r = cli("campaign", "finalize", "Voorjaar")
     assert r.exit_code == 1
     assert r.stderr.strip() == ("campaign 'Voorjaar' has no selection yet; "
-                                "run: quickcrm select 'Voorjaar'")
+                                "run `quickcrm select Voorjaar` first")
     r = cli("campaign", "show", "Herfst")
     assert r.exit_code == 1 and r.stderr.strip() == "unknown campaign 'Herfst'"
     r = cli("user", "add", RM1, "-r", "rm")
@@ -233,3 +233,77 @@ def test_cli_campaign_commands(cli):
 
 def _at(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def test_campaign_show_prints_times_in_the_firms_zone(cli):
+    import re
+    from zoneinfo import ZoneInfo
+
+    assert cli("campaign", "create", "Voorjaar", "--quickscan", QS,
+               "--coordinator", "admin@quickcrm.example").exit_code == 0
+    data = json.loads(cli("campaign", "show", "Voorjaar", "--json").stdout)
+    created = _at(data["created_at"])
+    assert created.utcoffset() == created.astimezone(ZoneInfo("Europe/Amsterdam")).utcoffset()
+    shown = cli("campaign", "show", "Voorjaar").stdout
+    line = next(x for x in shown.splitlines() if "created_at" in x)
+    local = created.astimezone(ZoneInfo("Europe/Amsterdam"))
+    assert line.split("created_at", 1)[1].strip() == local.strftime("%Y-%m-%d %H:%M %Z")
+    assert re.search(r"\d\d:\d\d CES?T$", line)
+    other = cli("campaign", "show", "Voorjaar", "--json", env={"QUICKCRM_TIMEZONE": "UTC"})
+    assert _at(json.loads(other.stdout)["created_at"]).utcoffset().total_seconds() == 0
+
+
+def test_only_a_coordinator_or_admin_may_be_named_coordinator(rt):
+    from quickcrm.campaigns.campaign import create_campaign
+    from quickcrm.errors import InvalidInput
+
+    add_user(rt, RM1)
+    add_user(rt, "m.jansen@kantoor.example", right="coordinator")
+    with rt.session() as s:
+        with pytest.raises(InvalidInput) as err:
+            create_campaign(session=s, actor=rt.actor, now=rt.clock.now(), name="Najaar",
+                            quickscan=QS, coordinator=RM1)
+        assert str(err.value) == (
+            f"{RM1} may not coordinate a campaign: a coordinator needs the coordinator or admin "
+            f"right (quickcrm user grant {RM1} coordinator)")
+        out = create_campaign(session=s, actor=rt.actor, now=rt.clock.now(), name="Najaar",
+                              quickscan=QS, coordinator="M.Jansen@kantoor.example")
+        assert out.coordinator == "m.jansen@kantoor.example"
+
+
+def test_cli_finalize_json_says_how_many_were_selected(cli, sqlite_url):
+    from quickcrm.bootstrap import bootstrap
+
+    assert cli("campaign", "create", "Voorjaar", "--quickscan", QS,
+               "--coordinator", "admin@quickcrm.example").exit_code == 0
+    assert cli("user", "add", RM1, "-r", "rm").exit_code == 0
+    refused = cli("campaign", "create", "Najaar", "--quickscan", QS, "--coordinator", RM1)
+    assert refused.exit_code == 1 and "may not coordinate a campaign" in refused.stderr
+    rt = bootstrap(database_url=sqlite_url, env={})
+    add_clients(rt, {"number": "1"}, {"number": "2"}, {"number": "3", "opted_out": True})
+    rt.close()
+    assert cli("select", "Voorjaar").exit_code == 0
+    done = cli("campaign", "finalize", "Voorjaar", "--json")
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    assert (data["status"], data["selected"]) == ("final", 2)
+
+
+def test_hints_are_quoted_so_they_paste_into_a_shell(cli):
+    import subprocess
+
+    from quickcrm.errors import command_hint
+
+    assert cli("campaign", "create", "Zomer 2027", "--quickscan", QS,
+               "--coordinator", "admin@quickcrm.example").exit_code == 0
+    sent = cli("send", "Zomer 2027")
+    assert sent.exit_code == 1
+    assert sent.stderr.strip() == ("campaign 'Zomer 2027' is a draft; run "
+                                   '`quickcrm campaign finalize "Zomer 2027"` first')
+    final = cli("campaign", "finalize", "Zomer 2027")
+    assert final.stderr.strip() == ("campaign 'Zomer 2027' has no selection yet; run "
+                                    '`quickcrm select "Zomer 2027"` first')
+    for name in ("Zomer 2027", "Café 't Hoekje", 'Actie "$HOME" `x` \\ y'):
+        pasted = command_hint("select", name).replace("quickcrm", "printf '%s\\n'", 1)
+        echoed = subprocess.run(["sh", "-c", pasted], capture_output=True, text=True).stdout
+        assert echoed.splitlines() == ["select", name]

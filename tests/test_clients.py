@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -85,3 +87,65 @@ def test_cli_list_show_count(cli, tmp_path):
     assert missing.exit_code == 1 and missing.stderr.strip() == "unknown client '999'"
     bad = cli("clients", "list", "--industry", "Bakkerij")
     assert bad.exit_code == 1 and bad.stderr.startswith("unknown branche 'Bakkerij'")
+
+
+LONG = "Holding " + "Zeer Lange Bedrijfsnaam " * 6 + "B.V."
+
+
+def test_lists_print_every_value_in_full_when_stdout_is_not_a_terminal(cli, tmp_path):
+    rows = [*ROWS, client("000005", company=LONG, city="'s-Hertogenbosch")]
+    assert cli("import", "clients", write_csv(tmp_path / "k.csv", rows)).exit_code == 0
+    narrow = {"COLUMNS": "80"}
+    for args in (("clients", "list"), ("clients", "list", "--stage", "klant")):
+        out = cli(*args, env=narrow).stdout
+        assert any(LONG in line for line in out.splitlines()), out
+        assert "…" not in out and "'s-Hertogenbosch" in out
+    users = cli("user", "list", env=narrow).stdout
+    assert "r.meer@kantoor.example" in users and "…" not in users
+
+
+def test_clients_list_mirrors_the_client_file_in_dutch_and_csv_is_for_spreadsheets(cli, tmp_path):
+    rows = [*ROWS, client("000005", company='=HYPERLINK("http://x.example","klik")')]
+    assert cli("import", "clients", write_csv(tmp_path / "k.csv", rows)).exit_code == 0
+    human = cli("clients", "list", "--team", "Zwolle").stdout
+    assert "Fase relatie" in human and "Branche klant" in human
+    assert "klant" in human and "customer" not in human and "7. Handel" in human
+    out = cli("clients", "list", "--csv")
+    assert out.exit_code == 0 and out.stdout.startswith("\ufeff")
+    table = list(csv.reader(io.StringIO(out.stdout.removeprefix("\ufeff")), delimiter=";"))
+    assert table[0] == ["Relatienummer klant", "Bedrijf klant", "Plaats klant", "Naam team",
+                        "E-mail relatiemanager", "Branche klant", "Omvang klant",
+                        "Eigendom klant", "Profiel klant", "Fase relatie"]
+    assert table[2][:2] == ["000002", "Bedrijf 000002 B.V."] and table[2][-1] == "prospect"
+    assert table[5][1] == "'" + '=HYPERLINK("http://x.example","klik")'  # not run as a formula
+    both = cli("clients", "list", "--csv", "--json")
+    assert both.exit_code == 1 and both.stderr.strip() == "give --json or --csv, not both"
+
+
+def test_an_unknown_filter_value_is_an_error_listing_the_known_ones_everywhere(cli, tmp_path):
+    assert cli("import", "clients", write_csv(tmp_path / "k.csv", ROWS)).exit_code == 0
+    for command in (("clients", "list"), ("clients", "count"), ("export", "clients", "x.csv")):
+        for option, value, message in (
+            ("--team", "Utrech", "unknown team 'Utrech' (known teams: Deventer, Zwolle)"),
+            ("--rm", "x@kantoor.example", "unknown relationship manager 'x@kantoor.example' "
+             "(known relationship managers: p.bos@kantoor.example, r.meer@kantoor.example)"),
+            ("--city", "Zwole", "unknown city 'Zwole' (known cities: Deventer, Kampen, Zwolle, "
+             "deventer)"),
+        ):
+            result = cli(*command, option, value)
+            assert (result.exit_code, result.stderr.strip()) == (1, message), command
+    assert not (tmp_path / "x.csv").exists()
+    assert cli("clients", "count", "--team", " zwolle ", "--city", "KAMPEN").stdout.strip() == "1"
+    cli("campaign", "create", "Voorjaar", "--quickscan", "bedrijfsopvolging",
+        "--coordinator", "admin@quickcrm.example")
+    selected = cli("select", "Voorjaar", "--rm", "x@kantoor.example")
+    assert selected.stderr.strip().startswith("unknown relationship manager 'x@kantoor.example' "
+                                              "(known relationship managers: p.bos@")
+
+
+def test_a_long_list_of_known_values_is_cut_to_the_closest():
+    from quickcrm.errors import unknown_value
+
+    known = [f"Plaats {i}" for i in range(100)] + ["Zwolle"]
+    assert str(unknown_value("city", "Zwole", known, plural="cities")) == (
+        "unknown city 'Zwole' (known cities: did you mean Zwolle? 101 in all)")

@@ -84,3 +84,17 @@ def test_demo_runs_the_collective_action_end_to_end(cli, tmp_path):
         assert line in again.stdout, line
     assert _db(db, "SELECT count(*) FROM campaign") == 1  # rebuilt, not added to
     assert len(_mails(demo / "outbox")) == len(mails)
+
+    # it ends by saying how to look at what it made, in commands that paste
+    look = steps["look around"]
+    assert look["database"] == "sqlite:///demo/quickcrm.db"  # relative to where it ran
+    assert look["serve"] == "quickcrm serve --db sqlite:///demo/quickcrm.db"
+    assert look["report"] == 'quickcrm report "Demo Bedrijfsopvolging" --db sqlite:///demo/quickcrm.db'
+    assert look["link"].startswith("http://localhost:8000/q/")
+    assert Path(look["mails"]) == Path("demo/outbox")
+    assert again.stdout.splitlines()[-7] == "look at what the demo made:"
+    assert "quickcrm serve --db sqlite:///demo/quickcrm.db" in again.stdout
+    link = next(w for w in again.stdout.split() if w.startswith("http://localhost:8000/q/"))
+    assert _db(db, "SELECT count(*) FROM invitation WHERE finished_at IS NULL AND "
+                   f"not_interested_at IS NULL AND token = '{link.rsplit('/', 1)[1]}'") == 1
+    assert "demo/outbox/new/" in again.stdout and "demo/rapportages/" in again.stdout

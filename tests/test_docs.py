@@ -33,6 +33,14 @@ def test_every_command_has_help_with_an_example_and_every_option_has_help():
     assert not problems, "\n".join(problems)
 
 
+def test_every_list_command_takes_csv_as_well_as_json():
+    lists = [(path, cmd) for path, cmd in walk() if path[-1] == "list" and not is_group(cmd)]
+    assert len(lists) >= 6
+    for path, cmd in lists:
+        options = {o for p in cmd.params for o in p.opts}
+        assert {"--csv", "--json"} <= options, " ".join(path)
+
+
 def test_top_level_help_lists_every_group_with_its_one_line_help(cli):
     result = cli("--help")
     assert result.exit_code == 0

@@ -75,7 +75,8 @@ def test_export_then_import_on_the_same_database_changes_nothing(rt, tmp_path):
     for name in ("out.csv", "out.xlsx"):
         exp(rt, tmp_path / name)
         assert imp(rt, tmp_path / name).to_json() == {
-            "created": 0, "updated": 0, "unchanged": 3, "rejected": 0, "errors": []}
+            "created": 0, "updated": 0, "unchanged": 3, "rejected": 0, "errors": [],
+            "error_count": 0}
 
 
 def test_round_trip_into_a_fresh_database_gives_the_same_file(tmp_path, clock):

@@ -260,7 +260,7 @@ def test_faces_show_and_import_on_the_command_line(cli, tmp_path):
     shown = cli("faces", "show", "000001", "-q", KEY)
     assert "Positief" in shown.stdout and "Negatief" in shown.stdout
     console = Console(record=True, width=160, force_terminal=True, color_system="standard")
-    data["faces"][0]["received_at"] = None
+    data["faces"][0]["received_on"] = None
     console.print(faces_table(data))
     styled = console.export_text(styles=True)
     assert "\x1b[32m● Positief" in styled  # green
@@ -321,4 +321,15 @@ def test_import_faces_from_xlsx_with_numbers_and_date_cells(cli, tmp_path):
     assert json.loads(result.stdout)["received"] == 1
     data = json.loads(cli("faces", "show", "000001", "-q", KEY, "--json").stdout)["faces"][0]
     assert (data["profile"], data["update"], data["rm"]) == ("1", "3", "2")
-    assert data["received_at"].startswith("2025-05-05 22:00")
+    assert data["received_on"] == "2025-05-06"  # the day imported, not its start in UTC
+
+
+def test_a_received_date_shows_as_the_date_imported_not_the_day_before_in_utc(cli, tmp_path):
+    assert cli("import", "clients", str(_write(tmp_path, "c.csv", CLIENTS))).exit_code == 0
+    faces = _write(tmp_path, "f.csv", "Relatienummer klant;Volgens profiel;Datum verzonden\n"
+                   "000001;1;14-03-2025\n000002;2;2025-07-01\n")
+    assert cli("import", "faces", str(faces), "-q", KEY).exit_code == 0
+    shown = cli("faces", "show", "000001", "-q", KEY)
+    assert "2025-03-14" in shown.stdout and "2025-03-13" not in shown.stdout
+    data = json.loads(cli("faces", "show", "000002", "-q", KEY, "--json").stdout)
+    assert data["faces"][0]["received_on"] == "2025-07-01"

@@ -41,6 +41,43 @@ def test_secrets_are_masked():
     assert "pw" not in shown.replace("********", "")
 
 
+SECRET_URLS = {
+    "QUICKCRM_DATABASE_URL": "postgresql+psycopg://crm@db.example/crm?password=Geheim1&sslmode=require",
+    "QUICKCRM_SMTP_URL": "smtp://mailer:Geheim2@smtp.example:587?starttls=1&token=Geheim3",
+    "QUICKCRM_IMAP_URL": "imaps://bounces@imap.example/INBOX?pass=Geheim4;auth_token=Geheim5",
+}
+
+
+def test_config_show_masks_every_secret_wherever_it_sits_in_a_url():
+    from typer.testing import CliRunner
+
+    from quickcrm.cli.main import app
+
+    env = {**SECRET_URLS, "QUICKCRM_ADMIN_EMAIL": "admin@quickcrm.example"}
+    settings = load_settings(None, env=env).masked()
+    assert settings["database.url"] == ("postgresql+psycopg://crm@db.example/crm"
+                                        "?password=********&sslmode=require")
+    assert settings["mail.url"] == "smtp://mailer:********@smtp.example:587?starttls=1&token=********"
+    assert settings["mail.imap_url"] == "imaps://bounces@imap.example/INBOX?pass=********;auth_token=********"
+    for args in (["config", "show"], ["config", "show", "--json"]):
+        # the acting user is checked on the (unreachable) database first: use SQLite for that
+        shown = CliRunner().invoke(app, [*args, "--db", "sqlite:///x.db?password=Geheim6"], env=env)
+        assert shown.exit_code == 0, shown.output
+        assert "Geheim" not in shown.output and "password=********" in shown.output
+
+
+def test_errors_that_repeat_a_url_mask_its_secrets():
+    from quickcrm.mail.transports import make_transport
+    from quickcrm.store.db import make_engine
+
+    with pytest.raises(ConfigError) as err:
+        make_transport("http://mailer@smtp.example?password=Geheim1")
+    assert "Geheim" not in str(err.value) and "password=********" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        make_engine("not a url://u:Geheim2@h?password=Geheim3")
+    assert "Geheim" not in str(err.value)
+
+
 def test_permissions_are_pure_functions():
     permissions.require(frozenset({"coordinator"}), "import clients")
     with pytest.raises(NotPermitted) as err:
@@ -119,4 +156,110 @@ def test_common_options_after_the_command_name(cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "other.db").exists()
     result = cli("user", "show", "nobody@k.example", "--json")
-    assert result.exit_code == 1 and result.stderr.strip() == "unknown user 'nobody@k.example'"
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == "unknown user 'nobody@k.example'"
+
+
+NO_DB = {"QUICKCRM_DATABASE_URL": None}  # the default, ./quickcrm.db in the test's cwd
+
+
+@pytest.mark.parametrize("args", [
+    ("db", "upgrade"), ("db", "status"), ("config", "show"), ("quickscan", "list"),
+    ("outbox", "status"), ("sample", "generate", "-n", "3", "--out", "s.csv"),
+    ("clients", "list"),
+])
+def test_every_command_refuses_an_unknown_or_deactivated_user_before_it_runs(cli, tmp_path, args):
+    from sqlalchemy import create_engine, text
+
+    assert cli("user", "add", "rm@k.example", "-r", "rm").exit_code == 0
+    assert cli("user", "add", "gone@k.example", "-r", "admin").exit_code == 0
+    db = tmp_path / "test.db"
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE app_user SET active = false WHERE email = 'gone@k.example'"))
+    engine.dispose()
+    before = db.read_bytes()
+    for who, message in (("nobody@k.example", "not permitted: unknown user 'nobody@k.example'"),
+                         ("gone@k.example", "not permitted: user 'gone@k.example' is deactivated")):
+        result = cli(*args, "--as", who)
+        assert (result.exit_code, result.stdout, result.stderr.strip()) == (1, "", message)
+    assert not (tmp_path / "s.csv").exists()
+    assert db.read_bytes() == before
+    assert cli(*args, "--as", "rm@k.example").exit_code == (1 if args == ("db", "upgrade") else 0)
+
+
+def test_commands_that_need_no_database_create_none_and_a_new_one_knows_only_the_admin(cli, tmp_path):
+    for args in (("config", "show"), ("db", "status"), ("sample", "generate", "-n", "2", "-o", "a.csv")):
+        result = cli(*args, env=NO_DB)
+        assert result.exit_code == 0, result.output
+        assert "note:" not in result.stderr
+    assert json.loads(cli("db", "status", "--json", env=NO_DB).stdout)["current"] is None
+    result = cli("config", "show", "--as", "rm@k.example", env=NO_DB)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("not permitted: unknown user 'rm@k.example' (the database has "
+                                     "no users yet; only the administrator admin@quickcrm.example "
+                                     "is known)")
+    assert not (tmp_path / "quickcrm.db").exists()
+    demo = cli("demo", "--dir", "d", "--as", "rm@k.example", env=NO_DB)
+    assert demo.exit_code == 1 and "unknown user 'rm@k.example'" in demo.stderr
+    assert not (tmp_path / "d").exists()
+
+
+def test_db_upgrade_checks_its_right_before_migrating_and_status_shows_the_old_revision(db_url):
+    """A database left at the first migration, with a relationship manager in it."""
+    from sqlalchemy import text
+    from typer.testing import CliRunner
+
+    from quickcrm.cli.main import app
+    from quickcrm.store.db import make_engine
+    from quickcrm.store.migrate import head_revision, upgrade
+
+    engine = make_engine(db_url, migrate=False)
+    upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO app_user (email, first_name, last_name, initials, signature, "
+                          "active) VALUES ('rm@k.example', 'Rita', 'Meer', 'R.M.', '', true)"))
+        conn.execute(text("INSERT INTO user_right (user_id, \"right\") SELECT id, "
+                          "'relationship-manager' FROM app_user"))
+    engine.dispose()
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(app, [*args, "--db", db_url], env={})
+
+    status = run("db", "status", "--json", "--as", "rm@k.example")
+    assert status.exit_code == 0, status.output
+    assert json.loads(status.stdout) == {"current": "0001", "head": head_revision()}
+    refused = run("db", "upgrade", "--as", "rm@k.example")
+    assert refused.exit_code == 1
+    assert refused.stderr.strip() == "not permitted: upgrade the database needs admin"
+    assert json.loads(run("db", "status", "--json").stdout)["current"] == "0001"
+    done = run("db", "upgrade", "--json")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout) == {"from": "0001", "to": head_revision(), "head": head_revision()}
+
+
+def test_a_command_that_creates_the_database_says_so_once(cli, tmp_path):
+    first = cli("clients", "list", env=NO_DB)
+    assert first.exit_code == 0, first.output
+    assert first.stderr == "note: created a new database: quickcrm.db\n"
+    again = cli("clients", "list", env=NO_DB)
+    assert again.exit_code == 0 and again.stderr == ""
+
+
+def test_unknown_campaign_on_a_database_just_created_points_at_the_demo(cli, tmp_path):
+    result = cli("report", "Demo Bedrijfsopvolging", env=NO_DB)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "note: created a new database: quickcrm.db",
+        "unknown campaign 'Demo Bedrijfsopvolging': quickcrm.db is a new, empty database; the "
+        "demo's database is ./quickcrm-demo/quickcrm.db (add --db sqlite:///quickcrm-demo/quickcrm.db)",
+    ]
+    again = cli("report", "Demo Bedrijfsopvolging", env=NO_DB)
+    assert again.stderr.strip() == "unknown campaign 'Demo Bedrijfsopvolging'"
+
+
+def test_version_is_the_installed_packages(cli):
+    from importlib.metadata import version
+
+    result = cli("--version")
+    assert (result.exit_code, result.stdout) == (0, f"quickcrm {version('quickcrm')}\n")

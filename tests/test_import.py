@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 
 import pytest
 from _clientfiles import HEADERS, client, write_csv, write_xlsx
@@ -14,10 +15,12 @@ from quickcrm.store.models import Event, Person, Relation, Team, User, UserRight
 
 
 def run(rt, path, **kw):  # type: ignore[no-untyped-def]
+    """Import ``path`` named relative to the test's cwd, as a user types it."""
     from quickcrm.crm.importer import import_clients
 
     with rt.session() as s:
-        return import_clients(session=s, actor=rt.actor, now=rt.clock.now(), path=path, **kw)
+        return import_clients(session=s, actor=rt.actor, now=rt.clock.now(),
+                              path=os.path.relpath(path), **kw)
 
 
 def relations(rt) -> dict[str, Relation]:  # type: ignore[no-untyped-def]
@@ -39,7 +42,7 @@ def test_cp1252_semicolon_file_creates_clients_teams_rms_and_contacts(rt, tmp_pa
     ])
     result = run(rt, path)
     assert result.to_json() == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 0,
-                                "errors": []}
+                                "errors": [], "error_count": 0}
     rel = relations(rt)
     assert set(rel) == {"000123", "000124"}
     assert rel["000123"].company == "Café 't Hoekje"
@@ -90,7 +93,7 @@ def test_importing_the_same_file_twice_changes_nothing(rt, tmp_path):
     path = write_csv(tmp_path / "k.csv", rows)
     assert run(rt, path).created == 5
     assert run(rt, path).to_json() == {"created": 0, "updated": 0, "unchanged": 5,
-                                       "rejected": 0, "errors": []}
+                                       "rejected": 0, "errors": [], "error_count": 0}
     rows[2] = client("000003", city="Kampen")
     rows[3] = client("000004", email="nieuw@bedrijf.example")
     result = run(rt, write_csv(tmp_path / "k2.csv", rows))
@@ -153,8 +156,8 @@ def test_skip_invalid_writes_valid_rows_and_a_rejects_file(rt, tmp_path):
                                           client("000003")])
     result = run(rt, path, skip_invalid=True)
     assert (result.created, result.rejected) == (2, 1)
-    assert result.errors == ["k.csv:3:Omvang klant: unknown omvang 'XXL' (expected one of: "
-                             "1 Micro, 2 Klein, 3 Middel, 4 Groot)"]
+    assert result.error_lines() == ["k.csv:3:Omvang klant: unknown omvang 'XXL' (expected one "
+                                    "of: 1 Micro, 2 Klein, 3 Middel, 4 Groot)"]
     assert set(relations(rt)) == {"000001", "000003"}
     rejects = tmp_path / "k.rejects.csv"
     with rejects.open(encoding="utf-8-sig", newline="") as f:
@@ -221,14 +224,14 @@ def test_cli_import_prints_json_counts(cli, tmp_path):
     result = cli("import", "clients", path, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"created": 2, "updated": 0, "unchanged": 0,
-                                         "rejected": 0, "errors": []}
+                                         "rejected": 0, "errors": [], "error_count": 0}
     shown = json.loads(cli("clients", "show", "000123", "--json").stdout)
     assert shown["relation_number"] == "000123"
 
 
 def test_cli_bad_file_one_line_per_problem_exit_1(cli, tmp_path):
-    path = write_csv(tmp_path / "k.csv", [client("000001", email="x@"), client("000002", size="9")])
-    result = cli("import", "clients", path)
+    write_csv(tmp_path / "k.csv", [client("000001", email="x@"), client("000002", size="9")])
+    result = cli("import", "clients", "k.csv")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         "k.csv:2:E-mail klant: not a valid e-mail address: 'x@'",
@@ -262,3 +265,45 @@ def test_cli_refuses_a_relationship_manager(cli, tmp_path):
 def test_cli_missing_file(cli, tmp_path):
     result = cli("import", "clients", tmp_path / "weg.csv")
     assert result.exit_code == 1 and result.stderr.strip().endswith("weg.csv: no such file")
+
+
+def test_cli_json_failure_prints_the_problems_as_one_document_and_names_the_path_as_given(cli, tmp_path):
+    (tmp_path / "data").mkdir()
+    write_csv(tmp_path / "data" / "k.csv", [client("000001", email="x@"), client("000002")])
+    result = cli("import", "clients", "data/k.csv", "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {"errors": [
+        {"file": "data/k.csv", "row": 2, "column": "E-mail klant",
+         "message": "not a valid e-mail address: 'x@'"}], "error_count": 1}
+    assert result.stderr.splitlines() == ["data/k.csv:2:E-mail klant: not a valid e-mail address: 'x@'"]
+    headers = [h for h in HEADERS if h != "Relatienummer klant"]
+    write_csv(tmp_path / "data" / "geen.csv", [client("1")], headers=headers)
+    missing = cli("import", "clients", "data/geen.csv", "--json")
+    assert missing.exit_code == 1
+    assert json.loads(missing.stdout)["errors"] == [
+        {"file": "data/geen.csv", "row": 1, "column": None,
+         "message": 'missing required column "Relatienummer klant"'}]
+    skipped = cli("import", "clients", "data/k.csv", "--json", "--skip-invalid")
+    assert skipped.exit_code == 0
+    assert json.loads(skipped.stdout)["errors"][0]["row"] == 2
+
+
+@pytest.mark.parametrize("industry,ownership,size", [
+    ("7 Handel", "VOF/Eenmanszaak", "2"), ("07", "E. VOF/ Eenmanszaak", "02"),
+    ("7.0", "vof /eenmanszaak", "2.0"), ("7 - Handel", "E VOF/Eenmanszaak", "Klein"),
+])
+def test_codes_in_the_forms_users_type_are_accepted(rt, tmp_path, industry, ownership, size):
+    path = write_csv(tmp_path / "k.csv", [client("000001", industry=industry,
+                                                 ownership=ownership, size=size)])
+    assert run(rt, path).created == 1
+    r = relations(rt)["000001"]
+    assert (r.industry, r.ownership, r.size) == ("7", "E", "2")
+
+
+def test_a_utf16_file_is_named_as_such_not_as_missing_a_column(rt, tmp_path):
+    for encoding in ("utf-16", "utf-16-le"):  # with and without a byte order mark
+        path = write_csv(tmp_path / "k.csv", [client("000001")], encoding=encoding)
+        with pytest.raises(FileProblems) as err:
+            run(rt, path)
+        assert str(err.value) == ("k.csv: not UTF-8 or cp1252 text (UTF-16?); save it as "
+                                  "\"CSV UTF-8\" or .xlsx")

@@ -157,5 +157,10 @@ def test_cli_report_json_and_tables(cli, sqlite_url, smtp_server):
                  "Not completed after 10 days", "Per team", "Per relationship manager",
                  "Utrecht", "Rm Zwolle", "20.0%"):
         assert text in human.stdout, text
+    piped = cli("report", "Voorjaar", "--now", "2026-12-04T12:00", env={**env, "COLUMNS": "80"})
+    assert "…" not in piped.stdout  # `quickcrm report ... > r.txt` keeps every cell whole
+    from quickcrm.cli.report_view import LEGEND
+    assert LEGEND in " ".join(piped.stdout.split())
+    assert piped.stdout.count("20.0%") == human.stdout.count("20.0%")
     unknown = cli("report", "Najaar", "--json")
     assert unknown.exit_code == 1 and unknown.stderr.strip() == "unknown campaign 'Najaar'"

@@ -224,3 +224,19 @@ def test_cli_select_warns_for_a_busy_rm(cli, sqlite_url, clock):
     assert r.exit_code == 0, r.output
     assert "warning: Rm Utrecht has 3 clients in the selection (more than 2)" in r.stderr
     assert "more than 2" in r.stdout
+
+
+def test_a_face_nobody_set_is_explained_where_it_is_counted_and_shown(cli, sqlite_url, clock):
+    from quickcrm.bootstrap import bootstrap
+
+    rt = bootstrap(database_url=sqlite_url, env={}, clock=clock)
+    try:
+        add_clients(rt, {"number": "1", "faces": ("1", None, None)}, {"number": "2"})
+        new_campaign(rt)
+    finally:
+        rt.close()
+    shown = cli("select", "Voorjaar").stdout
+    assert "not set*" not in shown
+    assert "not set: nobody set this face; the selection counts it as Neutraal" in shown
+    listed = cli("campaign", "show", "Voorjaar", "--clients").stdout
+    assert "- (neutraal)" in listed and "Profile face" in listed and "*" not in listed

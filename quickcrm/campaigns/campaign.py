@@ -17,8 +17,8 @@ from sqlmodel import Session, SQLModel, select
 
 from quickcrm import permissions
 from quickcrm.campaigns.models import Campaign, CampaignClient, Exclusion
-from quickcrm.crm.users import Actor, normalize_email
-from quickcrm.errors import InvalidInput, InvalidState, NotFound
+from quickcrm.crm.users import Actor, normalize_email, rights_of
+from quickcrm.errors import InvalidInput, InvalidState, NotFound, UnknownCampaign, command_hint
 from quickcrm.events import record
 from quickcrm.quickscans.models import QuickScan
 from quickcrm.store.models import User
@@ -49,6 +49,12 @@ class CampaignPublic(SQLModel):
     closed_at: datetime | None
 
 
+class FinalizedCampaign(CampaignPublic):
+    """What ``campaign finalize`` reports: the campaign and how many clients it froze."""
+
+    selected: int
+
+
 def get_campaign(session: Session, ref: str | int, *, for_update: bool = False) -> Campaign:
     """A campaign by name, or by id when no campaign has that name."""
     query = select(Campaign).where(Campaign.name == str(ref).strip())
@@ -59,7 +65,7 @@ def get_campaign(session: Session, ref: str | int, *, for_update: bool = False) 
         query = select(Campaign).where(Campaign.id == int(str(ref).strip()))
         campaign = session.exec(query.with_for_update() if for_update else query).first()
     if campaign is None:
-        raise NotFound(f"unknown campaign {str(ref)!r}")
+        raise UnknownCampaign(str(ref))
     return campaign
 
 
@@ -95,6 +101,11 @@ def create_campaign(*, session: Session, actor: Actor, now: datetime, name: str,
     user = session.exec(select(User).where(User.email == normalize_email(coordinator))).first()
     if user is None or not user.active:
         raise NotFound(f"unknown coordinator {coordinator!r} (add the user first)")
+    assert user.id is not None
+    if not permissions.may_coordinate(rights_of(session, user.id)):
+        raise InvalidInput(f"{user.email} may not coordinate a campaign: a coordinator needs "
+                           f"the coordinator or admin right "
+                           f"({command_hint('user', 'grant', user.email, 'coordinator')})")
     if session.exec(select(Campaign).where(Campaign.name == name)).first() is not None:
         raise InvalidState(f"campaign {name!r} already exists")
     assert qs.id is not None and user.id is not None
@@ -132,7 +143,8 @@ def _transition(session: Session, campaign: Campaign, to: str) -> None:
         raise InvalidState(f"campaign {campaign.name!r} is {campaign.status}; it cannot become {to}")
 
 
-def finalize_campaign(*, session: Session, actor: Actor, now: datetime, campaign: str) -> CampaignPublic:
+def finalize_campaign(*, session: Session, actor: Actor, now: datetime,
+                      campaign: str) -> FinalizedCampaign:
     """Freeze the selection (two set-based statements) and make the campaign final."""
     from quickcrm.campaigns.selection import snapshot_values
 
@@ -140,7 +152,8 @@ def finalize_campaign(*, session: Session, actor: Actor, now: datetime, campaign
     row = get_campaign(session, campaign, for_update=True)
     _transition(session, row, FINAL)
     if row.selected_at is None:
-        raise InvalidState(f"campaign {row.name!r} has no selection yet; run: quickcrm select {row.name!r}")
+        raise InvalidState(f"campaign {row.name!r} has no selection yet; "
+                           f"run `{command_hint('select', row.name)}` first")
     cc, ex = CampaignClient.__table__, Exclusion.__table__  # type: ignore[attr-defined]
     excluded = select(ex.c.relation_number).where(ex.c.campaign_id == row.id)
     gone = session.execute(delete(cc).where(cc.c.campaign_id == row.id,
@@ -158,7 +171,7 @@ def finalize_campaign(*, session: Session, actor: Actor, now: datetime, campaign
     record(session, kind="campaign.finalized", at=now, user_id=actor.id,
            campaign_id=row.id, selected=selected)
     session.commit()
-    return to_public(session, row)
+    return FinalizedCampaign(**to_public(session, row).model_dump(), selected=selected)
 
 
 def close_campaign(*, session: Session, actor: Actor, now: datetime, campaign: str) -> CampaignPublic:

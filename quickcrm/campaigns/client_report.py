@@ -17,11 +17,12 @@ from sqlmodel import Session, col
 
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient
-from quickcrm.errors import NotFound, NotPermitted
+from quickcrm.clock import local_date
+from quickcrm.errors import NotFound, NotPermitted, UnknownCampaign
 from quickcrm.quickscans.answers import Respondent, load_answers
 from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.report import PDF, PPTX, Documents, render_documents
-from quickcrm.quickscans.report_data import ClientInfo, local_date
+from quickcrm.quickscans.report_data import ClientInfo
 from quickcrm.quickscans.schema import Definition
 from quickcrm.settings import Settings
 from quickcrm.store.models import User
@@ -99,7 +100,7 @@ def write_client_documents(*, session: Session, actor: Any, campaign: str,
     if row is None:
         if session.execute(select(col(Campaign.id)).where(col(Campaign.name) == campaign.strip())).first():
             raise NotFound(f"client {relation_number!r} is not in campaign {campaign!r}")
-        raise NotFound(f"unknown campaign {campaign!r}")
+        raise UnknownCampaign(campaign)
     camp, client, quickscan, invitation = row
     if not (actor.rights & {"admin", "coordinator"}) and client.rm_id != actor.id:
         raise NotPermitted("reading another relationship manager's client report",

@@ -10,11 +10,10 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from quickcrm import codes
-from quickcrm.errors import InvalidInput
+from quickcrm.crm import users
 from quickcrm.store.models import Team, User
 
 SEGMENT_OPTIONS = {"industry": codes.INDUSTRY, "ownership": codes.OWNERSHIP,
@@ -67,25 +66,10 @@ def resolve_criteria(*, session: Session, refinements: Refinements) -> Criteria:
     """Look up teams (by name, case-insensitively) and relationship managers (by
     e-mail); an unknown one is a user error, not an empty selection."""
     ref = refinements
-    team_ids = []
-    for name in ref.teams:
-        wanted = " ".join(name.split()).lower()
-        team = session.exec(select(Team).where(func.lower(Team.name) == wanted)).first()
-        if team is None:
-            known = ", ".join(session.exec(select(Team.name).order_by(Team.name)).all())
-            raise InvalidInput(f"unknown team {name!r} (known teams: {known or 'none'})")
-        assert team.id is not None
-        team_ids.append(team.id)
-    rm_ids = []
-    for email in ref.rms:
-        user = session.exec(select(User).where(User.email == email.strip().lower())).first()
-        if user is None:
-            raise InvalidInput(f"unknown relationship manager {email!r}")
-        assert user.id is not None
-        rm_ids.append(user.id)
+    teams, rms = users.team_ids(session, tuple(ref.teams)), users.rm_ids(session, tuple(ref.rms))
     seg = parse_segments(industry=ref.industry, ownership=ref.ownership, size=ref.size,
                          client_group=ref.client_group)
-    return Criteria(team_ids=_unique(team_ids), rm_ids=_unique(rm_ids), **seg)
+    return Criteria(team_ids=_unique(teams), rm_ids=_unique(rms), **seg)
 
 
 def describe(session: Session, criteria: Criteria) -> dict[str, list[str]]:

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from quickcrm import permissions
 from quickcrm.campaigns.faces import KINDS, compute_profile_faces, count_missing, write_faces
 from quickcrm.campaigns.models import Face
+from quickcrm.clock import local_date
 from quickcrm.codes import FACE
 from quickcrm.crm.users import Actor
 from quickcrm.errors import InvalidInput, NotFound
@@ -28,7 +29,8 @@ def _relation(session: Session, number: str) -> Relation:
 
 
 def set_faces(*, session: Session, actor: Actor, now: datetime, relation_number: str,
-              quickscan: str, faces: dict[str, str | None]) -> dict[str, Any]:
+              quickscan: str, faces: dict[str, str | None],
+              tz: str = "Europe/Amsterdam") -> dict[str, Any]:
     """Set some of a client's faces (``{"rm": "Positief"}``); a relationship manager
     only for their own clients, admins and coordinators for any."""
     given = {k: v for k, v in faces.items() if v is not None}
@@ -49,7 +51,7 @@ def set_faces(*, session: Session, actor: Actor, now: datetime, relation_number:
            quickscan=qs.key, faces=parsed)
     session.commit()
     return show_faces(session=session, relation_number=relation_number, quickscan=qs.key,
-                      now=now)
+                      now=now, tz=tz)
 
 
 def _scans(session: Session, quickscan: str | None, now: datetime) -> list[QuickScan]:
@@ -61,15 +63,19 @@ def _scans(session: Session, quickscan: str | None, now: datetime) -> list[Quick
 
 
 def show_faces(*, session: Session, relation_number: str, quickscan: str | None = None,
-               now: datetime) -> dict[str, Any]:
-    """A client's faces per QuickScan (all loaded QuickScans unless one is named)."""
+               now: datetime, tz: str = "Europe/Amsterdam") -> dict[str, Any]:
+    """A client's faces per QuickScan (all loaded QuickScans unless one is named).
+
+    ``received_on`` ("Datum verzonden") is a date, the day in the firm's time zone ``tz``
+    (it is stored as the moment that day began there)."""
     relation = _relation(session, relation_number)
     scans = _scans(session, quickscan, now)
     rows = []
     for qs in scans:
         face = session.get(Face, (relation.id, qs.id)) or Face(relation_id=0, quickscan_id=0)
+        received = local_date(face.received_at, tz) if face.received_at else None
         entry: dict[str, Any] = {"quickscan": qs.key, "title": qs.title,
-                                 "received_at": face.received_at}
+                                 "received_on": received}
         for kind in KINDS:
             entry[kind] = getattr(face, f"{kind}_face")
             entry[f"{kind}_at"] = getattr(face, f"{kind}_at")

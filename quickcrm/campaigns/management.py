@@ -81,7 +81,7 @@ class ManagementReport:
     def to_json(self) -> dict[str, Any]:
         """The issue's keys at the top level, so scripts read ``report["sent"]``."""
         return {"campaign": self.campaign, "status": self.status, "quickscan": self.quickscan,
-                "at": self.at.isoformat(), **self.overall, "by_team": self.by_team,
+                "at": self.at, **self.overall, "by_team": self.by_team,
                 "by_rm": self.by_rm}
 
 

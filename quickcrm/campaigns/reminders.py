@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, insert, or_, select
 from sqlmodel import Session
@@ -35,7 +34,7 @@ from quickcrm.campaigns.reminders_rules import (
     parse_window,
 )
 from quickcrm.campaigns.sending import Outcome
-from quickcrm.clock import as_utc
+from quickcrm.clock import local_date, local_time
 from quickcrm.mail.outbox import Draft, queue_many
 from quickcrm.settings import Settings
 from quickcrm.store.models import Event, User
@@ -45,10 +44,6 @@ CC = CampaignClient.__table__  # type: ignore[attr-defined]
 C = Campaign.__table__  # type: ignore[attr-defined]
 U = User.__table__  # type: ignore[attr-defined]
 BATCH = 500
-
-
-def local_date(moment: datetime, tz: str) -> date:
-    return as_utc(moment).astimezone(ZoneInfo(tz)).date()
 
 
 def calendar_from_settings(settings: Settings, *years: int) -> Calendar:
@@ -165,7 +160,7 @@ def queue_reminders(
     permissions.require(actor.rights, "run reminders")
     campaign_id = get_campaign(session, campaign).id if campaign else None
     tz = settings.timezone
-    local_now = as_utc(now).astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+    local_now = local_time(now, tz).replace(tzinfo=None)
     calendar = calendar_from_settings(settings, local_now.year)
     rows = [r for r in session.execute(_candidates(now, campaign_id))]
     due_rows = [(r, d) for r in rows if (d := due_actions(_state(r, tz), local_now, calendar)).anything]

@@ -24,7 +24,7 @@ from quickcrm.campaigns.campaign import get_campaign, mark_sent
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.mails import COPY_NOTICE, CampaignMailer, Manager, Person
 from quickcrm.campaigns.models import Campaign, CampaignClient
-from quickcrm.errors import InvalidState
+from quickcrm.errors import InvalidState, command_hint
 from quickcrm.mail.outbox import Draft, queue_many
 from quickcrm.quickscans.definitions import definition_of
 from quickcrm.quickscans.guards import new_token
@@ -110,8 +110,8 @@ def _pending(campaign_id: int, limit: int | None) -> Any:
 
 def _check(campaign: Campaign) -> None:
     if campaign.status == "draft":
-        raise InvalidState(f"campaign {campaign.name!r} is a draft; "
-                           f"run `quickcrm campaign finalize {campaign.name}` first")
+        raise InvalidState(f"campaign {campaign.name!r} is a draft; run "
+                           f"`{command_hint('campaign', 'finalize', campaign.name)}` first")
     if campaign.status == "closed":
         raise InvalidState(f"campaign {campaign.name!r} is closed; it sends no more invitations")
 

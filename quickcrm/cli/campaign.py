@@ -4,28 +4,23 @@ from typing import Annotated, Any
 
 import typer
 
-from quickcrm.cli.common import Ctx, command, console
+from quickcrm.cli.common import Ctx, command, console, shown_time
 
 app = typer.Typer(help="Collective actions (campaigns): create, show, finalize, close.",
                   no_args_is_help=True)
 
 CampaignArg = Annotated[str, typer.Argument(help="The campaign's name (or id).")]
-FACE_STYLE = {"1": ("green", "Positief"), "2": ("blue", "Neutraal"), "3": ("red", "Negatief")}
 
 
-def face_markup(code: str | None) -> str:
-    """The seed's colours: red negative, blue neutral, green positive; a face nobody set
-    shows as neutral with an asterisk."""
-    colour, label = FACE_STYLE.get(code or "2", ("blue", "Neutraal"))
-    return f"[{colour}]{label}{'' if code else '*'}[/{colour}]"
+TIMES = ("created_at", "selected_at", "finalized_at", "sent_at", "closed_at")
 
 
-def _print_campaign(data: dict[str, Any]) -> None:
+def _print_campaign(data: dict[str, Any], tz: str) -> None:
     con = console()
-    for key in ("name", "quickscan", "status", "coordinator", "policy", "created_at",
-                "selected_at", "finalized_at", "sent_at", "closed_at"):
+    for key in ("name", "quickscan", "status", "coordinator", "policy", *TIMES):
         if data.get(key) is not None:
-            con.print(f"[bold]{key:>12}[/bold]  {data[key]}", highlight=False)
+            value = shown_time(data[key], tz) if key in TIMES else data[key]
+            con.print(f"[bold]{key:>12}[/bold]  {value}", highlight=False)
     shown = "; ".join(f"{k}: {', '.join(v)}" for k, v in data.get("criteria", {}).items())
     con.print(f"[bold]{'refinements':>12}[/bold]  {shown or '-'}", highlight=False)
 
@@ -35,7 +30,8 @@ def campaign_create(
     c: Ctx,
     name: Annotated[str, typer.Argument(help="A name for the campaign.")],
     quickscan: Annotated[str, typer.Option(help="Key of the QuickScan to send.")],
-    coordinator: Annotated[str, typer.Option(help="E-mail of the coordinating user.")],
+    coordinator: Annotated[str, typer.Option(
+        help="E-mail of the coordinating user (who has the coordinator or admin right).")],
 ) -> None:
     """Create a draft campaign for a QuickScan.
 
@@ -50,28 +46,21 @@ def campaign_create(
     c.emit(out.model_dump(), lambda: typer.echo(f"created campaign {out.name!r} (draft)"))
 
 
-@command(app, "list")
+@command(app, "list", listing=True)
 def campaign_list(c: Ctx) -> None:
     """List campaigns with status and number of selected clients.
 
     Example: quickcrm campaign list --json
     """
-    from rich.table import Table
-
     from quickcrm.campaigns.campaign import list_campaigns
 
     rt = c.runtime()
     _ = rt.actor
     with rt.session(read_only=True) as s:
         rows = list_campaigns(session=s)
-
-    def human() -> None:
-        table = Table("Name", "QuickScan", "Status", "Coordinator", "Selected")
-        for r in rows:
-            table.add_row(r["name"], r["quickscan"], r["status"], r["coordinator"], str(r["selected"]))
-        console().print(table)
-
-    c.emit(rows, human)
+    c.table(rows, ("Name", "QuickScan", "Status", "Coordinator", "Selected"),
+            [(r["name"], r["quickscan"], r["status"], r["coordinator"], r["selected"])
+             for r in rows])
 
 
 @command(app, "show")
@@ -93,29 +82,34 @@ def campaign_show(
                              max_per_rm=int(rt.settings["campaigns.max_per_rm"]))
 
     def human() -> None:
-        from rich.table import Table
+        from rich.text import Text
 
-        _print_campaign(data)
+        from quickcrm.campaigns.faces import markup
+        from quickcrm.cli.output import print_table
+
+        _print_campaign(data, c.tz)
         print_summary(data)
         if clients:
-            table = Table("Relnr", "Name", "Company", "E-mail", "Team", "RM", "Profiel",
-                          "Update", "RM-face", "Excluded", "Report")
-            for r in data["clients"]:
-                f = r["faces"]
-                table.add_row(r["relation_number"], f"{r['first_name']} {r['last_name']}",
-                              r["company"], r["email"], r["team"], r["rm"] or "",
-                              face_markup(f["profile"]), face_markup(f["update"]),
-                              face_markup(f["rm"]), "x" if r["excluded"] else "",
-                              _response(r))
-            console().print(table)
+            def face(code: str | None) -> Text:
+                return Text.from_markup(markup(code))
+
+            print_table(("Relation", "Name", "Company", "E-mail", "Team", "RM", "Profile face",
+                         "Update face", "RM face", "Excluded", "Report"),
+                        [(r["relation_number"], f"{r['first_name']} {r['last_name']}",
+                          r["company"], r["email"], r["team"], r["rm"] or "",
+                          face(r["faces"]["profile"]), face(r["faces"]["update"]),
+                          face(r["faces"]["rm"]), "x" if r["excluded"] else "",
+                          _response(r, c.tz)) for r in data["clients"]])
 
     c.emit(data, human)
 
 
-def _response(r: dict) -> str:  # type: ignore[type-arg]
+def _response(r: dict, tz: str) -> str:  # type: ignore[type-arg]
     """Whether the client's report went out (and otherwise how far the client got)."""
     if r.get("report_sent_at"):
-        return f"received {str(r['report_sent_at'])[:10]}"
+        from quickcrm.clock import local_date
+
+        return f"received {local_date(r['report_sent_at'], tz)}"
     if r.get("not_interested_at"):
         return "not interested"
     return "logged in" if r.get("logged_in_at") else ("invited" if r.get("invited_at") else "")
@@ -132,7 +126,8 @@ def campaign_finalize(c: Ctx, campaign: CampaignArg) -> None:
     rt = c.runtime()
     with rt.session() as s:
         out = finalize_campaign(session=s, actor=rt.actor, now=rt.clock.now(), campaign=campaign)
-    c.emit(out.model_dump(), lambda: typer.echo(f"campaign {out.name!r} is final"))
+    c.emit(out.model_dump(), lambda: typer.echo(
+        f"campaign {out.name!r} is final: {out.selected} clients selected"))
 
 
 @command(app, "close")

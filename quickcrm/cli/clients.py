@@ -34,7 +34,12 @@ def make_filters(**values: list[str] | None) -> Any:
     return ClientFilters(**{k: list(v or []) for k, v in values.items()})
 
 
-@command(app, "list")
+# The columns `clients list` shows, by their field in the client file (crm.columns).
+LIST_FIELDS = ("relation_number", "company", "city", "team", "rm_email", "industry", "size",
+               "ownership", "client_group", "stage")
+
+
+@command(app, "list", listing=True)
 def clients_list(
     c: Ctx, team: Team = None, rm: Rm = None, industry: Industry = None, size: Size = None,
     ownership: Ownership = None, client_group: ClientGroup = None, life_cycle: LifeCycle = None,
@@ -43,11 +48,13 @@ def clients_list(
 ) -> None:
     """List clients, filtered on team, relationship manager and segments.
 
+    The columns are the client file's, with its Dutch headers and values.
+
     Example: quickcrm clients list --team Zwolle --industry Handel --industry 8 --size Groot
     """
-    from rich.table import Table
-
     from quickcrm.crm.clients import list_clients
+    from quickcrm.crm.columns import CLIENT_COLUMNS
+    from quickcrm.crm.exporter import client_cells
 
     filters = make_filters(team=team, rm=rm, industry=industry, size=size, ownership=ownership,
                            client_group=client_group, life_cycle=life_cycle,
@@ -57,18 +64,10 @@ def clients_list(
     with rt.session(read_only=True) as s:
         clients = list_clients(session=s, filters=filters, limit=limit)
 
-    def human() -> None:
-        table = Table("Bedrijf", "Plaats", "Team", "Relatiemanager", "Branche", "Omvang",
-                      "Eigendom", "Profiel", "Fase")
-        table.columns.insert(0, type(table.columns[0])(header="Relatienummer", no_wrap=True))
-        for k in clients:
-            rm_name = " ".join(p for p in (k["rm_first_name"], k["rm_last_name"]) if p)
-            table.add_row(k["relation_number"], k["company"], k["city"], k["team"], rm_name,
-                          k["industry"] or "", k["size"] or "", k["ownership"] or "",
-                          k["client_group"] or "", k["stage"])
-        console().print(table)
-
-    c.emit(clients, human)
+    fields = [col.field for col in CLIENT_COLUMNS]
+    shown = [fields.index(f) for f in LIST_FIELDS]
+    rows = [[cells[i] for i in shown] for cells in map(client_cells, clients)]
+    c.table(clients, [CLIENT_COLUMNS[i].header for i in shown], rows)
 
 
 @command(app, "show")

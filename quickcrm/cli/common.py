@@ -7,7 +7,7 @@ import inspect
 import json
 import sys
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -29,6 +29,11 @@ ConfigOpt = Annotated[
     typer.Option("--config", help="Configuration file (default QUICKCRM_CONFIG or ./quickcrm.toml).",
                  show_default=False, rich_help_panel="Common options"),
 ]
+CsvOpt = Annotated[
+    bool,
+    typer.Option("--csv", help="Print the list as CSV for a spreadsheet (; separated, UTF-8, "
+                               "formulas neutralised).", rich_help_panel="Output"),
+]
 JsonOpt = Annotated[
     bool,
     typer.Option("--json", help="Print exactly one JSON document on stdout.",
@@ -46,6 +51,7 @@ _COMMON = (
     inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ConfigOpt),
     inspect.Parameter("json_", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOpt),
 )
+_CSV = inspect.Parameter("csv_", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=CsvOpt)
 
 
 @dataclass
@@ -56,6 +62,8 @@ class Ctx:
     db: str | None
     config: str | None
     json: bool
+    csv: bool = False
+    rights: frozenset[str] = frozenset()  # the acting user's, checked before the command ran
     _runtime: Any = field(default=None, repr=False)
 
     def runtime(self, now: str | None = None) -> Any:
@@ -65,16 +73,42 @@ class Ctx:
             self._runtime = bootstrap(
                 database_url=self.db, config=self.config, acting_as=self.as_, now=now
             )
+            self._runtime.note = warn
         return self._runtime
 
+    @property
+    def tz(self) -> str:
+        """The firm's time zone (``firm.timezone``): every time a person reads is in it."""
+        return str(self.runtime().settings.timezone)
+
     def emit(self, data: Any, human: Callable[[], None] | None = None) -> None:
-        """Print ``data`` as JSON with ``--json``, else call ``human`` (or print data)."""
+        """Print ``data`` as JSON with ``--json``, else call ``human`` (or print data).
+
+        Times in ``data`` become ISO 8601 in the firm's time zone, with its offset."""
         if self.json:
-            sys.stdout.write(json.dumps(data, default=str, ensure_ascii=False, indent=2) + "\n")
+            tz = self.tz
+
+            def default(value: Any) -> Any:
+                return _json_value(value, tz)
+
+            sys.stdout.write(json.dumps(data, default=default, ensure_ascii=False, indent=2) + "\n")
         elif human is not None:
             human()
         else:
             typer.echo(data)
+
+    def table(self, data: Any, headers: Sequence[str], rows: Sequence[Sequence[Any]],
+              title: str | None = None) -> None:
+        """A list: ``data`` with ``--json``, the rows as CSV with ``--csv``, else a table
+        of them (every value in full when stdout is not a terminal)."""
+        from quickcrm.cli import output
+
+        if self.json:
+            self.emit(data)
+        elif self.csv:
+            output.write_csv(headers, rows)
+        else:
+            output.print_table(headers, rows, title)
 
     @contextmanager
     def progress(self, description: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
@@ -93,6 +127,34 @@ class Ctx:
             yield lambda n: bar.advance(task, n)
 
 
+def _json_value(value: Any, tz: str) -> Any:
+    from datetime import date, datetime
+
+    from quickcrm.clock import local_time
+
+    if isinstance(value, datetime):
+        return local_time(value, tz).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def shown_time(value: Any, tz: str) -> str:
+    """A moment as people read it: ``2026-11-23 10:00 CET``, in the firm's time zone;
+    a date stays a date (``2025-03-14``); ``""`` for none."""
+    from datetime import date, datetime
+
+    from quickcrm.clock import local_time
+
+    if isinstance(value, str) and value:
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return local_time(value, tz).strftime("%Y-%m-%d %H:%M %Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return ""
+
+
 def warn(message: str) -> None:
     typer.echo(message, err=True)
 
@@ -103,15 +165,21 @@ def fail(message: str) -> typing.NoReturn:
 
 
 def console() -> Any:
-    from rich.console import Console
+    """The console people read: unlimited width off a terminal (``cli.output``)."""
+    from quickcrm.cli.output import console as output_console
 
-    return Console()
+    return output_console()
 
 
-def command(app: typer.Typer, name: str | None = None, **kwargs: Any) -> Callable[..., Any]:
-    """Register ``fn(c: Ctx, ...)`` on ``app`` with the common options appended.
+def command(app: typer.Typer, name: str | None = None, *, fresh_database: bool = False,
+            listing: bool = False, **kwargs: Any) -> Callable[..., Any]:
+    """Register ``fn(c: Ctx, ...)`` on ``app`` with the common options appended
+    (``listing``: a list command, which also takes ``--csv``; it prints with ``c.table``).
 
-    Named QuickCRM errors become one line on stderr and exit 1.
+    Before the command runs, the acting user is resolved and an unknown or deactivated
+    one refused (``fresh_database``: the command builds its own new database, so only
+    the administrator is known). Named QuickCRM errors become one line on stderr and
+    exit 1.
     """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -119,32 +187,55 @@ def command(app: typer.Typer, name: str | None = None, **kwargs: Any) -> Callabl
         own = list(sig.parameters.values())[1:]
         hints = typing.get_type_hints(fn, include_extras=True)
         params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in own]
+        common = [*_COMMON, _CSV] if listing else list(_COMMON)
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kw: Any) -> Any:
             ctx = Ctx(as_=kw.pop("as_"), db=kw.pop("db"), config=kw.pop("config"),
-                      json=kw.pop("json_"))
+                      json=kw.pop("json_"), csv=kw.pop("csv_", False))
+            if ctx.json and ctx.csv:
+                fail("give --json or --csv, not both")
             try:
+                ctx.rights = ctx.runtime(now=kw.get("now")).check_actor(fresh=fresh_database)
                 return fn(ctx, *args, **kw)
             except typer.Exit:
                 raise
             except Exception as exc:  # noqa: BLE001 - mapped to one line below
-                handle_error(exc)
+                if ctx.json:
+                    emit_failure(exc)
+                handle_error(exc, ctx._runtime)
             finally:
                 if ctx._runtime is not None:
                     ctx._runtime.close()
 
-        wrapper.__signature__ = sig.replace(parameters=[*params, *_COMMON])  # type: ignore[attr-defined]
-        wrapper.__annotations__ = {p.name: p.annotation for p in [*params, *_COMMON]}
+        wrapper.__signature__ = sig.replace(parameters=[*params, *common])  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in [*params, *common]}
         app.command(name, **kwargs)(wrapper)
         return fn
 
     return decorate
 
 
-def handle_error(exc: BaseException) -> typing.NoReturn:
-    from quickcrm.errors import QuickCRMError
+def emit_failure(exc: BaseException) -> None:
+    """With ``--json`` a file's problems are still one JSON document on stdout
+    (``errors``: file, row, column, message), besides the lines on stderr."""
+    from quickcrm.errors import FileProblems
 
+    if isinstance(exc, FileProblems):
+        sys.stdout.write(json.dumps(exc.to_json(), ensure_ascii=False, indent=2) + "\n")
+
+
+DEMO_DB = "quickcrm-demo/quickcrm.db"  # where `quickcrm demo` builds its database by default
+
+
+def handle_error(exc: BaseException, runtime: Any = None) -> typing.NoReturn:
+    from quickcrm.errors import QuickCRMError, UnknownCampaign
+
+    if isinstance(exc, UnknownCampaign) and runtime is not None and runtime.created_database:
+        from quickcrm.store.db import database_name
+
+        fail(f"{exc}: {database_name(runtime.settings.database_url)} is a new, empty "
+             f"database; the demo's database is ./{DEMO_DB} (add --db sqlite:///{DEMO_DB})")
     if isinstance(exc, QuickCRMError):
         fail(str(exc))
     try:

@@ -15,9 +15,7 @@ def config_show(c: Ctx) -> None:
     """
     from rich.table import Table
 
-    from quickcrm.settings import load_settings
-
-    settings = load_settings(c.config, overrides={"database.url": c.db})
+    settings = c.runtime().settings
     values = settings.masked()
     if c.json:
         c.emit({"config_file": str(settings.config_path) if settings.config_path else None,

@@ -13,17 +13,11 @@ def db_upgrade(c: Ctx) -> None:
 
     Example: quickcrm db upgrade --db postgresql+psycopg://crm@dbhost/crm
     """
-    from quickcrm.store.db import make_engine
-    from quickcrm.store.migrate import current_revision, head_revision, upgrade
+    from quickcrm.store.migrate import head_revision, upgrade_database
 
     rt = c.runtime()
-    engine = make_engine(rt.settings.database_url, migrate=False)
-    try:
-        before = current_revision(engine)
-        upgrade(engine)
-        after = current_revision(engine)
-    finally:
-        engine.dispose()
+    before, after = upgrade_database(rights=c.rights, url=rt.settings.database_url,
+                                     note=rt.note)
     c.emit({"from": before, "to": after, "head": head_revision()},
            lambda: typer.echo(f"database at revision {after} (was {before or 'empty'})"))
 
@@ -34,14 +28,11 @@ def db_status(c: Ctx) -> None:
 
     Example: quickcrm db status --json
     """
-    from quickcrm.store.db import make_engine
+    from quickcrm.store.db import connect_existing
     from quickcrm.store.migrate import current_revision, head_revision
 
     rt = c.runtime()
-    engine = make_engine(rt.settings.database_url, migrate=False)
-    try:
-        current = current_revision(engine)
-    finally:
-        engine.dispose()
+    with connect_existing(rt.settings.database_url) as conn:
+        current = current_revision(conn) if conn is not None else None
     c.emit({"current": current, "head": head_revision()},
            lambda: typer.echo(f"current {current or 'empty'}, head {head_revision()}"))

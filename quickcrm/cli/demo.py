@@ -11,7 +11,7 @@ from quickcrm.cli.common import Ctx, command, fail
 def register(app: typer.Typer) -> None:
     """Add `demo` as a top-level command of ``app``."""
 
-    @command(app, "demo")
+    @command(app, "demo", fresh_database=True)
     def demo(
         c: Ctx,
         dir: Annotated[Path, typer.Option(
@@ -34,9 +34,5 @@ def register(app: typer.Typer) -> None:
             for step in report.steps:
                 for line in step.lines:
                     typer.echo(line)
-            typer.echo(f"try: quickcrm user list --db {report.database_url}")
-            if any(step.name == "reports" for step in report.steps):
-                typer.echo(f"try: quickcrm report \"Demo Bedrijfsopvolging\" "
-                           f"--db {report.database_url}")
 
         c.emit(report.to_json(), human)

@@ -61,7 +61,7 @@ def faces_set(
     with rt.session() as s:
         data = set_faces(session=s, actor=rt.actor, now=rt.clock.now(),
                          relation_number=relation_number, quickscan=quickscan,
-                         faces={"profile": profile, "update": update, "rm": rm})
+                         faces={"profile": profile, "update": update, "rm": rm}, tz=c.tz)
     c.emit(data, lambda: print_faces(data))
 
 
@@ -81,22 +81,23 @@ def faces_show(
     rt = c.runtime()
     with rt.session() as s:
         data = show_faces(session=s, relation_number=relation_number, quickscan=quickscan,
-                          now=rt.clock.now())
+                          now=rt.clock.now(), tz=c.tz)
         s.commit()
     c.emit(data, lambda: print_faces(data))
 
 
 def faces_table(data: dict[str, Any]) -> Any:
-    """A rich table of a client's faces in the seed's colours."""
+    """A rich table of a client's faces in the seed's colours, under the headers of the
+    faces file it mirrors (``import faces``)."""
     from rich.table import Table
 
     from quickcrm.campaigns.faces import markup
 
     table = Table("QuickScan", "Volgens profiel", "Volgens update", "Volgens relatiemanager",
-                  "Eerder ontvangen",
+                  "Datum verzonden",
                   title=f"{data['relation_number']} {data['company']}".strip())
     for row in data["faces"]:
-        received = row["received_at"].date().isoformat() if row["received_at"] else ""
+        received = row["received_on"].isoformat() if row["received_on"] else ""
         table.add_row(row["quickscan"], markup(row["profile"]), markup(row["update"]),
                       markup(row["rm"]), received)
     return table

@@ -34,7 +34,7 @@ def import_clients_cmd(
         result = import_clients(session=s, actor=actor, now=rt.clock.now(), path=file,
                                 dry_run=dry_run, skip_invalid=skip_invalid,
                                 rejects_path=rejects, progress=advance)
-    for line in result.warnings + result.errors:
+    for line in result.warnings + result.error_lines():
         warn(line)
 
     def human() -> None:

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 import typer
 
-from quickcrm.cli.common import Ctx, command, console
+from quickcrm.cli.common import Ctx, command
 
 app = typer.Typer(help="Public landing pages that turn visitors into prospects.",
                   no_args_is_help=True)
@@ -48,30 +48,21 @@ def landing_create(
     c.emit(page, lambda: _show(page))
 
 
-@command(app, "list")
+@command(app, "list", listing=True)
 def landing_list(c: Ctx) -> None:
     """List the landing pages with their counts.
 
     Example: quickcrm landing list --json
     """
-    from rich.table import Table
-
     from quickcrm.landing.service import list_pages
 
     rt = c.runtime()
     with rt.session(read_only=True) as s:
         rows = list_pages(session=s, base_url=rt.settings.base_url)
-
-    def human() -> None:
-        table = Table("Slug", "QuickScan", "Status", "Visits", "Started", "Completed",
-                      "Confirmed", "New prospects")
-        for r in rows:
-            table.add_row(r["slug"], r["quickscan"], r["status"], str(r["visits"]),
-                          str(r["started"]), str(r["completed"]), str(r["confirmed"]),
-                          str(r["new_prospects"]))
-        console().print(table)
-
-    c.emit(rows, human)
+    keys = ("slug", "quickscan", "status", "visits", "started", "completed", "confirmed",
+            "new_prospects")
+    c.table(rows, ("Slug", "QuickScan", "Status", "Visits", "Started", "Completed",
+                   "Confirmed", "New prospects"), [[r[k] for k in keys] for r in rows])
 
 
 @command(app, "show")

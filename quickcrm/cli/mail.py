@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from quickcrm.cli.common import Ctx, NowOpt, command
+from quickcrm.cli.common import Ctx, NowOpt, command, shown_time
 
 app = typer.Typer(help="The mail outbox: every message QuickCRM sends, and its delivery.",
                   no_args_is_help=True)
@@ -24,7 +24,7 @@ def outbox_status(c: Ctx) -> None:
     c.emit(counts, lambda: typer.echo("  ".join(f"{k} {v}" for k, v in counts.items())))
 
 
-@command(app, "list")
+@command(app, "list", listing=True)
 def outbox_list(
     c: Ctx,
     status: Annotated[str | None, typer.Option(
@@ -38,7 +38,6 @@ def outbox_list(
 
     Example: quickcrm outbox list --status deferred
     """
-    from quickcrm.clock import as_utc
     from quickcrm.mail.outbox import list_messages
 
     rt = c.runtime()
@@ -46,19 +45,15 @@ def outbox_list(
         rows = list_messages(s, status=status, kind=kind, limit=limit)
     data = [{"id": r.id, "status": r.status, "kind": r.kind, "ref": r.ref,
              "recipient": r.recipient, "subject": r.subject, "message_id": r.message_id,
-             "attempts": r.attempts,
-             "next_attempt_at": as_utc(r.next_attempt_at).isoformat(),
-             "sent_at": as_utc(r.sent_at).isoformat() if r.sent_at else None,
-             "bounced_at": as_utc(r.bounced_at).isoformat() if r.bounced_at else None,
+             "attempts": r.attempts, "next_attempt_at": r.next_attempt_at,
+             "sent_at": r.sent_at, "bounced_at": r.bounced_at,
              "last_error": r.last_error} for r in rows]
-
-    def human() -> None:
-        for d in data:
-            when = d["sent_at"] or f"next {d['next_attempt_at']}"
-            typer.echo(f"{d['id']:>7} {d['status']:<9} {d['kind']:<14} {d['recipient']:<32} "
-                       f"{d['attempts']} {when} {str(d['last_error'])[:60]}".rstrip())
-
-    c.emit(data, human)
+    tz = c.tz
+    c.table(data, ("Id", "Status", "Kind", "Recipient", "Attempts", "Sent / next attempt",
+                   "Last error"),
+            [(d["id"], d["status"], d["kind"], d["recipient"], d["attempts"],
+              shown_time(d["sent_at"], tz) or f"next {shown_time(d['next_attempt_at'], tz)}",
+              d["last_error"] or "") for d in data])
 
 
 @command(app, "deliver")

@@ -1,5 +1,7 @@
 """The `quickcrm` command: registers the command groups; imports nothing heavy."""
 
+from typing import Annotated
+
 import typer
 
 from quickcrm.cli import (
@@ -33,6 +35,25 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from quickcrm import __version__
+
+        typer.echo(f"quickcrm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print QuickCRM's version and exit.")] = False,
+) -> None:
+    """QuickCRM: a command-line CRM toolkit for Dutch accountancy and advisory firms."""
+
 
 app.add_typer(user.app, name="user")
 app.add_typer(quickscan.app, name="quickscan")

@@ -34,28 +34,20 @@ def quickscan_load(
     c.emit([vars(item) for item in loaded], human)
 
 
-@command(app, "list")
+@command(app, "list", listing=True)
 def quickscan_list(c: Ctx) -> None:
     """List the loaded QuickScans (the shipped ones are loaded when there are none).
 
     Example: quickcrm quickscan list --json
     """
-    from rich.table import Table
-
     from quickcrm.quickscans.definitions import list_quickscans
 
     rt = c.runtime()
     with rt.session() as s:
         rows = list_quickscans(session=s, now=rt.clock.now())
         s.commit()
-
-    def human() -> None:
-        table = Table("Key", "Title", "Kind", "Questions", "Update QuickScan")
-        for r in rows:
-            table.add_row(r["key"], r["title"], r["kind"], str(r["questions"]), r["update"] or "")
-        console().print(table)
-
-    c.emit(rows, human)
+    c.table(rows, ("Key", "Title", "Kind", "Questions", "Update QuickScan"),
+            [(r["key"], r["title"], r["kind"], r["questions"], r["update"] or "") for r in rows])
 
 
 def _range(q: Any) -> str:

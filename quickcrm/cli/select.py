@@ -16,7 +16,8 @@ def print_summary(data: dict[str, Any]) -> None:
     faces in the seed's colours; an RM above the maximum gets a warning."""
     from rich.table import Table
 
-    from quickcrm.cli.campaign import FACE_STYLE
+    from quickcrm.campaigns.faces import COLOURS
+    from quickcrm.codes import FACE
 
     con = console()
     steps = Table("Step", "Clients", title="Selection")
@@ -37,9 +38,13 @@ def print_summary(data: dict[str, Any]) -> None:
         flag = f"[bold yellow]! more than {data['max_per_rm']}[/bold yellow]" if r["over_max"] else ""
         rms.add_row(r["name"], str(r["step2"]), str(r["selected"]), flag)
     con.print(rms)
-    faces = Table("Face", *(f"[{c}]{lbl}[/{c}]" for c, lbl in FACE_STYLE.values()),
-                  "[blue]not set*[/blue]", title="Faces of the selected clients")
-    for label, key in (("Profiel", "profile"), ("Update", "update"), ("Relatiemanager", "rm")):
+    faces = Table("Face", *(f"[{COLOURS[code][0]}]{FACE.label(code)}[/{COLOURS[code][0]}]"
+                            for code in FACE.codes),
+                  "[blue]not set[/blue]", title="Faces of the selected clients",
+                  caption="not set: nobody set this face; the selection counts it as Neutraal",
+                  caption_justify="left")
+    for label, key in (("Profile", "profile"), ("Update", "update"),
+                       ("Relationship manager", "rm")):
         counts = data["faces"].get(key, {})
         faces.add_row(label, *(str(counts.get(k, 0)) for k in ("1", "2", "3", "unset")))
     con.print(faces)

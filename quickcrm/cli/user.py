@@ -48,28 +48,20 @@ def user_add(
     c.emit(user.model_dump(), lambda: typer.echo(f"added {user.email} ({', '.join(user.rights) or 'no rights'})"))
 
 
-@command(app, "list")
+@command(app, "list", listing=True)
 def user_list(c: Ctx) -> None:
     """List all users with their team and rights.
 
     Example: quickcrm user list --json
     """
-    from rich.table import Table
-
     from quickcrm.crm.users import list_users
 
     rt = c.runtime()
     _ = rt.actor
     with rt.session(read_only=True) as s:
         users = list_users(session=s)
-
-    def human() -> None:
-        table = Table("E-mail", "Name", "Team", "Rights")
-        for u in users:
-            table.add_row(u.email, u.name, u.team or "", ", ".join(u.rights))
-        console().print(table)
-
-    c.emit([u.model_dump() for u in users], human)
+    c.table([u.model_dump() for u in users], ("E-mail", "Name", "Team", "Rights"),
+            [(u.email, u.name, u.team or "", ", ".join(u.rights)) for u in users])
 
 
 @command(app, "show")

@@ -14,7 +14,7 @@ from typing import Any
 from quickcrm.codes import SEGMENTS, parse_stage
 from quickcrm.crm.columns import CLIENT_COLUMNS
 from quickcrm.documents.tabular import normalize_header, unescape_cell
-from quickcrm.errors import InvalidInput
+from quickcrm.errors import InvalidInput, Problem
 
 # Stored on the relation (besides number, team and relationship manager).
 RELATION_FIELDS = ("company", "address", "postcode", "city", "industry", "size", "ownership",
@@ -160,14 +160,14 @@ class RowParser:
 
     def parse_batch(
         self, chunk: list[tuple[int, list[str]]]
-    ) -> tuple[list[Values], list[tuple[int, list[str], list[str]]]]:
+    ) -> tuple[list[Values], list[tuple[int, list[str], list[Problem]]]]:
         """Check a batch; returns the good rows and (row, cells, problems) for the rest,
         problems in the file's column order."""
         width = self.width
         padded = [c if len(c) >= width else c + [""] * (width - len(c)) for _, c in chunk]
         absent = (ABSENT,) * len(chunk)
         value_cols: list[Any] = []
-        problems: dict[int, list[tuple[int, str]]] = {}
+        problems: dict[int, list[tuple[int, Problem]]] = {}
         for name in FIELDS:
             index = self.columns.get(name)
             if index is None:
@@ -176,12 +176,12 @@ class RowParser:
             values, bad = self._column(name, list(map(itemgetter(index), padded)))
             for pos in bad:
                 problems.setdefault(pos, []).append(
-                    (index, f"{self.file}:{chunk[pos][0]}:{self.headers[index]}: {values[pos]}"))
+                    (index, Problem(self.file, chunk[pos][0], self.headers[index], str(values[pos]))))
             value_cols.append(values)
         value_cols.append(range(len(chunk)))
         rows = list(zip(*value_cols, strict=True))
         if not problems:
             return rows, []
-        rejected = [(chunk[pos][0], chunk[pos][1], [m for _, m in sorted(found)])
+        rejected = [(chunk[pos][0], chunk[pos][1], [m for _, m in sorted(found, key=itemgetter(0))])
                     for pos, found in sorted(problems.items())]
         return [r for r in rows if r[POS] not in problems], rejected

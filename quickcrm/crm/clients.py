@@ -16,7 +16,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from quickcrm.codes import SEGMENTS, parse_stage
-from quickcrm.errors import NotFound
+from quickcrm.crm.users import rm_ids, team_ids
+from quickcrm.errors import NotFound, unknown_value
 from quickcrm.store.models import Person, Relation, Team, User
 
 R = Relation.__table__  # type: ignore[attr-defined]
@@ -56,9 +57,23 @@ def _columns() -> tuple[list[Any], Any]:
     ], rm
 
 
-def _where(filters: ClientFilters, rm: Any) -> list[Any]:
-    """SQL conditions for ``filters``; values are parsed first, so a typo is an error
-    rather than an empty result."""
+def _cities(session: Session, values: list[str]) -> list[str]:
+    """The cities named, lower-cased; one no client has is an error listing the known."""
+    wanted = [v.strip().lower() for v in values]
+    query = select(func.lower(R.c.city)).where(func.lower(R.c.city).in_(wanted)).distinct()
+    found = set(session.connection().execute(query).scalars())
+    for value, key in zip(values, wanted, strict=True):
+        if key not in found:
+            known = select(R.c.city).where(R.c.city != "").distinct().order_by(R.c.city)
+            raise unknown_value("city", value.strip(),
+                                list(session.connection().execute(known).scalars()),
+                                plural="cities")
+    return wanted
+
+
+def _where(session: Session, filters: ClientFilters) -> list[Any]:
+    """SQL conditions for ``filters``; values are parsed and looked up first, so a typo
+    is an error naming the known values rather than an empty result."""
     conds: list[Any] = []
     for name, values in filters.active().items():
         if name in SEGMENTS:
@@ -67,15 +82,15 @@ def _where(filters: ClientFilters, rm: Any) -> list[Any]:
         elif name == "stage":
             conds.append(R.c.stage.in_(sorted({parse_stage(v) or "" for v in values})))
         elif name == "team":
-            conds.append(func.lower(T.c.name).in_(sorted({" ".join(v.split()).lower() for v in values})))
+            conds.append(R.c.team_id.in_(team_ids(session, values)))
         elif name == "rm":
-            conds.append(rm.c.email.in_(sorted({v.strip().lower() for v in values})))
+            conds.append(R.c.rm_id.in_(rm_ids(session, values)))
         elif name == "city":
-            conds.append(func.lower(R.c.city).in_(sorted({v.strip().lower() for v in values})))
+            conds.append(func.lower(R.c.city).in_(_cities(session, values)))
     return conds
 
 
-def _query(filters: ClientFilters) -> Select[Any]:
+def _query(session: Session, filters: ClientFilters) -> Select[Any]:
     cols, rm = _columns()
     return (
         select(*cols)
@@ -84,7 +99,7 @@ def _query(filters: ClientFilters) -> Select[Any]:
             .outerjoin(T, T.c.id == R.c.team_id)
             .outerjoin(rm, rm.c.id == R.c.rm_id)
         )
-        .where(*_where(filters, rm))
+        .where(*_where(session, filters))
         .order_by(R.c.number)
     )
 
@@ -101,27 +116,29 @@ def _clean(row: Any) -> dict[str, Any]:
 def list_clients(
     *, session: Session, filters: ClientFilters | None = None, limit: int | None = None
 ) -> list[dict[str, Any]]:
-    query = _query(filters or ClientFilters())
+    query = _query(session, filters or ClientFilters())
     if limit is not None:
         query = query.limit(limit)
     return [_clean(r) for r in session.connection().execute(query)]
 
 
 def iter_clients(*, session: Session, filters: ClientFilters | None = None) -> Iterator[dict[str, Any]]:
-    """All matching clients, streamed in relation-number order (for exports)."""
+    """All matching clients, streamed in relation-number order (for exports). The filters
+    are checked and the query run at the call, so a bad filter fails before a file is
+    opened."""
     conn = session.connection().execution_options(yield_per=2000)
-    for row in conn.execute(_query(filters or ClientFilters())):
-        yield _clean(row)
+    rows = conn.execute(_query(session, filters or ClientFilters()))
+    return map(_clean, rows)
 
 
 def count_clients(*, session: Session, filters: ClientFilters | None = None) -> int:
-    inner = _query(filters or ClientFilters()).order_by(None).subquery()
+    inner = _query(session, filters or ClientFilters()).order_by(None).subquery()
     return int(session.connection().execute(select(func.count()).select_from(inner)).scalar_one())
 
 
 def get_client(*, session: Session, number: str) -> dict[str, Any]:
     row = session.connection().execute(
-        _query(ClientFilters()).where(R.c.number == number.strip())).first()
+        _query(session, ClientFilters()).where(R.c.number == number.strip())).first()
     if row is None:
         raise NotFound(f"unknown client {number.strip()!r}")
     return _clean(row)

@@ -41,8 +41,8 @@ def client_cells(client: dict[str, Any]) -> list[str]:
 
 
 def _rows(session: Session, filters: ClientFilters | None) -> Iterator[list[str]]:
-    for client in iter_clients(session=session, filters=filters):
-        yield client_cells(client)
+    """The cells of every matching client; the filters are checked at the call."""
+    return map(client_cells, iter_clients(session=session, filters=filters))
 
 
 def export_clients(
@@ -54,16 +54,17 @@ def export_clients(
     if suffix not in (".xlsx", ".csv"):
         raise InvalidInput(f"{path.name}: expected a .xlsx or .csv file name")
     count = 0
+    rows = _rows(session, filters)
     if suffix == ".csv":
         with path.open("w", encoding="utf-8-sig", newline="") as f:
             writer = csv_writer(f)
             writer.writerow(csv_row(HEADERS))
-            for cells in _rows(session, filters):
+            for cells in rows:
                 writer.writerow(csv_row(cells))
                 count += 1
         return count
     with XlsxWriter(path, HEADERS, title="Klanten") as xlsx:
-        for cells in _rows(session, filters):
+        for cells in rows:
             xlsx.append(cells)
             count += 1
     return count

@@ -31,7 +31,7 @@ from quickcrm.documents.tabular import (
     open_table,
     unescape_cell,
 )
-from quickcrm.errors import FileProblems
+from quickcrm.errors import FileProblems, Problem
 from quickcrm.events import record
 
 BATCH = 5000
@@ -44,32 +44,35 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)  # the first PROBLEM_LIMIT
+    error_count: int = 0
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
     rejects_path: Path | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-                "rejected": self.rejected, "errors": self.errors}
+                "rejected": self.rejected, "errors": [p.to_json() for p in self.errors],
+                "error_count": self.error_count}
+
+    def error_lines(self) -> list[str]:
+        """The problems for people: one line each, then how many more there were."""
+        more = self.error_count - len(self.errors)
+        return [str(p) for p in self.errors] + ([f"... and {more} more problems"] if more > 0 else [])
 
 
 class _Problems:
     """The first PROBLEM_LIMIT problems and a count of all of them."""
 
     def __init__(self) -> None:
-        self.shown: list[str] = []
+        self.shown: list[Problem] = []
         self.total = 0
 
-    def add(self, messages: list[str]) -> None:
-        self.total += len(messages)
+    def add(self, problems: list[Problem]) -> None:
+        self.total += len(problems)
         room = PROBLEM_LIMIT - len(self.shown)
         if room > 0:
-            self.shown.extend(messages[:room])
-
-    def listing(self) -> list[str]:
-        more = self.total - len(self.shown)
-        return self.shown + ([f"... and {more} more problems"] if more > 0 else [])
+            self.shown.extend(problems[:room])
 
 
 class _Rejects:
@@ -80,7 +83,10 @@ class _Rejects:
         self._file: IO[str] | None = None
         self._writer: Any = None
 
-    def write(self, cells: list[str], reason: str) -> None:
+    def write(self, cells: list[str], problems: list[Problem]) -> None:
+        """The row and its reason: "column: message" for each problem."""
+        reason = "; ".join(f"{p.column}: {p.message}" if p.column else p.message
+                           for p in problems)
         if self._writer is None:
             self._file = self.path.open("w", encoding="utf-8-sig", newline="")
             self._writer = csv_writer(self._file)
@@ -119,8 +125,8 @@ def _without_duplicates(rows: list[Values], chunk: list[tuple[int, list[str]]], 
         number = values[NUMBER]
         if number in seen:
             row, cells = chunk[values[POS]]
-            bad.append((row, cells, [f"{file}:{row}:{header}: relation number {number!r} "
-                                     "appears on an earlier row too"]))
+            bad.append((row, cells, [Problem(file, row, header, f"relation number {number!r} "
+                                                                "appears on an earlier row too")]))
             continue
         seen.add(number)
         good.append(values)
@@ -138,14 +144,17 @@ def import_clients(
     rejects_path: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Upsert the clients of ``path``; see the module docstring for the guarantees."""
+    """Upsert the clients of ``path``; see the module docstring for the guarantees.
+
+    Problems name ``path`` as given, so a user finds the file they typed."""
     permissions.require(actor.rights, "import clients")
+    name = str(path)
     path = Path(path)
     table = open_table(path)
-    name = path.name
     columns, unknown = match_headers(table, header_aliases())
     if "relation_number" not in columns:
-        raise FileProblems([f'{name}:1: missing required column "Relatienummer klant"'])
+        raise FileProblems([Problem(name, 1, None,
+                                    'missing required column "Relatienummer klant"')])
     result = ImportResult(dry_run=dry_run)
     result.warnings = [f"{name}:1: unknown column {h!r} ignored" for h in unknown]
     problems = _Problems()
@@ -171,14 +180,13 @@ def import_clients(
                 for pos, column, message in store.upsert(good, result):
                     row, cells = chunk[pos]
                     header = table.headers[columns[column]].strip() if column in columns else column
-                    bad.append((row, cells, [f"{name}:{row}:{header}: {message}"]))
+                    bad.append((row, cells, [Problem(name, row, header, message)]))
                 bad.sort(key=lambda b: b[0])
-                for row, cells, messages in bad:
-                    problems.add(messages)
+                for _row, cells, found in bad:
+                    problems.add(found)
                     result.rejected += 1
-                    if rejects is not None:  # the reason: "column: message" for each problem
-                        prefix = f"{name}:{row}:"
-                        rejects.write(cells, "; ".join(m.removeprefix(prefix) for m in messages))
+                    if rejects is not None:
+                        rejects.write(cells, found)
                 if progress is not None:
                     progress(len(chunk))
         finally:
@@ -187,7 +195,7 @@ def import_clients(
     if problems.total and not skip_invalid:
         session.rollback()
         raise FileProblems(problems.shown, problems.total)
-    result.errors = problems.listing()
+    result.errors, result.error_count = problems.shown, problems.total
     if dry_run:
         session.rollback()
         return result

@@ -6,10 +6,20 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, SQLModel, select
+from sqlalchemy import Connection
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, SQLModel, col, select
 
 from quickcrm import permissions
-from quickcrm.errors import InvalidInput, InvalidState, NotFound, UnknownUser
+from quickcrm.errors import (
+    InactiveUser,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    UnknownUser,
+    unknown_value,
+)
 from quickcrm.events import record
 from quickcrm.settings import Settings
 from quickcrm.store.models import Team, User, UserRight
@@ -50,9 +60,43 @@ class UserPublic(SQLModel):
     active: bool
 
 
-def _rights(session: Session, user_id: int) -> frozenset[str]:
+def rights_of(session: Session, user_id: int) -> frozenset[str]:
+    """A user's firm-wide rights."""
     rows = session.exec(select(UserRight.right).where(UserRight.user_id == user_id)).all()
     return frozenset(rows)
+
+
+def _wanted(email: str | None, settings: Settings) -> str:
+    return normalize_email(email) if email else settings.admin_email
+
+
+def check_acting_user(
+    *, conn: Connection | None, email: str | None, settings: Settings
+) -> frozenset[str]:
+    """The acting user's rights, refused (UnknownUser) when unknown or deactivated.
+
+    Runs before a command does anything, on a connection that neither creates nor
+    migrates (``None``: no database yet), so it reads only columns that exist since the
+    first migration. A database without users yet knows only the configured
+    administrator, who is created on first use by ``resolve_actor``."""
+    wanted = _wanted(email, settings)
+    has_users = conn is not None and sa_inspect(conn).has_table(User.__tablename__)
+    row = None
+    if conn is not None and has_users:
+        row = conn.execute(sa_select(col(User.id), col(User.active))
+                           .where(col(User.email) == wanted)).first()
+    if row is None:
+        if wanted != settings.admin_email:
+            if not has_users:
+                raise UnknownUser(wanted, f"the database has no users yet; only the "
+                                          f"administrator {settings.admin_email} is known")
+            raise UnknownUser(wanted)
+        return frozenset({permissions.ADMIN})
+    if not row.active:
+        raise InactiveUser(wanted)
+    assert conn is not None
+    rights = conn.execute(sa_select(col(UserRight.right)).where(col(UserRight.user_id) == row.id))
+    return frozenset(rights.scalars())
 
 
 def resolve_actor(
@@ -60,7 +104,7 @@ def resolve_actor(
 ) -> Actor:
     """The user named by ``--as``; the configured administrator (created on first
     use) when none is named. An unknown user is refused."""
-    wanted = normalize_email(email) if email else settings.admin_email
+    wanted = _wanted(email, settings)
     user = session.exec(select(User).where(User.email == wanted)).first()
     if user is None:
         if wanted != settings.admin_email:
@@ -74,9 +118,9 @@ def resolve_actor(
         record(session, kind="user.created", at=now, user_id=user.id, email=wanted, rights=["admin"])
         session.commit()
     elif not user.active:
-        raise UnknownUser(wanted)
+        raise InactiveUser(wanted)
     assert user.id is not None
-    return Actor(id=user.id, email=user.email, name=user.name, rights=_rights(session, user.id))
+    return Actor(id=user.id, email=user.email, name=user.name, rights=rights_of(session, user.id))
 
 
 def get_or_create_team(session: Session, name: str) -> Team:
@@ -89,6 +133,35 @@ def get_or_create_team(session: Session, name: str) -> Team:
     return team
 
 
+def team_ids(session: Session, names: list[str] | tuple[str, ...]) -> list[int]:
+    """The ids of the teams named (case and runs of spaces do not matter); an unknown
+    name is an error listing the known teams."""
+    teams = {t.name.lower(): t.id for t in session.exec(select(Team))}
+    found = []
+    for name in names:
+        team_id = teams.get(" ".join(name.split()).lower())
+        if team_id is None:
+            known = sorted(session.exec(select(Team.name)).all())
+            raise unknown_value("team", name, known)
+        found.append(team_id)
+    return found
+
+
+def rm_ids(session: Session, emails: list[str] | tuple[str, ...]) -> list[int]:
+    """The ids of the relationship managers named by e-mail; an unknown one is an error
+    listing the relationship managers."""
+    found = []
+    for email in emails:
+        user = session.exec(select(User).where(User.email == normalize_email(email))).first()
+        if user is None:
+            managers = select(User.email).join(UserRight, col(UserRight.user_id) == User.id)
+            known = sorted(session.exec(managers.where(UserRight.right == permissions.RM)).all())
+            raise unknown_value("relationship manager", email, known)
+        assert user.id is not None
+        found.append(user.id)
+    return found
+
+
 def get_user(*, session: Session, email: str) -> User:
     user = session.exec(select(User).where(User.email == normalize_email(email))).first()
     if user is None:
@@ -99,7 +172,7 @@ def get_user(*, session: Session, email: str) -> User:
 def to_public(session: Session, user: User) -> UserPublic:
     assert user.id is not None
     team = session.get(Team, user.team_id) if user.team_id else None
-    rights = sorted(_rights(session, user.id), key=permissions.RIGHTS.index)
+    rights = sorted(rights_of(session, user.id), key=permissions.RIGHTS.index)
     return UserPublic(email=user.email, name=user.name, first_name=user.first_name,
                       last_name=user.last_name, initials=user.initials,
                       signature=user.signature, team=team.name if team else None,
@@ -152,7 +225,7 @@ def change_rights(
     parsed = list(dict.fromkeys(permissions.parse_right(r) for r in rights))
     user = get_user(session=session, email=email)
     assert user.id is not None
-    current = _rights(session, user.id)
+    current = rights_of(session, user.id)
     if grant:
         for right in parsed:
             if right not in current:

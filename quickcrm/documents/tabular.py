@@ -24,6 +24,7 @@ from quickcrm.errors import FileProblems
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
 DELIMITERS = (";", ",", "\t")
 _CHUNK = 1 << 20
+_SNIFF = 4096  # bytes looked at for a UTF-16 file (its NUL bytes)
 
 
 def normalize_header(text: object) -> str:
@@ -82,8 +83,12 @@ def detect_encoding(path: Path) -> str:
         head = f.read(3)
         if head == codecs.BOM_UTF8:
             return "utf-8-sig"
+        start = head + f.read(_SNIFF)
+        if start[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or b"\0" in start:
+            raise FileProblems([f'{path}: not UTF-8 or cp1252 text (UTF-16?); save it as '
+                                '"CSV UTF-8" or .xlsx'])
         decoder = codecs.getincrementaldecoder("utf-8")()
-        chunk = head
+        chunk = start
         try:
             while chunk:
                 decoder.decode(chunk)
@@ -151,7 +156,7 @@ def _xlsx_table(path: Path) -> Table:
         book = CalamineWorkbook.from_path(str(path))
         sheet = book.get_sheet_by_index(0)
     except Exception as exc:  # calamine raises several types for a broken file
-        raise FileProblems([f"{path.name}: not a readable .xlsx file ({exc})"]) from None
+        raise FileProblems([f"{path}: not a readable .xlsx file ({exc})"]) from None
     it = iter(sheet.iter_rows())
     header = [cell_text(v) for v in next(it, [])]
     start = sheet.start[0] if sheet.start else 0
@@ -176,9 +181,9 @@ def open_table(path: str | Path) -> Table:
     elif suffix in (".xlsx", ".xlsm"):
         table = _xlsx_table(path)
     else:
-        raise FileProblems([f"{path.name}: expected a .csv or .xlsx file"])
+        raise FileProblems([f"{path}: expected a .csv or .xlsx file"])
     if not any(table.keys):
-        raise FileProblems([f"{path.name}:1: the file has no header row"])
+        raise FileProblems([f"{path}:1: the file has no header row"])
     return table
 
 

@@ -321,10 +321,11 @@ def queue_report(session: Session, visit: Visit, *, relation: Relation, new: boo
     and the RM's notice of the new prospect (or of the known relation)."""
     from dataclasses import replace
 
+    from quickcrm.clock import local_date
     from quickcrm.mail.compose import address
     from quickcrm.mail.outbox import Draft, queue_many
     from quickcrm.quickscans.report import PDF, PPTX, render_documents
-    from quickcrm.quickscans.report_data import ClientInfo, local_date
+    from quickcrm.quickscans.report_data import ClientInfo
 
     now, settings = runtime.clock.now(), runtime.settings
     v, page = visit.visitor, visit.page.page

@@ -276,6 +276,8 @@ def _flag(query: dict[str, list[str]], name: str) -> bool:
 
 def make_transport(url: str, *, settings: Any = None) -> SmtpTransport | MaildirTransport:
     """The transport for ``url``; ``settings`` supplies ``mail.rate_per_minute``."""
+    from quickcrm.settings import mask_url
+
     url = url.strip()
     if url.startswith("maildir:"):
         path = url[len("maildir:"):]
@@ -288,7 +290,7 @@ def make_transport(url: str, *, settings: Any = None) -> SmtpTransport | Maildir
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise ConfigError(
             "mail.url must be smtp://[user:pass@]host:port[?starttls=1], smtps://... "
-            f"or maildir:PATH, got {url.split('@')[-1]!r}")
+            f"or maildir:PATH, got {mask_url(url)!r}")
     query = parse_qs(parts.query)
     try:
         port = parts.port or (465 if parts.scheme == "smtps" else 25)

@@ -16,20 +16,25 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.engine.url import make_url
+from sqlalchemy.engine.url import URL, make_url
 from sqlmodel import Session, create_engine
 
 from quickcrm.errors import ConfigError
+from quickcrm.settings import mask_url
 
 BUSY_TIMEOUT_MS = 15000
 
 
+def parse_url(url: str) -> URL:
+    try:
+        return make_url(url)
+    except Exception:
+        raise ConfigError(f"not a database URL: {mask_url(url)!r}") from None
+
+
 def make_engine(url: str, *, migrate: bool = True) -> Engine:
     """An engine for ``url``; a new database is created and migrated on first use."""
-    try:
-        parsed = make_url(url)
-    except Exception:
-        raise ConfigError(f"not a database URL: {url!r}") from None
+    parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -46,6 +51,58 @@ def make_engine(url: str, *, migrate: bool = True) -> Engine:
 
         ensure_current(engine)
     return engine
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite URL (``None`` for in-memory or another backend)."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def database_name(url: str) -> str:
+    """How a person recognises the database: the SQLite file, else the URL, secrets masked."""
+    path = sqlite_path(url)
+    return str(path) if path is not None else mask_url(url)
+
+
+def created_note(url: str) -> str:
+    """The one note (stderr) a command prints when it created the database it opened."""
+    return f"note: created a new database: {database_name(url)}"
+
+
+@contextmanager
+def connect_existing(url: str, engine: Engine | None = None) -> Iterator[Connection | None]:
+    """A connection that neither creates nor migrates the database at ``url``.
+
+    Yields ``None`` when there is nothing to connect to yet (an SQLite file that does not
+    exist, or an in-memory one). An SQLite file is opened read-only, so looking does not
+    create it; a server is connected to as it is, through ``engine`` (an unmigrated
+    engine on ``url``) when given, so the command that follows reuses the connection.
+    For checks that must run before anything else (who is acting, which revision).
+    """
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = sqlite_path(url)
+        if path is None or not path.is_file():
+            yield None
+            return
+        import sqlite3
+
+        uri = f"{path.absolute().as_uri()}?mode=ro"
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+    elif engine is not None:
+        with engine.connect() as conn:
+            yield conn
+        return
+    else:
+        engine = make_engine(url, migrate=False)
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
 
 
 def _configure_sqlite(engine: Engine) -> None:

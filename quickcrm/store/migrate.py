@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -30,17 +31,44 @@ def head_revision() -> str:
     return head
 
 
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        if not inspect(conn).has_table("alembic_version"):
+def current_revision(engine: Engine | Connection) -> str | None:
+    if isinstance(engine, Connection):
+        if not inspect(engine).has_table("alembic_version"):
             return None
-        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return engine.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    with engine.connect() as conn:
+        return current_revision(conn)
 
 
-def ensure_current(engine: Engine) -> None:
-    """Create or upgrade the schema when it is behind; cheap when it is current."""
-    if current_revision(engine) != head_revision():
+def ensure_current(engine: Engine) -> bool:
+    """Create or upgrade the schema when it is behind; cheap when it is current.
+
+    True when the database had no QuickCRM schema yet (it was created just now)."""
+    before = current_revision(engine)
+    if before != head_revision():
         upgrade(engine)
+    return before is None
+
+
+def upgrade_database(
+    *, rights: frozenset[str], url: str, note: Callable[[str], None] | None = None
+) -> tuple[str | None, str | None]:
+    """``quickcrm db upgrade``: the right first, then migrate; (revision before, after).
+
+    A database that is not there yet is created (and ``note`` told so)."""
+    from quickcrm import permissions
+    from quickcrm.store.db import created_note, make_engine
+
+    permissions.require(rights, "upgrade the database")
+    engine = make_engine(url, migrate=False)
+    try:
+        before = current_revision(engine)
+        upgrade(engine)
+        if before is None and note is not None:
+            note(created_note(url))
+        return before, current_revision(engine)
+    finally:
+        engine.dispose()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -20,11 +20,11 @@ from sqlmodel import Session, col
 from quickcrm.campaigns import invitation as inv
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient
+from quickcrm.clock import local_date
 from quickcrm.events import record
 from quickcrm.quickscans.answers import Respondent, load_answers, write_answers
 from quickcrm.quickscans.definitions import definition_of
 from quickcrm.quickscans.models import QuickScan
-from quickcrm.quickscans.report_data import local_date
 from quickcrm.quickscans.schema import Definition
 from quickcrm.quickscans.steps import find_by_token
 

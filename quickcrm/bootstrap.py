@@ -1,7 +1,8 @@
 """The one place that wires settings, database, clock, acting user and mail transport.
 
 The CLI, the daemon and the web app all call ``bootstrap``; nothing else builds an
-engine or reads the environment.
+engine or reads the environment. It also hands the declared areas' actions and mail hooks
+to the core (``quickcrm.areas.wire``).
 """
 
 from __future__ import annotations
@@ -10,16 +11,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from quickcrm.clock import Clock, FixedClock, SystemClock
 from quickcrm.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    import threading
+
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
-    from quickcrm.crm.users import Actor
+    from quickcrm.mail.delivery import DeliveryCounts
+    from quickcrm.mail.transports import Transport
+    from quickcrm.permissions import Actor
 
 
 @dataclass
@@ -54,8 +59,8 @@ class Runtime:
                 self.note(created_note(self.settings.database_url))
         return self._engine
 
-    def check_actor(self, *, fresh: bool = False) -> frozenset[str]:
-        """The acting user's rights, refusing an unknown or deactivated one; checked
+    def check_actor(self, *, fresh: bool = False) -> Actor:
+        """The acting user, refusing an unknown or deactivated one; checked
         before anything runs, on a connection that neither creates nor migrates the
         database (``fresh``: the command builds a new one, which knows only the admin)."""
         from quickcrm.crm.users import check_acting_user
@@ -88,14 +93,15 @@ class Runtime:
                 )
         return self._actor
 
-    def transport(self) -> Any:
+    def transport(self) -> Transport:
         """The mail transport named by ``mail.url`` (smtp://, smtps://, maildir:)."""
         from quickcrm.mail.transports import make_transport
 
         return make_transport(self.settings.mail_url, settings=self.settings)
 
-    def deliver(self, *, progress: Any = None, limit: int | None = None,
-                stop: Any = None) -> Any:
+    def deliver(self, *, progress: Callable[[int], None] | None = None,
+                limit: int | None = None, stop: threading.Event | None = None
+                ) -> DeliveryCounts:
         """Deliver what is due in the outbox over one transport connection, then close it.
 
         ``send``, ``remind`` and the web app call this right after they commit."""
@@ -124,6 +130,9 @@ def bootstrap(
 ) -> Runtime:
     import os
 
+    from quickcrm.areas import wire
+
+    wire()
     environ = os.environ if env is None else env
     settings = load_settings(config, env=dict(environ),
                              overrides={"database.url": database_url})

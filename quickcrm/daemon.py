@@ -6,80 +6,48 @@ lives in QuickCRM's own tables; each job claims its due work from the database, 
 daemons (and cron runs of ``send``/``remind``) can run side by side: the claims, not the
 scheduler, prevent double work.
 
-Jobs are pluggable: ``register_job(name, every=SETTING, fn, order=N)``, where ``fn(ctx)``
-returns a dict of counts that becomes the job's one log line. The mail area registers
-``deliver`` here; the campaigns area registers its jobs (reminders, bounce ingestion) in
-``quickcrm/campaigns/jobs.py``, one of ``JOB_MODULES``, imported when the daemon starts::
+Jobs are declared by the areas (``Area.jobs`` in each ``area.py``, read through
+``quickcrm.areas``): ``Job(name, run="module:function", every=SETTING, order=N)``, where
+the function takes the ``JobContext`` and returns a dict of counts that becomes the job's
+one log line. The mail area declares ``deliver``; the campaigns area its reminders and
+bounce ingestion (``quickcrm/campaigns/jobs.py``)::
 
-    from quickcrm.daemon import register_job
+    def remind(ctx: JobContext) -> dict[str, Any]:
+        return remind_due(rt=ctx.runtime, stop=ctx.stop).as_dict()
 
-    def _remind(ctx):
-        return remind_due(runtime=ctx.runtime, stop=ctx.stop).as_dict()
-
-    register_job("remind", every="daemon.remind_every", fn=_remind, order=10)
+    Job("remind", run="quickcrm.campaigns.jobs:remind", every="daemon.remind_every", order=10)
 
 Each job runs once at start, then every ``every`` seconds (coalesce, at most one instance,
-a generous misfire grace). ``--once`` runs each job once in ``order`` (delivery last, so
+a generous misfire grace). A job declared ``once_per="day"`` still ticks at its interval,
+but each tick first claims the local day (``job_run``, ``quickcrm.store.claims``): only
+the daemon or cron run that gets the claim runs it; a failed or interrupted run gives
+the claim back, and a finished one makes the others skip it until the next day. ``--once`` runs each job once in ``order`` (delivery last, so
 what the others queued goes out) and exits, for cron. SIGTERM/SIGINT set ``ctx.stop``:
 a job finishes the message in flight, gives the rest back, and the daemon exits 0.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import signal
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from quickcrm.area import Job, JobContext
+from quickcrm.runtime import Runtime
+from quickcrm.store import claims
+
 log = logging.getLogger("quickcrm.daemon")
-
-JOB_MODULES: tuple[str, ...] = ("quickcrm.campaigns.jobs",)
-
-
-@dataclass
-class JobContext:
-    runtime: Any  # quickcrm.bootstrap.Runtime
-    stop: threading.Event
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    every: str  # the setting holding the interval in seconds
-    fn: Callable[[JobContext], dict[str, Any] | None]
-    order: int = 0
-
-
-JOBS: dict[str, Job] = {}
-
-
-def register_job(name: str, *, every: str, fn: Callable[[JobContext], dict[str, Any] | None],
-                 order: int = 0) -> None:
-    JOBS[name] = Job(name=name, every=every, fn=fn, order=order)
-
-
-def _deliver(ctx: JobContext) -> dict[str, Any]:
-    counts = ctx.runtime.deliver(stop=ctx.stop)
-    result: dict[str, Any] = counts.as_dict()
-    if counts.error:
-        result["error"] = counts.error
-    return result
-
-
-register_job("deliver", every="daemon.deliver_every", fn=_deliver, order=100)
 
 
 def load_jobs() -> list[Job]:
-    """The registered jobs (after importing ``JOB_MODULES`` that exist), in run order."""
-    for name in JOB_MODULES:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
-    return sorted(JOBS.values(), key=lambda j: (j.order, j.name))
+    """The declared jobs, in run order."""
+    from quickcrm.areas import jobs
+
+    return jobs()
 
 
 def _line(result: dict[str, Any] | None) -> str:
@@ -88,9 +56,36 @@ def _line(result: dict[str, Any] | None) -> str:
 
 def run_job(job: Job, ctx: JobContext) -> dict[str, Any]:
     """Run one job and log one line (idle runs only at debug level). An exception is
-    logged and returned as ``{"error": ...}``, never fatal to the daemon."""
+    logged and returned as ``{"error": ...}``, never fatal to the daemon. A once-per-period
+    job runs only when this worker claims the period (else ``{"period", "skipped"}``)."""
+    if job.once_per is None:
+        return _run(job, ctx)
+    rt = ctx.runtime
+    period = claims.period_key(job.once_per, rt.clock.now(), rt.settings.timezone)
+    claim = {"job": job.name, "period": period, "worker": ctx.worker}
+    with rt.session() as s:
+        mine = claims.claim_period(s, **claim, now=rt.clock.now(),
+                                   lease=claims.lease(rt.settings))
+        s.commit()
+    if not mine:
+        log.debug("%s: %s is run or running elsewhere", job.name, period)
+        return {"period": period, "skipped": True}
+    with _renewing(rt, claim):
+        result = _run(job, ctx)
+    with rt.session() as s:
+        if "error" in result or ctx.stop.is_set():  # retried next tick, by whoever claims it
+            claims.release_period(s, **claim)
+        else:
+            claims.finish_period(s, **claim, now=rt.clock.now())
+        s.commit()
+    return {"period": period, **result}
+
+
+def _run(job: Job, ctx: JobContext) -> dict[str, Any]:
+    from quickcrm.areas import resolve
+
     try:
-        result = dict(job.fn(ctx) or {})
+        result = dict(resolve(job.run)(ctx) or {})
     except Exception as exc:  # noqa: BLE001 - a failing job must not stop the others
         log.error("%s failed: %s", job.name, exc, exc_info=log.isEnabledFor(logging.DEBUG))
         return {"error": f"{type(exc).__name__}: {exc}"}
@@ -99,25 +94,53 @@ def run_job(job: Job, ctx: JobContext) -> dict[str, Any]:
     return result
 
 
-def run_once(runtime: Any, *, stop: threading.Event | None = None) -> dict[str, dict[str, Any]]:
-    """Each job once, in order; returns each job's result (``error`` when it failed)."""
-    ctx = JobContext(runtime=runtime, stop=stop or threading.Event())
+@contextmanager
+def _renewing(rt: Runtime, claim: dict[str, str]) -> Iterator[None]:
+    """Renew the claim a few times per lease while the job runs, so a long nightly job
+    is not taken over by another daemon while its worker is alive."""
+    done = threading.Event()
+    interval = claims.lease(rt.settings).total_seconds() / 3
+
+    def renew() -> None:
+        while not done.wait(interval):
+            try:
+                with rt.session() as s:
+                    claims.renew_period(s, **claim, now=rt.clock.now())
+                    s.commit()
+            except Exception:  # noqa: BLE001 - the next beat tries again
+                log.warning("%s: could not renew its claim", claim["job"], exc_info=True)
+
+    beat = threading.Thread(target=renew, name=f"renew-{claim['job']}", daemon=True)
+    beat.start()
+    try:
+        yield
+    finally:
+        done.set()
+        beat.join()
+
+
+def run_once(runtime: Runtime, *, stop: threading.Event | None = None,
+             jobs: Sequence[Job] | None = None) -> dict[str, dict[str, Any]]:
+    """Each job (the declared ones unless ``jobs`` is given) once, in order; returns each
+    job's result (``error`` when it failed)."""
+    ctx = JobContext(runtime=runtime, stop=stop or threading.Event(),
+                     worker=claims.new_worker_id())
     results: dict[str, dict[str, Any]] = {}
-    for job in load_jobs():
+    for job in load_jobs() if jobs is None else jobs:
         if ctx.stop.is_set():
             break
         results[job.name] = run_job(job, ctx)
     return results
 
 
-def run_forever(runtime: Any, *, stop: threading.Event) -> None:
+def run_forever(runtime: Runtime, *, stop: threading.Event) -> None:
     """Run every job at once and then at its interval until ``stop`` is set."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.background import BackgroundScheduler
 
     jobs = load_jobs()
     runtime.engine  # noqa: B018 - open (and migrate) before the worker threads start
-    ctx = JobContext(runtime=runtime, stop=stop)
+    ctx = JobContext(runtime=runtime, stop=stop, worker=claims.new_worker_id())
     scheduler = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(max_workers=max(1, len(jobs)))},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},

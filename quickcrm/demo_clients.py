@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from quickcrm.quickscans.schema import Definition, Question
+from quickcrm.runtime import Runtime
 
 Fate = Literal["finish", "decline", "stop", "silent"]
 
@@ -56,7 +57,7 @@ def answer_for(question: Question, rng: random.Random) -> str:
     return str(rng.randrange(low, high + 1, step))
 
 
-def act(rt: Any, plan: Plan, rng: random.Random) -> bool:
+def act(rt: Runtime, plan: Plan, rng: random.Random) -> bool:
     """Play one client's visit through the web app's use cases; True when the client
     finished (their report e-mails are then queued)."""
     from quickcrm.quickscans.steps import check_answers

@@ -45,7 +45,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("mail.retry_max_age_hours", "QUICKCRM_MAIL_RETRY_HOURS", 72,
            "How long a message that got a 4xx reply is retried before it is failed"),
     Option("mail.lease_seconds", "QUICKCRM_MAIL_LEASE_SECONDS", 300,
-           "A delivery claim older than this is taken over (its worker is presumed dead)"),
+           "A delivery or once-a-day job claim not renewed for this long is taken over "
+           "(its worker is presumed dead)"),
     Option("mail.durable_results", "QUICKCRM_MAIL_DURABLE_RESULTS", False,
            "Flush every delivery result to disk: no resends after a power failure, but slower"),
     Option("mail.imap_url", "QUICKCRM_IMAP_URL", "",

@@ -4,6 +4,7 @@ against a real uvicorn server, with the report e-mails caught by a real aiosmtpd
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 from email import message_from_bytes
 from io import BytesIO
@@ -231,7 +232,7 @@ def test_cli_serve_command_starts_the_app(tmp_path: Path, sqlite_url: str):
     from web_support import free_port
 
     port = free_port()
-    proc = subprocess.Popen(["python3", "-m", "quickcrm", "serve", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "quickcrm", "serve", "--port", str(port),
                              "--db", sqlite_url], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -254,7 +255,7 @@ def test_daemon_web_serves_the_app_beside_the_scheduler(tmp_path: Path, sqlite_u
     from web_support import free_port
 
     port = free_port()
-    proc = subprocess.Popen(["python3", "-m", "quickcrm", "daemon", "--web", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "quickcrm", "daemon", "--web", "--port", str(port),
                              "--db", sqlite_url], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

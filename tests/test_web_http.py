@@ -267,6 +267,17 @@ def test_report_command_writes_the_clients_pdf_and_pptx(rt, tmp_path: Path):
     assert bad.exit_code == 1 and "not in campaign" in bad.output
     half = runner.invoke(app, ["report", "Voorjaar 2027", "--client", "000123"], env=env)
     assert half.exit_code == 1 and "--client and --documents go together" in half.output
+    # the client's own relationship manager may; another one is refused, writing nothing
+    runner.invoke(app, ["user", "add", "other@firma.example", "-r", "rm"], env=env)
+    own = runner.invoke(app, ["report", "Voorjaar 2027", "--client", "000123", "--documents",
+                              str(tmp_path / "own"), "--as", "rm@firma.example"], env=env)
+    assert own.exit_code == 0, own.output
+    other = runner.invoke(app, ["report", "Voorjaar 2027", "--client", "000123", "--documents",
+                                str(tmp_path / "other"), "--as", "other@firma.example"], env=env)
+    assert other.exit_code == 1
+    assert other.stderr.strip() == ("not permitted: reading another relationship manager's "
+                                    "client report needs admin or coordinator")
+    assert not (tmp_path / "other").exists()
 
 
 def test_campaign_show_clients_tells_whether_the_report_was_received(web):

@@ -6,19 +6,19 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from email.message import Message
-from typing import Any
 
 from quickcrm import permissions
 from quickcrm.campaigns.bounce_digest import queue_bounce_digests
+from quickcrm.runtime import Runtime
 
 
-def ingest_bounces(*, rt: Any, source: str | os.PathLike[str] | Iterable[Message | bytes],
+def ingest_bounces(*, rt: Runtime, source: str | os.PathLike[str] | Iterable[Message | bytes],
                    deliver: bool = True) -> dict[str, int]:
     """Read a Maildir, an mbox or messages; mark the matching invitations bounced (the
     mail hooks do that in the same transaction) and queue the digests; then deliver."""
     from quickcrm.mail.bounces import ingest
 
-    permissions.require(rt.actor.rights, "process bounces")
+    permissions.require(rt.actor, "process bounces")
     now = rt.clock.now()
     with rt.session() as session:
         counts = ingest(session=session, path_or_messages=source, now=now)

@@ -91,7 +91,7 @@ def to_public(session: Session, campaign: Campaign) -> CampaignPublic:
 
 def create_campaign(*, session: Session, actor: Actor, now: datetime, name: str,
                     quickscan: str, coordinator: str) -> CampaignPublic:
-    permissions.require(actor.rights, "manage campaigns")
+    permissions.require(actor, "manage campaigns")
     name = " ".join(name.split())
     if not name or name.isdigit():
         raise InvalidInput("a campaign name must contain a letter (numbers name campaigns by id)")
@@ -148,7 +148,7 @@ def finalize_campaign(*, session: Session, actor: Actor, now: datetime,
     """Freeze the selection (two set-based statements) and make the campaign final."""
     from quickcrm.campaigns.selection import snapshot_values
 
-    permissions.require(actor.rights, "manage campaigns")
+    permissions.require(actor, "manage campaigns")
     row = get_campaign(session, campaign, for_update=True)
     _transition(session, row, FINAL)
     if row.selected_at is None:
@@ -176,7 +176,7 @@ def finalize_campaign(*, session: Session, actor: Actor, now: datetime,
 
 def close_campaign(*, session: Session, actor: Actor, now: datetime, campaign: str) -> CampaignPublic:
     """Closed: no more invitations, reminders or notices; links and reports keep working."""
-    permissions.require(actor.rights, "manage campaigns")
+    permissions.require(actor, "manage campaigns")
     row = get_campaign(session, campaign, for_update=True)
     _transition(session, row, CLOSED)
     row.status, row.closed_at = CLOSED, now

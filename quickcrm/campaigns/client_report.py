@@ -15,10 +15,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from quickcrm import permissions
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient
 from quickcrm.clock import local_date
-from quickcrm.errors import NotFound, NotPermitted, UnknownCampaign
+from quickcrm.errors import NotFound, UnknownCampaign
+from quickcrm.permissions import Actor
 from quickcrm.quickscans.answers import Respondent, load_answers
 from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.report import PDF, PPTX, Documents, render_documents
@@ -81,7 +83,7 @@ def queue_report_mails(session: Session, *, invitation: Invitation, client: Camp
     return len(drafts)
 
 
-def write_client_documents(*, session: Session, actor: Any, campaign: str,
+def write_client_documents(*, session: Session, actor: Actor, campaign: str,
                            relation_number: str, directory: Path, settings: Settings,
                            now: datetime) -> dict[str, Any]:
     """Write one client's PDF and PPTX of a campaign to ``directory`` (made if needed).
@@ -102,9 +104,8 @@ def write_client_documents(*, session: Session, actor: Any, campaign: str,
             raise NotFound(f"client {relation_number!r} is not in campaign {campaign!r}")
         raise UnknownCampaign(campaign)
     camp, client, quickscan, invitation = row
-    if not (actor.rights & {"admin", "coordinator"}) and client.rm_id != actor.id:
-        raise NotPermitted("reading another relationship manager's client report",
-                           "admin or coordinator")
+    permissions.require(actor, "read client reports", permissions.OwnClient(
+        client.rm_id, what="reading another relationship manager's client report", right=None))
     from quickcrm.quickscans.definitions import definition_of
 
     definition = definition_of(quickscan)

@@ -24,6 +24,7 @@ from quickcrm.campaigns.campaign import get_campaign
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import CampaignClient
 from quickcrm.clock import as_utc
+from quickcrm.permissions import Actor
 from quickcrm.quickscans.answer_sheet import AnswerSheet, answer_value, question_header
 from quickcrm.quickscans.models import Answer, QuickScan
 from quickcrm.quickscans.schema import Question
@@ -127,13 +128,13 @@ def client_rows(session: Session, campaign_id: int, questions: Sequence[Question
             ]
 
 
-def export_campaign_excel(*, session: Session, actor: Any, campaign: str, path: Path,
+def export_campaign_excel(*, session: Session, actor: Actor, campaign: str, path: Path,
                           tz: str, progress: Callable[[int], None] | None = None
                           ) -> dict[str, Any]:
     """Write the campaign's Excel download to ``path``; returns what it wrote."""
     from quickcrm.quickscans.definitions import definition_of
 
-    permissions.require(actor.rights, "export campaign data")
+    permissions.require(actor, "export campaign data")
     row = get_campaign(session, campaign)
     assert row.id is not None
     quickscan = session.get(QuickScan, row.quickscan_id)

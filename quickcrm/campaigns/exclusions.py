@@ -86,7 +86,7 @@ def _apply(session: Session, actor: Actor, now: datetime, campaign: Campaign,
 
 
 def _draft(session: Session, actor: Actor, campaign: str) -> Campaign:
-    permissions.require(actor.rights, "manage campaigns")
+    permissions.require(actor, "manage campaigns")
     row = get_campaign(session, campaign, for_update=True)
     require_draft(row, "changing exclusions")
     return row

@@ -43,7 +43,8 @@ def set_faces(*, session: Session, actor: Actor, now: datetime, relation_number:
         except InvalidInput as exc:
             raise InvalidInput(f"--{kind}: {exc}") from None
     relation = _relation(session, relation_number)
-    permissions.require_set_faces(actor.rights, user_id=actor.id, client_rm_id=relation.rm_id)
+    permissions.require(actor, "set faces", permissions.OwnClient(
+        relation.rm_id, what="setting the faces of another relationship manager's client"))
     qs = get_quickscan(session=session, key=quickscan, now=now)
     assert relation.id is not None and qs.id is not None
     write_faces(session, relation_id=relation.id, quickscan_id=qs.id, now=now, faces=parsed)
@@ -86,7 +87,7 @@ def show_faces(*, session: Session, relation_number: str, quickscan: str | None 
 def compute_faces(*, session: Session, actor: Actor, now: datetime,
                   quickscan: str | None = None) -> list[dict[str, Any]]:
     """Recompute stale profile faces for one QuickScan or all; with missing counts."""
-    permissions.require(actor.rights, "compute faces")
+    permissions.require(actor, "compute faces")
     scans = _scans(session, quickscan, now)
     out = []
     for qs in scans:

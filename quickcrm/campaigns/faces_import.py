@@ -78,7 +78,7 @@ def parse_date(text: str, tz: str = "Europe/Amsterdam") -> datetime:
 def import_faces(*, session: Session, actor: Actor, now: datetime, path: str | Path,
                  quickscan: str, tz: str = "Europe/Amsterdam",
                  progress: Callable[[int], None] | None = None) -> FacesImported:
-    permissions.require(actor.rights, "import faces")
+    permissions.require(actor, "import faces")
     qs = get_quickscan(session=session, key=quickscan, now=now)
     path = Path(path)
     table = open_table(path)

@@ -1,22 +1,23 @@
-"""The campaign jobs of `quickcrm daemon`: reminders, and bounce ingestion from the
-mailbox named by ``mail.imap_url``. Both only queue; the daemon's delivery job (which
-runs after them) sends, so a reminder run never waits on the SMTP server."""
+"""The campaign jobs of `quickcrm daemon` (declared in ``campaigns/area.py``): reminders,
+and bounce ingestion from the mailbox named by ``mail.imap_url``. Both only queue; the
+daemon's delivery job (which runs after them) sends, so a reminder run never waits on the
+SMTP server."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from quickcrm.daemon import JobContext, register_job
+from quickcrm.area import JobContext
 
 
-def _remind(ctx: JobContext) -> dict[str, Any]:
-    from quickcrm.campaigns.reminders import remind
+def remind(ctx: JobContext) -> dict[str, Any]:
+    from quickcrm.campaigns.reminders import remind as run_reminders
 
-    counts = remind(rt=ctx.runtime, queue_only=True)
+    counts = run_reminders(rt=ctx.runtime, queue_only=True)
     return {**counts.to_json(), "skipped_first": counts.skipped_first}
 
 
-def _bounces(ctx: JobContext) -> dict[str, Any] | None:
+def bounces(ctx: JobContext) -> dict[str, Any] | None:
     url = str(ctx.runtime.settings["mail.imap_url"])
     if not url:
         return None
@@ -25,6 +26,3 @@ def _bounces(ctx: JobContext) -> dict[str, Any] | None:
 
     return ingest_bounces(rt=ctx.runtime, source=fetch_new(url), deliver=False)
 
-
-register_job("remind", every="daemon.remind_every", fn=_remind, order=10)
-register_job("bounces", every="daemon.bounces_every", fn=_bounces, order=20)

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from quickcrm.campaigns.campaign import get_campaign
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import CampaignClient
+from quickcrm.permissions import Actor
 from quickcrm.store.models import User
 
 I = Invitation.__table__  # type: ignore[attr-defined]  # noqa: E741
@@ -85,7 +86,7 @@ class ManagementReport:
                 "by_rm": self.by_rm}
 
 
-def management_report(*, session: Session, actor: Any, campaign: str,
+def management_report(*, session: Session, actor: Actor, campaign: str,
                       now: datetime) -> ManagementReport:
     """The key figures of ``campaign`` as they stood at ``now``. Open to every user:
     counts name nobody (the per-client Excel needs "export campaign data")."""

@@ -36,6 +36,8 @@ from quickcrm.campaigns.reminders_rules import (
 from quickcrm.campaigns.sending import Outcome
 from quickcrm.clock import local_date, local_time
 from quickcrm.mail.outbox import Draft, queue_many
+from quickcrm.permissions import Actor
+from quickcrm.runtime import Runtime
 from quickcrm.settings import Settings
 from quickcrm.store.models import Event, User
 
@@ -152,12 +154,12 @@ def _act(session: Session, row: Any, due: Any, now: datetime, mailers: _Mailers,
 
 
 def queue_reminders(
-    *, session: Session, actor: Any, now: datetime, settings: Settings,
+    *, session: Session, actor: Actor, now: datetime, settings: Settings,
     campaign: str | None = None, dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> RemindCounts:
     """Find what is due at ``now`` and record + queue it, batch by batch."""
-    permissions.require(actor.rights, "run reminders")
+    permissions.require(actor, "run reminders")
     campaign_id = get_campaign(session, campaign).id if campaign else None
     tz = settings.timezone
     local_now = local_time(now, tz).replace(tzinfo=None)
@@ -191,7 +193,7 @@ def queue_reminders(
     return counts
 
 
-def remind(*, rt: Any, campaign: str | None = None, dry_run: bool = False,
+def remind(*, rt: Runtime, campaign: str | None = None, dry_run: bool = False,
            queue_only: bool = False, progress: Callable[[int], None] | None = None) -> RemindCounts:
     """The `remind` use case: record and queue what is due, then deliver it."""
     with rt.session(read_only=dry_run) as session:

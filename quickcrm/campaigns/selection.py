@@ -231,7 +231,7 @@ def select_clients(*, session: Session, actor: Actor, now: datetime, campaign: s
                    criteria: Refinements, policy: str = "default",
                    max_per_rm: int = 40) -> SelectionSummary:
     """Recompute steps 1 and 2 of a draft campaign; exclusions are kept."""
-    permissions.require(actor.rights, "manage campaigns")
+    permissions.require(actor, "manage campaigns")
     if policy not in rules.POLICIES:
         raise InvalidInput(f"unknown policy {policy!r} (expected default or strict)")
     row = get_campaign(session, campaign, for_update=True)

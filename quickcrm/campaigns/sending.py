@@ -26,9 +26,11 @@ from quickcrm.campaigns.mails import COPY_NOTICE, CampaignMailer, Manager, Perso
 from quickcrm.campaigns.models import Campaign, CampaignClient
 from quickcrm.errors import InvalidState, command_hint
 from quickcrm.mail.outbox import Draft, queue_many
+from quickcrm.permissions import Actor
 from quickcrm.quickscans.definitions import definition_of
 from quickcrm.quickscans.guards import new_token
 from quickcrm.quickscans.models import QuickScan
+from quickcrm.runtime import Delivered, Runtime
 from quickcrm.settings import Settings
 from quickcrm.store.models import Event, User
 
@@ -48,7 +50,7 @@ class Outcome:
     failed: int = 0
     rejected: int = 0
 
-    def add_delivery(self, result: Any) -> None:
+    def add_delivery(self, result: Delivered) -> None:
         self.delivered += result.delivered
         self.deferred += result.deferred
         self.failed += result.failed
@@ -147,12 +149,12 @@ def _drafts(mailer: CampaignMailer, rows: list[Any], ids: dict[int, int],
 
 
 def queue_invitations(
-    *, session: Session, actor: Any, now: datetime, campaign: str, settings: Settings,
+    *, session: Session, actor: Actor, now: datetime, campaign: str, settings: Settings,
     dry_run: bool = False, progress: Callable[[int], None] | None = None,
 ) -> SendCounts:
     """Create the missing invitations of a final (or already sent) campaign and queue
     their messages, batch by batch; each batch commits as a whole."""
-    permissions.require(actor.rights, "send campaigns")
+    permissions.require(actor, "send campaigns")
     row = get_campaign(session, campaign)
     _check(row)
     assert row.id is not None
@@ -216,7 +218,7 @@ def _sample(drafts: list[Draft]) -> dict[str, str] | None:
     return {"to": d.to, "from": d.from_, "subject": d.subject, "text": d.text}
 
 
-def send(*, rt: Any, campaign: str, dry_run: bool = False, queue_only: bool = False,
+def send(*, rt: Runtime, campaign: str, dry_run: bool = False, queue_only: bool = False,
          progress: Callable[[int], None] | None = None) -> SendCounts:
     """The `send` use case: queue the missing invitations, then deliver what is due
     (unless ``queue_only``), and warn about reminders on Sundays (seed 000)."""

@@ -14,6 +14,10 @@ from typing import Annotated, Any
 
 import typer
 
+if typing.TYPE_CHECKING:
+    from quickcrm.bootstrap import Runtime
+    from quickcrm.permissions import Actor
+
 AsOpt = Annotated[
     str | None,
     typer.Option("--as", help="Act as this user (e-mail); default QUICKCRM_USER or the admin.",
@@ -63,10 +67,10 @@ class Ctx:
     config: str | None
     json: bool
     csv: bool = False
-    rights: frozenset[str] = frozenset()  # the acting user's, checked before the command ran
+    checked: "Actor | None" = None  # the acting user, checked before the command ran
     _runtime: Any = field(default=None, repr=False)
 
-    def runtime(self, now: str | None = None) -> Any:
+    def runtime(self, now: str | None = None) -> "Runtime":
         if self._runtime is None:
             from quickcrm.bootstrap import bootstrap
 
@@ -196,7 +200,7 @@ def command(app: typer.Typer, name: str | None = None, *, fresh_database: bool =
             if ctx.json and ctx.csv:
                 fail("give --json or --csv, not both")
             try:
-                ctx.rights = ctx.runtime(now=kw.get("now")).check_actor(fresh=fresh_database)
+                ctx.checked = ctx.runtime(now=kw.get("now")).check_actor(fresh=fresh_database)
                 return fn(ctx, *args, **kw)
             except typer.Exit:
                 raise

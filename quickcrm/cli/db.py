@@ -16,7 +16,8 @@ def db_upgrade(c: Ctx) -> None:
     from quickcrm.store.migrate import head_revision, upgrade_database
 
     rt = c.runtime()
-    before, after = upgrade_database(rights=c.rights, url=rt.settings.database_url,
+    assert c.checked is not None  # the acting user, checked before any command runs
+    before, after = upgrade_database(actor=c.checked, url=rt.settings.database_url,
                                      note=rt.note)
     c.emit({"from": before, "to": after, "head": head_revision()},
            lambda: typer.echo(f"database at revision {after} (was {before or 'empty'})"))

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 import typer
 
 from quickcrm.cli.common import Ctx, command, console
-from quickcrm.cli.importing import app as import_app
 
 app = typer.Typer(help="Happy Faces per client per QuickScan: compute, set, show.",
                   no_args_is_help=True)
+importers = typer.Typer()  # `quickcrm import faces` (the campaigns area's importer)
 
 QsOpt = Annotated[str, typer.Option("--quickscan", "-q", help="The QuickScan's key.")]
 FaceOpt = Annotated[str | None, typer.Option(
@@ -107,7 +107,7 @@ def print_faces(data: dict[str, Any]) -> None:
     console().print(faces_table(data), highlight=False)
 
 
-@command(import_app, "faces")
+@command(importers, "faces")
 def import_faces(
     c: Ctx,
     file: Annotated[Path, typer.Argument(help="A .xlsx or .csv file.")],

@@ -1,5 +1,5 @@
-"""`quickcrm import ...`: bulk imports from spreadsheets (clients here; other areas add
-their own commands to this ``app``)."""
+"""`quickcrm import clients`: the crm area's importer. Every area's ``importers`` Typer
+shares the one `import` group (``cli/main.py``; declared in the area's ``importers``)."""
 
 from pathlib import Path
 from typing import Annotated
@@ -8,11 +8,10 @@ import typer
 
 from quickcrm.cli.common import Ctx, command, warn
 
-app = typer.Typer(help="Import clients and other data from .xlsx or .csv files.",
-                  no_args_is_help=True)
+importers = typer.Typer()
 
 
-@command(app, "clients")
+@command(importers, "clients")
 def import_clients_cmd(
     c: Ctx,
     file: Annotated[Path, typer.Argument(help="A .xlsx or .csv file with the client columns.")],

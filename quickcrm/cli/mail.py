@@ -72,7 +72,7 @@ def outbox_deliver(
 
     rt = c.runtime(now=now)
     with c.progress("delivering") as advance:
-        counts = deliver_outbox(runtime=rt, limit=limit, progress=advance)
+        counts = deliver_outbox(rt=rt, limit=limit, progress=advance)
     if counts.error:
         warn(f"mail server unavailable, messages stay queued: {counts.error}")
     data = counts.as_dict()
@@ -94,5 +94,5 @@ def outbox_retry(
     from quickcrm.mail.service import retry_outbox
 
     rt = c.runtime()
-    count = retry_outbox(runtime=rt, deferred=deferred, ids=ids)
+    count = retry_outbox(rt=rt, deferred=deferred, ids=ids)
     c.emit({"queued": count}, lambda: typer.echo(f"{count} messages queued again"))

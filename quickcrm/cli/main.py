@@ -1,30 +1,16 @@
-"""The `quickcrm` command: registers the command groups; imports nothing heavy."""
+"""The `quickcrm` command: every area's command groups, commands and importers (read from
+``quickcrm.areas``), plus the entry points' own (config, db, demo, serve, daemon).
+Imports nothing heavy: the declarations name modules, and the command modules import
+their services inside each command."""
 
+import importlib
 from typing import Annotated
 
 import typer
 
-from quickcrm.cli import (
-    bounces,
-    campaign,
-    clients,
-    config,
-    db,
-    demo,
-    exclude,
-    export,
-    faces,
-    importing,
-    landing,
-    quickscan,
-    sample,
-    user,
-)
+from quickcrm.areas import declared
+from quickcrm.cli import config, db, demo
 from quickcrm.cli import daemon as daemon_cli
-from quickcrm.cli import mail as mail_cli
-from quickcrm.cli import report as report_cli
-from quickcrm.cli import select as select_cli
-from quickcrm.cli import send as send_cli
 from quickcrm.cli import serve as serve_cli
 
 app = typer.Typer(
@@ -35,7 +21,9 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
+import_app = typer.Typer(help="Import clients and other data from .xlsx or .csv files.",
+                         no_args_is_help=True)
+ROOT_GROUPS = {"config": config.app, "db": db.app, "import": import_app}
 
 
 def _print_version(wanted: bool) -> None:
@@ -55,26 +43,24 @@ def _root(
     """QuickCRM: a command-line CRM toolkit for Dutch accountancy and advisory firms."""
 
 
-app.add_typer(user.app, name="user")
-app.add_typer(quickscan.app, name="quickscan")
-app.add_typer(faces.app, name="faces")
-app.add_typer(config.app, name="config")
-app.add_typer(db.app, name="db")
-app.add_typer(importing.app, name="import")
-app.add_typer(export.app, name="export")
-app.add_typer(clients.app, name="clients")
-app.add_typer(sample.app, name="sample")
-demo.register(app)
-app.add_typer(campaign.app, name="campaign")
-app.add_typer(bounces.app, name="bounces")
-app.add_typer(landing.app, name="landing")
-select_cli.register(app)
-exclude.register(app)
-send_cli.register(app)
-report_cli.register(app)
-serve_cli.register(app)
+def _add_areas(app: typer.Typer) -> None:
+    """Each area's groups and top-level commands, and its importers under `import`."""
+    for area in declared():
+        for name, module in area.groups.items():
+            if name in ROOT_GROUPS:
+                raise ValueError(f"area {area.name!r}: command group {name!r} is taken")
+            app.add_typer(importlib.import_module(module).app, name=name)
+        for module in area.commands:
+            importlib.import_module(module).register(app)
+        for module in area.importers:
+            import_app.add_typer(importlib.import_module(module).importers)
 
-app.add_typer(mail_cli.app, name="outbox")
+
+demo.register(app)
+_add_areas(app)
+for _name, _group in ROOT_GROUPS.items():
+    app.add_typer(_group, name=_name)
+serve_cli.register(app)
 daemon_cli.register(app)
 
 

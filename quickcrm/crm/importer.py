@@ -147,7 +147,7 @@ def import_clients(
     """Upsert the clients of ``path``; see the module docstring for the guarantees.
 
     Problems name ``path`` as given, so a user finds the file they typed."""
-    permissions.require(actor.rights, "import clients")
+    permissions.require(actor, "import clients")
     name = str(path)
     path = Path(path)
     table = open_table(path)

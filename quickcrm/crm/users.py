@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -21,6 +20,7 @@ from quickcrm.errors import (
     unknown_value,
 )
 from quickcrm.events import record
+from quickcrm.permissions import Actor
 from quickcrm.settings import Settings
 from quickcrm.store.models import Team, User, UserRight
 
@@ -36,16 +36,6 @@ def check_email(value: str) -> str:
     if not EMAIL_RE.match(email):
         raise InvalidInput(f"not a valid e-mail address: {value!r}")
     return email
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The acting user as plain values, for the pure permission checks."""
-
-    id: int
-    email: str
-    name: str
-    rights: frozenset[str]
 
 
 class UserPublic(SQLModel):
@@ -72,18 +62,20 @@ def _wanted(email: str | None, settings: Settings) -> str:
 
 def check_acting_user(
     *, conn: Connection | None, email: str | None, settings: Settings
-) -> frozenset[str]:
-    """The acting user's rights, refused (UnknownUser) when unknown or deactivated.
+) -> Actor:
+    """The acting user, refused (UnknownUser) when unknown or deactivated.
 
     Runs before a command does anything, on a connection that neither creates nor
     migrates (``None``: no database yet), so it reads only columns that exist since the
     first migration. A database without users yet knows only the configured
-    administrator, who is created on first use by ``resolve_actor``."""
+    administrator, who is created on first use by ``resolve_actor`` (until then their
+    ``id`` is 0)."""
     wanted = _wanted(email, settings)
     has_users = conn is not None and sa_inspect(conn).has_table(User.__tablename__)
     row = None
     if conn is not None and has_users:
-        row = conn.execute(sa_select(col(User.id), col(User.active))
+        row = conn.execute(sa_select(col(User.id), col(User.active), col(User.first_name),
+                                     col(User.last_name))
                            .where(col(User.email) == wanted)).first()
     if row is None:
         if wanted != settings.admin_email:
@@ -91,12 +83,14 @@ def check_acting_user(
                 raise UnknownUser(wanted, f"the database has no users yet; only the "
                                           f"administrator {settings.admin_email} is known")
             raise UnknownUser(wanted)
-        return frozenset({permissions.ADMIN})
+        return Actor(id=0, email=wanted, name=str(settings["admin.name"]),
+                     rights=frozenset({permissions.ADMIN}))
     if not row.active:
         raise InactiveUser(wanted)
     assert conn is not None
     rights = conn.execute(sa_select(col(UserRight.right)).where(col(UserRight.user_id) == row.id))
-    return frozenset(rights.scalars())
+    name = " ".join(p for p in (row.first_name, row.last_name) if p) or wanted
+    return Actor(id=row.id, email=wanted, name=name, rights=frozenset(rights.scalars()))
 
 
 def resolve_actor(
@@ -192,7 +186,7 @@ def add_user(
     team: str | None = None,
     rights: list[str] | None = None,
 ) -> UserPublic:
-    permissions.require(actor.rights, "manage users")
+    permissions.require(actor, "manage users")
     email = check_email(email)
     granted = [permissions.parse_right(r) for r in rights or []]
     if session.exec(select(User).where(User.email == email)).first() is not None:
@@ -221,7 +215,7 @@ def change_rights(
     *, session: Session, actor: Actor, now: datetime, email: str, rights: list[str], grant: bool
 ) -> UserPublic:
     """Grant or revoke rights; the last administrator cannot lose the admin right."""
-    permissions.require(actor.rights, "manage users")
+    permissions.require(actor, "manage users")
     parsed = list(dict.fromkeys(permissions.parse_right(r) for r in rights))
     user = get_user(session=session, email=email)
     assert user.id is not None

@@ -17,6 +17,7 @@ from quickcrm.clock import as_utc
 from quickcrm.errors import InvalidInput, InvalidState, NotFound
 from quickcrm.events import record
 from quickcrm.landing.models import LandingPage, LandingVisitor
+from quickcrm.permissions import Actor
 from quickcrm.quickscans.models import Answer, QuickScan
 from quickcrm.store.models import Relation, Team, User
 
@@ -40,14 +41,14 @@ def get_page(session: Session, slug: str) -> LandingPage:
     return page
 
 
-def create_page(*, session: Session, actor: Any, now: datetime, quickscan: str, slug: str,
+def create_page(*, session: Session, actor: Actor, now: datetime, quickscan: str, slug: str,
                 team: str | None = None, rm: str | None = None, title: str | None = None,
                 intro: str | None = None) -> dict[str, Any]:
     """A new open landing page for a QuickScan at /l/{slug}."""
     from quickcrm.crm.users import normalize_email
     from quickcrm.quickscans.definitions import definition_of, get_quickscan
 
-    permissions.require(actor.rights, "manage landing pages")
+    permissions.require(actor, "manage landing pages")
     slug = check_slug(slug)
     qs = get_quickscan(session=session, key=quickscan, now=now)
     if session.execute(select(col(LandingPage.id)).where(col(LandingPage.slug) == slug)).first():
@@ -102,9 +103,9 @@ def show_page(*, session: Session, slug: str, base_url: str = "") -> dict[str, A
     return {**describe(session, page, base_url=base_url), **counts(session, page)}
 
 
-def close_page(*, session: Session, actor: Any, now: datetime, slug: str) -> dict[str, Any]:
+def close_page(*, session: Session, actor: Actor, now: datetime, slug: str) -> dict[str, Any]:
     """Close a page: visitors then see a polite closed message. Closing twice is fine."""
-    permissions.require(actor.rights, "manage landing pages")
+    permissions.require(actor, "manage landing pages")
     page = get_page(session, slug)
     if page.closed_at is None:
         page.closed_at = now
@@ -141,7 +142,7 @@ EXTRA_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def report(*, session: Session, actor: Any, slug: str, tz: str) -> dict[str, Any]:
+def report(*, session: Session, actor: Actor, slug: str, tz: str) -> dict[str, Any]:
     """The page's counts and one row per visitor who left details (answers by
     question id)."""
     from zoneinfo import ZoneInfo
@@ -149,7 +150,7 @@ def report(*, session: Session, actor: Any, slug: str, tz: str) -> dict[str, Any
     from quickcrm.quickscans.answer_sheet import answer_value, question_header
     from quickcrm.quickscans.definitions import definition_of
 
-    permissions.require(actor.rights, "export campaign data")
+    permissions.require(actor, "export campaign data")
     page = get_page(session, slug)
     definition = definition_of(session.get(QuickScan, page.quickscan_id))  # type: ignore[arg-type]
     questions = definition.questions()

@@ -3,8 +3,9 @@
 The three steps, each its own short transaction, so that no database write lock is held
 while we talk SMTP (see ../shared/pitfalls.md):
 
-1. claim: one transaction releases claims of dead workers (``claimed_at`` older than
-   ``mail.lease_seconds``) and marks up to a batch of due rows ``sending`` for this worker
+1. claim: one transaction releases claims of dead workers (``store.claims.dead``: today a
+   ``claimed_at`` older than ``mail.lease_seconds``) and marks up to a batch of due rows
+   ``sending`` for this worker
    (``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``; on
    SQLite the transaction starts with BEGIN IMMEDIATE, so claims are serialised);
 2. send, one message at a time over the transport's one connection;
@@ -30,9 +31,6 @@ Callers (``send``, ``remind``, the web app) commit their messages, then call::
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -64,10 +62,10 @@ from quickcrm.mail.transports import (
     TemporaryFailure,
     Transport,
 )
+from quickcrm.store import claims
 
 M = OutboxMessage
 BATCH = 100
-DEFAULT_LEASE = timedelta(minutes=5)
 DEFAULT_MAX_AGE = timedelta(hours=72)
 MAX_BACKOFF_MINUTES = 60
 
@@ -104,10 +102,6 @@ class Claimed:
     queued_at: datetime
 
 
-def new_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
 def backoff(attempts: int) -> timedelta:
     """1, 2, 4 ... minutes after the 1st, 2nd, 3rd ... temporary failure, at most 60."""
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_MINUTES))
@@ -127,7 +121,9 @@ def claim(engine: Engine, *, worker_id: str, now: datetime, limit: int,
     """Release stale claims and claim up to ``limit`` due messages, in one commit."""
     with Session(engine) as session:
         session.execute(
-            update(M).where(col(M.status) == SENDING, col(M.claimed_at) < now - lease)
+            update(M).where(col(M.status) == SENDING,
+                            claims.dead(worker=col(M.claimed_by),
+                                        renewed_at=col(M.claimed_at), now=now, lease=lease))
             .values(status=QUEUED, claimed_by=None, claimed_at=None)
         )
         due = (select(col(M.id))
@@ -342,9 +338,8 @@ def deliver(
     rest of the batch is given back. The transport is left open for the caller to close.
     """
     hooks.load_hooks()
-    worker = worker_id or new_worker_id()
-    lease = timedelta(seconds=_setting(settings, "mail.lease_seconds",
-                                       DEFAULT_LEASE.total_seconds()))
+    worker = worker_id or claims.new_worker_id()
+    lease = claims.lease(settings)
     max_age = timedelta(hours=_setting(settings, "mail.retry_max_age_hours",
                                        DEFAULT_MAX_AGE.total_seconds() / 3600))
     interval = float(getattr(transport, "interval", 0.0) or 0.0)

@@ -12,7 +12,8 @@ Events:
   ``bounced_at``); ``event.reason`` says why;
 - ``"failed"``: 4xx replies until ``mail.retry_max_age_hours`` ran out.
 
-Registering (the campaigns area, in ``quickcrm/campaigns/mail_hooks.py``)::
+Registering (the campaigns area, in ``quickcrm/campaigns/mail_hooks.py``, named in its
+declaration's ``mail_hooks``)::
 
     from quickcrm.mail.hooks import on
 
@@ -20,22 +21,24 @@ Registering (the campaigns area, in ``quickcrm/campaigns/mail_hooks.py``)::
     def _bounced(session, event):
         mark_bounced(session, int(event.ref.split(":")[1]), event.at, event.reason)
 
-Modules named in ``HOOK_MODULES`` are imported by ``load_hooks()``, which delivery and
-ingestion call first, so a hook is registered whichever entry point runs.
+Every area's hook modules (``quickcrm.areas``) are handed over by ``bootstrap`` through
+``use_modules``, and imported by ``load_hooks()``, which delivery and ingestion call
+first, so a hook is registered whichever entry point runs (and only then: a command that
+delivers nothing imports no hook module).
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlmodel import Session
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 EVENTS = ("sent", "bounced", "failed")
-HOOK_MODULES: tuple[str, ...] = ("quickcrm.campaigns.mail_hooks",)
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class MessageEvent:
     reason: str = ""
 
 
-Hook = Callable[[Session, MessageEvent], None]
+Hook = Callable[["Session", MessageEvent], None]
 _hooks: dict[tuple[str, str], list[Hook]] = {}
 
 
@@ -81,12 +84,20 @@ def dispatch(session: Session, event: MessageEvent) -> None:
         fn(session, event)
 
 
+def use_modules(names: Iterable[str]) -> None:
+    """Name the modules that register hooks (the areas' ``mail_hooks``)."""
+    for name in names:
+        if name not in _modules:
+            _modules.append(name)
+
+
 def load_hooks() -> None:
-    """Import the modules that register hooks (those that exist)."""
-    for name in HOOK_MODULES:
-        if name not in _loaded and importlib.util.find_spec(name) is not None:
+    """Import the hook modules named so far (each once)."""
+    for name in _modules:
+        if name not in _loaded:
             importlib.import_module(name)
-        _loaded.add(name)
+            _loaded.add(name)
 
 
+_modules: list[str] = []
 _loaded: set[str] = set()

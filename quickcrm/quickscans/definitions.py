@@ -82,7 +82,7 @@ def _files(path: Path) -> list[Path]:
 
 def load_quickscans(*, session: Session, actor: Any, now: datetime, path: Path) -> list[Loaded]:
     """Validate every file under ``path`` first, then upsert all of them (or none)."""
-    permissions.require(actor.rights, "load quickscans")
+    permissions.require(actor, "load quickscans")
     result = _load(session=session, now=now, files=_files(path))
     record(session, kind="quickscans.loaded", at=now, user_id=actor.id,
            keys=[r.key for r in result])

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
+
+if TYPE_CHECKING:
+    from quickcrm.permissions import Actor
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -51,7 +55,7 @@ def ensure_current(engine: Engine) -> bool:
 
 
 def upgrade_database(
-    *, rights: frozenset[str], url: str, note: Callable[[str], None] | None = None
+    *, actor: Actor, url: str, note: Callable[[str], None] | None = None
 ) -> tuple[str | None, str | None]:
     """``quickcrm db upgrade``: the right first, then migrate; (revision before, after).
 
@@ -59,7 +63,7 @@ def upgrade_database(
     from quickcrm import permissions
     from quickcrm.store.db import created_note, make_engine
 
-    permissions.require(rights, "upgrade the database")
+    permissions.require(actor, "upgrade the database")
     engine = make_engine(url, migrate=False)
     try:
         before = current_revision(engine)

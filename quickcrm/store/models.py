@@ -125,3 +125,19 @@ class Event(SQLModel, table=True):
     )
     user_id: int | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
     details: str = Field(default="{}", sa_type=Text)
+
+
+class JobRun(SQLModel, table=True):
+    """A claim on one period of a once-per-period daemon job (``Job(once_per="day")``):
+    whoever inserts the row for (job, period) runs it; ``finished_at`` set: done for that
+    period. A failed run deletes its row (retried next tick); a row whose worker stopped
+    renewing it (``renewed_at``) is taken over (``quickcrm.store.claims``)."""
+
+    __tablename__ = "job_run"
+
+    job: str = Field(max_length=60, primary_key=True)
+    period: str = Field(max_length=20, primary_key=True)  # "2026-11-23": a local day
+    worker: str = Field(max_length=120)
+    started_at: datetime = Field(sa_column=utc_column(nullable=False))
+    renewed_at: datetime = Field(sa_column=utc_column(nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=utc_column())

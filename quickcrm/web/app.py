@@ -22,8 +22,9 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from quickcrm.landing.web import routes as landing_routes
+from quickcrm.areas import web_routes
 from quickcrm.resources import templates_dir
+from quickcrm.runtime import Runtime
 from quickcrm.templating import html_files
 from quickcrm.web import pages
 from quickcrm.web.security import BodyLimit, FailureLimiter, SecurityHeaders
@@ -37,7 +38,7 @@ T = TypeVar("T")
 class Deliverer:
     """One background thread that delivers the outbox whenever it is woken."""
 
-    def __init__(self, runtime: Any) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._wake = threading.Event()
         self._stop = False
@@ -70,14 +71,14 @@ class Deliverer:
             self._thread.join(timeout)
 
 
-def deliver_now(runtime: Any) -> None:
+def deliver_now(runtime: Runtime) -> None:
     """Deliver what is due over one connection (``Runtime.deliver`` closes it)."""
     runtime.deliver()
 
 
 @dataclass
 class WebState:
-    runtime: Any
+    runtime: Runtime
     templates: Environment
     limiter: FailureLimiter
     deliverer: Deliverer
@@ -124,7 +125,7 @@ def warm_up(state: WebState) -> None:
         state.templates.get_template(name)
 
 
-def create_app(runtime: Any, *, limiter: FailureLimiter | None = None,
+def create_app(runtime: Runtime, *, limiter: FailureLimiter | None = None,
                max_body: int = MAX_BODY) -> Any:
     """The ASGI app (Starlette inside the body-size and security-header middleware)."""
     state = WebState(runtime=runtime, templates=html_files("web"),
@@ -132,17 +133,8 @@ def create_app(runtime: Any, *, limiter: FailureLimiter | None = None,
                      firm=str(runtime.settings["firm.name"]), tz=runtime.settings.timezone)
     if runtime.settings.database_url.startswith("sqlite"):
         state.write_lock = threading.Lock()
-    token = "{token:str}"
     routes = [
-        Route(f"/q/{token}", pages.client_page, methods=["GET"]),
-        Route(f"/q/{token}/stap/{{n:int}}", pages.step_page, methods=["GET"]),
-        Route(f"/q/{token}/overzicht", pages.overview_page, methods=["GET"]),
-        Route(f"/q/{token}/keuze", pages.choose, methods=["POST"]),
-        Route(f"/q/{token}/stap/{{n:int}}", pages.save_step, methods=["POST"]),
-        Route(f"/q/{token}/antwoord", pages.save_one, methods=["POST"]),
-        Route(f"/q/{token}/rapportage", pages.finish, methods=["POST"]),
-        Route(f"/p/{token}", pages.preview_page, methods=["GET"]),
-        *landing_routes(),
+        *web_routes(),  # every area's, in the order of quickcrm.areas.AREAS
         Route("/robots.txt", pages.robots, methods=["GET"]),
         Route("/favicon.ico", pages.favicon, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(templates_dir() / "web" / "static")),
@@ -161,7 +153,7 @@ def create_app(runtime: Any, *, limiter: FailureLimiter | None = None,
     return SecurityHeaders(BodyLimit(app, limit=max_body))
 
 
-def serve(runtime: Any, *, host: str = "127.0.0.1", port: int = 8000,
+def serve(runtime: Runtime, *, host: str = "127.0.0.1", port: int = 8000,
           access_log: bool = False) -> None:
     """Run the app under uvicorn until interrupted. The access log is off by default:
     its lines would hold every client's token."""
@@ -175,7 +167,7 @@ class BackgroundServer:
     """The web app under uvicorn in a thread, for ``quickcrm daemon --web``: the daemon
     keeps the main thread (and its signal handlers) and calls ``stop()`` on exit."""
 
-    def __init__(self, runtime: Any, *, host: str = "127.0.0.1", port: int = 8000) -> None:
+    def __init__(self, runtime: Runtime, *, host: str = "127.0.0.1", port: int = 8000) -> None:
         import uvicorn
 
         config = uvicorn.Config(create_app(runtime), host=host, port=port, access_log=False,

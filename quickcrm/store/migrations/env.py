@@ -1,9 +1,12 @@
-"""Alembic environment: runs on the engine QuickCRM hands over (never from alembic.ini)."""
+"""Alembic environment: runs on the engine QuickCRM hands over (never from alembic.ini).
+
+An entry point like the CLI: it reads every area's tables from ``quickcrm.areas``.
+"""
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from quickcrm.store.registry import metadata
+from quickcrm.areas import metadata
 
 config = context.config
 
@@ -16,7 +19,7 @@ def run() -> None:
     with engine.connect() as connection:
         context.configure(
             connection=connection,
-            target_metadata=metadata,
+            target_metadata=metadata(),
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
         )

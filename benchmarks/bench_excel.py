@@ -30,7 +30,7 @@ TYPES = ("slider", "choice", "rating", "text")
 
 def definition(questions: int) -> str:
     """The shipped QuickScan with its sections replaced by ``questions`` generated ones."""
-    from quickcrm.campaigns.quickscan_schema import parse_definition
+    from quickcrm.quickscans.schema import parse_definition
     from quickcrm.resources import templates_dir
 
     data = tomllib.loads((templates_dir() / "quickscans" / "bedrijfsopvolging.toml")
@@ -69,9 +69,9 @@ def build(url: str, clients: int, questions: int) -> None:
     from sqlalchemy import insert
 
     from quickcrm.bootstrap import bootstrap
-    from quickcrm.campaigns.answers import Answer
     from quickcrm.campaigns.invitation import Invitation
-    from quickcrm.campaigns.models import Campaign, CampaignClient, QuickScan
+    from quickcrm.campaigns.models import Campaign, CampaignClient
+    from quickcrm.quickscans.models import Answer, QuickScan
     from quickcrm.store.models import Relation, Team, User
 
     rng = random.Random(18)

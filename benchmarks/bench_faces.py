@@ -36,8 +36,8 @@ def main() -> None:
     args = parser.parse_args()
     from quickcrm.bootstrap import bootstrap
     from quickcrm.campaigns.faces import compute_profile_faces
-    from quickcrm.campaigns.quickscans import get_quickscan
     from quickcrm.clock import FixedClock
+    from quickcrm.quickscans.definitions import get_quickscan
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"

@@ -29,7 +29,7 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 def build(path: Path, n: int, delivered: datetime, first_sent: bool) -> None:
     """A sent campaign of ``n`` clients, written with raw SQL (fast)."""
     from quickcrm.bootstrap import bootstrap
-    from quickcrm.campaigns.quickscans import get_quickscan
+    from quickcrm.quickscans.definitions import get_quickscan
 
     rt = bootstrap(database_url=f"sqlite:///{path}", env={})
     admin = rt.actor.id

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
-from quickcrm.campaigns.quickscan_schema import Question
-from quickcrm.campaigns.quickscans import read_file, shipped_dir
-from quickcrm.documents.report_data import ClientInfo, ReportData, report_data_from
-from quickcrm.documents.report_pdf import render_report_pdf
-from quickcrm.documents.report_pptx import render_report_pptx
+from quickcrm.quickscans.definitions import read_file, shipped_dir
+from quickcrm.quickscans.report_data import ClientInfo, ReportData, report_data_from
+from quickcrm.quickscans.report_pdf import render_report_pdf
+from quickcrm.quickscans.report_pptx import render_report_pptx
+from quickcrm.quickscans.schema import Question
 
 TARGET_PDF = 20.0
 OPEN_TEXT = (

@@ -41,9 +41,10 @@ def seed(db_url: str, clients: int) -> tuple[list[str], list[tuple[str, str]]]:
     from sqlmodel import select
 
     from quickcrm.bootstrap import bootstrap
-    from quickcrm.campaigns.invitation import Invitation, new_token
+    from quickcrm.campaigns.invitation import Invitation
     from quickcrm.campaigns.models import Campaign, CampaignClient
-    from quickcrm.campaigns.quickscans import definition_of, get_quickscan
+    from quickcrm.quickscans.definitions import definition_of, get_quickscan
+    from quickcrm.quickscans.guards import new_token
     from quickcrm.store.models import Person, Relation, User
 
     rt = bootstrap(database_url=db_url, env={})

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 AREAS: tuple[str, ...] = (
     "quickcrm.crm.area",
+    "quickcrm.quickscans.area",
     "quickcrm.campaigns.area",
     "quickcrm.mail.area",
     "quickcrm.landing.area",

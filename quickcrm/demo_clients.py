@@ -14,7 +14,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Literal
 
-from quickcrm.campaigns.quickscan_schema import Definition, Question
+from quickcrm.quickscans.schema import Definition, Question
 from quickcrm.runtime import Runtime
 
 Fate = Literal["finish", "decline", "stop", "silent"]
@@ -60,6 +60,7 @@ def answer_for(question: Question, rng: random.Random) -> str:
 def act(rt: Runtime, plan: Plan, rng: random.Random) -> bool:
     """Play one client's visit through the web app's use cases; True when the client
     finished (their report e-mails are then queued)."""
+    from quickcrm.quickscans.steps import check_answers
     from quickcrm.web import respond
 
     with rt.session() as s:
@@ -74,7 +75,7 @@ def act(rt: Runtime, plan: Plan, rng: random.Random) -> bool:
     questions = _questions(scan.definition)
     if plan.fate == "stop":
         questions = questions[: max(1, len(questions) // 3)]
-    changes, errors = respond.check_answers(scan, {q.id: answer_for(q, rng) for q in questions})
+    changes, errors = check_answers(scan, {q.id: answer_for(q, rng) for q in questions})
     assert not errors, errors
     with rt.session() as s:
         respond.store_answers(s, scan, changes, now=rt.clock.now())

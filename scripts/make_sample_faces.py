@@ -19,7 +19,7 @@ from pathlib import Path
 
 from quickcrm import codes
 from quickcrm.campaigns.faces import profile_face
-from quickcrm.campaigns.quickscans import read_file, shipped_dir
+from quickcrm.quickscans.definitions import read_file, shipped_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20261123

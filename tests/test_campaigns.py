@@ -38,8 +38,8 @@ def add_clients(rt: Any, *specs: dict[str, Any], quickscan: str = QS) -> None:
     3-tuple of '1'/'2'/'3'/None, or None for no face row), email, opted_out, contact
     (False: no campaign contact), received_at, stage, company."""
     from quickcrm.campaigns.models import Face
-    from quickcrm.campaigns.quickscans import get_quickscan
     from quickcrm.crm.users import get_or_create_team
+    from quickcrm.quickscans.definitions import get_quickscan
     from quickcrm.store.models import Person, Relation, User, UserRight
 
     now = rt.clock.now()

@@ -51,7 +51,7 @@ def told(db_url, smtp_server):  # type: ignore[no-untyped-def]
 
 
 def test_one_row_per_client_in_the_seeds_columns(told, tmp_path):
-    from quickcrm.campaigns.quickscans import definition_of, get_quickscan
+    from quickcrm.quickscans.definitions import definition_of, get_quickscan
 
     result = export(told, tmp_path / "voorjaar.xlsx")
     with told.session(read_only=True) as s:

@@ -22,9 +22,9 @@ from quickcrm.campaigns.faces import (
 )
 from quickcrm.campaigns.faces_import import import_faces, parse_date
 from quickcrm.campaigns.models import Face
-from quickcrm.campaigns.quickscan_schema import Profile, ProfileRule, Score, UpdateRule
-from quickcrm.campaigns.quickscans import get_quickscan, load_quickscans, read_file, shipped_dir
 from quickcrm.errors import FileProblems
+from quickcrm.quickscans.definitions import get_quickscan, load_quickscans, read_file, shipped_dir
+from quickcrm.quickscans.schema import Profile, ProfileRule, Score, UpdateRule
 from quickcrm.store.models import Relation
 
 KEY = "bedrijfsopvolging"

@@ -44,6 +44,7 @@ def test_report_counts_and_excel_in_the_campaign_layout(cli, sqlite_url, clock, 
     from quickcrm.bootstrap import bootstrap
     from quickcrm.landing import visitors as lv
     from quickcrm.landing.models import LandingVisitor
+    from quickcrm.quickscans.steps import check_answers
 
     setup(cli)
     assert cli("landing", "create", "bedrijfsopvolging", "--slug", "opvolging", "--rm",
@@ -59,7 +60,7 @@ def test_report_counts_and_excel_in_the_campaign_layout(cli, sqlite_url, clock, 
             v = lv.register(s, page, details, consent_text="ok", address="1.2.3.4",
                             now=clock.now())
             visit = lv.find_visit(s, "opvolging", v.token)
-            changes, errors = lv.check_answers(visit, {"leeftijd": "ke2", "zorgen": "4"})
+            changes, errors = check_answers(visit, {"leeftijd": "ke2", "zorgen": "4"})
             assert not errors
             lv.store_answers(s, visit, changes, now=clock.now())
             lv.register(s, page, {**details, "email": "b@p.example"}, consent_text="ok",

@@ -242,7 +242,7 @@ def test_closed_page_is_polite(site):
 
 def test_answers_are_saved_one_at_a_time_until_completed(site):
     rt, client, _smtp = site
-    from quickcrm.landing.visitors import load_answers
+    from quickcrm.quickscans.answers import Respondent, load_answers
 
     r = register(client)
     base = r.headers["location"].rsplit("/stap/", 1)[0]
@@ -254,15 +254,18 @@ def test_answers_are_saved_one_at_a_time_until_completed(site):
     bad = client.post(f"{base}/antwoord", data={"csrf": csrf, "vraag": "voorbereiding",
                                                "waarde": "7"}, headers=json_)
     assert bad.status_code == 422 and "Kies een waarde" in bad.json()["fout"]
+    unknown = client.post(f"{base}/antwoord", data={"csrf": csrf, "vraag": "bestaat-niet",
+                                                   "waarde": "ke1"}, headers=json_)
+    assert unknown.status_code == 422 and unknown.json()["fout"] == "Onbekende vraag."
     vid = visitors(rt)[0].id
     with rt.session(read_only=True) as s:
-        assert load_answers(s, vid) == {"leeftijd": "ke3"}
+        assert load_answers(s, Respondent(landing_visitor_id=vid)) == {"leeftijd": "ke3"}
     client.post(f"{base}/rapportage", data={"csrf": csrf})
     late = client.post(f"{base}/antwoord", data={"csrf": csrf, "vraag": "leeftijd",
                                                 "waarde": "ke1"}, headers=json_)
     assert late.status_code == 409
     with rt.session(read_only=True) as s:
-        assert load_answers(s, vid) == {"leeftijd": "ke3"}
+        assert load_answers(s, Respondent(landing_visitor_id=vid)) == {"leeftijd": "ke3"}
 
 
 def test_confirmation_link_expires_and_known_relation_notice(site, clock):

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from quickcrm.campaigns.models import QuickScan
-from quickcrm.campaigns.quickscan_schema import MAIL_KINDS
-from quickcrm.campaigns.quickscans import (
+from quickcrm.errors import FileProblems, InvalidInput, NotPermitted
+from quickcrm.quickscans.definitions import (
     load_quickscans,
     read_file,
-    render_mail,
     shipped_dir,
-    validate_answer,
 )
-from quickcrm.errors import FileProblems, InvalidInput, NotPermitted
+from quickcrm.quickscans.mail import render_mail
+from quickcrm.quickscans.models import QuickScan
+from quickcrm.quickscans.schema import MAIL_KINDS
+from quickcrm.quickscans.validation import validate_answer
 
 PERSONAL = shipped_dir() / "bedrijfsopvolging.toml"
 UPDATE = shipped_dir() / "bedrijfsopvolging-update.toml"

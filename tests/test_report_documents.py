@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 from pptx import Presentation
 
-from quickcrm.campaigns.quickscan_schema import Definition, Profile, Question, Section
-from quickcrm.campaigns.quickscans import read_file, shipped_dir
-from quickcrm.documents.report_data import (
+from quickcrm.quickscans.definitions import read_file, shipped_dir
+from quickcrm.quickscans.report_data import (
     ClientInfo,
     ReportData,
     ReportQuestion,
@@ -23,8 +22,9 @@ from quickcrm.documents.report_data import (
     local_date,
     report_data_from,
 )
-from quickcrm.documents.report_pdf import render_report_pdf
-from quickcrm.documents.report_pptx import render_report_pptx
+from quickcrm.quickscans.report_pdf import render_report_pdf
+from quickcrm.quickscans.report_pptx import render_report_pptx
+from quickcrm.quickscans.schema import Definition, Profile, Question, Section
 
 SCRIPT = "<script>alert(1)</script>"
 CLIENT = ClientInfo("Anneloes", "de Vries-Ëlberg", "Bakkerij Ïjsselmonde & Zn. B.V.", "000123")
@@ -255,7 +255,7 @@ def test_control_characters_do_not_break_either_document(tmp_path: Path) -> None
 
 def test_pdf_without_a_unicode_font_marks_what_it_cannot_draw(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from quickcrm.documents import report_pdf
+    from quickcrm.quickscans import report_pdf
 
     monkeypatch.setattr(report_pdf, "_dejavu", lambda: None)  # a machine without DejaVu Sans
     monkeypatch.setattr(report_pdf, "_dejavu_latin", lambda: None)
@@ -267,7 +267,7 @@ def test_pdf_without_a_unicode_font_marks_what_it_cannot_draw(
 def test_pdf_remakes_its_font_cut_when_a_tmp_cleaner_removed_it(tmp_path: Path) -> None:
     import shutil
 
-    from quickcrm.documents import report_pdf
+    from quickcrm.quickscans import report_pdf
 
     data = replace(sample(), client=ClientInfo("Łukasz", "Żak", "Kraków Sp. z o.o.", "1"))
     render_report_pdf(data)

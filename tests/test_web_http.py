@@ -31,10 +31,10 @@ def start(client: httpx.Client, token: str) -> str:
 
 
 def answers(rt, invitation_id: int) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    from quickcrm.campaigns.answers import load_answers
+    from quickcrm.quickscans.answers import Respondent, load_answers
 
     with rt.session(read_only=True) as s:
-        return load_answers(s, invitation_id)
+        return load_answers(s, Respondent(invitation_id=invitation_id))
 
 
 def test_get_never_logs_in_but_the_first_post_does(web):
@@ -218,7 +218,8 @@ def test_closed_campaigns_links_keep_working_and_finishing_twice_sends_one_repor
 def test_finishing_an_update_quickscan_sets_the_update_face(rt):
     from sqlmodel import select
 
-    from quickcrm.campaigns.models import Face, QuickScan
+    from quickcrm.campaigns.models import Face
+    from quickcrm.quickscans.models import QuickScan
 
     sd = seed_invitation(rt, quickscan="bedrijfsopvolging-update", campaign="Update 2027")
     with running_app(rt) as base, httpx.Client(base_url=base) as client:
@@ -242,10 +243,10 @@ def test_report_command_writes_the_clients_pdf_and_pptx(rt, tmp_path: Path):
     from quickcrm.cli.main import app
 
     sd = seed_invitation(rt)
-    from quickcrm.campaigns.answers import save_answer
+    from quickcrm.quickscans.answers import Respondent, save_answer
 
     with rt.session() as s:
-        save_answer(s, invitation_id=sd.invitation_id, question_id="toelichting",
+        save_answer(s, Respondent(invitation_id=sd.invitation_id), question_id="toelichting",
                     value="<script>alert(1)</script>", now=rt.clock.now())
         s.commit()
     env = {"QUICKCRM_DATABASE_URL": rt.settings.database_url}
@@ -303,13 +304,14 @@ def test_campaign_show_clients_tells_whether_the_report_was_received(web):
 
 def test_an_answer_checked_before_a_finish_in_another_tab_is_not_stored(rt):
     from quickcrm.campaigns.invitation import mark_finished
+    from quickcrm.quickscans.steps import check_answers
     from quickcrm.web import respond
 
     sd = seed_invitation(rt)
     with rt.session(read_only=True) as s:
         scan = respond.find_scan(s, sd.token)
     assert scan is not None and scan.status == "new"
-    changes, errors = respond.check_answers(scan, {"leeftijd": "ke1"})
+    changes, errors = check_answers(scan, {"leeftijd": "ke1"})
     assert changes == {"leeftijd": "ke1"} and errors == {}
     with rt.session() as s:  # the other tab presses Rapportage in between
         mark_finished(s, sd.invitation_id, rt.clock.now())

@@ -34,9 +34,10 @@ def seed_invitation(rt: Any, *, quickscan: str = "bedrijfsopvolging", number: st
     """One team, RM, relation, person, campaign, campaign client and invitation."""
     from sqlmodel import select
 
-    from quickcrm.campaigns.invitation import Invitation, new_token
+    from quickcrm.campaigns.invitation import Invitation
     from quickcrm.campaigns.models import Campaign, CampaignClient
-    from quickcrm.campaigns.quickscans import get_quickscan
+    from quickcrm.quickscans.definitions import get_quickscan
+    from quickcrm.quickscans.guards import new_token
     from quickcrm.store.models import Person, Relation, Team, User
 
     now = rt.clock.now()

@@ -1,4 +1,4 @@
-"""The campaigns area (seed 000): QuickScans, Happy Faces, the three-step selection,
+"""The campaigns area (seed 000): Happy Faces, the three-step selection,
 sending, reminders, bounces and the reports."""
 
 from quickcrm.area import Area, Job
@@ -8,10 +8,8 @@ AREA = Area(
     models=(
         "quickcrm.campaigns.models",
         "quickcrm.campaigns.invitation",
-        "quickcrm.campaigns.answers",
     ),
     groups={
-        "quickscan": "quickcrm.cli.quickscan",
         "faces": "quickcrm.cli.faces",
         "campaign": "quickcrm.cli.campaign",
         "bounces": "quickcrm.cli.bounces",
@@ -34,7 +32,6 @@ AREA = Area(
         "import faces": ("admin", "coordinator"),
         "compute faces": ("admin", "coordinator"),
         "set faces": ("admin", "coordinator"),  # and the client's own RM (OwnClient)
-        "load quickscans": ("admin", "coordinator"),
         "manage campaigns": ("admin", "coordinator"),
         "send campaigns": ("admin", "coordinator"),
         "process bounces": ("admin", "coordinator"),

@@ -58,9 +58,9 @@ def _rows(session: Session) -> dict[int, list[dict[str, Any]]]:
 def queue_bounce_digests(*, session: Session, now: datetime, settings: Settings) -> int:
     """Queue one digest per campaign with unreported bounces; returns how many.
     The caller commits."""
-    from jinja2 import Environment, select_autoescape
+    from quickcrm.templating import html_template
 
-    html_t = Environment(autoescape=select_autoescape(default=True)).from_string(_HTML)
+    html_t = html_template(_HTML)
     digests = 0
     for campaign_id, rows in _rows(session).items():
         campaign = session.get(Campaign, campaign_id)

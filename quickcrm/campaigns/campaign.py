@@ -16,10 +16,11 @@ from sqlalchemy import and_, delete, func, update
 from sqlmodel import Session, SQLModel, select
 
 from quickcrm import permissions
-from quickcrm.campaigns.models import Campaign, CampaignClient, Exclusion, QuickScan
+from quickcrm.campaigns.models import Campaign, CampaignClient, Exclusion
 from quickcrm.crm.users import Actor, normalize_email, rights_of
 from quickcrm.errors import InvalidInput, InvalidState, NotFound, UnknownCampaign, command_hint
 from quickcrm.events import CAMPAIGN_CLOSED, CAMPAIGN_CREATED, CAMPAIGN_FINALIZED, record
+from quickcrm.quickscans.models import QuickScan
 from quickcrm.store.models import User
 
 DRAFT, FINAL, SENT, CLOSED = "draft", "final", "sent", "closed"
@@ -94,7 +95,7 @@ def create_campaign(*, session: Session, actor: Actor, now: datetime, name: str,
     name = " ".join(name.split())
     if not name or name.isdigit():
         raise InvalidInput("a campaign name must contain a letter (numbers name campaigns by id)")
-    from quickcrm.campaigns.quickscans import get_quickscan
+    from quickcrm.quickscans.definitions import get_quickscan
 
     qs = get_quickscan(session=session, key=quickscan, now=now)
     user = session.exec(select(User).where(User.email == normalize_email(coordinator))).first()

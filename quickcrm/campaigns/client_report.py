@@ -1,16 +1,14 @@
-"""One client's report: the PDF for the client, the PowerPoint for the relationship
-manager, the e-mails that carry them, and writing both to a folder on demand.
+"""One invited client's report: the e-mails that carry the PDF to the client and the
+PDF and PowerPoint to the relationship manager, and writing both to a folder on demand.
 
 Used by the web app when a client presses "Rapportage" and by
-``quickcrm report CAMPAIGN --client RELNR --documents DIR``; the drawing itself is in
-``quickcrm.documents.report_pdf`` / ``report_pptx``, which know nothing of the store.
+``quickcrm report CAMPAIGN --client RELNR --documents DIR``; the documents themselves
+are ``quickcrm.quickscans.report``'s, which knows nothing of campaigns.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,48 +16,24 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from quickcrm import permissions
-from quickcrm.campaigns.answers import load_answers
 from quickcrm.campaigns.invitation import Invitation
-from quickcrm.campaigns.models import Campaign, CampaignClient, QuickScan
-from quickcrm.campaigns.quickscan_schema import Definition
-from quickcrm.clock import local_date  # web and landing import it from here too
+from quickcrm.campaigns.models import Campaign, CampaignClient
+from quickcrm.clock import local_date
 from quickcrm.errors import NotFound, UnknownCampaign
 from quickcrm.permissions import Actor
+from quickcrm.quickscans.answers import Respondent, load_answers
+from quickcrm.quickscans.models import QuickScan
+from quickcrm.quickscans.report import PDF, PPTX, Documents, render_documents
+from quickcrm.quickscans.report_data import ClientInfo
+from quickcrm.quickscans.schema import Definition
 from quickcrm.settings import Settings
 from quickcrm.store.models import User
 
-PDF = "application/pdf"
-PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
-
-@dataclass(frozen=True)
-class Documents:
-    pdf: bytes
-    pptx: bytes
-    pdf_name: str
-    pptx_name: str
-
-
-def _safe(text: str) -> str:
-    """A file-name part without path separators or characters Windows refuses."""
-    return re.sub(r"[^\w .,&()-]+", "", text, flags=re.UNICODE).strip(" .")[:80] or "rapportage"
-
-
-def render_documents(*, definition: Definition, answers: dict[str, str],
-                     client: CampaignClient, firm_name: str, report_date: date) -> Documents:
-    """The PDF and the PPTX of one client's answers."""
-    from quickcrm.documents.report_data import ClientInfo, report_data_from
-    from quickcrm.documents.report_pdf import render_report_pdf
-    from quickcrm.documents.report_pptx import render_report_pptx
-
-    data = report_data_from(
-        definition, answers, firm_name=firm_name, report_date=report_date,
-        client=ClientInfo(first_name=client.first_name, last_name=client.last_name,
-                          company=client.company, relation_number=client.relation_number),
-    )
-    stem = _safe(f"Rapportage {definition.title} - {client.company or client.last_name}")
-    return Documents(render_report_pdf(data), render_report_pptx(data), f"{stem}.pdf",
-                     f"{stem}.pptx")
+def client_info(client: CampaignClient) -> ClientInfo:
+    """What a report shows of the client: the campaign's snapshot of them."""
+    return ClientInfo(first_name=client.first_name, last_name=client.last_name,
+                      company=client.company, relation_number=client.relation_number)
 
 
 RM_NOTICE = ("Kopie voor de relatiemanager: {client} heeft de QuickScan afgerond en deze "
@@ -132,12 +106,13 @@ def write_client_documents(*, session: Session, actor: Actor, campaign: str,
     camp, client, quickscan, invitation = row
     permissions.require(actor, "read client reports", permissions.OwnClient(
         client.rm_id, what="reading another relationship manager's client report", right=None))
-    from quickcrm.campaigns.quickscans import definition_of
+    from quickcrm.quickscans.definitions import definition_of
 
     definition = definition_of(quickscan)
-    answers = load_answers(session, invitation.id) if invitation is not None else {}
+    answers = (load_answers(session, Respondent(invitation_id=invitation.id))
+               if invitation is not None else {})
     finished = invitation.finished_at if invitation is not None else None
-    docs = render_documents(definition=definition, answers=answers, client=client,
+    docs = render_documents(definition=definition, answers=answers, client=client_info(client),
                             firm_name=str(settings["firm.name"]),
                             report_date=local_date(finished or now, settings.timezone))
     directory.mkdir(parents=True, exist_ok=True)

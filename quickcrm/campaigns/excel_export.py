@@ -10,7 +10,6 @@ written as a typed string cell, so a value starting with = + - @ is shown, never
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -21,14 +20,14 @@ from sqlalchemy import and_, select
 from sqlmodel import Session
 
 from quickcrm import codes, permissions
-from quickcrm.campaigns.answers import Answer
 from quickcrm.campaigns.campaign import get_campaign
 from quickcrm.campaigns.invitation import Invitation
-from quickcrm.campaigns.models import CampaignClient, QuickScan
-from quickcrm.campaigns.quickscan_schema import Question
+from quickcrm.campaigns.models import CampaignClient
 from quickcrm.clock import as_utc
-from quickcrm.documents.tabular import FORMULA_TRIGGERS
 from quickcrm.permissions import Actor
+from quickcrm.quickscans.answer_sheet import AnswerSheet, answer_value, question_header
+from quickcrm.quickscans.models import Answer, QuickScan
+from quickcrm.quickscans.schema import Question
 from quickcrm.store.models import Relation, User
 
 I = Invitation.__table__  # type: ignore[attr-defined]  # noqa: E741
@@ -38,9 +37,6 @@ R = Relation.__table__  # type: ignore[attr-defined]
 U = User.__table__  # type: ignore[attr-defined]
 BATCH = 1000
 SAMPLE = 100  # rows looked at for the column widths
-DATE_FORMAT = "DD-MM-YYYY"
-# XML 1.0 cannot hold these; openpyxl refuses them, so they are dropped from text.
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 # (header, kind) per column A..AC; kind says how the value is shown.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -59,24 +55,6 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("Datum tweede reminder", "date"), ("Datum geen respons", "date"),
 )
 HEADERS = tuple(h for h, _ in COLUMNS)
-
-
-def question_header(number: int, question: Question) -> str:
-    return f"{number}. {' '.join(question.text.split())}"
-
-
-def answer_value(question: Question, value: str) -> str | int | float | None:
-    """As the seed's table of question types says: sliders and ratings as numbers,
-    a choice as 'ke1'.., open text as typed."""
-    if value == "":
-        return None
-    if question.type in ("slider", "rating"):
-        try:
-            number = float(value)
-        except ValueError:
-            return value
-        return int(number) if number.is_integer() else number
-    return value
 
 
 def _query(campaign_id: int, after: str | None) -> Any:
@@ -150,80 +128,11 @@ def client_rows(session: Session, campaign_id: int, questions: Sequence[Question
             ]
 
 
-class _Sheet:
-    """A write_only sheet that turns plain values into the right cells: text as typed
-    strings (never a formula), dates as date cells in the Dutch format."""
-
-    def __init__(self, path: Path, headers: Sequence[str], title: str) -> None:
-        from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
-
-        self.path, self.headers = path, list(headers)
-        self.book = Workbook(write_only=True)
-        self.sheet = self.book.create_sheet(title[:31] or "Blad1")
-        self._cell = WriteOnlyCell
-        self.rows = 0
-
-    def text(self, value: str, bold: bool = False) -> Any:
-        cell = self._cell(self.sheet)
-        cell._value = _ILLEGAL.sub("", value)  # bypass openpyxl's "=" means formula guess
-        cell.data_type = "s"
-        if bold:
-            from openpyxl.styles import Font
-
-            cell.font = Font(bold=True)
-        return cell
-
-    def date_cell(self, value: date) -> Any:
-        cell = self._cell(self.sheet, value=value)
-        cell.number_format = DATE_FORMAT
-        return cell
-
-    def convert(self, row: list[Any]) -> list[Any]:
-        out = row[:]
-        for i, value in enumerate(row):
-            if value is None or value == "":
-                out[i] = None
-            elif type(value) is str:
-                if value[:1] in FORMULA_TRIGGERS or _ILLEGAL.search(value):
-                    out[i] = self.text(value)
-            elif isinstance(value, date):
-                out[i] = self.date_cell(value)
-        return out
-
-    def start(self, sample: list[list[Any]]) -> None:
-        from openpyxl.utils import get_column_letter
-
-        for i, header in enumerate(self.headers):
-            seen = [_width(r[i]) for r in sample]
-            width = max([min(len(header), 30), *seen])
-            self.sheet.column_dimensions[get_column_letter(i + 1)].width = min(50, width + 2)
-        self.sheet.freeze_panes = "A2"
-        self.sheet.append([self.text(h, bold=True) for h in self.headers])
-
-    def append(self, row: list[Any]) -> None:
-        self.sheet.append(self.convert(row))
-        self.rows += 1
-
-    def save(self) -> None:
-        from openpyxl.utils import get_column_letter
-
-        last = get_column_letter(len(self.headers))
-        self.sheet.auto_filter.ref = f"A1:{last}{self.rows + 1}"
-        self.book.save(self.path)
-
-
-def _width(value: Any) -> int:
-    if isinstance(value, date):
-        return 10
-    return len(str(value)) if value is not None else 0
-
-
 def export_campaign_excel(*, session: Session, actor: Actor, campaign: str, path: Path,
                           tz: str, progress: Callable[[int], None] | None = None
                           ) -> dict[str, Any]:
     """Write the campaign's Excel download to ``path``; returns what it wrote."""
-    from quickcrm.campaigns.quickscans import definition_of
+    from quickcrm.quickscans.definitions import definition_of
 
     permissions.require(actor, "export campaign data")
     row = get_campaign(session, campaign)
@@ -238,7 +147,7 @@ def export_campaign_excel(*, session: Session, actor: Actor, campaign: str, path
 
         raise InvalidInput(f"{path}: the Excel download is an .xlsx file")
     path.parent.mkdir(parents=True, exist_ok=True)
-    sheet = _Sheet(path, headers, "Rapportage")
+    sheet = AnswerSheet(path, headers, "Rapportage")
     sample: list[list[Any]] | None = []
     for values in client_rows(session, row.id, questions, tz):
         if sample is not None:

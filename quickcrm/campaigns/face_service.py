@@ -10,13 +10,14 @@ from sqlmodel import Session, select
 
 from quickcrm import permissions
 from quickcrm.campaigns.faces import KINDS, compute_profile_faces, count_missing, write_faces
-from quickcrm.campaigns.models import Face, QuickScan
-from quickcrm.campaigns.quickscans import ensure_shipped, get_quickscan
+from quickcrm.campaigns.models import Face
 from quickcrm.clock import local_date
 from quickcrm.codes import FACE
 from quickcrm.crm.users import Actor
 from quickcrm.errors import InvalidInput, NotFound
 from quickcrm.events import FACES_COMPUTED, FACES_SET, record
+from quickcrm.quickscans.definitions import ensure_shipped, get_quickscan
+from quickcrm.quickscans.models import QuickScan
 from quickcrm.store.models import Relation
 
 

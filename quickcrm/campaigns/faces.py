@@ -43,9 +43,10 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
-from quickcrm.campaigns.models import Face, QuickScan
-from quickcrm.campaigns.quickscan_schema import Profile, UpdateRule
+from quickcrm.campaigns.models import Face
 from quickcrm.codes import FACE
+from quickcrm.quickscans.models import QuickScan
+from quickcrm.quickscans.schema import Profile, UpdateRule
 from quickcrm.store.models import Relation
 
 POSITIVE, NEUTRAL, NEGATIVE = "1", "2", "3"
@@ -174,7 +175,7 @@ def refresh_profile_faces(*, session: Session, quickscan_id: int, now: datetime)
     Each of the two set-based statements runs only when an indexed pre-check says it may
     have work: ``select`` calls this every time, and on a million clients with nothing
     stale the statements themselves cost more than the whole selection."""
-    from quickcrm.campaigns.quickscans import definition_of
+    from quickcrm.quickscans.definitions import definition_of
 
     qs = session.get(QuickScan, quickscan_id)
     if qs is None:
@@ -280,7 +281,7 @@ def apply_update_answers(*, session: Session, update_key: str, relation_id: int,
                          answers: Mapping[str, object], now: datetime) -> dict[str, str]:
     """A client completed the update QuickScan ``update_key``: write the update face of
     every personal QuickScan that names it. Returns personal key -> face written."""
-    from quickcrm.campaigns.quickscans import definition_of
+    from quickcrm.quickscans.definitions import definition_of
 
     written: dict[str, str] = {}
     rows = session.execute(select(QuickScan).where(QuickScan.kind == "personal")).scalars()  # type: ignore[arg-type]

@@ -26,12 +26,12 @@ from sqlmodel import Session
 from quickcrm import permissions
 from quickcrm.campaigns.faces import KINDS
 from quickcrm.campaigns.models import Face
-from quickcrm.campaigns.quickscans import get_quickscan
 from quickcrm.codes import FACE
 from quickcrm.crm.users import Actor
 from quickcrm.documents.tabular import match_headers, normalize_header, open_table
 from quickcrm.errors import FileProblems, InvalidInput
 from quickcrm.events import FACES_IMPORTED, record
+from quickcrm.quickscans.definitions import get_quickscan
 from quickcrm.store.models import Relation
 
 BATCH = 5000

@@ -10,19 +10,12 @@ record one reminder.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from sqlalchemy import Index, update
 from sqlmodel import Field, Session, SQLModel
 
 from quickcrm.store.models import utc_column
-
-TOKEN_BYTES = 24  # 192 random bits; the issue asks for at least 128
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
 
 
 class Invitation(SQLModel, table=True):

@@ -1,20 +1,16 @@
 """The campaign's e-mails: the QuickScan's own texts (jinja2, per QuickScan, overridable
 per installation) rendered for one client, as plain text with an HTML alternative whose
-link line becomes a button.
-
-Templates are compiled once per run (``CampaignMailer``), because a send renders two
-messages for each of thousands of clients.
+link line becomes a button (both rendered by ``quickcrm.quickscans.mail``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from quickcrm.campaigns.quickscan_schema import Definition
 from quickcrm.mail.compose import address
 from quickcrm.mail.outbox import Draft
-from quickcrm.resources import templates_dir
+from quickcrm.quickscans.mail import html_message, render_mail
+from quickcrm.quickscans.schema import Definition
 
 BUTTONS = {
     "invitation": "Start de QuickScan",
@@ -62,41 +58,19 @@ class CampaignMailer:
     firm_name: str
     sender: str  # the platform: envelope sender and Sender:
     base_url: str
-    _compiled: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False)
-    _html: Any = field(default=None, repr=False)
-
-    def _templates(self, kind: str) -> tuple[Any, Any]:
-        if kind not in self._compiled:
-            from jinja2 import Environment, StrictUndefined
-
-            env = Environment(undefined=StrictUndefined, keep_trailing_newline=True)
-            mail = self.definition.mails[kind]
-            self._compiled[kind] = (env.from_string(mail.subject), env.from_string(mail.body))
-        return self._compiled[kind]
-
-    def _layout(self) -> Any:
-        if self._html is None:
-            from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-            env = Environment(loader=FileSystemLoader(templates_dir() / "mail"),
-                              autoescape=select_autoescape(default=True))
-            self._html = env.get_template("message.html")
-        return self._html
 
     def render(self, kind: str, *, client: Person, rm: Manager, link: str,
                notice: str = "", button_kind: str | None = None) -> tuple[str, str, str]:
         """(subject, text, html) of the QuickScan's ``kind`` e-mail for one client."""
-        subject_t, body_t = self._templates(kind)
         context = {"client": client, "rm": rm, "firm": {"name": self.firm_name},
                    "quickscan": {"title": self.definition.title, "key": self.definition.key},
                    "campaign": {"name": self.campaign_name}, "link": link, "deadline": ""}
-        subject = " ".join(subject_t.render(context).split())
-        text = body_t.render(context).strip() + "\n"
+        subject, body = render_mail(self.definition, kind, context)
+        text = body.strip() + "\n"
         if notice:
             text = notice + "\n\n" + text
-        html = self._layout().render(
-            subject=subject, firm=self.firm_name, notice=notice,
-            button=BUTTONS.get(button_kind or kind, "Open"), blocks=_blocks(text, link, notice))
+        html = html_message(subject, self.firm_name, text, link=link, notice=notice,
+                            button=BUTTONS.get(button_kind or kind, "Open"))
         return subject, text, html
 
     def draft(self, kind: str, *, ref: str, to: Person | Manager, client: Person,
@@ -115,18 +89,3 @@ class CampaignMailer:
 
     def preview_link(self, token: str) -> str:
         return f"{self.base_url}/p/{token}"
-
-
-def _blocks(text: str, link: str, notice: str) -> list[dict[str, Any]]:
-    """Paragraphs of the text; the paragraph that is only the link becomes the button."""
-    body = text[len(notice):].strip() if notice and text.startswith(notice) else text
-    blocks: list[dict[str, Any]] = []
-    for para in body.strip().split("\n\n"):
-        lines = [ln for ln in para.strip().splitlines()]
-        if not lines:
-            continue
-        if link and [ln.strip() for ln in lines] == [link]:
-            blocks.append({"link": link})
-        else:
-            blocks.append({"lines": lines, "link": None})
-    return blocks

@@ -90,7 +90,7 @@ def management_report(*, session: Session, actor: Actor, campaign: str,
                       now: datetime) -> ManagementReport:
     """The key figures of ``campaign`` as they stood at ``now``. Open to every user:
     counts name nobody (the per-client Excel needs "export campaign data")."""
-    from quickcrm.campaigns.models import QuickScan
+    from quickcrm.quickscans.models import QuickScan
 
     row = get_campaign(session, campaign)
     base = CC.outerjoin(I, I.c.campaign_client_id == CC.c.id)

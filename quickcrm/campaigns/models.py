@@ -1,6 +1,7 @@
-"""Tables of the collective action: QuickScans, faces, campaigns, selections, exclusions.
+"""Tables of the collective action: faces, campaigns, selections, exclusions.
 
-The mail issue adds the invitation record; the web app adds answers.
+The QuickScan definitions and the answers are the respondent core's
+(``quickcrm.quickscans.models``); the invitation record is in ``invitation``.
 """
 
 from __future__ import annotations
@@ -11,20 +12,6 @@ from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from quickcrm.store.models import utc_column
-
-
-class QuickScan(SQLModel, table=True):
-    """A loaded QuickScan definition; ``definition`` is the validated file as JSON."""
-
-    __tablename__ = "quickscan"
-
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=80, unique=True)
-    title: str = Field(max_length=300)
-    kind: str = Field(max_length=20)  # personal | update
-    definition: str = Field(sa_type=Text)
-    source: str = Field(default="", max_length=500)
-    loaded_at: datetime | None = Field(default=None, sa_column=utc_column())
 
 
 class Face(SQLModel, table=True):

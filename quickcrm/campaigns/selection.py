@@ -34,11 +34,12 @@ from quickcrm.campaigns import eligibility as rules
 from quickcrm.campaigns.campaign import get_campaign, require_draft
 from quickcrm.campaigns.criteria import Criteria, Refinements, resolve_criteria, to_json
 from quickcrm.campaigns.invitation import Invitation
-from quickcrm.campaigns.models import Campaign, CampaignClient, Face, QuickScan
+from quickcrm.campaigns.models import Campaign, CampaignClient, Face
 from quickcrm.campaigns.summary import SelectionSummary, summarize
 from quickcrm.crm.users import Actor
 from quickcrm.errors import InvalidInput
 from quickcrm.events import CAMPAIGN_SELECTED, record
+from quickcrm.quickscans.models import QuickScan
 from quickcrm.store.models import Person, Relation, Team
 
 R = Relation.__table__  # type: ignore[attr-defined]

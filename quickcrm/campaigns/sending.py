@@ -21,13 +21,15 @@ from sqlmodel import Session
 
 from quickcrm import events, permissions
 from quickcrm.campaigns.campaign import get_campaign, mark_sent
-from quickcrm.campaigns.invitation import Invitation, new_token
+from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.mails import COPY_NOTICE, CampaignMailer, Manager, Person
-from quickcrm.campaigns.models import Campaign, CampaignClient, QuickScan
-from quickcrm.campaigns.quickscans import definition_of
+from quickcrm.campaigns.models import Campaign, CampaignClient
 from quickcrm.errors import InvalidState, command_hint
 from quickcrm.mail.outbox import Draft, queue_many
 from quickcrm.permissions import Actor
+from quickcrm.quickscans.definitions import definition_of
+from quickcrm.quickscans.guards import new_token
+from quickcrm.quickscans.models import QuickScan
 from quickcrm.runtime import Delivered, Runtime
 from quickcrm.settings import Settings
 from quickcrm.store.models import User

@@ -21,7 +21,7 @@ def quickscan_load(
 
     Example: quickcrm quickscan load templates/quickscans/
     """
-    from quickcrm.campaigns.quickscans import load_quickscans
+    from quickcrm.quickscans.definitions import load_quickscans
 
     rt = c.runtime()
     with rt.session() as s:
@@ -40,7 +40,7 @@ def quickscan_list(c: Ctx) -> None:
 
     Example: quickcrm quickscan list --json
     """
-    from quickcrm.campaigns.quickscans import list_quickscans
+    from quickcrm.quickscans.definitions import list_quickscans
 
     rt = c.runtime()
     with rt.session() as s:
@@ -51,7 +51,7 @@ def quickscan_list(c: Ctx) -> None:
 
 
 def _range(q: Any) -> str:
-    from quickcrm.documents.quickscan_doc import num
+    from quickcrm.quickscans.explanation import num
 
     if q.type == "slider":
         return f"{num(q.min)}..{num(q.max)} step {num(q.step)}"
@@ -70,7 +70,7 @@ def quickscan_show(c: Ctx, key: KeyArg) -> None:
     """
     from rich.table import Table
 
-    from quickcrm.campaigns.quickscans import definition_of, get_quickscan
+    from quickcrm.quickscans.definitions import definition_of, get_quickscan
 
     rt = c.runtime()
     with rt.session() as s:
@@ -105,8 +105,8 @@ def quickscan_doc(
 
     Example: quickcrm quickscan doc bedrijfsopvolging --out toelichting.pdf
     """
-    from quickcrm.campaigns.quickscans import definition_of, get_quickscan
-    from quickcrm.documents.quickscan_doc import render_quickscan_doc
+    from quickcrm.quickscans.definitions import definition_of, get_quickscan
+    from quickcrm.quickscans.explanation import render_quickscan_doc
 
     rt = c.runtime()
     with rt.session() as s:

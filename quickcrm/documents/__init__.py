@@ -1,1 +1,2 @@
-"""Documents in and out: spreadsheets (tabular), and later PDF, PowerPoint and iCalendar."""
+"""Documents in and out: spreadsheets (tabular). A filled QuickScan's PDF, PowerPoint and
+answer sheet are the respondent core's (``quickcrm.quickscans``)."""

@@ -1,6 +1,6 @@
-"""Tables of the landing pages: the page, its visitors (with consent and double opt-in)
-and the visitors' answers. A visitor has no relation until the e-mail address is
-confirmed, so answers live in their own table rather than under an invitation."""
+"""Tables of the landing pages: the page and its visitors (with consent and double
+opt-in). A visitor has no relation until the e-mail address is confirmed; their answers
+are in the respondent core's answer table, under ``landing_visitor_id``."""
 
 from __future__ import annotations
 
@@ -53,13 +53,3 @@ class LandingVisitor(SQLModel, table=True):
                                     ondelete="SET NULL")
     person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
     new_prospect: bool = False
-
-
-class LandingAnswer(SQLModel, table=True):
-    __tablename__ = "landing_answer"
-
-    visitor_id: int = Field(foreign_key="landing_visitor.id", primary_key=True,
-                            ondelete="CASCADE")
-    question_id: str = Field(max_length=40, primary_key=True)
-    value: str = Field(default="", sa_type=Text)
-    answered_at: datetime | None = Field(default=None, sa_column=utc_column())

@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from quickcrm import permissions
-from quickcrm.campaigns.models import QuickScan
 from quickcrm.clock import as_utc
 from quickcrm.errors import InvalidInput, InvalidState, NotFound
 from quickcrm.events import LANDING_CLOSED, LANDING_CREATED, record
-from quickcrm.landing.models import LandingAnswer, LandingPage, LandingVisitor
+from quickcrm.landing.models import LandingPage, LandingVisitor
 from quickcrm.permissions import Actor
+from quickcrm.quickscans.models import Answer, QuickScan
 from quickcrm.store.models import Relation, Team, User
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
@@ -45,8 +45,8 @@ def create_page(*, session: Session, actor: Actor, now: datetime, quickscan: str
                 team: str | None = None, rm: str | None = None, title: str | None = None,
                 intro: str | None = None) -> dict[str, Any]:
     """A new open landing page for a QuickScan at /l/{slug}."""
-    from quickcrm.campaigns.quickscans import definition_of, get_quickscan
     from quickcrm.crm.users import normalize_email
+    from quickcrm.quickscans.definitions import definition_of, get_quickscan
 
     permissions.require(actor, "manage landing pages")
     slug = check_slug(slug)
@@ -147,8 +147,8 @@ def report(*, session: Session, actor: Actor, slug: str, tz: str) -> dict[str, A
     question id)."""
     from zoneinfo import ZoneInfo
 
-    from quickcrm.campaigns.excel_export import answer_value, question_header
-    from quickcrm.campaigns.quickscans import definition_of
+    from quickcrm.quickscans.answer_sheet import answer_value, question_header
+    from quickcrm.quickscans.definitions import definition_of
 
     permissions.require(actor, "export campaign data")
     page = get_page(session, slug)
@@ -166,8 +166,8 @@ def report(*, session: Session, actor: Actor, slug: str, tz: str) -> dict[str, A
     answers: dict[int, dict[str, str]] = {i: {} for i in ids}
     if ids:
         for vid, qid, value in session.execute(
-                select(col(LandingAnswer.visitor_id), col(LandingAnswer.question_id),
-                       col(LandingAnswer.value)).where(col(LandingAnswer.visitor_id).in_(ids))):
+                select(col(Answer.landing_visitor_id), col(Answer.question_id),
+                       col(Answer.value)).where(col(Answer.landing_visitor_id).in_(ids))):
             answers[vid][qid] = value
     zone = ZoneInfo(tz)
 
@@ -199,9 +199,9 @@ def export_excel(data: dict[str, Any], path: Path) -> int:
     """Write ``report``'s visitors to an .xlsx (one row per visitor); returns the rows."""
     from datetime import date
 
-    from quickcrm.campaigns.excel_export import _Sheet
+    from quickcrm.quickscans.answer_sheet import AnswerSheet
 
-    sheet = _Sheet(path, data["columns"], f"Landingpage {data['slug']}")
+    sheet = AnswerSheet(path, data["columns"], f"Landingpage {data['slug']}")
     keys = [k for _, k in REPORT_COLUMNS + EXTRA_COLUMNS]
     table = []
     for visitor in data["visitors"]:

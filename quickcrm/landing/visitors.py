@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,18 +20,21 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
-from quickcrm.campaigns.models import QuickScan
-from quickcrm.campaigns.quickscan_schema import Definition
 from quickcrm.events import (
     LANDING_COMPLETED,
     LANDING_COMPLETED_UNCONFIRMED,
     RELATION_CREATED,
     record,
 )
-from quickcrm.landing.models import LandingAnswer, LandingPage, LandingVisitor
+from quickcrm.landing.models import LandingPage, LandingVisitor
+from quickcrm.quickscans.answers import Respondent, load_answers, write_answers
+from quickcrm.quickscans.definitions import definition_of
+from quickcrm.quickscans.guards import csrf_ok, csrf_token, new_token, well_formed
+from quickcrm.quickscans.mail import html_message
+from quickcrm.quickscans.models import QuickScan
+from quickcrm.quickscans.schema import Definition
+from quickcrm.quickscans.steps import find_by_token
 from quickcrm.store.models import Person, Relation, User
-from quickcrm.web.answers import check_answer
-from quickcrm.web.security import same_token, well_formed
 
 # Abuse limits: registrations per e-mail address and per client address.
 PER_EMAIL = 3
@@ -42,10 +44,6 @@ PER_ADDRESS_WINDOW = timedelta(hours=1)
 FORM_MAX_AGE = 24 * 3600  # seconds a landing form's CSRF token stays valid
 CONFIRM_DAYS = 30
 FIELD_MAX = {"voornaam": 100, "achternaam": 150, "bedrijf": 300, "email": 320}
-
-
-def token() -> str:
-    return secrets.token_urlsafe(24)
 
 
 def address_hash(address: str) -> str:
@@ -68,12 +66,11 @@ def form_csrf_ok(page: LandingPage, given: str | None, now: datetime) -> bool:
 
 
 def visitor_csrf(visitor: LandingVisitor) -> str:
-    return hmac.new(visitor.secret.encode(), b"csrf:" + visitor.token.encode(),
-                    hashlib.sha256).hexdigest()
+    return csrf_token(visitor.token, visitor.secret)
 
 
 def visitor_csrf_ok(visitor: LandingVisitor, given: str | None) -> bool:
-    return bool(given) and hmac.compare_digest(str(given), visitor_csrf(visitor))
+    return csrf_ok(given, visitor.token, visitor.secret)
 
 
 @dataclass
@@ -100,10 +97,22 @@ class Visit:
             return "confirmed"
         return "completed" if v.completed_at is not None else "started"
 
+    @property
+    def definition(self) -> Definition:
+        return self.page.definition
+
+    def takes_answers(self) -> bool:
+        return self.status == "started" and not self.page.closed
+
+    def must_write(self) -> bool:
+        return False
+
+    def store(self, session: Session, changes: dict[str, str | None], *,
+              now: datetime) -> bool:
+        return store_answers(session, self, changes, now=now)
+
 
 def find_page(session: Session, slug: str) -> Page | None:
-    from quickcrm.web.respond import _definition
-
     row = session.execute(
         select(LandingPage, QuickScan).join(QuickScan, col(QuickScan.id) ==
                                             col(LandingPage.quickscan_id))
@@ -111,7 +120,7 @@ def find_page(session: Session, slug: str) -> Page | None:
     if row is None:
         return None
     page, qs = row
-    return Page(page, qs, _definition(qs.definition, qs.key))
+    return Page(page, qs, definition_of(qs))
 
 
 def count_visit(session: Session, page_id: int) -> None:
@@ -120,27 +129,23 @@ def count_visit(session: Session, page_id: int) -> None:
     session.commit()
 
 
-def find_visit(session: Session, slug: str, visitor_token: str, *,
-               lock: bool = False) -> Visit | None:
-    if not well_formed(visitor_token):
-        return None
-    page = find_page(session, slug)
+def _find(session: Session, slug: str, column: Any, token: str, *,
+          lock: bool) -> Visit | None:
+    """The visit of the page ``slug`` whose ``column`` holds ``token``."""
+    page = find_page(session, slug) if well_formed(token) else None
     if page is None:
         return None
-    stmt = select(LandingVisitor).where(col(LandingVisitor.token) == visitor_token,
-                                        col(LandingVisitor.page_id) == page.page.id)
-    if lock:
-        stmt = stmt.with_for_update()
-    visitor = session.execute(stmt).scalars().first()
-    if visitor is None or not same_token(visitor.token, visitor_token):
+    row = find_by_token(session, select(LandingVisitor).where(
+        col(LandingVisitor.page_id) == page.page.id), column, token, lock=lock)
+    if row is None:
         return None
-    return Visit(page, visitor, load_answers(session, visitor.id))  # type: ignore[arg-type]
+    visitor = row[0]
+    return Visit(page, visitor, load_answers(session, Respondent(landing_visitor_id=visitor.id)))
 
 
-def load_answers(session: Session, visitor_id: int) -> dict[str, str]:
-    rows = session.execute(select(col(LandingAnswer.question_id), col(LandingAnswer.value))
-                           .where(col(LandingAnswer.visitor_id) == visitor_id)).all()
-    return {q: v for q, v in rows}
+def find_visit(session: Session, slug: str, visitor_token: str, *,
+               lock: bool = False) -> Visit | None:
+    return _find(session, slug, col(LandingVisitor.token), visitor_token, lock=lock)
 
 
 def check_details(form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -180,7 +185,8 @@ def register(session: Session, page: Page, details: dict[str, str], *, consent_t
              address: str, now: datetime) -> LandingVisitor:
     """A visitor who left details and consent; committed."""
     visitor = LandingVisitor(
-        page_id=page.page.id or 0, token=token(), secret=token(), confirm_token=token(),
+        page_id=page.page.id or 0, token=new_token(), secret=new_token(),
+        confirm_token=new_token(),
         first_name=details["voornaam"], last_name=details["achternaam"],
         company=details["bedrijf"], email=details["email"],
         address_hash=address_hash(address), consent_text=consent_text, consent_at=now,
@@ -190,49 +196,15 @@ def register(session: Session, page: Page, details: dict[str, str], *, consent_t
     return visitor
 
 
-def check_answers(visit: Visit, given: dict[str, str | None]
-                  ) -> tuple[dict[str, str | None], dict[str, str]]:
-    """The same rule and Dutch messages as the invited clients' pages."""
-    changes: dict[str, str | None] = {}
-    errors: dict[str, str] = {}
-    for qid, raw in given.items():
-        question = visit.page.definition.question(qid)
-        if question is None:
-            continue
-        value, error = check_answer(question, raw)
-        if error:
-            errors[qid] = error
-        elif visit.answers.get(qid) != value:
-            changes[qid] = value
-    return changes, errors
-
-
 def store_answers(session: Session, visit: Visit, changes: dict[str, str | None], *,
                   now: datetime) -> bool:
-    """Write checked answers; False when the visitor already completed."""
-    from sqlalchemy import delete
-
+    """Write checked answers and commit; False when the visitor already completed."""
     vid = visit.visitor.id
     done = session.execute(select(col(LandingVisitor.completed_at))
                            .where(col(LandingVisitor.id) == vid).with_for_update()).scalar_one()
     if done is not None:
         return False
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    for qid, value in changes.items():
-        if value is None:
-            session.execute(delete(LandingAnswer).where(
-                col(LandingAnswer.visitor_id) == vid, col(LandingAnswer.question_id) == qid))
-            visit.answers.pop(qid, None)
-        else:
-            stmt = insert(LandingAnswer).values(visitor_id=vid, question_id=qid, value=value,
-                                                answered_at=now)
-            session.execute(stmt.on_conflict_do_update(
-                index_elements=["visitor_id", "question_id"],
-                set_={"value": stmt.excluded.value, "answered_at": stmt.excluded.answered_at}))
-            visit.answers[qid] = value
+    write_answers(session, Respondent(landing_visitor_id=vid), visit.answers, changes, now=now)
     session.commit()
     return True
 
@@ -242,20 +214,6 @@ def _mailer_parts(settings: Any) -> tuple[str, str]:
 
     return (address(str(settings["mail.sender_name"]), str(settings["mail.sender"])),
             str(settings["firm.name"]))
-
-
-def _html(subject: str, firm: str, text: str, link: str = "", button: str = "",
-          notice: str = "") -> str:
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    from quickcrm.campaigns.mails import _blocks
-    from quickcrm.resources import templates_dir
-
-    env = Environment(loader=FileSystemLoader(templates_dir() / "mail"),
-                      autoescape=select_autoescape(default=True))
-    return env.get_template("message.html").render(
-        subject=subject, firm=firm, notice=notice, button=button,
-        blocks=_blocks(text, link, notice))
 
 
 def confirm_link(base_url: str, visit: Visit) -> str:
@@ -289,7 +247,8 @@ def complete(session: Session, visit: Visit, *, runtime: Any) -> bool:
     queue_message(session, kind="landing_confirm", ref=f"landing:{v.id}",
                   to=address(f"{v.first_name} {v.last_name}", v.email), from_=sender,
                   sender=sender, subject=subject, text=text,
-                  html=_html(subject, firm, text, link, "Bevestig mijn e-mailadres"), now=now)
+                  html=html_message(subject, firm, text, link=link,
+                                    button="Bevestig mijn e-mailadres"), now=now)
     record(session, kind=LANDING_COMPLETED_UNCONFIRMED, at=now, slug=visit.page.page.slug,
            visitor_id=v.id)
     session.commit()
@@ -298,21 +257,8 @@ def complete(session: Session, visit: Visit, *, runtime: Any) -> bool:
 
 def find_by_confirm(session: Session, slug: str, confirm_token: str, *,
                     lock: bool = False) -> Visit | None:
-    if not well_formed(confirm_token):
-        return None
-    page = find_page(session, slug)
-    if page is None:
-        return None
-    stmt = select(LandingVisitor).where(col(LandingVisitor.confirm_token) == confirm_token,
-                                        col(LandingVisitor.page_id) == page.page.id)
-    if lock:
-        stmt = stmt.with_for_update()
-    visitor = session.execute(stmt).scalars().first()
-    if visitor is None or not same_token(visitor.confirm_token, confirm_token):
-        return None
-    if visitor.completed_at is None:
-        return None
-    return Visit(page, visitor, load_answers(session, visitor.id))  # type: ignore[arg-type]
+    visit = _find(session, slug, col(LandingVisitor.confirm_token), confirm_token, lock=lock)
+    return visit if visit is not None and visit.visitor.completed_at is not None else None
 
 
 def confirm_expired(visit: Visit, now: datetime) -> bool:
@@ -380,17 +326,17 @@ def queue_report(session: Session, visit: Visit, *, relation: Relation, new: boo
     and the RM's notice of the new prospect (or of the known relation)."""
     from dataclasses import replace
 
-    from quickcrm.campaigns.client_report import PDF, PPTX, local_date, render_documents
-    from quickcrm.campaigns.models import CampaignClient
+    from quickcrm.clock import local_date
     from quickcrm.mail.compose import address
     from quickcrm.mail.outbox import Draft, queue_many
+    from quickcrm.quickscans.report import PDF, PPTX, render_documents
+    from quickcrm.quickscans.report_data import ClientInfo
 
     now, settings = runtime.clock.now(), runtime.settings
     v, page = visit.visitor, visit.page.page
     sender, firm = _mailer_parts(settings)
-    client = CampaignClient(campaign_id=0, relation_id=relation.id or 0,
-                            relation_number=relation.number, first_name=v.first_name,
-                            last_name=v.last_name, email=v.email, company=v.company)
+    client = ClientInfo(first_name=v.first_name, last_name=v.last_name, company=v.company,
+                        relation_number=relation.number)
     docs = render_documents(definition=visit.page.definition, answers=dict(visit.answers),
                             client=client, firm_name=firm,
                             report_date=local_date(now, settings.timezone))
@@ -407,14 +353,14 @@ def queue_report(session: Session, visit: Visit, *, relation: Relation, new: boo
     pdf = (docs.pdf_name, docs.pdf, PDF)
     drafts = [Draft(kind="landing_report", ref=ref, to=address(name, v.email), from_=from_,
                     sender=sender, subject=subject, text=text,
-                    html=_html(subject, firm, text), attachments=[pdf])]
+                    html=html_message(subject, firm, text), attachments=[pdf])]
     if rm is not None and "@" in rm.email:
         copy = (f"Kopie voor de relatiemanager: {name} ({v.company}) heeft de QuickScan "
                 f"van landingpage {page.slug} afgerond en deze rapportage ontvangen.")
         drafts.append(Draft(kind="landing_report", ref=ref, to=address(rm.name, rm.email),
                             from_=from_, sender=sender, subject=subject,
                             text=copy + "\n\n" + text,
-                            html=_html(subject, firm, copy + "\n\n" + text, notice=copy),
+                            html=html_message(subject, firm, copy + "\n\n" + text, notice=copy),
                             attachments=[pdf, (docs.pptx_name, docs.pptx, PPTX)]))
         what = "Nieuwe prospect" if new else "Bestaande relatie"
         ntext = (f"Beste {rm.first_name or rm.name},\n\n"
@@ -426,6 +372,6 @@ def queue_report(session: Session, visit: Visit, *, relation: Relation, new: boo
         nsubject = f"{what}: {name} ({v.company}) via {page.slug}"
         drafts.append(Draft(kind="landing_prospect", ref=ref, to=address(rm.name, rm.email),
                             from_=sender, sender=sender, subject=nsubject, text=ntext,
-                            html=_html(nsubject, firm, ntext)))
+                            html=html_message(nsubject, firm, ntext)))
     queue_many(session, [replace(d) for d in drafts], now=now)
     return len(drafts)

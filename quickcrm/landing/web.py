@@ -1,9 +1,11 @@
 """The landing page routes under /l/{slug}, mounted into the respondent web app.
 
 The question pages are the invited clients' own (the ``field`` and ``readonly`` macros,
-``views.sections``, ``web.answers.check_answer``); only the paths differ. Every POST
-is checked for the same site and a CSRF token; misses count in the app's guessing
-limiter; registrations are limited per e-mail address and per client address.
+and ``quickcrm.quickscans``: the views, the steps, saving answers); only the paths and
+what a visitor does before and after (details and consent, confirming the address)
+differ. Every POST is checked for the same site and a CSRF token; misses count in the
+app's guessing limiter; registrations are limited per e-mail address and per client
+address.
 """
 
 from __future__ import annotations
@@ -17,16 +19,21 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from quickcrm.landing import visitors as lv
-from quickcrm.web.pages import _address, _web, forbidden, render, step_after, too_many
-from quickcrm.web.security import cross_site
-from quickcrm.web.views import resume_step, sections
-
-MAX_FIELDS = 400
-
-
-def _miss(request: Request) -> Response:
-    _web(request).limiter.failed(_address(request))
-    return render(request, "notfound.html", 404, title="Pagina niet gevonden")
+from quickcrm.quickscans.pages import (
+    blocked,
+    client_address,
+    forbidden,
+    lookup,
+    not_found,
+    read_post,
+    render,
+    render_step,
+    saved_reply,
+    state,
+    too_many,
+)
+from quickcrm.quickscans.steps import save_answers, step_after, step_answers
+from quickcrm.quickscans.views import sections
 
 
 def _closed(request: Request, page: lv.Page) -> Response:
@@ -39,7 +46,7 @@ def _closed(request: Request, page: lv.Page) -> Response:
 def _landing(request: Request, page: lv.Page, *, status: int = 200,
              errors: dict[str, str] | None = None, values: dict[str, str] | None = None
              ) -> Response:
-    web = _web(request)
+    web = state(request)
     settings = web.runtime.settings
     issued = int(web.runtime.clock.now().timestamp())
     base = settings.base_url
@@ -52,8 +59,8 @@ def _landing(request: Request, page: lv.Page, *, status: int = 200,
 
 
 async def landing_page(request: Request) -> Response:
-    web = _web(request)
-    if web.limiter.blocked(_address(request)):
+    web = state(request)
+    if blocked(request):
         return too_many(request)
     slug = request.path_params["slug"]
 
@@ -67,24 +74,18 @@ async def landing_page(request: Request) -> Response:
 
     page = await web.in_thread(work)
     if page is None:
-        return _miss(request)
+        return not_found(request)
     return _closed(request, page) if page.closed else _landing(request, page)
 
 
-async def _form(request: Request) -> Any:
-    return await request.form(max_files=0, max_fields=MAX_FIELDS)
-
-
 async def register(request: Request) -> Response:
-    web = _web(request)
-    if web.limiter.blocked(_address(request)):
-        return too_many(request)
+    web = state(request)
     slug = request.path_params["slug"]
-    form = await _form(request)
-    if cross_site(request.headers):
-        return forbidden(request)
+    form = await read_post(request)
+    if isinstance(form, Response):
+        return form
     data = {k: v for k, v in form.items() if isinstance(v, str)}
-    rt, address = web.runtime, _address(request)
+    rt, address = web.runtime, client_address(request)
 
     def work() -> Any:
         with rt.session(read_only=True) as s:
@@ -108,7 +109,7 @@ async def register(request: Request) -> Response:
 
     done = await web.in_thread(work)
     if done is None:
-        return _miss(request)
+        return not_found(request)
     if isinstance(done, lv.Page):
         return _closed(request, done)
     if done == "csrf":
@@ -129,43 +130,26 @@ async def register(request: Request) -> Response:
 def _visit_page(request: Request, visit: lv.Visit, step: int | str | None = None, *,
                 status: int = 200, errors: dict[str, str] | None = None,
                 submitted: dict[str, str | None] | None = None) -> Response:
-    views = sections(visit.page.definition.sections, visit.answers, submitted=submitted,
+    views = sections(visit.definition.sections, visit.answers, submitted=submitted,
                      errors=errors)
     base = f"/l/{visit.page.page.slug}/{visit.visitor.token}"
-    common = dict(visit=visit, base=base, views=views, title=visit.page.page.title,
+    common = dict(visit=visit, base=base, title=visit.page.page.title,
                   csrf=lv.visitor_csrf(visit.visitor), errors=errors or {})
     if visit.page.closed and visit.status == "started":
         return _closed(request, visit.page)
     if visit.status != "started":
-        return render(request, "landing_check.html", status, **common,
+        return render(request, "landing_check.html", status, views=views, **common,
                       confirmed=visit.status == "confirmed")
-    if step is None:
-        step = resume_step(views) or "overzicht"
-    if step == "overzicht":
-        return render(request, "landing_overview.html", status,
-                      open=sum(v.open_count for v in views), **common)
-    assert isinstance(step, int)
-    if not 1 <= step <= len(views):
-        return _miss(request)
-    return render(request, "landing_section.html", status, view=views[step - 1],
-                  total=len(views), **common)
+    return render_step(request, views, step, overview="landing_overview.html",
+                       section="landing_section.html", status=status, **common)
 
 
 async def _find(request: Request, find: Callable[[Session, str, str], lv.Visit | None]
                 ) -> lv.Visit | Response:
     """The visit the path's slug and token name (``find`` reads it), or the page that
-    answers instead: too many guesses from this address, or the 404 page (a guess)."""
-    web = _web(request)
-    if web.limiter.blocked(_address(request)):
-        return too_many(request)
+    answers instead (``quickscans.pages.lookup``)."""
     slug, token = request.path_params["slug"], request.path_params["token"]
-
-    def work() -> lv.Visit | None:
-        with web.runtime.session(read_only=True) as s:
-            return find(s, slug, token)
-
-    visit = await web.in_thread(work)
-    return visit if visit is not None else _miss(request)
+    return await lookup(request, lambda s: find(s, slug, token))
 
 
 async def _load(request: Request) -> lv.Visit | Response:
@@ -192,9 +176,9 @@ async def _posted(request: Request, load: Callable[[Request], Awaitable[lv.Visit
                   = _load) -> tuple[lv.Visit, Any] | Response:
     """A POST from the same site whose form carries the visitor's CSRF token: the visit
     (``load`` finds it, by default by the visitor's token) and the form."""
-    if cross_site(request.headers):
-        return forbidden(request)
-    form = await _form(request)
+    form = await read_post(request)
+    if isinstance(form, Response):
+        return form
     visit = await load(request)
     if isinstance(visit, Response):
         return visit
@@ -210,26 +194,18 @@ def _back(visit: lv.Visit, where: str = "") -> RedirectResponse:
 
 
 async def save_step(request: Request) -> Response:
-    web = _web(request)
+    web = state(request)
     n = request.path_params["n"]
     posted = await _posted(request)
     if isinstance(posted, Response):
         return posted
     visit, form = posted
-    count = len(visit.page.definition.sections)
+    count = len(visit.definition.sections)
     if not 1 <= n <= count:
-        return _miss(request)
-    if visit.status != "started" or visit.page.closed:
-        return _back(visit)
-    given: dict[str, str | None] = {q.id: str(form[f"a-{q.id}"]) for q in visit.page.definition.sections[n - 1].questions
-             if isinstance(form.get(f"a-{q.id}"), str)}
-    changes, errors = lv.check_answers(visit, given)
-
-    def work() -> bool:
-        with web.writing(), web.runtime.session() as s:
-            return lv.store_answers(s, visit, changes, now=web.runtime.clock.now())
-
-    if changes and not await web.in_thread(work):
+        return not_found(request)
+    given = step_answers(visit.definition, n, form)
+    errors = await web.in_thread(lambda: save_answers(web, visit, given))
+    if errors is None:  # completed (or the page closed) meanwhile: show that state
         return _back(visit)
     if errors:
         return _visit_page(request, visit, n, errors=errors, submitted=given, status=422)
@@ -238,31 +214,17 @@ async def save_step(request: Request) -> Response:
 
 async def save_one(request: Request) -> Response:
     """One answer at a time: what the pages' script sends as the visitor answers."""
-    from starlette.responses import JSONResponse
-
-    web = _web(request)
+    web = state(request)
     posted = await _posted(request)
     if isinstance(posted, Response):
         return posted
     visit, form = posted
-    if visit.status != "started" or visit.page.closed:
-        return JSONResponse({"ok": False, "fout": "Deze QuickScan is al afgerond."}, 409)
     qid, value = str(form.get("vraag") or ""), str(form.get("waarde") or "")
-    changes, errors = lv.check_answers(visit, {qid: value})
-    if errors:
-        return JSONResponse({"ok": False, "fout": next(iter(errors.values()))}, 422)
-
-    def work() -> bool:
-        with web.writing(), web.runtime.session() as s:
-            return lv.store_answers(s, visit, changes, now=web.runtime.clock.now())
-
-    if changes and not await web.in_thread(work):
-        return JSONResponse({"ok": False, "fout": "Deze QuickScan is al afgerond."}, 409)
-    return JSONResponse({"ok": True})
+    return saved_reply(await web.in_thread(lambda: save_answers(web, visit, {qid: value})))
 
 
 async def finish(request: Request) -> Response:
-    web = _web(request)
+    web = state(request)
     posted = await _posted(request)
     if isinstance(posted, Response):
         return posted
@@ -286,7 +248,7 @@ async def _load_confirm(request: Request) -> lv.Visit | Response:
 
 
 def _confirm_page(request: Request, visit: lv.Visit) -> Response:
-    web = _web(request)
+    web = state(request)
     if lv.confirm_expired(visit, web.runtime.clock.now()) and visit.status != "confirmed":
         return render(request, "message.html", 410, title="Link verlopen",
                       text="Deze bevestigingslink is verlopen. Vul de QuickScan opnieuw in "
@@ -303,7 +265,7 @@ async def confirm_page(request: Request) -> Response:
 
 
 async def confirm(request: Request) -> Response:
-    web = _web(request)
+    web = state(request)
     posted = await _posted(request, _load_confirm)
     if isinstance(posted, Response):
         return posted

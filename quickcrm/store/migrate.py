@@ -79,3 +79,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     command.upgrade(_config(engine), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Back to ``revision`` (by hand, or a test of a migration's way back)."""
+    from alembic import command
+
+    command.downgrade(_config(engine), revision)

@@ -1,2 +1,3 @@
-"""The respondent web app: the client's QuickScan page and the relationship manager's
-read-only preview (``create_app`` in ``quickcrm.web.app``)."""
+"""The respondent web app: the invited client's QuickScan pages and the relationship
+manager's read-only preview (``create_app`` in ``quickcrm.web.app``, which also mounts
+the landing pages). What both flows share is ``quickcrm.quickscans``."""

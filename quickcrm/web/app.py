@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -25,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 from quickcrm.areas import web_routes
 from quickcrm.resources import templates_dir
 from quickcrm.runtime import Runtime
+from quickcrm.templating import html_files
 from quickcrm.web import pages
 from quickcrm.web.security import BodyLimit, FailureLimiter, SecurityHeaders
 
@@ -108,23 +109,16 @@ class WebState:
         return self.write_lock or nullcontext()
 
 
-def templates() -> Environment:
-    """HTML templates with autoescape on: every value a client typed is shown as text."""
-    return Environment(loader=FileSystemLoader(str(templates_dir() / "web")),
-                       autoescape=select_autoescape(["html"], default=True),
-                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)
-
-
 def warm_up(state: WebState) -> None:
     """Import and compile what the first page needs before the first client arrives,
     so a burst of clients does not all pay for it at once."""
     import quickcrm.campaigns.client_report  # noqa: F401
     import quickcrm.campaigns.mails  # noqa: F401
-    import quickcrm.campaigns.quickscans  # noqa: F401
-    import quickcrm.documents.report_data  # noqa: F401
-    import quickcrm.documents.report_pdf  # noqa: F401 - fpdf2 takes some 0.3 s to import
-    import quickcrm.documents.report_pptx  # noqa: F401
     import quickcrm.mail.outbox  # noqa: F401
+    import quickcrm.quickscans.definitions  # noqa: F401
+    import quickcrm.quickscans.report_data  # noqa: F401
+    import quickcrm.quickscans.report_pdf  # noqa: F401 - fpdf2 takes some 0.3 s to import
+    import quickcrm.quickscans.report_pptx  # noqa: F401
 
     for name in ("new.html", "declined.html", "section.html", "overview.html",
                  "finished.html", "preview.html", "notfound.html", "message.html"):
@@ -134,7 +128,7 @@ def warm_up(state: WebState) -> None:
 def create_app(runtime: Runtime, *, limiter: FailureLimiter | None = None,
                max_body: int = MAX_BODY) -> Any:
     """The ASGI app (Starlette inside the body-size and security-header middleware)."""
-    state = WebState(runtime=runtime, templates=templates(),
+    state = WebState(runtime=runtime, templates=html_files("web"),
                      limiter=limiter or FailureLimiter(), deliverer=Deliverer(runtime),
                      firm=str(runtime.settings["firm.name"]), tz=runtime.settings.timezone)
     if runtime.settings.database_url.startswith("sqlite"):

@@ -10,36 +10,30 @@ after the QuickScan was finished in another tab.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from quickcrm.campaigns import invitation as inv
-from quickcrm.campaigns.answers import delete_answer, load_answers, save_answer
 from quickcrm.campaigns.invitation import Invitation
-from quickcrm.campaigns.models import Campaign, CampaignClient, QuickScan
-from quickcrm.campaigns.quickscan_schema import Definition, parse_definition
+from quickcrm.campaigns.models import Campaign, CampaignClient
+from quickcrm.clock import local_date
 from quickcrm.events import (
     QUICKSCAN_FINISHED,
     QUICKSCAN_LOGGED_IN,
     QUICKSCAN_NOT_INTERESTED,
     record,
 )
-from quickcrm.web.answers import FormValue, check_answer
-from quickcrm.web.security import same_token, well_formed
+from quickcrm.quickscans.answers import Respondent, load_answers, write_answers
+from quickcrm.quickscans.definitions import definition_of
+from quickcrm.quickscans.models import QuickScan
+from quickcrm.quickscans.schema import Definition
+from quickcrm.quickscans.steps import find_by_token
 
 Status = Literal["new", "declined", "started", "finished"]
-
-
-@lru_cache(maxsize=64)
-def _definition(text: str, key: str) -> Definition:
-    """Parsed once per stored text: the definition is re-validated only when it changes."""
-    return parse_definition(json.loads(text), f"quickscan {key!r}")
 
 
 @dataclass
@@ -63,6 +57,20 @@ class Scan:
         # Ja is the only POST besides Nee that can come first, so a login means Ja.
         return "started" if i.logged_in_at is not None else "new"
 
+    @property
+    def respondent(self) -> Respondent:
+        return Respondent(invitation_id=self.invitation.id)
+
+    def takes_answers(self) -> bool:
+        return self.status in ("started", "new")
+
+    def must_write(self) -> bool:
+        return self.invitation.logged_in_at is None  # the first save records the login
+
+    def store(self, session: Session, changes: dict[str, str | None], *,
+              now: datetime) -> bool:
+        return store_answers(session, self, changes, now=now)
+
     def answered(self) -> int:
         return sum(1 for q in self.definition.questions() if self.answers.get(q.id, "") != "")
 
@@ -71,26 +79,17 @@ def find_scan(session: Session, token: str, *, preview: bool = False,
               lock: bool = False) -> Scan | None:
     """The invitation behind a client token (or a preview token); None for anything
     unknown or malformed, so every miss looks the same."""
-    if not well_formed(token):
-        return None
     column = col(Invitation.preview_token) if preview else col(Invitation.token)
     stmt = (select(Invitation, CampaignClient, Campaign, QuickScan)
             .join(CampaignClient, CampaignClient.id == Invitation.campaign_client_id)  # type: ignore[arg-type]
             .join(Campaign, Campaign.id == Invitation.campaign_id)  # type: ignore[arg-type]
-            .join(QuickScan, QuickScan.id == Campaign.quickscan_id)  # type: ignore[arg-type]
-            .where(column == token))
-    if lock:
-        stmt = stmt.with_for_update(of=Invitation)  # type: ignore[arg-type]
-    row = session.execute(stmt).first()
+            .join(QuickScan, QuickScan.id == Campaign.quickscan_id))  # type: ignore[arg-type]
+    row = find_by_token(session, stmt, column, token, lock=lock, of=Invitation)
     if row is None:
         return None
     invitation, client, campaign, quickscan = row
-    if not same_token(invitation.preview_token if preview else invitation.token, token):
-        return None
-    scan = Scan(invitation, client, campaign, quickscan,
-                _definition(quickscan.definition, quickscan.key))
-    assert invitation.id is not None
-    scan.answers = load_answers(session, invitation.id)
+    scan = Scan(invitation, client, campaign, quickscan, definition_of(quickscan))
+    scan.answers = load_answers(session, scan.respondent)
     return scan
 
 
@@ -121,34 +120,13 @@ def choose(session: Session, scan: Scan, *, interested: bool, now: datetime) -> 
         session.commit()
 
 
-def check_answers(scan: Scan, given: dict[str, FormValue]
-                  ) -> tuple[dict[str, str | None], dict[str, str]]:
-    """Validate submitted answers (question id -> value, None or "" for "no answer")
-    without touching the store: (changes to store, Dutch messages for refused ones).
-    An answer equal to the stored one is no change."""
-    changes: dict[str, str | None] = {}
-    errors: dict[str, str] = {}
-    for qid, raw in given.items():
-        question = scan.definition.question(qid)
-        if question is None:
-            errors[qid] = "Onbekende vraag."
-            continue
-        value, error = check_answer(question, raw)
-        if error:
-            errors[qid] = error
-        elif scan.answers.get(qid) != value:
-            changes[qid] = value
-    return changes, errors
-
-
 def store_answers(session: Session, scan: Scan, changes: dict[str, str | None], *,
                   now: datetime) -> bool:
     """Write checked answers (None deletes) and the first login, then commit; False,
     writing nothing, when the QuickScan was finished or declined meanwhile.
 
-    Only the invitation's state is re-read, locked, inside the write transaction; the
-    page was found and the answers checked before it, so the one writer SQLite allows
-    at a time is held for as short as possible."""
+    Only the invitation's state is re-read, locked, inside the write transaction (see
+    ``quickscans.steps.save_answers``)."""
     i = scan.invitation
     assert i.id is not None
     state = session.execute(
@@ -157,13 +135,7 @@ def store_answers(session: Session, scan: Scan, changes: dict[str, str | None], 
         .where(col(Invitation.id) == i.id).with_for_update()).one()
     if state.finished_at is not None or state.not_interested_at is not None:
         return False
-    for qid, value in changes.items():
-        if value is None:
-            delete_answer(session, invitation_id=i.id, question_id=qid)
-            scan.answers.pop(qid, None)
-        else:
-            save_answer(session, invitation_id=i.id, question_id=qid, value=value, now=now)
-            scan.answers[qid] = value
+    write_answers(session, scan.respondent, scan.answers, changes, now=now)
     i.logged_in_at = state.logged_in_at
     _login(session, scan, now)
     session.commit()
@@ -176,18 +148,20 @@ class Prepared:
 
     answers: dict[str, str]
     report_date: date
-    documents: Any  # client_report.Documents
+    documents: Any  # quickscans.report.Documents
 
 
 def prepare_report(scan: Scan, *, runtime: Any) -> Prepared:
     """Render the PDF and PPTX (some 50 ms) outside the write transaction, so that a
     client pressing Rapportage does not hold up every other client's answers."""
-    from quickcrm.campaigns.client_report import local_date, render_documents
+    from quickcrm.campaigns.client_report import client_info
+    from quickcrm.quickscans.report import render_documents
 
     settings = runtime.settings
     day = local_date(runtime.clock.now(), settings.timezone)
     answers = dict(scan.answers)
-    docs = render_documents(definition=scan.definition, answers=answers, client=scan.client,
+    docs = render_documents(definition=scan.definition, answers=answers,
+                            client=client_info(scan.client),
                             firm_name=str(settings["firm.name"]), report_date=day)
     return Prepared(answers, day, docs)
 
@@ -200,7 +174,7 @@ def finish(session: Session, scan: Scan, *, runtime: Any,
     call that finished (a double click or a second tab queues nothing); the caller then
     starts delivery. ``scan`` was found with ``lock=True`` in this session; ``prepared``
     documents are used when they show exactly the answers found under the lock."""
-    from quickcrm.campaigns.client_report import local_date, queue_report_mails
+    from quickcrm.campaigns.client_report import queue_report_mails
 
     now, settings = runtime.clock.now(), runtime.settings
     if scan.status != "started":

@@ -1,11 +1,7 @@
 """The web app's defences, kept apart from the pages so each is easy to check.
 
-- Tokens: only a well-formed token reaches the database; the found row's token is
-  compared again with ``hmac.compare_digest``.
-- CSRF: every form carries ``csrf_token(invitation)``, an HMAC of the client's token
-  keyed with the invitation's preview token, which the client's page never shows; a POST
-  is also refused when the browser says it comes from another site (Origin,
-  Sec-Fetch-Site). No cookie is needed, so the app sets none.
+- Tokens, CSRF and same-site posts: ``quickcrm.quickscans.guards`` (both respondent
+  flows use them). No cookie is needed, so the app sets none.
 - Guessing: ``FailureLimiter`` counts 404s per client address and answers 429 once an
   address has too many, so tokens cannot be enumerated.
 - ``SecurityHeaders`` and ``BodyLimit`` are plain ASGI middleware (cheaper than
@@ -15,17 +11,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import urlsplit
-
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{22,64}$")  # >= 128 bits of url-safe base64
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
@@ -45,33 +35,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-def well_formed(token: str) -> bool:
-    return bool(TOKEN_RE.match(token))
-
-
-def same_token(stored: str, given: str) -> bool:
-    return hmac.compare_digest(stored.encode(), given.encode())
-
-
-def csrf_token(token: str, preview_token: str) -> str:
-    """The hidden form field of one invitation's pages; stable across devices."""
-    return hmac.new(preview_token.encode(), b"csrf:" + token.encode(), hashlib.sha256).hexdigest()
-
-
-def csrf_ok(given: str | None, token: str, preview_token: str) -> bool:
-    return bool(given) and hmac.compare_digest(str(given), csrf_token(token, preview_token))
-
-
-def cross_site(headers: Any) -> bool:
-    """True when the browser tells us the POST comes from another site."""
-    if headers.get("sec-fetch-site", "") == "cross-site":
-        return True
-    origin = headers.get("origin")
-    if not origin or origin == "null":  # no-referrer pages post with Origin: null
-        return False
-    return urlsplit(origin).netloc.lower() != headers.get("host", "").lower()
 
 
 class FailureLimiter:

@@ -305,9 +305,11 @@ def _slider(ck: _Check, data: dict[str, Any], place: str) -> dict[str, Any]:
 
 
 def _mails(ck: _Check, data: Any) -> dict[str, Mail]:
-    from jinja2 import Environment, TemplateSyntaxError, meta
+    from jinja2 import TemplateSyntaxError, meta
 
-    env = Environment()
+    from quickcrm.templating import text_environment
+
+    env = text_environment()
     mails: dict[str, Mail] = {}
     table = ck.table(data, "mails") if data is not None else {}
     if data is None:

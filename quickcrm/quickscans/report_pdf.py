@@ -27,7 +27,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from quickcrm.documents.report_data import (
+from quickcrm.quickscans.report_data import (
     NOT_ANSWERED,
     ReportData,
     ReportQuestion,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from quickcrm.campaigns.quickscan_schema import Definition, Question
+    from quickcrm.quickscans.schema import Definition, Question
 
 NOT_ANSWERED = "Niet beantwoord"
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
@@ -38,7 +38,7 @@ class ReportQuestion:
 
     number: int
     text: str
-    kind: str  # slider | choice | text | rating (as in quickscan_schema)
+    kind: str  # slider | choice | text | rating (as in schema)
     answer: str = ""
     value: float | None = None
     scale: tuple[float, float] | None = None

@@ -17,7 +17,7 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
 
-from quickcrm.documents.report_data import (
+from quickcrm.quickscans.report_data import (
     NOT_ANSWERED,
     ReportData,
     ReportQuestion,

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from quickcrm.campaigns.quickscan_schema import Question, Section
 from quickcrm.clock import as_utc
-from quickcrm.web.answers import display
+from quickcrm.quickscans.schema import Question, Section
+from quickcrm.quickscans.validation import display
 
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
           "september", "oktober", "november", "december")

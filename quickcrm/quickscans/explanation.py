@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from quickcrm.campaigns.quickscan_schema import Definition, Question
+from quickcrm.quickscans.schema import Definition, Question
 
 _FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
 FORMS = {

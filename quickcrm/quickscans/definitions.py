@@ -1,8 +1,8 @@
-"""QuickScans: reading definition files, loading them into the store, looking them up,
-checking an answer against its question, and rendering a QuickScan's e-mail texts.
+"""QuickScans: reading definition files, loading them into the store, and looking them
+up.
 
 A definition lives in a TOML file (docs/quickscans.md); loading validates it
-(``quickscan_schema``) and upserts it by key into the ``quickscan`` table as JSON, so the
+(``schema``) and upserts it by key into the ``quickscan`` table as JSON, so the
 database holds the version a firm loaded, and an upgrade of QuickCRM never changes the
 texts or rules a firm tuned. The shipped definitions are loaded on first lookup when a
 database has none, so a fresh install can start a campaign straight away.
@@ -11,25 +11,24 @@ database has none, so a fresh install can start a campaign straight away.
 from __future__ import annotations
 
 import json
-import math
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, func, select
 
 from quickcrm import permissions
-from quickcrm.campaigns.models import QuickScan
-from quickcrm.campaigns.quickscan_schema import (
+from quickcrm.errors import FileProblems, InvalidInput, NotFound
+from quickcrm.events import QUICKSCANS_LOADED, record
+from quickcrm.quickscans.models import QuickScan
+from quickcrm.quickscans.schema import (
     Definition,
-    Question,
     check_update_rule,
     parse_definition,
 )
-from quickcrm.errors import FileProblems, InvalidInput, NotFound
-from quickcrm.events import QUICKSCANS_LOADED, record
 from quickcrm.resources import templates_dir
 
 
@@ -52,7 +51,14 @@ def read_file(path: Path) -> Definition:
 
 
 def definition_of(row: QuickScan) -> Definition:
-    return parse_definition(json.loads(row.definition), f"quickscan {row.key!r}")
+    """The stored definition, parsed once per stored text: a page, a send and a report
+    re-validate it only when a firm loaded a changed file."""
+    return _parsed(row.definition, row.key)
+
+
+@lru_cache(maxsize=64)
+def _parsed(text: str, key: str) -> Definition:
+    return parse_definition(json.loads(text), f"quickscan {key!r}")
 
 
 @dataclass(frozen=True)
@@ -168,56 +174,3 @@ def list_quickscans(*, session: Session, now: datetime) -> list[dict[str, Any]]:
                     "questions": len(d.questions()), "update": d.update,
                     "loaded_at": row.loaded_at, "source": row.source})
     return out
-
-
-def _number(raw: object) -> float:
-    if isinstance(raw, bool):
-        raise ValueError(raw)
-    value = float(raw.strip().replace(",", ".")) if isinstance(raw, str) else float(raw)  # type: ignore[arg-type]
-    if not math.isfinite(value):
-        raise ValueError(raw)
-    return value
-
-
-def validate_answer(question: Question, raw: object) -> int | float | str:
-    """The stored value of an answer, or InvalidInput saying what the question accepts.
-
-    slider: a number in its range on its step; choice: 'ke1'..'keN'; text: at most
-    max_length characters; rating: a whole number from min to max.
-    """
-    where = f"question {question.id!r}"
-    if question.type == "text":
-        text = str(raw if raw is not None else "").strip()
-        if len(text) > (question.max_length or 0):
-            raise InvalidInput(f"{where}: at most {question.max_length} characters")
-        return text
-    if question.type == "choice":
-        value = str(raw or "").strip().lower()
-        allowed = [v for v, _ in question.choice_values()]
-        if value not in allowed:
-            raise InvalidInput(f"{where}: expected one of {', '.join(allowed)}, not {raw!r}")
-        return value
-    low, high = question.min or 0, question.max or 0
-    try:
-        value_f = _number(raw)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"{where}: expected a number from {low:g} to {high:g}, not {raw!r}") from None
-    if not low <= value_f <= high:
-        raise InvalidInput(f"{where}: {value_f:g} is outside {low:g}..{high:g}")
-    step = question.step if question.type == "slider" else 1
-    offset = (value_f - low) / (step or 1)
-    if abs(offset - round(offset)) > 1e-9:
-        what = "a whole number" if question.type == "rating" else f"on a step of {step:g}"
-        raise InvalidInput(f"{where}: {value_f:g} is not {what}")
-    return int(value_f) if value_f.is_integer() else value_f
-
-
-def render_mail(definition: Definition, kind: str, context: dict[str, Any]) -> tuple[str, str]:
-    """(subject, body) of one of the QuickScan's e-mails; plain text, so no escaping.
-    ``context`` holds the names of quickscan_schema.MAIL_VARIABLES."""
-    from jinja2 import Environment, StrictUndefined
-
-    env = Environment(undefined=StrictUndefined, keep_trailing_newline=True)
-    mail = definition.mails[kind]
-    subject = env.from_string(mail.subject).render(context)
-    return " ".join(subject.split()), env.from_string(mail.body).render(context)

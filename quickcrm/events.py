@@ -116,6 +116,12 @@ LANDING_COMPLETED = _kind(
     "landing.completed", "a landing page visitor (relation, person) confirmed their e-mail "
     "address and was sent the report")
 
+# Issue 23 (freeze): editing a user; a campaign's recipients checked at finalize and
+# send (user_id: the user who acted).
+USER_UPDATED = _kind(
+    "user.updated", "the details of the staff user in details.email were changed, by "
+    "user_id; details.changes holds each changed field as [old, new]")
+
 
 class Entry(NamedTuple):
     """One event for ``record_many``; ``details`` become the JSON ``details`` column.

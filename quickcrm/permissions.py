@@ -92,6 +92,19 @@ class OwnClient:
                 and (self.right is None or self.right in actor.rights))
 
 
+@dataclass(frozen=True)
+class OwnAccount:
+    """The user themself (``user_id``) may, besides the action's firm-wide rights: a
+    relationship manager keeps their own name, signature, function, phone and photo."""
+
+    user_id: int | None
+    what: str = ""
+    needs: str = ""
+
+    def permits(self, actor: Actor) -> bool:
+        return self.user_id is not None and self.user_id == actor.id
+
+
 def parse_right(name: str) -> str:
     right = _ALIASES.get(name.strip().lower())
     if right is None:

@@ -209,7 +209,8 @@ def test_mail_texts_render_for_a_client():
     context = {
         "client": {"first_name": "Bas", "last_name": "Wolters", "company": "Bakker Beheer B.V.",
                    "relation_number": "000103"},
-        "rm": {"name": "Samira El Amrani", "first_name": "Samira", "signature": ""},
+        "rm": {"name": "Samira El Amrani", "first_name": "Samira", "signature": "",
+               "signoff": "Samira El Amrani\nRelatiemanager"},
         "firm": {"name": "Voorbeeld Accountants"}, "quickscan": {"title": d.title},
         "campaign": {"name": "Najaar"}, "link": "https://q.example/q/abc", "deadline": "",
     }
@@ -219,4 +220,4 @@ def test_mail_texts_render_for_a_client():
     subject, body = render_mail(d, "invitation", context)
     assert "Bakker Beheer B.V." in subject
     assert "Beste Bas Wolters," in body and "https://q.example/q/abc" in body
-    assert "Samira El Amrani" in body
+    assert "Samira El Amrani\nRelatiemanager" in body

@@ -48,7 +48,7 @@ def queue_report_mails(session: Session, *, invitation: Invitation, client: Camp
     Rendered by the campaign mailer, so it looks like the invitation it answers."""
     from dataclasses import replace
 
-    from quickcrm.campaigns.mails import CampaignMailer, Manager, Person
+    from quickcrm.campaigns.mails import CampaignMailer, Manager, Person, manager_of
     from quickcrm.mail.compose import address
     from quickcrm.mail.outbox import queue_many
 
@@ -61,8 +61,7 @@ def queue_report_mails(session: Session, *, invitation: Invitation, client: Camp
                     relation_number=client.relation_number)
     user = session.get(User, client.rm_id) if client.rm_id else None
     if user is not None and "@" in user.email:
-        rm = Manager(first_name=user.first_name, last_name=user.last_name, email=user.email,
-                     signature=user.signature)
+        rm = manager_of(user)
     else:  # as the invitation did: the firm writes when a client has no manager
         rm = Manager(first_name=str(settings["firm.name"]), last_name="",
                      email=str(settings["mail.sender"]))

@@ -6,7 +6,9 @@ link line becomes a button (both rendered by ``quickcrm.quickscans.mail``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from quickcrm.crm.users import signoff
 from quickcrm.mail.compose import address
 from quickcrm.mail.outbox import Draft
 from quickcrm.quickscans.mail import html_message, render_mail
@@ -41,14 +43,29 @@ class Person:
 
 @dataclass(frozen=True)
 class Manager:
+    """Who signs a campaign's e-mail: the client's relationship manager (or the firm)."""
+
     first_name: str
     last_name: str
     email: str
     signature: str = ""
+    function: str = ""
+    phone: str = ""
 
     @property
     def name(self) -> str:
         return " ".join(p for p in (self.first_name, self.last_name) if p) or self.email
+
+    @property
+    def signoff(self) -> str:
+        """The lines the e-mail is signed with (``crm.users.signoff``)."""
+        return signoff(self)
+
+
+def manager_of(user: Any) -> Manager:
+    """The Manager a user (or a row with the user's columns) signs as."""
+    return Manager(first_name=user.first_name, last_name=user.last_name, email=user.email,
+                   signature=user.signature, function=user.function, phone=user.phone)
 
 
 @dataclass

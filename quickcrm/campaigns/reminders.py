@@ -20,7 +20,7 @@ from sqlmodel import Session
 from quickcrm import events, permissions
 from quickcrm.campaigns import invitation as inv
 from quickcrm.campaigns.campaign import get_campaign
-from quickcrm.campaigns.mails import CampaignMailer, Manager, Person
+from quickcrm.campaigns.mails import CampaignMailer, Manager, Person, manager_of
 from quickcrm.campaigns.models import Campaign, CampaignClient
 from quickcrm.campaigns.reminders_rules import (
     FIRST_AFTER_DAYS,
@@ -81,7 +81,8 @@ def _candidates(now: datetime, campaign_id: int | None) -> Any:
                I.c.campaign_id, I.c.relation_id, CC.c.person_id, CC.c.first_name, CC.c.last_name, CC.c.email,
                CC.c.company, CC.c.relation_number, CC.c.rm_id,
                U.c.first_name.label("rm_first"), U.c.last_name.label("rm_last"),
-               U.c.email.label("rm_email"), U.c.signature.label("rm_signature"))
+               U.c.email.label("rm_email"), U.c.signature.label("rm_signature"),
+               U.c.function.label("rm_function"), U.c.phone.label("rm_phone"))
         .select_from(I.join(C, C.c.id == I.c.campaign_id)
                      .join(CC, CC.c.id == I.c.campaign_client_id)
                      .outerjoin(U, U.c.id == CC.c.rm_id))
@@ -121,8 +122,7 @@ class _Mailers:
             assert coordinator is not None
             self._cache[campaign_id] = (
                 mailer_for(self.session, campaign, self.settings),
-                Manager(coordinator.first_name, coordinator.last_name, coordinator.email,
-                        coordinator.signature))
+                manager_of(coordinator))
         return self._cache[campaign_id]
 
 
@@ -137,8 +137,8 @@ def _act(session: Session, row: Any, due: Any, now: datetime, mailers: _Mailers,
     (appended to ``drafts``; each reminder also to ``reminded``, for its event)."""
     mailer, coordinator = mailers.get(row.campaign_id)
     client = Person(row.first_name, row.last_name, row.email, row.company, row.relation_number)
-    rm = (Manager(row.rm_first, row.rm_last, row.rm_email, row.rm_signature)
-          if row.rm_email else coordinator)
+    rm = (Manager(row.rm_first, row.rm_last, row.rm_email, row.rm_signature,
+                  row.rm_function, row.rm_phone) if row.rm_email else coordinator)
     ref = f"invitation:{row.id}"
     if due.skip_first and inv.mark_first_reminder(session, row.id, now, skipped=True):
         counts.skipped_first += 1

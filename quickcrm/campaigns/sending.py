@@ -102,6 +102,7 @@ def _pending(campaign_id: int, limit: int | None) -> Any:
                CC.c.last_name, CC.c.email, CC.c.company, CC.c.rm_id,
                U.c.first_name.label("rm_first"), U.c.last_name.label("rm_last"),
                U.c.email.label("rm_email"), U.c.signature.label("rm_signature"),
+               U.c.function.label("rm_function"), U.c.phone.label("rm_phone"),
                (~known).label("first_contact"))
         .select_from(CC.outerjoin(U, U.c.id == CC.c.rm_id))
         .where(CC.c.campaign_id == campaign_id,
@@ -123,7 +124,7 @@ def _people(row: Any, settings: Settings) -> tuple[Person, Manager]:
                     company=row.company, relation_number=row.relation_number)
     if row.rm_email:
         rm = Manager(first_name=row.rm_first, last_name=row.rm_last, email=row.rm_email,
-                     signature=row.rm_signature)
+                     signature=row.rm_signature, function=row.rm_function, phone=row.rm_phone)
     else:  # a client without relationship manager is written to by the firm itself
         rm = Manager(first_name=str(settings["firm.name"]), last_name="",
                      email=str(settings["mail.sender"]))

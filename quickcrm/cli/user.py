@@ -1,10 +1,11 @@
-"""`quickcrm user add|list|show|grant|revoke`: users and their firm-wide rights."""
+"""`quickcrm user add|edit|list|show|grant|revoke`: users and their firm-wide rights."""
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from quickcrm.cli.common import Ctx, command, console
+from quickcrm.cli.common import Ctx, command, console, fail
 
 app = typer.Typer(help="Manage users and their firm-wide rights.", no_args_is_help=True)
 
@@ -14,10 +15,13 @@ RightsArg = Annotated[list[str], typer.Argument(
 
 def _print_user(u: dict) -> None:
     con = console()
-    for key in ("email", "name", "initials", "team", "rights", "signature", "active"):
+    for key in ("email", "name", "initials", "function", "phone", "team", "rights",
+                "signature", "photo", "active"):
         value = u[key]
         if isinstance(value, list):
             value = ", ".join(value) or "-"
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
         con.print(f"[bold]{key:>10}[/bold]  {value if value not in (None, '') else '-'}",
                   highlight=False)
 
@@ -29,6 +33,8 @@ def user_add(
     name: Annotated[str, typer.Option(help="Full name: first name, then last name.")] = "",
     initials: Annotated[str, typer.Option(help="Initials (default from the name).")] = "",
     signature: Annotated[str, typer.Option(help="Signature text under e-mails.")] = "",
+    function: Annotated[str, typer.Option(help="Function shown under the name.")] = "",
+    phone: Annotated[str, typer.Option(help="Phone number shown under the name.")] = "",
     team: Annotated[str | None, typer.Option(help="Team (created when new).")] = None,
     right: Annotated[list[str] | None, typer.Option(
         "--right", "-r", help="A right to grant; repeat for more.")] = None,
@@ -44,8 +50,60 @@ def user_add(
     with rt.session() as s:
         user = add_user(session=s, actor=rt.actor, now=rt.clock.now(), email=email,
                         first_name=first, last_name=last, initials=initials,
-                        signature=signature.replace("\\n", "\n"), team=team, rights=right)
+                        signature=signature.replace("\\n", "\n"), function=function,
+                        phone=phone, team=team, rights=right)
     c.emit(user.model_dump(), lambda: typer.echo(f"added {user.email} ({', '.join(user.rights) or 'no rights'})"))
+
+
+@command(app, "edit")
+def user_edit(
+    c: Ctx,
+    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
+    name: Annotated[str | None, typer.Option(
+        help="Full name: first name, then last name.", show_default=False)] = None,
+    initials: Annotated[str | None, typer.Option(
+        help="Initials (follow a new name unless given).", show_default=False)] = None,
+    signature: Annotated[str | None, typer.Option(
+        help="Signature under e-mails, \\n for a new line; \"\" for name, function and phone.",
+        show_default=False)] = None,
+    function: Annotated[str | None, typer.Option(
+        help="Function shown under the name in e-mails.", show_default=False)] = None,
+    phone: Annotated[str | None, typer.Option(
+        help="Phone number shown under the name in e-mails.", show_default=False)] = None,
+    photo: Annotated[Path | None, typer.Option(
+        help="A JPEG, PNG or WebP portrait (at most 5 MB), shown on the client's pages.",
+        dir_okay=False, show_default=False)] = None,
+    no_photo: Annotated[bool, typer.Option("--no-photo", help="Remove the stored photo.")] = False,
+    team: Annotated[str | None, typer.Option(
+        help="Move to this team (created when new; \"\" for none). Needs admin.",
+        show_default=False)] = None,
+) -> None:
+    """Change a user's name, initials, signature, function, phone, photo or team.
+
+    A user may edit themself (except the team); an administrator anyone, including the
+    relationship managers a client import created.
+
+    Example: quickcrm user edit r.meer@kantoor.example --name "Rita van der Meer" --function "Relatiemanager MKB" --phone "030 123 45 67"
+    """
+    from quickcrm.crm.photos import read_photo
+    from quickcrm.crm.users import UserEdit, edit_user
+
+    if photo is not None and no_photo:
+        fail("use --photo FILE or --no-photo, not both")
+    first = last = None
+    if name is not None:
+        if not name.strip():
+            fail("--name: give a first and a last name")
+        first, _, last = name.strip().partition(" ")
+    rt = c.runtime()
+    edit = UserEdit(first_name=first, last_name=last, initials=initials,
+                    signature=signature.replace("\\n", "\n") if signature is not None else None,
+                    function=function, phone=phone, team=team,
+                    photo=read_photo(photo) if photo is not None else None,
+                    remove_photo=no_photo)
+    with rt.session() as s:
+        user = edit_user(session=s, actor=rt.actor, now=rt.clock.now(), email=email, edit=edit)
+    c.emit(user.model_dump(), lambda: _print_user(user.model_dump()))
 
 
 @command(app, "list", listing=True)

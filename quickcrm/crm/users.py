@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Connection
 from sqlalchemy import inspect as sa_inspect
@@ -11,6 +13,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
 from quickcrm import permissions
+from quickcrm.crm.photos import Photo
 from quickcrm.errors import (
     InactiveUser,
     InvalidInput,
@@ -19,10 +22,16 @@ from quickcrm.errors import (
     UnknownUser,
     unknown_value,
 )
-from quickcrm.events import USER_CREATED, USER_RIGHTS_GRANTED, USER_RIGHTS_REVOKED, record
+from quickcrm.events import (
+    USER_CREATED,
+    USER_RIGHTS_GRANTED,
+    USER_RIGHTS_REVOKED,
+    USER_UPDATED,
+    record,
+)
 from quickcrm.permissions import Actor
 from quickcrm.settings import Settings
-from quickcrm.store.models import Team, User, UserRight
+from quickcrm.store.models import Team, User, UserPhoto, UserRight
 
 EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
 
@@ -45,6 +54,9 @@ class UserPublic(SQLModel):
     last_name: str
     initials: str
     signature: str
+    function: str
+    phone: str
+    photo: bool  # a photo is stored (``user_photo``)
     team: str | None
     rights: list[str]
     active: bool
@@ -167,9 +179,11 @@ def to_public(session: Session, user: User) -> UserPublic:
     assert user.id is not None
     team = session.get(Team, user.team_id) if user.team_id else None
     rights = sorted(rights_of(session, user.id), key=permissions.RIGHTS.index)
+    photo = session.exec(select(UserPhoto.user_id).where(UserPhoto.user_id == user.id)).first()
     return UserPublic(email=user.email, name=user.name, first_name=user.first_name,
                       last_name=user.last_name, initials=user.initials,
-                      signature=user.signature, team=team.name if team else None,
+                      signature=user.signature, function=user.function, phone=user.phone,
+                      photo=photo is not None, team=team.name if team else None,
                       rights=rights, active=user.active)
 
 
@@ -183,18 +197,22 @@ def add_user(
     last_name: str = "",
     initials: str = "",
     signature: str = "",
+    function: str = "",
+    phone: str = "",
     team: str | None = None,
     rights: list[str] | None = None,
 ) -> UserPublic:
     permissions.require(actor, "manage users")
     email = check_email(email)
+    function, phone = _checked("function", function), _checked("phone", phone)
     granted = [permissions.parse_right(r) for r in rights or []]
     if session.exec(select(User).where(User.email == email)).first() is not None:
         raise InvalidState(f"user {email!r} already exists")
     if not initials:
-        initials = "".join(p[0].upper() + "." for p in (first_name, last_name) if p)
+        initials = initials_of(first_name, last_name)
     user = User(email=email, first_name=first_name.strip(), last_name=last_name.strip(),
-                initials=initials, signature=signature, created_at=now,
+                initials=initials, signature=signature, function=function, phone=phone,
+                created_at=now,
                 team_id=get_or_create_team(session, team).id if team else None)
     session.add(user)
     session.flush()
@@ -204,6 +222,138 @@ def add_user(
     record(session, kind=USER_CREATED, at=now, user_id=actor.id, email=email, rights=granted)
     session.commit()
     return to_public(session, user)
+
+
+def initials_of(first_name: str, last_name: str) -> str:
+    """``"J.V."`` for Jan Vries: the initials a new user gets when none are given."""
+    return "".join(p.strip()[0].upper() + "." for p in (first_name, last_name) if p.strip())
+
+
+_LINE = re.compile(r"[\x00-\x1f\x7f]")  # no control characters in a one-line field
+_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # newlines and tabs allowed
+_PHONE = re.compile(r"^\+?[0-9 ()./-]{6,40}$")
+LIMITS = {"first_name": 100, "last_name": 150, "initials": 20, "function": 100, "phone": 40}
+
+
+def _checked(field: str, value: str) -> str:
+    """A user's text field as stored: trimmed, one line (the signature: several), no
+    control characters (PostgreSQL refuses NUL), within its column's length."""
+    value = value.replace("\r\n", "\n").strip()
+    if (_TEXT if field == "signature" else _LINE).search(value):
+        raise InvalidInput(f"--{field}: control characters are not allowed")
+    limit = LIMITS.get(field)
+    if limit is not None and len(value) > limit:
+        raise InvalidInput(f"--{field}: at most {limit} characters ({len(value)} given)")
+    if field == "phone" and value and not _PHONE.match(value):
+        raise InvalidInput(f"--phone: {value!r} is not a phone number "
+                           "(digits, spaces, + - ( ) . /)")
+    return value
+
+
+class Signer(Protocol):
+    """A staff member as an e-mail's signature needs them (a User, a mail's Manager)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def signature(self) -> str: ...
+    @property
+    def function(self) -> str: ...
+    @property
+    def phone(self) -> str: ...
+
+
+def signoff(who: Signer) -> str:
+    """How a staff member signs an e-mail to a client (seed 000: "met als ondertekening
+    de relatiemanager"): the signature they wrote, when they wrote one; otherwise their
+    name, function and phone number, each known one on a line of its own."""
+    if who.signature.strip():
+        return who.signature.strip()
+    phone = f"T {who.phone}" if who.phone else ""
+    return "\n".join(p for p in (who.name, who.function, phone) if p)
+
+
+@dataclass(frozen=True)
+class UserEdit:
+    """What ``user edit`` changes: None leaves a field as it is; ``team=""`` takes the
+    user out of their team; ``photo`` is a checked picture (``crm.photos``), and
+    ``remove_photo`` deletes the stored one."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    initials: str | None = None
+    signature: str | None = None
+    function: str | None = None
+    phone: str | None = None
+    team: str | None = None
+    photo: Photo | None = None
+    remove_photo: bool = False
+
+
+def edit_user(*, session: Session, actor: Actor, now: datetime, email: str,
+              edit: UserEdit) -> UserPublic:
+    """Change a user's name, initials, signature, function, phone, photo or team
+    (``user edit``): an administrator for anyone; a user for themself, except the team,
+    which decides whose clients they are. Initials that were made from the old name
+    follow a new name unless given. Records one ``user.updated`` with what changed."""
+    user = get_user(session=session, email=email)
+    assert user.id is not None
+    permissions.require(actor, "manage users", None if edit.team is not None else
+                        permissions.OwnAccount(user.id, what="changing another user"))
+    fields = {f: getattr(edit, f) for f in ("first_name", "last_name", "initials",
+                                            "signature", "function", "phone")}
+    wanted = {f: _checked(f, v) for f, v in fields.items() if v is not None}
+    if ("first_name" in wanted or "last_name" in wanted) and "initials" not in wanted \
+            and user.initials == initials_of(user.first_name, user.last_name):
+        wanted["initials"] = initials_of(wanted.get("first_name", user.first_name),
+                                         wanted.get("last_name", user.last_name))
+    changes: dict[str, list[object]] = {}
+    for field, value in wanted.items():
+        if getattr(user, field) != value:
+            changes[field] = [getattr(user, field), value]
+            setattr(user, field, value)
+    if edit.team is not None:
+        _move_team(session, user, edit.team, changes)
+    _change_photo(session, user.id, edit, now, changes)
+    if changes:
+        session.add(user)
+        record(session, kind=USER_UPDATED, at=now, user_id=actor.id, email=user.email,
+               changes=changes)
+    session.commit()
+    return to_public(session, user)
+
+
+def _move_team(session: Session, user: User, name: str, changes: dict[str, list[object]]) -> None:
+    old = session.get(Team, user.team_id) if user.team_id else None
+    new = get_or_create_team(session, name) if name.strip() else None
+    if (old.id if old else None) != (new.id if new else None):
+        changes["team"] = [old.name if old else None, new.name if new else None]
+        user.team_id = new.id if new else None
+
+
+def _change_photo(session: Session, user_id: int, edit: UserEdit, now: datetime,
+                  changes: dict[str, list[object]]) -> None:
+    stored = session.get(UserPhoto, user_id)
+    was = f"{stored.content_type} {stored.width}x{stored.height}" if stored else None
+    if edit.photo is not None:
+        p = edit.photo
+        if stored is None or stored.data != p.data:
+            changes["photo"] = [was, f"{p.content_type} {p.width}x{p.height}"]
+            row = stored or UserPhoto(user_id=user_id, content_type=p.content_type,
+                                      width=p.width, height=p.height, data=p.data)
+            row.content_type, row.width, row.height, row.data = (
+                p.content_type, p.width, p.height, p.data)
+            row.updated_at = now
+            session.add(row)
+    elif edit.remove_photo and stored is not None:
+        changes["photo"] = [was, None]
+        session.delete(stored)
+
+
+def user_photo(*, session: Session, user_id: int) -> UserPhoto | None:
+    """The stored photo of a user (content type, size and the re-encoded bytes), for
+    the pages that show the relationship manager; None when there is none."""
+    return session.get(UserPhoto, user_id)
 
 
 def list_users(*, session: Session) -> list[UserPublic]:

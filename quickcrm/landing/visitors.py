@@ -340,6 +340,8 @@ def queue_report(session: Session, visit: Visit, *, relation: Relation, new: boo
     docs = render_documents(definition=visit.page.definition, answers=dict(visit.answers),
                             client=client, firm_name=firm,
                             report_date=local_date(now, settings.timezone))
+    from quickcrm.crm.users import signoff
+
     rm = session.get(User, page.rm_id) if page.rm_id else None
     from_ = address(rm.name, rm.email) if rm is not None else sender
     title = visit.page.definition.title
@@ -348,7 +350,7 @@ def queue_report(session: Session, visit: Visit, *, relation: Relation, new: boo
     text = (f"Beste {name},\n\nBedankt voor het bevestigen van uw e-mailadres. In de "
             f"bijlage vindt u uw persoonlijke rapportage van de {title}.\n\n"
             f"Wij nemen graag contact met u op om de uitkomsten te bespreken.\n\n"
-            f"Met vriendelijke groet,\n{(rm.signature or rm.name) if rm else firm}\n")
+            f"Met vriendelijke groet,\n{signoff(rm) if rm else firm}\n")
     ref = f"landing:{v.id}"
     pdf = (docs.pdf_name, docs.pdf, PDF)
     drafts = [Draft(kind="landing_report", ref=ref, to=address(name, v.email), from_=from_,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, Text, text
+from sqlalchemy import Column, DateTime, Index, LargeBinary, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -29,6 +29,8 @@ class UserBase(SQLModel):
     last_name: str = Field(default="", max_length=150)
     initials: str = Field(default="", max_length=20)
     signature: str = Field(default="", sa_type=Text)
+    function: str = Field(default="", max_length=100)  # "Relatiemanager MKB", under the name
+    phone: str = Field(default="", max_length=40)
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     active: bool = True
 
@@ -42,6 +44,23 @@ class User(UserBase, table=True):
     @property
     def name(self) -> str:
         return " ".join(p for p in (self.first_name, self.last_name) if p) or self.email
+
+
+class UserPhoto(SQLModel, table=True):
+    """A user's photo (the relationship manager on the client's pages), kept in the
+    database rather than as a file: every daemon and web server on a shared PostgreSQL
+    sees it, backups carry it, and no path from a user ever reaches the file system.
+    Apart from ``app_user`` so that reading a user never loads the image. Only an image
+    QuickCRM re-encoded itself is stored (``quickcrm.crm.photos``)."""
+
+    __tablename__ = "user_photo"
+
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True, ondelete="CASCADE")
+    content_type: str = Field(max_length=40)  # image/jpeg or image/png
+    width: int
+    height: int
+    data: bytes = Field(sa_type=LargeBinary)
+    updated_at: datetime | None = Field(default=None, sa_column=utc_column())
 
 
 class UserRight(SQLModel, table=True):

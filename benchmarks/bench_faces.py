@@ -1,5 +1,5 @@
 """``compute_profile_faces`` on N clients (SQLite): cold (every face inserted), warm
-(nothing stale) and after 10% of the clients changed, beside a hand-written SQL
+(nothing stale) and after the segments of 10% of the clients changed, beside a hand-written SQL
 statement that computes the same faces, in the same run.
 
     python benchmarks/bench_faces.py [--clients 1000000]
@@ -22,10 +22,11 @@ def _fill(path: Path, n: int) -> None:
     ind = [str(i) for i in range(1, 14)]
     own = list("ABCDEFGHI")
     rows = ((f"{i:07d}", rng.choice(ind), rng.choice("1234"), rng.choice(own),
-             rng.choice("ABCD"), "2026-11-01 00:00:00.000000") for i in range(n))
+             rng.choice("ABCD"), "2026-11-01 00:00:00.000000", "2026-11-01 00:00:00.000000")
+            for i in range(n))
     conn.executemany("INSERT INTO relation (number, company, address, postcode, city, industry,"
-                     " size, ownership, client_group, stage, updated_at) VALUES"
-                     " (?, '', '', '', '', ?, ?, ?, ?, 'customer', ?)", rows)
+                     " size, ownership, client_group, stage, updated_at, segments_at) VALUES"
+                     " (?, '', '', '', '', ?, ?, ?, ?, 'customer', ?, ?)", rows)
     conn.commit()
     conn.close()
 
@@ -61,8 +62,8 @@ def main() -> None:
             written, took = run(at)
             print(f"{label:>5}: {written:,} faces written in {took:.2f} s")
         conn = sqlite3.connect(db)
-        conn.execute("UPDATE relation SET updated_at = '2026-11-23 09:30:00.000000'"
-                     " WHERE id % 10 = 0")
+        conn.execute("UPDATE relation SET updated_at = '2026-11-23 09:30:00.000000',"
+                     " segments_at = '2026-11-23 09:30:00.000000' WHERE id % 10 = 0")
         conn.commit()
         written, took = run(now + timedelta(hours=1))
         print(f"  10%: {written:,} faces written in {took:.2f} s")

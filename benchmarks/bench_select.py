@@ -103,12 +103,12 @@ def generate(db: Path, n: int, qs_id: int) -> None:
             yield (i, f"{i:07d}", f"Bedrijf {i} B.V.", str(rng.randint(1, 13)),
                    str(rng.randint(1, 4)), own[rng.randrange(9)], grp[rng.randrange(4)],
                    1 + rm % TEAMS, 1000 + rm, "customer" if rng.random() < 0.97 else "ex-customer",
-                   OLDER, OLDER)
+                   OLDER, OLDER, OLDER)
 
     con.executemany(
         "INSERT INTO relation (id, number, company, address, postcode, city, industry, size,"
-        " ownership, client_group, team_id, rm_id, stage, created_at, updated_at)"
-        " VALUES (?, ?, ?, '', '', '', ?, ?, ?, ?, ?, ?, ?, ?, ?)", relations())
+        " ownership, client_group, team_id, rm_id, stage, created_at, updated_at, segments_at)"
+        " VALUES (?, ?, ?, '', '', '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", relations())
 
     def persons():  # type: ignore[no-untyped-def]
         for i in range(1, n + 1):
@@ -126,9 +126,10 @@ def generate(db: Path, n: int, qs_id: int) -> None:
             yield (i, qs_id, rng.choice("1112"), STAMP, face(rng), STAMP, face(rng), STAMP,
                    received)
 
-    con.executemany(
+    con.executemany(  # profile faces as computed ones (profile_computed), the harder case
         "INSERT INTO face (relation_id, quickscan_id, profile_face, profile_at, update_face,"
-        " update_at, rm_face, rm_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", faces())
+        " update_at, rm_face, rm_at, received_at, profile_computed)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)", faces())
     con.commit()
     con.execute("ANALYZE")
     con.close()

@@ -166,47 +166,97 @@ def test_a_bad_faces_file_names_file_row_and_column_and_writes_nothing(rt, tmp_p
         assert s.exec(select(Face)).all() == []
 
 
-def test_last_written_counts_between_import_and_computation(rt, tmp_path):
-    """An imported profile face survives a computation until the client's data or the
-    QuickScan's rules change after it; then the computation is the later writing."""
-    t0 = rt.clock.now()
+def _import_clients(rt, tmp_path, *rows: dict) -> None:
+    from _clientfiles import client, write_csv
+
+    from quickcrm.crm.importer import import_clients
+
+    path = write_csv(tmp_path / "klanten.csv", [client(r.pop("number"), **r) for r in rows])
     with rt.session() as s:
-        qs = get_quickscan(session=s, key=KEY, now=t0)
-        client = _client(s, "000001", t0, ownership="A", size="3")  # the rule says positive
-        s.commit()
-    path = _write(tmp_path, "f.csv", "Relatienummer klant;Volgens profiel\n000001;Negatief\n")
+        import_clients(session=s, actor=rt.actor, now=rt.clock.now(), path=path)
 
-    def face() -> str | None:
-        with rt.session() as s:
-            return s.get(Face, (client.id, qs.id)).profile_face
 
-    def compute(at: datetime) -> None:
+def test_the_face_written_last_counts_not_the_client_touched_last(rt, tmp_path):
+    """Issue 23 item 3: an imported profile face stands while the client's city, team and
+    relationship manager change (each touches the client); a change of the rule's
+    inputs after the import lets the computation replace it; a change of the rules
+    recomputes the faces QuickCRM computed, not the imported one."""
+    from test_campaigns import new_campaign, run_select
+
+    def profile(number: str) -> str | None:
         with rt.session() as s:
-            compute_profile_faces(session=s, quickscan_id=qs.id, now=at)
+            relation = s.exec(select(Relation).where(Relation.number == number)).one()
+            return s.get(Face, (relation.id, qs_id)).profile_face
+
+    def compute() -> int:
+        rt.clock.advance(hours=1)
+        with rt.session() as s:
+            written = compute_profile_faces(session=s, quickscan_id=qs_id, now=rt.clock.now())
             s.commit()
+            return written
 
+    _import_clients(rt, tmp_path, {"number": "000024", "ownership": "Stichting"},
+                    {"number": "000025", "ownership": "Stichting"})
     with rt.session() as s:
-        import_faces(session=s, actor=rt.actor, now=t0 + timedelta(hours=1), path=path,
-                     quickscan=KEY)
-    compute(t0 + timedelta(hours=2))
-    assert face() == "3"  # imported after the client and rules last changed: it stays
-    with rt.session() as s:  # the client's data changes later
-        s.get(Relation, client.id).updated_at = t0 + timedelta(hours=3)
+        qs_id = get_quickscan(session=s, key=KEY, now=rt.clock.now()).id
         s.commit()
-    compute(t0 + timedelta(hours=4))
-    assert face() == "1"
-    with rt.session() as s:  # imported again; then the firm changes the rule table
-        import_faces(session=s, actor=rt.actor, now=t0 + timedelta(hours=5), path=path,
-                     quickscan=KEY)
-    compute(t0 + timedelta(hours=6))
-    assert face() == "3"
-    text = (shipped_dir() / f"{KEY}.toml").read_text(encoding="utf-8").replace(
-        'default = "Neutraal"', 'default = "Positief"', 1)
-    changed = _write(tmp_path, f"{KEY}.toml", text)
+    assert compute() == 2 and profile("000024") == "3"  # the rule: a foundation is red
+    rt.clock.advance(hours=1)
+    path = tmp_path / "faces.csv"
+    path.write_text("Relatienummer klant;Volgens profiel\n000024;Positief\n", encoding="utf-8")
     with rt.session() as s:
-        load_quickscans(session=s, actor=rt.actor, now=t0 + timedelta(hours=7), path=changed)
-    compute(t0 + timedelta(hours=8))
-    assert face() == "1"
+        import_faces(session=s, actor=rt.actor, now=rt.clock.now(), path=path, quickscan=KEY)
+    for change in ({"city": "Deventer"}, {"team": "Deventer"},
+                   {"rm_email": "k.berg@kantoor.example", "rm_first_name": "Kees",
+                    "rm_last_name": "Berg"}, {"address": "Markt 2", "company": "Nieuw B.V."}):
+        rt.clock.advance(hours=1)
+        _import_clients(rt, tmp_path, {"number": "000024", "ownership": "Stichting", **change},
+                        {"number": "000025", "ownership": "Stichting"})
+        assert compute() == 0 and profile("000024") == "1", change
+    new_campaign(rt)
+    assert run_select(rt).selected == 1  # select refreshes the faces too: 000024 stays in
+    assert profile("000024") == "1"
+    rt.clock.advance(hours=1)  # an input of the rule changes after the import
+    _import_clients(rt, tmp_path, {"number": "000024", "ownership": "Publiek", "city": "Deventer"},
+                    {"number": "000025", "ownership": "Stichting"})
+    assert compute() == 1 and profile("000024") == "3"
+    rt.clock.advance(hours=1)  # imported again; then the firm changes the rule table
+    with rt.session() as s:
+        import_faces(session=s, actor=rt.actor, now=rt.clock.now(), path=path, quickscan=KEY)
+    text = (shipped_dir() / f"{KEY}.toml").read_text(encoding="utf-8").replace(
+        'ownership = ["Publiek", "Stichting", "Private equity"]', 'ownership = ["Publiek"]', 1)
+    rules = tmp_path / f"{KEY}.toml"
+    rules.write_text(text, encoding="utf-8")
+    rt.clock.advance(hours=1)
+    with rt.session() as s:
+        load_quickscans(session=s, actor=rt.actor, now=rt.clock.now(), path=rules)
+    assert compute() == 1
+    assert profile("000024") == "1"  # imported after its segments changed: it stands
+    assert profile("000025") == "2"  # computed under the old rules: follows the new ones
+
+
+def test_a_face_set_by_hand_stands_until_the_segments_change(rt, tmp_path):
+    from quickcrm.campaigns.face_service import set_faces
+
+    _import_clients(rt, tmp_path, {"number": "000001", "ownership": "Stichting"})
+    with rt.session() as s:
+        qs_id = get_quickscan(session=s, key=KEY, now=rt.clock.now()).id
+        rt.clock.advance(hours=1)
+        set_faces(session=s, actor=rt.actor, now=rt.clock.now(), relation_number="000001",
+                  quickscan=KEY, faces={"profile": "Neutraal"})
+    rt.clock.advance(hours=1)
+    _import_clients(rt, tmp_path, {"number": "000001", "ownership": "Stichting",
+                                   "city": "Deventer", "opted_out": "ja"})
+    with rt.session() as s:
+        assert compute_profile_faces(session=s, quickscan_id=qs_id, now=rt.clock.now()) == 0
+        relation = s.exec(select(Relation).where(Relation.number == "000001")).one()
+        assert s.get(Face, (relation.id, qs_id)).profile_face == "2"
+    rt.clock.advance(hours=1)
+    _import_clients(rt, tmp_path, {"number": "000001", "ownership": "Stichting",
+                                   "size": "Groot"})
+    with rt.session() as s:
+        assert compute_profile_faces(session=s, quickscan_id=qs_id, now=rt.clock.now()) == 1
+        assert s.get(Face, (relation.id, qs_id)).profile_face == "3"
 
 
 def test_parse_date_reads_dutch_and_iso_dates():

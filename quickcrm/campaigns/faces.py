@@ -2,15 +2,19 @@
 face, each '1' positive (green), '2' neutral (blue), '3' negative (red), or None when
 nobody set it, which counts as neutral (seed 000, "Toelichting Happy Faces").
 
-Each face carries the time it was written, so "whichever was written last, import or
-computation, counts" is decided per face:
+Each face carries the time it was written, and "whichever was written last, import or
+computation, counts" is decided per face, by what was last *written to the face*, never
+by when the client was last touched:
 
-* an import or ``faces set`` writes a face with the time of the import;
-* ``compute_profile_faces`` writes a profile face only where there is none, or where the
-  face is older than what it is computed from: the client's data (``relation.updated_at``)
-  or the QuickScan's rules (``quickscan.loaded_at``, which moves only when the loaded
-  definition changes). A profile face imported after the client and the rules last
-  changed therefore stays, and one imported before either changed is recomputed;
+* an import or ``faces set`` writes a face with the time of the import (a profile face
+  so written is not ``profile_computed``);
+* ``compute_profile_faces`` writes a profile face only where there is none, or where
+  something the face is computed from changed after the face was written: the client's
+  segments, the rule's inputs (``relation.segments_at``: industry, ownership, size,
+  client group; a new city, team or relationship manager leaves it), or, for a face it
+  computed itself, the QuickScan's rules (``quickscan.loaded_at``, which moves only when
+  the loaded definition changes). An imported or hand-set profile face therefore stands
+  until the client's segments change after it;
 * the update face is written from a completed update QuickScan by
   ``apply_update_answers`` (at the time of completion) or imported; the rm face only by
   people (``faces set``, import).
@@ -155,8 +159,9 @@ def _has_inputs(relation: Table | Any) -> ColumnElement[bool]:
 # --- storing ----------------------------------------------------------------------------------
 
 def compute_profile_faces(*, session: Session, quickscan_id: int, now: datetime) -> int:
-    """Write the computed profile face of every client whose face is missing or older
-    than its inputs (see the module docstring); returns the number of faces written.
+    """Write the computed profile face of every client whose face is missing or was
+    written before its inputs changed (see the module docstring); returns the number of
+    faces written.
     The caller commits."""
     return refresh_profile_faces(session=session, quickscan_id=quickscan_id, now=now).written
 
@@ -199,29 +204,33 @@ _R, _F = Relation.__table__, Face.__table__  # type: ignore[attr-defined]
 
 
 def _stale_at(loaded_at: datetime | None) -> list[ColumnElement[bool]]:
-    """When an existing profile face is older than what it is computed from."""
-    stale = [_F.c.profile_face.is_(None), _F.c.profile_at < _R.c.updated_at]
+    """When an existing profile face may be replaced: nobody set it, the client's
+    segments changed after it was written, or it was computed before the rules changed."""
+    stale = [_F.c.profile_face.is_(None), _F.c.profile_at < _R.c.segments_at]
     if loaded_at is not None:
-        stale.append(_F.c.profile_at < loaded_at)
+        stale.append(and_(_F.c.profile_computed == true(), _F.c.profile_at < loaded_at))
     return stale
 
 
 def _may_be_stale(conn: Any, quickscan_id: int, loaded_at: datetime | None, *,
                   any_unset: bool) -> bool:
     """False only when no face can be stale: no face nobody set of a client with
-    inputs, and no face older than the newest client change or the rules' loading
-    (one seek each in face(quickscan_id, profile_at) and relation(updated_at), not a
-    pass over the clients)."""
+    inputs, no face older than the newest change of a client's segments, and no
+    computed face older than the rules' loading (one seek each in face(quickscan_id,
+    profile_computed, profile_at) and relation(segments_at), not a pass over the
+    clients)."""
     checks = []
     if any_unset:
         checks.append(select(literal(1)).select_from(_F.join(_R, _R.c.id == _F.c.relation_id))
                       .where(_F.c.quickscan_id == quickscan_id, _F.c.profile_face.is_(None),
                              _has_inputs(_R)))
-    older = [_F.c.profile_at < select(func.max(_R.c.updated_at)).scalar_subquery()]
+    newest = select(func.max(_R.c.segments_at)).scalar_subquery()
+    older = [(computed, _F.c.profile_at < newest) for computed in (True, False)]
     if loaded_at is not None:
-        older.append(_F.c.profile_at < loaded_at)
-    checks += [select(literal(1)).where(_F.c.quickscan_id == quickscan_id, cond)
-               for cond in older]  # apart: an OR would turn the seeks into a scan
+        older.append((True, _F.c.profile_at < loaded_at))
+    checks += [select(literal(1)).where(_F.c.quickscan_id == quickscan_id,
+                                        _F.c.profile_computed == computed, cond)
+               for computed, cond in older]  # apart: an OR would turn the seeks into a scan
     return any(conn.execute(select(exists(q))).scalar_one() for q in checks)
 
 
@@ -231,7 +240,7 @@ def _update_stale(conn: Any, quickscan_id: int, loaded_at: datetime | None,
         update(_F)
         .where(_F.c.relation_id == _R.c.id, _F.c.quickscan_id == quickscan_id,
                _has_inputs(_R), or_(*_stale_at(loaded_at)))
-        .values(profile_face=computed, profile_at=now)
+        .values(profile_face=computed, profile_at=now, profile_computed=True)
     ).rowcount)
 
 
@@ -240,8 +249,9 @@ def _insert_missing(conn: Any, quickscan_id: int, computed: ColumnElement[Any],
     has_row = exists().where(_F.c.relation_id == _R.c.id, _F.c.quickscan_id == quickscan_id)
     at = literal(now, DateTime(timezone=True))
     add = insert(_F).from_select(
-        ["relation_id", "quickscan_id", "profile_face", "profile_at"],
-        select(_R.c.id, literal(quickscan_id), computed, at).where(_has_inputs(_R), ~has_row),
+        ["relation_id", "quickscan_id", "profile_face", "profile_at", "profile_computed"],
+        select(_R.c.id, literal(quickscan_id), computed, at, true())
+        .where(_has_inputs(_R), ~has_row),
     )
     if conn.dialect.name == "postgresql":  # psycopg gives no rowcount for INSERT .. SELECT
         added = add.returning(_F.c.relation_id).cte("added")
@@ -272,6 +282,8 @@ def write_faces(session: Session, *, relation_id: int, quickscan_id: int, now: d
     for kind, value in faces.items():
         setattr(row, f"{kind}_face", value)
         setattr(row, f"{kind}_at", now)
+    if "profile" in faces:  # a person's face: stands until the client's segments change
+        row.profile_computed = False
     session.add(row)
     session.flush()
     return row

@@ -6,7 +6,8 @@ update", "Volgens relatiemanager" (1/2/3 or Positief/Neutraal/Negatief) and opti
 are ignored, so the seed's whole Excel can be read back. An empty cell leaves that face
 as it is. The whole file is checked first; any problem (``file:row:column: message``)
 means nothing is written. Then rows are upserted in batches, each written face stamped
-with the import time, so it counts until something later overwrites it (see faces.py).
+with the import time, so it counts until something later overwrites it: for a profile
+face, a change of the client's segments after the import (see faces.py).
 """
 
 from __future__ import annotations
@@ -157,6 +158,7 @@ def _parse_row(row: int, cells: list[str], columns: dict[str, int], now: datetim
             bad(row, kind, str(exc))
             ok, face = False, None
         values[f"{kind}_face"], values[f"{kind}_at"] = face, (now if face else None)
+    values["profile_computed"] = False
     text = _cell(cells, columns["received"]) if "received" in columns else ""
     values["received_at"] = None
     if text:
@@ -179,7 +181,11 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     f = Face.__table__  # type: ignore[attr-defined]
     stmt = dialect.insert(f)
     new = stmt.excluded
-    changes: dict[str, Any] = {"received_at": func.coalesce(new.received_at, f.c.received_at)}
+    changes: dict[str, Any] = {
+        "received_at": func.coalesce(new.received_at, f.c.received_at),
+        # an imported profile face is the file's, not computed: it stands (faces.py)
+        "profile_computed": case((new.profile_face.isnot(None), False),
+                                 else_=f.c.profile_computed)}
     for kind in KINDS:
         face, at = f"{kind}_face", f"{kind}_at"
         changes[face] = func.coalesce(new[face], f.c[face])

@@ -16,24 +16,30 @@ from quickcrm.store.models import utc_column
 
 class Face(SQLModel, table=True):
     """The three Happy Faces of one client for one QuickScan: '1' positive, '2' neutral,
-    '3' negative, None when nobody set it. Each carries the time it was written, so that
-    whichever was written last (import or computation) counts. ``received_at`` records
-    an imported "Datum verzonden": the client got this QuickScan before QuickCRM."""
+    '3' negative, None when nobody set it. Each carries the time it was written, and the
+    profile face whether QuickCRM computed it (else it was imported or set by a person),
+    so that the face written last counts: a computation replaces a profile face only when
+    the client's segments changed after it was written, or, for a computed face, the
+    rules did (``quickcrm.campaigns.faces``). ``received_at`` records an imported "Datum
+    verzonden": the client got this QuickScan before QuickCRM."""
 
     __tablename__ = "face"
     __table_args__ = (
         # covering the selection's join (step 1 reads only these columns, a million times)
         Index("ix_face_selection", "relation_id", "quickscan_id", "received_at",
               "profile_face", "update_face", "rm_face"),
-        # compute_profile_faces' pre-check: the oldest profile face is one seek, and the
-        # faces of a QuickScan and how many of them nobody set are one narrow range count
-        Index("ix_face_profile", "quickscan_id", "profile_at", "profile_face"),
+        # compute_profile_faces' pre-check: the oldest profile face (computed or not) is
+        # one seek each, and the faces of a QuickScan and how many of them nobody set
+        # are one narrow range count
+        Index("ix_face_profile", "quickscan_id", "profile_computed", "profile_at",
+              "profile_face"),
     )
 
     relation_id: int = Field(foreign_key="relation.id", primary_key=True, ondelete="CASCADE")
     quickscan_id: int = Field(foreign_key="quickscan.id", primary_key=True, ondelete="CASCADE")
     profile_face: str | None = Field(default=None, max_length=1)
     profile_at: datetime | None = Field(default=None, sa_column=utc_column())
+    profile_computed: bool = False  # written by compute_profile_faces, not by a person
     update_face: str | None = Field(default=None, max_length=1)
     update_at: datetime | None = Field(default=None, sa_column=utc_column())
     rm_face: str | None = Field(default=None, max_length=1)

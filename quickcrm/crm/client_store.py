@@ -49,6 +49,10 @@ PID = RM + 1
 # Names of a stored relation's values old[REL0:PID] (and rel in upsert), for the changes.
 REL_KEYS = (*RELATION_FIELDS, "team_id", "rm_id")
 NEW_NUMBER = V_PERSON + 2  # position of the number in a new relation's parameters
+# Positions in a relation's values of the profile rule's inputs: a change of one of
+# these (not of the city or the team) moves relation.segments_at (campaigns' faces).
+SEGMENT_POS = tuple(RELATION_FIELDS.index(f)
+                    for f in ("industry", "ownership", "size", "client_group"))
 Refusal = tuple[int, str, str]  # position in the batch, column field, message
 Changed = tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...] | None]  # old, rel, person
 
@@ -114,11 +118,13 @@ class ClientStore:
             f"{', '.join('p.' + q(f) for f in PERSON_FIELDS)} FROM relation r "
             f"LEFT JOIN person p ON p.relation_id = r.id AND p.campaign_contact = {m} "
             "WHERE r.number IN ({numbers})")
-        cols = [*rel, "number", "created_at", "updated_at"]
+        cols = [*rel, "number", "created_at", "updated_at", "segments_at"]
         self.insert_relation = (f"INSERT INTO relation ({', '.join(q(c) for c in cols)}) "
                                 f"VALUES ({', '.join([m] * len(cols))})")
+        # segments_at moves only when a profile rule input changed (None: keep it)
         self.update_relation = (f"UPDATE relation SET {', '.join(f'{q(c)} = {m}' for c in rel)}, "
-                                f"updated_at = {m} WHERE id = {m}")
+                                f"updated_at = {m}, segments_at = coalesce({m}, segments_at) "
+                                f"WHERE id = {m}")
         pcols = [*PERSON_FIELDS, "relation_id", "campaign_contact", "created_at", "updated_at"]
         values = [m] * len(PERSON_FIELDS) + [f"(SELECT id FROM relation WHERE number = {m})",
                                              m, m, m]
@@ -215,7 +221,7 @@ class ClientStore:
         stamps = (self.stamp,) * n
         before = self._top_id()
         self.conn.exec_driver_sql(self.insert_relation, list(zip(
-            *cols[:V_PERSON], row_teams, rm_ids, numbers, stamps, stamps, strict=True)))
+            *cols[:V_PERSON], row_teams, rm_ids, numbers, stamps, stamps, stamps, strict=True)))
         record_many(self.conn, self._created(before, numbers), at=self.now)
         persons = [p for p in zip(*cols[V_PERSON:V_TEAM], numbers, (True,) * n, stamps, stamps,
                                   strict=True) if p[0] or p[1] or p[2] or p[3]]
@@ -307,7 +313,8 @@ class ClientStore:
             if old is None:
                 if partial:
                     given = tuple(d if v is ABSENT else v for v, d in zip(given, NEW, strict=True))
-                new_relations.append((*given[:V_PERSON], team_id, rm_id, number, stamp, stamp))
+                new_relations.append((*given[:V_PERSON], team_id, rm_id, number, stamp, stamp,
+                                      stamp))
                 if wants_person:
                     new_persons.append((*given[V_PERSON:], number, True, stamp, stamp))
                 created += 1
@@ -319,7 +326,8 @@ class ClientStore:
             person = None
             rel = (*given[:V_PERSON], team_id, rm_id)
             if rel != old[REL0:PID]:
-                relation_updates.append((*rel, stamp, old[ID]))
+                segments = any(rel[i] != old[REL0 + i] for i in SEGMENT_POS)
+                relation_updates.append((*rel, stamp, stamp if segments else None, old[ID]))
                 changed = True
             if old[PID] is not None and has_person:
                 if given[V_PERSON:] != old[PID + 1:]:

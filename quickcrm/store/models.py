@@ -96,8 +96,11 @@ class Relation(SQLModel, table=True):
     rm_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
     stage: str = Field(default="customer", max_length=20)
     created_at: datetime | None = Field(default=None, sa_column=utc_column())
-    # indexed: compute_profile_faces compares the newest change with the oldest face
-    updated_at: datetime | None = Field(default=None, sa_column=utc_column(index=True))
+    updated_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # when industry, ownership, size or client group (the profile rule's inputs) last
+    # changed; indexed: compute_profile_faces compares the newest change with the
+    # oldest face. A change of any other field leaves it, so it cannot unseat a face.
+    segments_at: datetime | None = Field(default=None, sa_column=utc_column(index=True))
 
 
 class Person(SQLModel, table=True):

@@ -25,6 +25,7 @@ class Option:
     default: Any
     help: str
     secret: bool = False
+    choices: tuple[str, ...] = ()  # a text setting that takes one of these only
 
     @property
     def kind(self) -> type:
@@ -63,6 +64,9 @@ OPTIONS: tuple[Option, ...] = (
            "Display name of that administrator"),
     Option("campaigns.max_per_rm", "QUICKCRM_MAX_PER_RM", 40,
            "Warn when a relationship manager has more clients than this in one selection"),
+    Option("selection.policy", "QUICKCRM_SELECTION_POLICY", "default",
+           "Face policy of new campaigns: default (seed 000 step 1: every face neutral or "
+           "positive) or strict (the Happy Faces footnote)", choices=("default", "strict")),
     Option("reminders.skip_weekdays", "QUICKCRM_SKIP_WEEKDAYS", "sun",
            "Weekdays on which no reminder goes out (comma separated: mon..sun, or empty)"),
     Option("reminders.skip_holidays", "QUICKCRM_SKIP_HOLIDAYS", False,
@@ -89,6 +93,16 @@ _BY_NAME = {o.name: o for o in OPTIONS}
 
 
 def _coerce(option: Option, raw: Any, origin: str) -> Any:
+    value = _typed(option, raw, origin)
+    if option.choices:
+        value = str(value).lower()
+    if option.choices and value not in option.choices:
+        raise ConfigError(f"{origin}: {option.name} must be one of "
+                          f"{', '.join(option.choices)}, got {raw!r}")
+    return value
+
+
+def _typed(option: Option, raw: Any, origin: str) -> Any:
     kind = option.kind
     if isinstance(raw, kind) and not (kind is int and isinstance(raw, bool)):
         return raw

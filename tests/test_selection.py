@@ -154,6 +154,59 @@ def test_strict_policy_personal_and_update(rt):
     assert out.step1 == len(_numbers(rt, "Update"))
 
 
+def test_the_policy_is_the_campaigns_and_a_select_without_policy_keeps_it(rt):
+    """Issue 23 item 4: ``select --policy strict`` then ``select --team Zwolle`` stays
+    strict (it used to fall back to default)."""
+    from quickcrm.campaigns.campaign import create_campaign, show_campaign
+    from quickcrm.campaigns.criteria import Refinements
+    from quickcrm.campaigns.selection import select_clients
+
+    add_clients(rt, {"number": "1", "faces": ("1", "1", "1"), "team": "Zwolle"},
+                {"number": "2", "faces": ("2", "2", "2"), "team": "Zwolle"},
+                {"number": "3", "faces": ("2", "1", "1"), "team": "Utrecht"})
+    new_campaign(rt)
+
+    def select(policy=None, **refine):  # type: ignore[no-untyped-def]
+        with rt.session() as s:
+            return select_clients(session=s, actor=rt.actor, now=rt.clock.now(),
+                                  campaign="Voorjaar", criteria=Refinements(**refine),
+                                  policy=policy)
+
+    assert (select().policy, select().selected) == ("default", 3)
+    assert (select("strict").policy, select().selected) == ("strict", 1)
+    out = select(teams=["Zwolle"])
+    assert (out.policy, out.selected) == ("strict", 1)
+    assert select("default", teams=["Zwolle"]).selected == 2
+    assert select().policy == "default"
+    with rt.session() as s:  # a campaign created with the firm's default policy
+        create_campaign(session=s, actor=rt.actor, now=rt.clock.now(), name="Najaar",
+                        quickscan=QS, coordinator="admin@quickcrm.example", policy="Strict")
+        assert show_campaign(session=s, campaign="Najaar")["policy"] == "strict"
+    with rt.session() as s:
+        out = select_clients(session=s, actor=rt.actor, now=rt.clock.now(), campaign="Najaar",
+                             criteria=Refinements())
+    assert (out.policy, out.selected) == ("strict", 1)
+
+
+def test_select_reports_its_policy_and_new_campaigns_take_the_firms_default(cli):
+    create = ("campaign", "create", "Voorjaar", "--quickscan", QS, "--coordinator",
+              "admin@quickcrm.example")
+    made = cli(*create, "--json", env={"QUICKCRM_SELECTION_POLICY": "strict"})
+    assert made.exit_code == 0, made.output
+    assert json.loads(made.stdout)["policy"] == "strict"
+    assert json.loads(cli("select", "Voorjaar", "--json").stdout)["policy"] == "strict"
+    human = cli("select", "Voorjaar").stdout
+    assert human.startswith("policy: strict (Happy Faces footnote")
+    assert json.loads(cli("select", "Voorjaar", "--policy", "default", "--json").stdout)[
+        "policy"] == "default"
+    assert json.loads(cli("select", "Voorjaar", "--json").stdout)["policy"] == "default"
+    assert cli("select", "Voorjaar").stdout.startswith("policy: default (seed step 1")
+    bad = cli("campaign", "list", env={"QUICKCRM_SELECTION_POLICY": "lenient"})
+    assert bad.exit_code == 1
+    assert bad.stderr.strip() == ("QUICKCRM_SELECTION_POLICY: selection.policy must be one of "
+                                  "default, strict, got 'lenient'")
+
+
 def _numbers(rt, campaign: str) -> set[str]:
     from quickcrm.campaigns.campaign import show_campaign
 

@@ -90,8 +90,13 @@ def to_public(session: Session, campaign: Campaign) -> CampaignPublic:
 
 
 def create_campaign(*, session: Session, actor: Actor, now: datetime, name: str,
-                    quickscan: str, coordinator: str) -> CampaignPublic:
+                    quickscan: str, coordinator: str, policy: str = "default") -> CampaignPublic:
+    """A draft campaign; ``policy`` is the face policy its selections use until a
+    ``select --policy`` changes it (the CLI passes the firm's ``selection.policy``)."""
+    from quickcrm.campaigns.eligibility import check_policy
+
     permissions.require(actor, "manage campaigns")
+    policy = check_policy(policy)
     name = " ".join(name.split())
     if not name or name.isdigit():
         raise InvalidInput("a campaign name must contain a letter (numbers name campaigns by id)")
@@ -110,11 +115,11 @@ def create_campaign(*, session: Session, actor: Actor, now: datetime, name: str,
         raise InvalidState(f"campaign {name!r} already exists")
     assert qs.id is not None and user.id is not None
     campaign = Campaign(name=name, quickscan_id=qs.id, coordinator_id=user.id,
-                        status=DRAFT, created_at=now)
+                        status=DRAFT, policy=policy, created_at=now)
     session.add(campaign)
     session.flush()
     record(session, kind=CAMPAIGN_CREATED, at=now, user_id=actor.id,
-           campaign_id=campaign.id, name=name, quickscan=qs.key)
+           campaign_id=campaign.id, name=name, quickscan=qs.key, policy=policy)
     session.commit()
     return to_public(session, campaign)
 

@@ -10,9 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from quickcrm.errors import InvalidInput
+
 POSITIVE, NEUTRAL, NEGATIVE = "1", "2", "3"
 FACES = ("profile", "update", "rm")
 POLICIES = ("default", "strict")
+POLICY_TEXT = {  # how ``select`` names each policy
+    "default": "seed step 1: profile, update and RM face neutral or positive",
+    "strict": "Happy Faces footnote: profile and update green, RM green or blue",
+}
 KINDS = ("personal", "update")
 
 
@@ -23,13 +29,27 @@ def effective_face(face: str | None) -> str:
     return effective(face)
 
 
+def check_policy(policy: str) -> str:
+    """``policy`` as stored (any case); InvalidInput naming the two otherwise."""
+    value = policy.strip().lower()
+    if value not in POLICIES:
+        raise InvalidInput(f"unknown policy {policy!r} (expected default or strict)")
+    return value
+
+
 def allowed_faces(policy: str, kind: str) -> dict[str, frozenset[str]]:
     """For each face the policy looks at, the values that let a client through.
 
-    default: all three faces neutral or positive (seed 000, step 1).
+    default: all three faces neutral or positive. Seed 000, step 1: "Klanten die
+    neutraal of positief scoren in PROFIEL ... EN ... in UPDATE ... EN ... in
+    RELATIEMANAGER".
     strict, personal QuickScan: profile and update green, relationship manager green or
-    blue (the Happy Faces footnote). strict, update QuickScan: profile green and
-    relationship manager green or blue; the update face is not looked at.
+    blue. The Happy Faces footnote: "Als alle categorieën op groen en bij de
+    relatiemanager op groen of blauw staan, dan kan een Personal QuickScan naar de klant
+    worden verstuurd." strict, update QuickScan: profile green and relationship manager
+    green or blue; the update face is not looked at (the footnote goes on: "Voor de
+    Personal QuickScan Update geldt dat Profiel op groen moet staan en Relatiemanager of
+    groen of blauw").
     """
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}")

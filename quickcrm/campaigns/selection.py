@@ -37,7 +37,6 @@ from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient, Face
 from quickcrm.campaigns.summary import SelectionSummary, summarize
 from quickcrm.crm.users import Actor
-from quickcrm.errors import InvalidInput
 from quickcrm.events import CAMPAIGN_SELECTED, record
 from quickcrm.quickscans.models import QuickScan
 from quickcrm.store.models import Person, Relation, Team
@@ -228,12 +227,14 @@ def _refresh_faces(session: Session, quickscan_id: int, now: datetime) -> bool:
 
 
 def select_clients(*, session: Session, actor: Actor, now: datetime, campaign: str,
-                   criteria: Refinements, policy: str = "default",
+                   criteria: Refinements, policy: str | None = None,
                    max_per_rm: int = 40) -> SelectionSummary:
-    """Recompute steps 1 and 2 of a draft campaign; exclusions are kept."""
+    """Recompute steps 1 and 2 of a draft campaign; exclusions are kept. ``policy``
+    None keeps the campaign's policy (the one it was created with, or the last one a
+    select was given); a policy given is stored for the next selects."""
     permissions.require(actor, "manage campaigns")
-    if policy not in rules.POLICIES:
-        raise InvalidInput(f"unknown policy {policy!r} (expected default or strict)")
+    if policy is not None:
+        policy = rules.check_policy(policy)
     row = get_campaign(session, campaign, for_update=True)
     require_draft(row, "selecting")
     assert row.id is not None
@@ -241,7 +242,7 @@ def select_clients(*, session: Session, actor: Actor, now: datetime, campaign: s
     assert qs is not None
     resolved = resolve_criteria(session=session, refinements=criteria)
     every_face = _refresh_faces(session, row.quickscan_id, now)
-    row.policy = policy
+    row.policy = policy or row.policy
     step1 = step1_counts(session, row, qs.kind, every_face=every_face)
     session.execute(delete(CC).where(CC.c.campaign_id == row.id))
     session.execute(insert(CC).from_select(
@@ -253,6 +254,6 @@ def select_clients(*, session: Session, actor: Actor, now: datetime, campaign: s
     session.add(row)
     summary = summarize(session, row, max_per_rm=max_per_rm)
     record(session, kind=CAMPAIGN_SELECTED, at=now, user_id=actor.id, campaign_id=row.id,
-           policy=policy, step1=summary.step1, step2=summary.step2, selected=summary.selected)
+           policy=row.policy, step1=summary.step1, step2=summary.step2, selected=summary.selected)
     session.commit()
     return summary

@@ -32,6 +32,9 @@ def campaign_create(
     quickscan: Annotated[str, typer.Option(help="Key of the QuickScan to send.")],
     coordinator: Annotated[str, typer.Option(
         help="E-mail of the coordinating user (who has the coordinator or admin right).")],
+    policy: Annotated[str | None, typer.Option(
+        help="Face policy of its selections: default or strict. [default: the "
+             "selection.policy setting]", show_default=False)] = None,
 ) -> None:
     """Create a draft campaign for a QuickScan.
 
@@ -42,8 +45,10 @@ def campaign_create(
     rt = c.runtime()
     with rt.session() as s:
         out = create_campaign(session=s, actor=rt.actor, now=rt.clock.now(), name=name,
-                              quickscan=quickscan, coordinator=coordinator)
-    c.emit(out.model_dump(), lambda: typer.echo(f"created campaign {out.name!r} (draft)"))
+                              quickscan=quickscan, coordinator=coordinator,
+                              policy=policy or str(rt.settings["selection.policy"]))
+    c.emit(out.model_dump(),
+           lambda: typer.echo(f"created campaign {out.name!r} (draft, policy {out.policy})"))
 
 
 @command(app, "list", listing=True)

@@ -6,7 +6,7 @@ import typer
 
 from quickcrm.cli.common import Ctx, command, console, warn
 
-JSON_KEYS = ("campaign", "step1", "step2", "excluded", "selected", "missing_faces",
+JSON_KEYS = ("campaign", "policy", "step1", "step2", "excluded", "selected", "missing_faces",
              "no_email", "opted_out", "by_team", "by_rm", "faces")
 Many = list[str] | None
 
@@ -16,10 +16,12 @@ def print_summary(data: dict[str, Any]) -> None:
     faces in the seed's colours; an RM above the maximum gets a warning."""
     from rich.table import Table
 
+    from quickcrm.campaigns.eligibility import POLICY_TEXT
     from quickcrm.campaigns.faces import COLOURS
     from quickcrm.codes import FACE
 
     con = console()
+    con.print(f"policy: {data['policy']} ({POLICY_TEXT[data['policy']]})", highlight=False)
     steps = Table("Step", "Clients", title="Selection")
     for label, key in (("1 first selection", "step1"), ("2 after refinements", "step2"),
                        ("3 excluded", "excluded"), ("selected", "selected")):
@@ -60,8 +62,10 @@ def select_cmd(
     size: Annotated[Many, typer.Option(help="Size code or label; repeat for more.")] = None,
     client_group: Annotated[Many, typer.Option(
         "--client-group", help="Client group code or label; repeat for more.")] = None,
-    policy: Annotated[str, typer.Option(
-        help="default: all faces neutral or positive; strict: the Happy Faces footnote.")] = "default",
+    policy: Annotated[str | None, typer.Option(
+        help="default: all faces neutral or positive (seed step 1); strict: the Happy Faces "
+             "footnote. Stored: later selects keep it. [default: the campaign's]",
+        show_default=False)] = None,
 ) -> None:
     """Select clients (steps 1 and 2); values of one option OR, options AND.
 

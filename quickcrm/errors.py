@@ -27,6 +27,11 @@ def command_hint(*args: str) -> str:
 class QuickCRMError(Exception):
     """Base of every error caused by the user's input or the state of their data."""
 
+    def to_json(self) -> dict[str, object] | None:
+        """With ``--json``, the JSON document printed on stdout besides the line on
+        stderr (None: the line alone); for errors whose details a script needs."""
+        return None
+
 
 class NotPermitted(QuickCRMError):
     """The acting user lacks the right an action needs."""
@@ -88,6 +93,30 @@ def unknown_value(what: str, value: str, known: list[str], *, plural: str = "",
 
 class InvalidState(QuickCRMError):
     """The action does not fit the current state (e.g. selecting on a final campaign)."""
+
+
+class RecipientsRefused(InvalidState):
+    """``campaign finalize`` found selected clients who can no longer be invited (opted
+    out, no usable address, faces, relationship manager): nothing is frozen, and
+    ``refused`` lists each as ``{relation, reason, detail}``."""
+
+    SHOWN = 10
+
+    def __init__(self, campaign: str, refused: list[dict[str, str]], hint: str) -> None:
+        self.campaign, self.refused = campaign, refused
+        listed = ", ".join(f"{r['relation']} ({r['detail']})" for r in refused[:self.SHOWN])
+        more = len(refused) - self.SHOWN
+        if more > 0:
+            listed += f" and {more} more (--json lists every one)"
+        n = len(refused)
+        super().__init__(
+            f"campaign {campaign!r} is not finalized: {n} selected client"
+            f"{' is' if n == 1 else 's are'} no longer to be invited: {listed}; exclude "
+            f"{'it' if n == 1 else 'them'} ({hint}) or correct the client file, then "
+            f"finalize again")
+
+    def to_json(self) -> dict[str, object]:
+        return {"error": str(self), "campaign": self.campaign, "refused": self.refused}
 
 
 class ConfigError(QuickCRMError):

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from quickcrm.errors import InvalidState, NotFound, NotPermitted
+from quickcrm.errors import InvalidInput, InvalidState, NotFound, NotPermitted
 
 QS = "bedrijfsopvolging"
 RM1, RM2 = "rm.utrecht@kantoor.example", "rm.zwolle@kantoor.example"
@@ -158,9 +158,9 @@ def test_finalize_freezes_the_selection(rt):
 
         select_clients(session=s, actor=rt.actor, now=rt.clock.now(), campaign="Voorjaar",
                        criteria=Refinements())
-    with rt.session() as s, pytest.raises(InvalidState, match="changing exclusions is only possible"):
+    with rt.session() as s, pytest.raises(InvalidInput, match="not in the final selection"):
         change_exclusions(session=s, actor=rt.actor, now=rt.clock.now(), campaign="Voorjaar",
-                          numbers=["1001"])
+                          numbers=["1003"])  # excluded before: its row is gone
 
 
 def test_status_moves_draft_final_sent_closed(rt):

@@ -212,10 +212,12 @@ def test_cli_exclude_wiring(cli, sqlite_url, clock, tmp_path):
     assert r.exit_code == 1
     assert r.stderr.strip() == "not permitted: manage campaigns needs admin or coordinator"
     assert cli("campaign", "finalize", "Voorjaar").exit_code == 0
-    r = cli("exclude", "Voorjaar", "1002")
+    r = cli("exclude", "Voorjaar", "1002")  # final, not sent: the way out before sending
+    assert r.exit_code == 0 and "excluded: 1002" in r.stdout
+    r = cli("exclude", "Voorjaar", "1002", "--download", "y.xlsx")
     assert r.exit_code == 1
-    assert r.stderr.strip() == ("campaign 'Voorjaar' is final; changing exclusions is only "
-                                "possible on a draft campaign")
+    r = cli("exclude", "Voorjaar", "--download", tmp_path / "z.xlsx")
+    assert r.exit_code == 1 and "only possible on a draft campaign" in r.stderr
     assert QS
 
 

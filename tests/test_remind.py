@@ -49,7 +49,7 @@ def subjects(sink: Any) -> list[str]:
 def test_first_after_3_days_second_after_7_notice_after_10(sent, smtp_server):
     rt, clock = sent
     assert remind_at(rt, clock, at(25)).to_json() == {
-        "first_reminders": 0, "second_reminders": 0, "no_response": 0}
+        "first_reminders": 0, "second_reminders": 0, "no_response": 0, "opted_out": 0}
     assert remind_at(rt, clock, at(26)).first_reminders == 3
     assert all(s.startswith("Herinnering") for s in subjects(smtp_server))
     assert remind_at(rt, clock, at(26, 15)).first_reminders == 0  # once
@@ -106,7 +106,7 @@ def test_no_reminders_for_finished_not_interested_bounced_or_closed(sent, smtp_s
         inv.mark_bounced(s, ids[2], rt.clock.now(), "550 unknown")
         s.commit()
     assert remind_at(rt, clock, at(33)).to_json() == {
-        "first_reminders": 0, "second_reminders": 0, "no_response": 0}
+        "first_reminders": 0, "second_reminders": 0, "no_response": 0, "opted_out": 0}
     with rt.session() as s:
         inv_table = inv.Invitation.__table__
         s.execute(inv_table.update().values(finished_at=None, not_interested_at=None,
@@ -180,6 +180,6 @@ def test_cli_remind_dry_run_json(cli, sqlite_url, smtp_server):
     result = cli("remind", "--now", "2026-11-26T10:00", "--dry-run", "--json", env=env)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"first_reminders": 3, "second_reminders": 0,
-                                         "no_response": 0}
+                                         "no_response": 0, "opted_out": 0}
     result = cli("remind", "--now", "2026-11-26T10:00", "--json", env=env)
     assert json.loads(result.stdout)["first_reminders"] == 3

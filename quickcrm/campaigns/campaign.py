@@ -3,7 +3,11 @@ draft -> final -> sent -> closed.
 
 ``finalize`` freezes the selection: the snapshot columns of campaign_client are filled
 from the clients as they are now, excluded rows are removed, and from then on who gets
-the invitation (and from which relationship manager) no longer follows the clients.
+the invitation (and from which relationship manager) no longer follows the clients. It
+first checks every client against the client file as it is then, and refuses with the
+list when one can no longer be invited (``recipients``). Until it is sent, a final
+campaign can still lose a client (``exclude``, recorded as after finalizing); ``send``
+passes over anyone who opted out since.
 """
 
 from __future__ import annotations
@@ -18,7 +22,14 @@ from sqlmodel import Session, SQLModel, select
 from quickcrm import permissions
 from quickcrm.campaigns.models import Campaign, CampaignClient, Exclusion
 from quickcrm.crm.users import Actor, normalize_email, rights_of
-from quickcrm.errors import InvalidInput, InvalidState, NotFound, UnknownCampaign, command_hint
+from quickcrm.errors import (
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    RecipientsRefused,
+    UnknownCampaign,
+    command_hint,
+)
 from quickcrm.events import CAMPAIGN_CLOSED, CAMPAIGN_CREATED, CAMPAIGN_FINALIZED, record
 from quickcrm.quickscans.models import QuickScan
 from quickcrm.store.models import User
@@ -150,7 +161,15 @@ def _transition(session: Session, campaign: Campaign, to: str) -> None:
 
 def finalize_campaign(*, session: Session, actor: Actor, now: datetime,
                       campaign: str) -> FinalizedCampaign:
-    """Freeze the selection (two set-based statements) and make the campaign final."""
+    """Freeze the selection (set-based statements) and make the campaign final.
+
+    The selection is checked against the client file as it is now, with the campaign's
+    policy (profile faces recomputed first, as ``select`` does): a client who opted out,
+    lost a usable address, stopped being a client, received this QuickScan meanwhile,
+    whose faces no longer pass or whose relationship manager is gone refuses the whole
+    finalize with the list (``RecipientsRefused``), and nothing is frozen."""
+    from quickcrm.campaigns.faces import refresh_profile_faces
+    from quickcrm.campaigns.recipients import refused_at_finalize
     from quickcrm.campaigns.selection import snapshot_values
 
     permissions.require(actor, "manage campaigns")
@@ -159,10 +178,20 @@ def finalize_campaign(*, session: Session, actor: Actor, now: datetime,
     if row.selected_at is None:
         raise InvalidState(f"campaign {row.name!r} has no selection yet; "
                            f"run `{command_hint('select', row.name)}` first")
+    assert row.id is not None
     cc, ex = CampaignClient.__table__, Exclusion.__table__  # type: ignore[attr-defined]
     excluded = select(ex.c.relation_number).where(ex.c.campaign_id == row.id)
     gone = session.execute(delete(cc).where(cc.c.campaign_id == row.id,
                                             cc.c.relation_number.in_(excluded)))
+    refresh_profile_faces(session=session, quickscan_id=row.quickscan_id, now=now)
+    qs = session.get(QuickScan, row.quickscan_id)
+    assert qs is not None
+    refused = refused_at_finalize(session, campaign_id=row.id, quickscan_id=row.quickscan_id,
+                                  policy=row.policy, kind=qs.kind)
+    if refused:
+        session.rollback()
+        raise RecipientsRefused(row.name, [r.to_json() for r in refused],
+                                _exclude_hint(row.name, [r.relation for r in refused]))
     counts = json.loads(row.counts or "{}")
     counts["excluded_at_finalize"] = int(gone.rowcount or 0)  # type: ignore[attr-defined]
     row.counts = json.dumps(counts)
@@ -177,6 +206,12 @@ def finalize_campaign(*, session: Session, actor: Actor, now: datetime,
            campaign_id=row.id, selected=selected)
     session.commit()
     return FinalizedCampaign(**to_public(session, row).model_dump(), selected=selected)
+
+
+def _exclude_hint(name: str, numbers: list[str]) -> str:
+    if len(numbers) <= RecipientsRefused.SHOWN:
+        return command_hint("exclude", name, *numbers, "--reason", "changed after select")
+    return f"{command_hint('exclude', name, '--file', 'FILE')} with one number a line"
 
 
 def close_campaign(*, session: Session, actor: Actor, now: datetime, campaign: str) -> CampaignPublic:

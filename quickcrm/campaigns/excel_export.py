@@ -6,6 +6,10 @@ Streamed, so 10,000 clients with 40 questions stay within a flat amount of memor
 clients are read in keyset batches (by relation number), each batch's answers with one
 ordered query, and rows go straight into an openpyxl write_only sheet. Text is always
 written as a typed string cell, so a value starting with = + - @ is shown, never run.
+
+A client excluded after the campaign was finalized is not in the selection any more: not
+a row of the report, but a row of a second sheet, "Uitgesloten", with the date and the
+reason of the exclusion.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from sqlmodel import Session
 from quickcrm import codes, permissions
 from quickcrm.campaigns.campaign import get_campaign
 from quickcrm.campaigns.invitation import Invitation
-from quickcrm.campaigns.models import CampaignClient
+from quickcrm.campaigns.models import CampaignClient, Exclusion
 from quickcrm.clock import as_utc
 from quickcrm.permissions import Actor
 from quickcrm.quickscans.answer_sheet import AnswerSheet, answer_value, question_header
@@ -33,6 +37,7 @@ from quickcrm.store.models import Relation, User
 I = Invitation.__table__  # type: ignore[attr-defined]  # noqa: E741
 CC = CampaignClient.__table__  # type: ignore[attr-defined]
 A = Answer.__table__  # type: ignore[attr-defined]
+EX = Exclusion.__table__  # type: ignore[attr-defined]
 R = Relation.__table__  # type: ignore[attr-defined]
 U = User.__table__  # type: ignore[attr-defined]
 BATCH = 1000
@@ -69,10 +74,35 @@ def _query(campaign_id: int, after: str | None) -> Any:
                I.c.no_response_at)
         .select_from(CC.join(R, R.c.id == CC.c.relation_id)
                      .outerjoin(U, U.c.id == CC.c.rm_id)
-                     .outerjoin(I, I.c.campaign_client_id == CC.c.id))
-        .where(CC.c.campaign_id == campaign_id)
+                     .outerjoin(I, I.c.campaign_client_id == CC.c.id)
+                     .outerjoin(EX, _exclusion()))
+        .where(CC.c.campaign_id == campaign_id, EX.c.relation_number.is_(None))
         .order_by(CC.c.relation_number).limit(BATCH))
     return query.where(CC.c.relation_number > after) if after is not None else query
+
+
+def _exclusion() -> Any:
+    return and_(EX.c.campaign_id == CC.c.campaign_id,
+                EX.c.relation_number == CC.c.relation_number)
+
+
+EXCLUDED_SHEET = "Uitgesloten"
+EXCLUDED_HEADERS = ("Relatienummer klant", "Voornaam klant", "Achternaam klant",
+                    "Bedrijf klant", "Naam team", "Voornaam relatiemanager",
+                    "Achternaam relatiemanager", "Datum uitgesloten", "Reden")
+
+
+def excluded_rows(session: Session, campaign_id: int, tz: str) -> list[list[Any]]:
+    """The clients of the frozen selection excluded after finalizing (not invited): the
+    sheet "Uitgesloten" beside the report's rows."""
+    zone = ZoneInfo(tz)
+    rows = session.execute(
+        select(CC.c.relation_number, CC.c.first_name, CC.c.last_name, CC.c.company,
+               CC.c.team_name, U.c.first_name, U.c.last_name, EX.c.created_at, EX.c.reason)
+        .select_from(CC.join(EX, _exclusion()).outerjoin(U, U.c.id == CC.c.rm_id))
+        .where(CC.c.campaign_id == campaign_id).order_by(CC.c.relation_number))
+    return [[*r[:7], as_utc(r[7]).astimezone(zone).date() if r[7] else None, r[8]]
+            for r in rows]
 
 
 def _answers(session: Session, campaign_id: int, first: str, last: str
@@ -166,6 +196,9 @@ def export_campaign_excel(*, session: Session, actor: Actor, campaign: str, path
         sheet.start(sample)
         for kept in sample:
             sheet.append(kept)
+    excluded = excluded_rows(session, row.id, tz)
+    if excluded:
+        sheet.add_sheet(EXCLUDED_SHEET, EXCLUDED_HEADERS, excluded)
     sheet.save()
     return {"campaign": row.name, "file": str(path), "clients": sheet.rows,
-            "questions": len(questions), "columns": len(headers)}
+            "excluded": len(excluded), "questions": len(questions), "columns": len(headers)}

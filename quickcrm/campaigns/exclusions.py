@@ -1,9 +1,12 @@
 """Step 3 of the selection: leave individual clients out, by relation number.
 
 Exclusions belong to relation numbers, not to selection rows, so they survive a
-re-select. They change only on a draft campaign; ``finalize`` applies them for good.
-Every change is all-or-nothing: an unknown relation number or a tampered workbook
-changes nothing.
+re-select. They change freely on a draft campaign; ``finalize`` applies them for good.
+A final campaign that was not sent yet can still lose clients of its frozen selection
+(the coordinator's way out before sending): such an exclusion is recorded as made after
+finalizing, the client's frozen row stays and shows as excluded, and ``send`` invites
+everyone else; it can be taken back until the campaign is sent. Every change is
+all-or-nothing: an unknown relation number or a tampered workbook changes nothing.
 """
 
 from __future__ import annotations
@@ -17,12 +20,12 @@ from sqlalchemy import and_, delete, insert, select
 from sqlmodel import Session
 
 from quickcrm import permissions
-from quickcrm.campaigns.campaign import get_campaign, require_draft
+from quickcrm.campaigns.campaign import DRAFT, FINAL, get_campaign, require_draft
 from quickcrm.campaigns.exclusion_sheet import SheetRow, read_marks, write_sheet
 from quickcrm.campaigns.models import Campaign, CampaignClient, Exclusion
 from quickcrm.campaigns.summary import SelectionSummary, summarize
 from quickcrm.crm.users import Actor
-from quickcrm.errors import FileProblems, InvalidInput
+from quickcrm.errors import FileProblems, InvalidInput, InvalidState
 from quickcrm.events import CAMPAIGN_EXCLUSIONS_CHANGED, record
 from quickcrm.store.models import Relation, User
 
@@ -69,17 +72,19 @@ def _in_step2(session: Session, campaign: Campaign, numbers: Sequence[str]) -> s
 
 def _apply(session: Session, actor: Actor, now: datetime, campaign: Campaign,
            add: Sequence[str], remove: Sequence[str], reason: str, how: str) -> ExclusionChange:
+    final = campaign.status == FINAL
     for part in _chunks(remove):
         session.execute(delete(EX).where(EX.c.campaign_id == campaign.id,
                                          EX.c.relation_number.in_(part)))
     if add:
         session.execute(insert(EX), [
             {"campaign_id": campaign.id, "relation_number": n, "reason": reason[:500],
-             "user_id": actor.id, "created_at": now} for n in add])
+             "user_id": actor.id, "created_at": now, "after_finalize": final} for n in add])
     changed = sorted(set(add) | set(remove))
     missing = sorted(set(changed) - _in_step2(session, campaign, changed))
     record(session, kind=CAMPAIGN_EXCLUSIONS_CHANGED, at=now, user_id=actor.id,
-           campaign_id=campaign.id, how=how, excluded=list(add), included=list(remove))
+           campaign_id=campaign.id, how=how, excluded=list(add), included=list(remove),
+           after_finalize=final)
     session.commit()
     return ExclusionChange(campaign=campaign.name, excluded=sorted(add), included=sorted(remove),
                            not_in_selection=missing)
@@ -92,11 +97,31 @@ def _draft(session: Session, actor: Actor, campaign: str) -> Campaign:
     return row
 
 
+def _draft_or_final(session: Session, actor: Actor, campaign: str) -> Campaign:
+    permissions.require(actor, "manage campaigns")
+    row = get_campaign(session, campaign, for_update=True)
+    if row.status not in (DRAFT, FINAL):
+        raise InvalidState(f"campaign {row.name!r} is {row.status}; exclusions change only "
+                           f"before it is sent")
+    return row
+
+
+def _check_final(session: Session, campaign: Campaign, wanted: list[str]) -> None:
+    """On a final campaign only clients of the frozen selection can be excluded or
+    taken back (finalize removed the rows of those excluded before it)."""
+    frozen = _in_step2(session, campaign, wanted)
+    outside = [n for n in wanted if n not in frozen]
+    if outside:
+        raise InvalidInput(f"not in the final selection of {campaign.name!r}: "
+                           f"{', '.join(outside[:20])}" + (" ..." if len(outside) > 20 else ""))
+
+
 def change_exclusions(*, session: Session, actor: Actor, now: datetime, campaign: str,
                       numbers: Sequence[str], reason: str = "", undo: bool = False,
                       max_per_rm: int = 40) -> ExclusionChange:
-    """Exclude (or with ``undo`` include again) these relation numbers."""
-    row = _draft(session, actor, campaign)
+    """Exclude (or with ``undo`` include again) these relation numbers: on a draft, or
+    on a final campaign that was not sent (clients of its frozen selection only)."""
+    row = _draft_or_final(session, actor, campaign)
     wanted = list(dict.fromkeys(n.strip() for n in numbers if n.strip()))
     if not wanted:
         raise InvalidInput("no relation numbers given")
@@ -105,6 +130,8 @@ def change_exclusions(*, session: Session, actor: Actor, now: datetime, campaign
     if unknown:
         raise InvalidInput(f"unknown relation number{'s' if len(unknown) > 1 else ''}: "
                            f"{', '.join(unknown[:20])}" + (" ..." if len(unknown) > 20 else ""))
+    if row.status == FINAL:
+        _check_final(session, row, wanted)
     current = _current(session, row)
     if undo:
         change = _apply(session, actor, now, row, [], [n for n in wanted if n in current],

@@ -2,7 +2,8 @@
 figures overall, per team and per relationship manager.
 
 Every figure is one aggregate in SQL over the selection outer-joined to its invitations,
-so the report costs three grouped queries whatever the campaign's size. A figure counts
+so the report costs three grouped queries whatever the campaign's size. A client excluded
+after finalizing (their frozen row stays) counts as ``excluded``, not as selected. A figure counts
 what had happened at ``now`` (``x_at <= now``): ``quickcrm report --now`` then shows the
 figures as they stood on an earlier day, and a later day shows today's.
 """
@@ -18,19 +19,21 @@ from sqlmodel import Session
 
 from quickcrm.campaigns.campaign import get_campaign
 from quickcrm.campaigns.invitation import Invitation
-from quickcrm.campaigns.models import CampaignClient
+from quickcrm.campaigns.models import CampaignClient, Exclusion
 from quickcrm.permissions import Actor
 from quickcrm.store.models import User
 
 I = Invitation.__table__  # type: ignore[attr-defined]  # noqa: E741
 CC = CampaignClient.__table__  # type: ignore[attr-defined]
+EX = Exclusion.__table__  # type: ignore[attr-defined]
 U = User.__table__  # type: ignore[attr-defined]
 
 # The seed's five key figures first, then what QuickCRM adds beside them.
 FIGURES = ("sent", "completed", "first_reminders", "second_reminders", "no_response",
            "bounced", "logged_in", "not_interested")
 LABELS = {
-    "selected": "Clients in the selection", "sent": "Invitations sent",
+    "selected": "Clients in the selection",
+    "excluded": "Excluded after finalizing (not invited)", "sent": "Invitations sent",
     "completed": "QuickScans completed", "first_reminders": "First reminders sent",
     "second_reminders": "Second reminders sent",
     "no_response": "Not completed after 10 days (RM informed)", "bounced": "Bounced",
@@ -49,8 +52,10 @@ def _aggregates(now: datetime) -> list[Any]:
     def by(column: Any, *extra: Any) -> Any:
         return func.count(case((and_(column.is_not(None), column <= now, *extra), 1)))
 
+    late = EX.c.relation_number.is_not(None)  # an exclusion made after finalizing
     return [
-        func.count(CC.c.id).label("selected"),
+        func.count(case((~late, 1))).label("selected"),
+        func.count(case((late, 1))).label("excluded"),
         by(I.c.invited_at).label("sent"),
         by(I.c.finished_at).label("completed"),
         by(I.c.first_reminder_at, I.c.first_reminder_skipped.is_(False)).label("first_reminders"),
@@ -63,7 +68,7 @@ def _aggregates(now: datetime) -> list[Any]:
 
 
 def _figures(row: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"selected": int(row.selected)}
+    out: dict[str, Any] = {"selected": int(row.selected), "excluded": int(row.excluded)}
     out.update({name: int(getattr(row, name)) for name in FIGURES})
     out["response_rate"] = response_rate(out["completed"], out["sent"], out["bounced"])
     return out
@@ -93,7 +98,8 @@ def management_report(*, session: Session, actor: Actor, campaign: str,
     from quickcrm.quickscans.models import QuickScan
 
     row = get_campaign(session, campaign)
-    base = CC.outerjoin(I, I.c.campaign_client_id == CC.c.id)
+    base = CC.outerjoin(I, I.c.campaign_client_id == CC.c.id).outerjoin(EX, and_(
+        EX.c.campaign_id == CC.c.campaign_id, EX.c.relation_number == CC.c.relation_number))
     where = CC.c.campaign_id == row.id
     overall = _figures(session.execute(select(*_aggregates(now)).select_from(base)
                                        .where(where)).one())

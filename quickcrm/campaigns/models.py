@@ -96,7 +96,10 @@ class CampaignClient(SQLModel, table=True):
 
 
 class Exclusion(SQLModel, table=True):
-    """Step 3: a client left out of a campaign by relation number (kept across re-selects)."""
+    """Step 3: a client left out of a campaign by relation number (kept across re-selects).
+    ``after_finalize``: made on a final, unsent campaign (the coordinator's way out
+    before sending); the client's frozen row stays, shown as excluded, and gets no
+    invitation."""
 
     __tablename__ = "exclusion"
 
@@ -105,3 +108,4 @@ class Exclusion(SQLModel, table=True):
     reason: str = Field(default="", max_length=500)
     user_id: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime | None = Field(default=None, sa_column=utc_column())
+    after_finalize: bool = False

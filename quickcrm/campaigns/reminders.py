@@ -2,7 +2,9 @@
 to the relationship manager, each recorded and queued in one transaction.
 
 The rules are pure (``reminders_rules``); this module finds the few invitations that can
-possibly be due with one indexed query, asks the rules, and records each action with a
+possibly be due with one indexed query, asks the rules, passes over every client who
+opted out since they were invited (counted as ``opted_out``: no reminder, and no notice
+asking their RM to chase them), and records each action with a
 conditional UPDATE that only one of two overlapping runs can win, so that a reminder is
 queued exactly once even when cron's `remind` and the daemon run together.
 """
@@ -39,12 +41,14 @@ from quickcrm.mail.outbox import Draft, queue_many
 from quickcrm.permissions import Actor
 from quickcrm.runtime import Runtime
 from quickcrm.settings import Settings
+from quickcrm.store.models import Person as PersonRow
 from quickcrm.store.models import User
 
 I = inv.Invitation.__table__  # type: ignore[attr-defined]  # noqa: E741
 CC = CampaignClient.__table__  # type: ignore[attr-defined]
 C = Campaign.__table__  # type: ignore[attr-defined]
 U = User.__table__  # type: ignore[attr-defined]
+P = PersonRow.__table__  # type: ignore[attr-defined]
 BATCH = 500
 
 
@@ -61,11 +65,13 @@ class RemindCounts(Outcome):
     second_reminders: int = 0
     no_response: int = 0
     skipped_first: int = 0
+    opted_out: int = 0  # clients with something due who opted out since: nothing sent
     dry_run: bool = False
 
     def to_json(self) -> dict[str, int]:
         return {"first_reminders": self.first_reminders,
-                "second_reminders": self.second_reminders, "no_response": self.no_response}
+                "second_reminders": self.second_reminders, "no_response": self.no_response,
+                "opted_out": self.opted_out}
 
 
 def _candidates(now: datetime, campaign_id: int | None) -> Any:
@@ -82,10 +88,12 @@ def _candidates(now: datetime, campaign_id: int | None) -> Any:
                CC.c.company, CC.c.relation_number, CC.c.rm_id,
                U.c.first_name.label("rm_first"), U.c.last_name.label("rm_last"),
                U.c.email.label("rm_email"), U.c.signature.label("rm_signature"),
-               U.c.function.label("rm_function"), U.c.phone.label("rm_phone"))
+               U.c.function.label("rm_function"), U.c.phone.label("rm_phone"),
+               P.c.opted_out)
         .select_from(I.join(C, C.c.id == I.c.campaign_id)
                      .join(CC, CC.c.id == I.c.campaign_client_id)
-                     .outerjoin(U, U.c.id == CC.c.rm_id))
+                     .outerjoin(U, U.c.id == CC.c.rm_id)
+                     .outerjoin(P, P.c.id == CC.c.person_id))
         .where(C.c.status == "sent", I.c.delivered_at.is_not(None),
                I.c.finished_at.is_(None), I.c.not_interested_at.is_(None),
                I.c.bounced_at.is_(None),
@@ -181,6 +189,8 @@ def queue_reminders(
     rows = [r for r in session.execute(_candidates(now, campaign_id))]
     due_rows = [(r, d) for r in rows if (d := due_actions(_state(r, tz), local_now, calendar)).anything]
     counts = RemindCounts(dry_run=dry_run)
+    counts.opted_out = sum(1 for r, _ in due_rows if r.opted_out)
+    due_rows = [(r, d) for r, d in due_rows if not r.opted_out]  # no reminder reaches them
     if dry_run:
         for _, d in due_rows:
             counts.first_reminders += d.first

@@ -1,6 +1,11 @@
 """`quickcrm send`: one invitation per selected client, and the relationship manager's
 copy, written to the outbox in the same transaction as the invitation records.
 
+Who is invited: every frozen recipient except those ``recipients.send_problem`` passes
+over (opted out since the selection was finalized, excluded after finalizing, an address
+the outbox refuses); each of those is reported with its reason (``skipped``) and stays
+uninvited, so one client never stops the campaign.
+
 Why it cannot send twice: an invitation row is unique per selection row, and a batch of
 invitation rows commits together with its outbox rows; a resumed or overlapping `send`
 only picks selection rows that have no invitation yet (the campaign row is locked per
@@ -16,15 +21,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, insert, select
+from sqlalchemy import and_, delete, exists, func, insert, select
 from sqlmodel import Session
 
 from quickcrm import events, permissions
 from quickcrm.campaigns.campaign import get_campaign, mark_sent
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.mails import COPY_NOTICE, CampaignMailer, Manager, Person
-from quickcrm.campaigns.models import Campaign, CampaignClient
-from quickcrm.errors import InvalidState, command_hint
+from quickcrm.campaigns.models import Campaign, CampaignClient, Exclusion
+from quickcrm.campaigns.recipients import Skipped, send_problem
+from quickcrm.errors import InvalidInput, InvalidState, command_hint
 from quickcrm.mail.outbox import Draft, queue_many
 from quickcrm.permissions import Actor
 from quickcrm.quickscans.definitions import definition_of
@@ -32,12 +38,15 @@ from quickcrm.quickscans.guards import new_token
 from quickcrm.quickscans.models import QuickScan
 from quickcrm.runtime import Delivered, Runtime
 from quickcrm.settings import Settings
+from quickcrm.store.models import Person as PersonRow
 from quickcrm.store.models import User
 
 BATCH = 1000
 I = Invitation.__table__  # type: ignore[attr-defined]  # noqa: E741
 CC = CampaignClient.__table__  # type: ignore[attr-defined]
 U = User.__table__  # type: ignore[attr-defined]
+P = PersonRow.__table__  # type: ignore[attr-defined]
+EX = Exclusion.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -67,11 +76,18 @@ class SendCounts(Outcome):
     first_contact_by_rm: dict[str, int] = field(default_factory=dict)
     warning: str | None = None
     sample: dict[str, str] | None = None
+    skipped: list[Skipped] = field(default_factory=list)  # not invited by this run, why
+
+    @property
+    def opted_out(self) -> int:
+        return sum(1 for s in self.skipped if s.reason == "opted_out")
 
     def to_json(self) -> dict[str, Any]:
         keys = ("invitations", "copies", "first_contact", "queued", "delivered", "deferred",
-                "failed", "rejected")
-        return {k: getattr(self, k) for k in keys}
+                "failed", "rejected", "opted_out")
+        return {**{k: getattr(self, k) for k in keys},
+                "skipped": [{"relation": s.relation, "reason": s.reason, "detail": s.detail}
+                            for s in self.skipped]}
 
 
 def mailer_for(session: Session, campaign: Campaign, settings: Settings) -> CampaignMailer:
@@ -89,8 +105,10 @@ def _platform(settings: Settings) -> str:
     return address(str(settings["mail.sender_name"]), str(settings["mail.sender"]))
 
 
-def _pending(campaign_id: int, limit: int | None) -> Any:
-    """Selection rows of the campaign that have no invitation yet, with their RM."""
+def _pending(campaign_id: int, limit: int | None, after: int = 0) -> Any:
+    """Selection rows of the campaign that have no invitation yet (above row ``after``:
+    the rows a run skipped stay pending), with their RM, and what ``send_problem``
+    checks: the frozen contact now (opted out since?) and an exclusion after finalizing."""
     earlier_cc, earlier_i = CC.alias("ecc"), I.alias("ei")
     known = exists().where(
         earlier_i.c.campaign_client_id == earlier_cc.c.id, earlier_cc.c.rm_id == CC.c.rm_id,
@@ -103,9 +121,13 @@ def _pending(campaign_id: int, limit: int | None) -> Any:
                U.c.first_name.label("rm_first"), U.c.last_name.label("rm_last"),
                U.c.email.label("rm_email"), U.c.signature.label("rm_signature"),
                U.c.function.label("rm_function"), U.c.phone.label("rm_phone"),
-               (~known).label("first_contact"))
-        .select_from(CC.outerjoin(U, U.c.id == CC.c.rm_id))
-        .where(CC.c.campaign_id == campaign_id,
+               U.c.active.label("rm_active"), (~known).label("first_contact"),
+               P.c.id.label("contact_id"), P.c.opted_out, EX.c.reason.label("excluded"))
+        .select_from(CC.outerjoin(U, U.c.id == CC.c.rm_id)
+                     .outerjoin(P, P.c.id == CC.c.person_id)
+                     .outerjoin(EX, and_(EX.c.campaign_id == CC.c.campaign_id,
+                                         EX.c.relation_number == CC.c.relation_number)))
+        .where(CC.c.campaign_id == campaign_id, CC.c.id > after,
                ~exists().where(I.c.campaign_client_id == CC.c.id))
         .order_by(CC.c.id))
     return query.limit(limit) if limit else query
@@ -163,7 +185,7 @@ def queue_invitations(
     counts = SendCounts(campaign=row.name, dry_run=dry_run)
     by_rm: Counter[str] = Counter()
     if dry_run:
-        rows = list(session.execute(_pending(row.id, None)))
+        rows = _sendable(list(session.execute(_pending(row.id, None))), counts)
         fake = {r.id: (new_token(), new_token()) for r in rows}
         drafts = _drafts(mailer, rows, {r.id: 0 for r in rows}, fake, settings)
         _count(counts, rows, by_rm)
@@ -171,13 +193,21 @@ def queue_invitations(
         counts.first_contact_by_rm = dict(by_rm)
         return counts
     session.rollback()
+    after = 0
     while True:
         locked = get_campaign(session, row.id, for_update=True)
         _check(locked)
-        rows = list(session.execute(_pending(row.id, BATCH)))
-        if not rows:
+        pending = list(session.execute(_pending(row.id, BATCH, after)))
+        if not pending:
             session.rollback()
             break
+        after = pending[-1].id
+        if progress:
+            progress(len(pending))
+        rows = _sendable(pending, counts)
+        if not rows:
+            session.rollback()
+            continue
         tokens = {r.id: (new_token(), new_token()) for r in rows}
         session.execute(insert(I), [
             {"campaign_id": row.id, "campaign_client_id": r.id, "relation_id": r.relation_id,
@@ -187,8 +217,11 @@ def queue_invitations(
         ids = dict(session.execute(
             select(I.c.campaign_client_id, I.c.id)
             .where(I.c.campaign_client_id.in_([r.id for r in rows]))).all())
-        drafts = _drafts(mailer, rows, ids, tokens, settings)
-        message_ids = queue_many(session, drafts, now=now)
+        rows, drafts, message_ids = _queue(session, mailer, rows, ids, tokens, settings,
+                                           now, counts)
+        if not rows:
+            session.rollback()
+            continue
         events.record_many(session, _sent_events(row.id, actor.id, rows, ids, drafts,
                                                  message_ids), at=now)
         if locked.status == "final":
@@ -196,10 +229,57 @@ def queue_invitations(
         session.commit()
         _count(counts, rows, by_rm)
         counts.queued += len(drafts)
-        if progress:
-            progress(len(rows))
     counts.first_contact_by_rm = dict(by_rm)
     return counts
+
+
+def _sendable(rows: list[Any], counts: SendCounts) -> list[Any]:
+    """The rows to invite now; the others go to ``counts.skipped`` with their reason
+    (``recipients.send_problem``): one client never stops the campaign."""
+    out = []
+    for r in rows:
+        problem = send_problem(relation=r.relation_number, email=r.email,
+                               contact_exists=r.person_id is None or r.contact_id is not None,
+                               opted_out=bool(r.opted_out), rm_email=r.rm_email,
+                               rm_active=None if r.rm_active is None else bool(r.rm_active),
+                               excluded=r.excluded)
+        if problem is None:
+            out.append(r)
+        else:
+            counts.skipped.append(problem)
+    return out
+
+
+def _queue(session: Session, mailer: CampaignMailer, rows: list[Any], ids: dict[int, int],
+           tokens: dict[int, tuple[str, str]], settings: Settings, now: datetime,
+           counts: SendCounts) -> tuple[list[Any], list[Draft], list[str]]:
+    """Queue the batch's messages in a savepoint; should the outbox refuse one (an
+    address it cannot use), queue client by client instead, skip the refused ones and
+    take back their invitation rows. Returns the rows, drafts and Message-IDs queued."""
+    drafts = _drafts(mailer, rows, ids, tokens, settings)
+    try:
+        with session.begin_nested():
+            return rows, drafts, queue_many(session, drafts, now=now)
+    except InvalidInput:
+        pass
+    kept: list[Any] = []
+    kept_drafts: list[Draft] = []
+    message_ids: list[str] = []
+    refused: list[int] = []
+    for r in rows:
+        own = _drafts(mailer, [r], ids, tokens, settings)
+        try:
+            with session.begin_nested():
+                message_ids += queue_many(session, own, now=now)
+        except InvalidInput as exc:
+            counts.skipped.append(Skipped(r.relation_number, "invalid_address", str(exc)))
+            refused.append(ids[r.id])
+            continue
+        kept.append(r)
+        kept_drafts += own
+    if refused:
+        session.execute(delete(I).where(I.c.id.in_(refused)))
+    return kept, kept_drafts, message_ids
 
 
 def _sent_events(campaign_id: int, actor_id: int, rows: list[Any], ids: dict[int, int],

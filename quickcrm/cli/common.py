@@ -221,12 +221,14 @@ def command(app: typer.Typer, name: str | None = None, *, fresh_database: bool =
 
 
 def emit_failure(exc: BaseException) -> None:
-    """With ``--json`` a file's problems are still one JSON document on stdout
-    (``errors``: file, row, column, message), besides the lines on stderr."""
-    from quickcrm.errors import FileProblems
+    """With ``--json`` an error with details is still one JSON document on stdout,
+    besides the lines on stderr: a file's problems (``errors``: file, row, column,
+    message), the clients a finalize refused (``refused``)."""
+    from quickcrm.errors import QuickCRMError
 
-    if isinstance(exc, FileProblems):
-        sys.stdout.write(json.dumps(exc.to_json(), ensure_ascii=False, indent=2) + "\n")
+    data = exc.to_json() if isinstance(exc, QuickCRMError) else None
+    if data is not None:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 DEMO_DB = "quickcrm-demo/quickcrm.db"  # where `quickcrm demo` builds its database by default

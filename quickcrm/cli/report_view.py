@@ -43,7 +43,7 @@ def print_report(report: ManagementReport, tz: str) -> None:
     overall.add_column("Key figure")
     overall.add_column("Count", justify="right")
     overall.add_row("QuickScan", report.quickscan)
-    for name in ("selected", *FIGURES):
+    for name in ("selected", "excluded", *FIGURES):
         overall.add_row(LABELS[name], str(report.overall[name]))
     overall.add_row(LABELS["response_rate"] + " (completed / (sent − bounced))",
                     rate(report.overall["response_rate"]))

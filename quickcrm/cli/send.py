@@ -50,6 +50,10 @@ def send_cmd(
         elif not dry_run:
             con.print(f"delivered {counts.delivered}, deferred {counts.deferred}, "
                       f"failed {counts.failed}, rejected {counts.rejected}", highlight=False)
+        if counts.skipped:
+            con.print(f"[yellow]{len(counts.skipped)} clients not invited:[/yellow]")
+            for skip in counts.skipped:
+                con.print(f"  {skip.relation}: {skip.detail}", highlight=False, markup=False)
 
     c.emit(counts.to_json(), human)
 
@@ -79,7 +83,8 @@ def remind_cmd(
         console().print(
             f"first reminders {verb}: {counts.first_reminders}, second reminders {verb}: "
             f"{counts.second_reminders}, no-response notices {verb}: {counts.no_response}"
-            + (f" (first reminder skipped for {counts.skipped_first})" if counts.skipped_first else ""),
+            + (f" (first reminder skipped for {counts.skipped_first})" if counts.skipped_first else "")
+            + (f"; nothing to {counts.opted_out} clients who opted out" if counts.opted_out else ""),
             highlight=False)
 
     c.emit(counts.to_json(), human)

@@ -96,6 +96,14 @@ class AnswerSheet:
         self.sheet.append(self.convert(row))
         self.rows += 1
 
+    def add_sheet(self, title: str, headers: Sequence[str], rows: Sequence[list[Any]]) -> None:
+        """A second sheet of plain values beside the answers (written the same safe way),
+        e.g. the clients a campaign left out."""
+        sheet = self.book.create_sheet(title[:31])
+        sheet.append([self.text(h, bold=True) for h in headers])
+        for row in rows:
+            sheet.append(self.convert(row))
+
     def save(self) -> None:
         from openpyxl.utils import get_column_letter
 

@@ -1,5 +1,6 @@
 """freeze (issue 23): the relationship manager's function, phone and photo; when a
-client's segments changed and which profile faces were computed
+client's segments changed and which profile faces were computed; exclusions made after
+finalizing
 
 Revision ID: 0011
 Revises: 0010
@@ -52,9 +53,14 @@ def upgrade() -> None:
     op.drop_index("ix_face_profile", table_name="face")
     op.create_index("ix_face_profile", "face",
                     ["quickscan_id", "profile_computed", "profile_at", "profile_face"])
+    # exclude on a final, unsent campaign: the frozen row stays, marked excluded
+    op.add_column("exclusion", sa.Column("after_finalize", sa.Boolean(), nullable=False,
+                                         server_default=sa.false()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("exclusion") as batch:
+        batch.drop_column("after_finalize")
     op.drop_index("ix_face_profile", table_name="face")
     op.create_index("ix_face_profile", "face", ["quickscan_id", "profile_at", "profile_face"])
     with op.batch_alter_table("face") as batch:

@@ -99,6 +99,29 @@ def test_excel_round_trip(rt, tmp_path):
     assert (change.excluded, change.included) == ([], [])
 
 
+def test_an_upload_changes_only_the_rows_in_the_sheet(rt, tmp_path):
+    """Issue 23 item 5: a client excluded and then left out by a narrower step 2 is not
+    in the workbook; uploading it must not take that exclusion away."""
+    from quickcrm.campaigns.exclusions import change_exclusions
+
+    _setup(rt)
+    run_select(rt)  # all four
+    with rt.session() as s:
+        change_exclusions(session=s, actor=rt.actor, now=rt.clock.now(), campaign="Voorjaar",
+                          numbers=["1002", "1004"], reason="loopt al")
+    run_select(rt, industry=["7"])  # 1004 (industry 1) is no longer in step 2
+    path = tmp_path / "uitsluiten.xlsx"
+    assert _download(rt, path) == 3
+    sheet = load_workbook(path)["Uitsluitingen"]
+    row_of = {sheet.cell(row=r, column=1).value: r for r in range(2, 5)}
+    _mark(path, {row_of["1003"]: "x", row_of["1002"]: ""})
+    change = _upload(rt, path)
+    assert (change.excluded, change.included) == (["1003"], ["1002"])
+    assert _exclusions(rt) == {"1003", "1004"}
+    out = run_select(rt)  # widened again: 1004 comes back excluded, as the docs promise
+    assert (out.step2, out.excluded, out.selected) == (4, 2, 2)
+
+
 def test_faces_are_coloured_red_blue_green(tmp_path):
     from quickcrm.campaigns.exclusion_sheet import SheetRow, write_sheet
 

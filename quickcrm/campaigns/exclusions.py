@@ -189,7 +189,9 @@ def download(*, session: Session, campaign: str, path: Path) -> int:
 
 def upload(*, session: Session, actor: Actor, now: datetime, campaign: str, path: Path,
            max_per_rm: int = 40) -> ExclusionChange:
-    """Make the exclusions exactly the rows marked in a workbook ``download`` wrote."""
+    """Apply the marks of a workbook ``download`` wrote: a marked row is excluded, an
+    unmarked one included again. Only rows in the sheet change: an exclusion of a client
+    the sheet does not hold (left out by a narrower step 2 since the download) stays."""
     row = _draft(session, actor, campaign)
     assert row.id is not None
     marks = read_marks(path, campaign_id=row.id, campaign=row.name)
@@ -201,7 +203,8 @@ def upload(*, session: Session, actor: Actor, now: datetime, campaign: str, path
                             f"(no longer in QuickCRM)" for n in unknown[:20]], len(unknown))
     marked = {n for n, (_, m) in marks.items() if m}
     current = _current(session, row)
-    change = _apply(session, actor, now, row, sorted(marked - current), sorted(current - marked),
-                    f"Excel: {path.name}", "upload")
+    unmarked = set(marks) - marked
+    change = _apply(session, actor, now, row, sorted(marked - current),
+                    sorted(current & unmarked), f"Excel: {path.name}", "upload")
     change.summary = summarize(session, row, max_per_rm=max_per_rm)
     return change

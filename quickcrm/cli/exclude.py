@@ -38,9 +38,13 @@ def exclude_cmd(
     download: Annotated[Path | None, typer.Option(
         help="Write step 2 as FILE.xlsx with a column 'Uitsluiten' to mark.")] = None,
     upload: Annotated[Path | None, typer.Option(
-        help="Read a marked FILE.xlsx: the exclusions become exactly its marked rows.")] = None,
+        help="Read a marked FILE.xlsx: its marked rows excluded, its unmarked rows "
+             "included; clients not in the file keep their exclusion.")] = None,
 ) -> None:
     """Exclude clients from a draft campaign (step 3), or round-trip the Excel list.
+
+    On a final campaign not sent yet, relation numbers of its frozen selection can still
+    be excluded (and taken back with --undo) before sending.
 
     Example: quickcrm exclude "Voorjaar 2027" 000123 000456 --reason "loopt al traject"
     """

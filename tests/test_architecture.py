@@ -104,3 +104,23 @@ def test_the_checker_sees_a_wrong_import(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    from quickcrm.campaigns.sending import _batch\n")
     assert _imports(bad) == [("quickcrm.campaigns.sending", "_batch")]
+
+
+def test_benchmarks_and_scripts_import_only_modules_that_exist():
+    """Benchmarks and scripts run outside the suite: a module moved by a refactoring must
+    not leave them importing its old path (imports inside functions included)."""
+    import importlib
+    import importlib.util
+
+    root = PACKAGE.parent
+    wrong = []
+    for path in sorted([*root.glob("benchmarks/*.py"), *root.glob("scripts/*.py")]):
+        for module, name in _imports(path):
+            if importlib.util.find_spec(module) is None:
+                wrong.append(f"{path.relative_to(root)}: {module}")
+            elif name and not name.startswith("*"):
+                target = importlib.import_module(module)
+                if not hasattr(target, name) and importlib.util.find_spec(
+                        f"{module}.{name}") is None:
+                    wrong.append(f"{path.relative_to(root)}: {module}.{name}")
+    assert wrong == []

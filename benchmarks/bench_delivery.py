@@ -145,7 +145,7 @@ def seed_invitations(engine, n: int) -> None:  # type: ignore[no-untyped-def]
 
     from quickcrm.campaigns.invitation import Invitation
     from quickcrm.campaigns.models import Campaign, CampaignClient
-    from quickcrm.campaigns.quickscans import get_quickscan
+    from quickcrm.quickscans.definitions import get_quickscan
     from quickcrm.store.models import Person, Relation, User
 
     now = datetime.now(UTC)

@@ -1,7 +1,8 @@
 """The areas of QuickCRM, in one list, and what the entry points read from it.
 
 Adding an area is one folder with an ``area.py`` (``AREA = Area(...)``, see
-``quickcrm.area``) plus one line in ``AREAS``. The entry points (the composition root)
+``quickcrm.area``) plus one line in ``AREAS``, placed after the areas it builds on: an
+area imports only the areas listed before it (``tests/test_architecture.py``). The entry points (the composition root)
 read this list: the CLI (``cli/main.py``) its command groups, commands and importers,
 the daemon its jobs, the web app its routes, Alembic its models; ``bootstrap`` hands the
 actions to ``permissions`` and the hook modules to ``mail.hooks`` (``wire``). Core modules
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
 AREAS: tuple[str, ...] = (
     "quickcrm.crm.area",
     "quickcrm.quickscans.area",
-    "quickcrm.campaigns.area",
     "quickcrm.mail.area",
+    "quickcrm.campaigns.area",
     "quickcrm.landing.area",
     "quickcrm.web.area",
 )

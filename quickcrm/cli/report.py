@@ -8,14 +8,17 @@ adding one does not touch the others.
 """
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from quickcrm.cli.common import Ctx, NowOpt, command, fail
 
+if TYPE_CHECKING:
+    from quickcrm.runtime import Runtime
 
-def _documents(c: Ctx, rt: Any, campaign: str, client: str, directory: Path) -> None:
+
+def _documents(c: Ctx, rt: "Runtime", campaign: str, client: str, directory: Path) -> None:
     from quickcrm.campaigns.client_report import write_client_documents
 
     with rt.session(read_only=True) as s:
@@ -33,7 +36,7 @@ def _documents(c: Ctx, rt: Any, campaign: str, client: str, directory: Path) -> 
     c.emit(result, human)
 
 
-def _management(c: Ctx, rt: Any, campaign: str) -> None:
+def _management(c: Ctx, rt: "Runtime", campaign: str) -> None:
     from quickcrm.campaigns.management import management_report
     from quickcrm.cli.report_view import print_report
 
@@ -43,7 +46,7 @@ def _management(c: Ctx, rt: Any, campaign: str) -> None:
     c.emit(report.to_json(), lambda: print_report(report, rt.settings.timezone))
 
 
-def _files(c: Ctx, rt: Any, campaign: str, excel: Path | None, chart: Path | None) -> None:
+def _files(c: Ctx, rt: "Runtime", campaign: str, excel: Path | None, chart: Path | None) -> None:
     out: dict[str, Any] = {}
     with rt.session(read_only=True) as s:
         if excel is not None:

@@ -34,6 +34,7 @@ from quickcrm.quickscans.mail import html_message
 from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.schema import Definition
 from quickcrm.quickscans.steps import find_by_token
+from quickcrm.runtime import Runtime
 from quickcrm.store.models import Person, Relation, User
 
 # Abuse limits: registrations per e-mail address and per client address.
@@ -220,7 +221,7 @@ def confirm_link(base_url: str, visit: Visit) -> str:
     return f"{base_url}/l/{visit.page.page.slug}/bevestig/{visit.visitor.confirm_token}"
 
 
-def complete(session: Session, visit: Visit, *, runtime: Any) -> bool:
+def complete(session: Session, visit: Visit, *, runtime: Runtime) -> bool:
     """"Rapportage": mark completed and queue the confirmation e-mail (only). True for
     the one call that completed; the caller then starts delivery. ``visit`` was found
     with ``lock=True``."""
@@ -277,7 +278,7 @@ def next_number(session: Session, prefix: str) -> str:
     return f"{prefix}{highest + 1:06d}"
 
 
-def confirm(session: Session, visit: Visit, *, runtime: Any) -> bool:
+def confirm(session: Session, visit: Visit, *, runtime: Runtime) -> bool:
     """The e-mail link was followed and confirmed: link to the known person or create a
     prospect relation and person, queue the report to the visitor and the RM (plus a
     notice to the RM), record the completion on the relation - one transaction. True
@@ -321,7 +322,7 @@ def confirm(session: Session, visit: Visit, *, runtime: Any) -> bool:
 
 
 def queue_report(session: Session, visit: Visit, *, relation: Relation, new: bool,
-                 runtime: Any) -> int:
+                 runtime: Runtime) -> int:
     """The report (PDF) to the visitor, the same e-mail with the PPTX to the page's RM,
     and the RM's notice of the new prospect (or of the known relation)."""
     from dataclasses import replace

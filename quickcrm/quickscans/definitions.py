@@ -23,6 +23,7 @@ from sqlmodel import Session, func, select
 from quickcrm import permissions
 from quickcrm.errors import FileProblems, InvalidInput, NotFound
 from quickcrm.events import QUICKSCANS_LOADED, record
+from quickcrm.permissions import Actor
 from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.schema import (
     Definition,
@@ -80,7 +81,7 @@ def _files(path: Path) -> list[Path]:
     return [path]
 
 
-def load_quickscans(*, session: Session, actor: Any, now: datetime, path: Path) -> list[Loaded]:
+def load_quickscans(*, session: Session, actor: Actor, now: datetime, path: Path) -> list[Loaded]:
     """Validate every file under ``path`` first, then upsert all of them (or none)."""
     permissions.require(actor, "load quickscans")
     result = _load(session=session, now=now, files=_files(path))

@@ -32,6 +32,7 @@ from quickcrm.quickscans.definitions import definition_of
 from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.schema import Definition
 from quickcrm.quickscans.steps import find_by_token
+from quickcrm.runtime import Runtime
 
 Status = Literal["new", "declined", "started", "finished"]
 
@@ -151,7 +152,7 @@ class Prepared:
     documents: Any  # quickscans.report.Documents
 
 
-def prepare_report(scan: Scan, *, runtime: Any) -> Prepared:
+def prepare_report(scan: Scan, *, runtime: Runtime) -> Prepared:
     """Render the PDF and PPTX (some 50 ms) outside the write transaction, so that a
     client pressing Rapportage does not hold up every other client's answers."""
     from quickcrm.campaigns.client_report import client_info
@@ -166,7 +167,7 @@ def prepare_report(scan: Scan, *, runtime: Any) -> Prepared:
     return Prepared(answers, day, docs)
 
 
-def finish(session: Session, scan: Scan, *, runtime: Any,
+def finish(session: Session, scan: Scan, *, runtime: Runtime,
            prepared: Prepared | None = None) -> bool:
     """"Rapportage": record the report date and "report sent" (columns S and V), queue
     the PDF to the client and PDF + PPTX to the relationship manager, and recompute the

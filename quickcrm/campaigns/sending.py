@@ -86,8 +86,7 @@ class SendCounts(Outcome):
         keys = ("invitations", "copies", "first_contact", "queued", "delivered", "deferred",
                 "failed", "rejected", "opted_out")
         return {**{k: getattr(self, k) for k in keys},
-                "skipped": [{"relation": s.relation, "reason": s.reason, "detail": s.detail}
-                            for s in self.skipped]}
+                "skipped": [s.to_json() for s in self.skipped]}
 
 
 def mailer_for(session: Session, campaign: Campaign, settings: Settings) -> CampaignMailer:

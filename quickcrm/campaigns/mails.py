@@ -11,7 +11,7 @@ from typing import Any
 from quickcrm.crm.users import signoff
 from quickcrm.mail.compose import address
 from quickcrm.mail.outbox import Draft
-from quickcrm.quickscans.mail import html_message, render_mail
+from quickcrm.quickscans.mail import html_message, render_mail, with_link
 from quickcrm.quickscans.schema import Definition
 
 BUTTONS = {
@@ -83,11 +83,14 @@ class CampaignMailer:
                    "quickscan": {"title": self.definition.title, "key": self.definition.key},
                    "campaign": {"name": self.campaign_name}, "link": link, "deadline": ""}
         subject, body = render_mail(self.definition, kind, context)
+        button = BUTTONS.get(button_kind or kind)
         text = body.strip() + "\n"
+        if button:  # every invitation, reminder and RM copy: one button, and the link
+            text = with_link(text, link)
         if notice:
             text = notice + "\n\n" + text
         html = html_message(subject, self.firm_name, text, link=link, notice=notice,
-                            button=BUTTONS.get(button_kind or kind, "Open"))
+                            button=button or "Openen", always=bool(button))
         return subject, text, html
 
     def draft(self, kind: str, *, ref: str, to: Person | Manager, client: Person,

@@ -71,8 +71,9 @@ OPTIONS: tuple[Option, ...] = (
            "Weekdays on which no reminder goes out (comma separated: mon..sun, or empty)"),
     Option("reminders.skip_holidays", "QUICKCRM_SKIP_HOLIDAYS", False,
            "Also skip Dutch public holidays"),
-    Option("reminders.send_window", "QUICKCRM_SEND_WINDOW", "",
-           "Local hours in which reminders go out, e.g. 08:00-18:00 (empty: any time)"),
+    Option("reminders.send_window", "QUICKCRM_SEND_WINDOW", "09:00-17:00",
+           "Local hours in which reminders and no-response notices go out (HH:MM-HH:MM; "
+           "an overnight window such as 22:00-06:00 spans midnight; empty: any time)"),
     Option("landing.number_prefix", "QUICKCRM_LANDING_PREFIX", "LP",
            "Prefix of the relation numbers given to prospects from a landing page"),
     Option("landing.privacy_text", "QUICKCRM_LANDING_PRIVACY",

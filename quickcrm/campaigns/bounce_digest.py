@@ -19,6 +19,7 @@ from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient
 from quickcrm.mail.compose import address
 from quickcrm.mail.outbox import queue_message
+from quickcrm.runtime import Delivered, Runtime
 from quickcrm.settings import Settings
 from quickcrm.store.models import User
 
@@ -86,3 +87,13 @@ def queue_bounce_digests(*, session: Session, now: datetime, settings: Settings)
                         .values(bounce_reported_at=now))
         digests += 1
     return digests
+
+
+def deliver_digests(rt: Runtime) -> Delivered | None:
+    """Queue the digests of what went wrong since the last one and deliver them (after a
+    command's own delivery run, so SMTP-time refusals are reported at once)."""
+    with rt.session() as session:
+        if not queue_bounce_digests(session=session, now=rt.clock.now(), settings=rt.settings):
+            return None
+        session.commit()
+    return rt.deliver()

@@ -219,11 +219,17 @@ def queue_reminders(
 
 def remind(*, rt: Runtime, campaign: str | None = None, dry_run: bool = False,
            queue_only: bool = False, progress: Callable[[int], None] | None = None) -> RemindCounts:
-    """The `remind` use case: record and queue what is due, then deliver it."""
+    """The `remind` use case: record and queue what is due, then deliver everything due
+    in the outbox (not only what this run queued: a message deferred by a 4xx whose
+    backoff has passed, or a dead worker's claims), so that cron's `remind` alone retries
+    deferred mail (issue 24 item 3)."""
     with rt.session(read_only=dry_run) as session:
         counts = queue_reminders(session=session, actor=rt.actor, now=rt.clock.now(),
                                  settings=rt.settings, campaign=campaign, dry_run=dry_run,
                                  progress=progress)
-    if not dry_run and not queue_only and counts.queued:
+    if not dry_run and not queue_only:
         counts.add_delivery(rt.deliver())
+        from quickcrm.campaigns.bounce_digest import deliver_digests
+
+        counts.add_delivery(deliver_digests(rt))
     return counts

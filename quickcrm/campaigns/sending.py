@@ -59,7 +59,9 @@ class Outcome:
     failed: int = 0
     rejected: int = 0
 
-    def add_delivery(self, result: Delivered) -> None:
+    def add_delivery(self, result: Delivered | None) -> None:
+        if result is None:
+            return
         self.delivered += result.delivered
         self.deferred += result.deferred
         self.failed += result.failed
@@ -326,10 +328,7 @@ def send(*, rt: Runtime, campaign: str, dry_run: bool = False, queue_only: bool 
     counts.warning = thursday_warning(today, calendar_from_settings(rt.settings, today.year))
     if not dry_run and not queue_only:
         counts.add_delivery(rt.deliver())
-        with rt.session() as session:  # SMTP-time rejections are reported at once
-            from quickcrm.campaigns.bounce_digest import queue_bounce_digests
+        from quickcrm.campaigns.bounce_digest import deliver_digests
 
-            if queue_bounce_digests(session=session, now=rt.clock.now(), settings=rt.settings):
-                session.commit()
-                counts.add_delivery(rt.deliver())
+        counts.add_delivery(deliver_digests(rt))  # SMTP-time rejections are reported at once
     return counts

@@ -96,3 +96,27 @@ def test_a_sunday_send_warns_about_sunday_not_thursday(db_url, smtp_server):
     assert counts.warning and "niet op zondag" in counts.warning
     assert "donderdag" not in counts.warning
     rt.close()
+
+
+def test_send_shows_queued_of_total_and_delivered_of_total(mail_rt, smtp_server):
+    """Item 9: the progress display gets a total for both stages and moves during
+    delivery, message by message."""
+    from quickcrm.campaigns.sending import send
+
+    rt, _clock = mail_rt
+    final_campaign(rt, n=3)
+    seen: dict[str, list[int]] = {}
+
+    def stage(what: str, total: int) -> Any:
+        seen[what] = [total, 0]
+
+        def advance(n: int) -> None:
+            seen[what][1] += n
+            if what == "delivered":  # the server has it when the bar moves
+                assert len(smtp_server.messages) >= seen[what][1] - 1
+
+        return advance
+
+    counts = send(rt=rt, campaign="Voorjaar", stages=stage)
+    assert counts.delivered == 6
+    assert seen == {"queued": [3, 3], "delivered": [6, 6]}

@@ -313,21 +313,46 @@ def _sample(drafts: list[Draft]) -> dict[str, str] | None:
     return {"to": d.to, "from": d.from_, "subject": d.subject, "text": d.text}
 
 
+Stage = Callable[[str, int], Callable[[int], None]]  # (what, total) -> advance(n)
+
+
+def pending_count(session: Session, campaign: str) -> int:
+    """Selected clients of the campaign without an invitation yet (a progress total)."""
+    row = get_campaign(session, campaign)
+    return int(session.scalar(
+        select(func.count()).select_from(CC)
+        .where(CC.c.campaign_id == row.id,
+               ~exists().where(I.c.campaign_client_id == CC.c.id))) or 0)
+
+
 def send(*, rt: Runtime, campaign: str, dry_run: bool = False, queue_only: bool = False,
-         progress: Callable[[int], None] | None = None) -> SendCounts:
+         progress: Callable[[int], None] | None = None,
+         stages: Stage | None = None) -> SendCounts:
     """The `send` use case: queue the missing invitations, then deliver what is due
-    (unless ``queue_only``), and warn about reminders on Sundays (seed 000)."""
+    (unless ``queue_only``), and warn about reminders on Sundays (seed 000).
+
+    ``stages`` (a progress display): called as ``stages("queued", clients to invite)``
+    and ``stages("delivered", messages due)``, each returning the ``advance`` to call."""
     from quickcrm.campaigns.reminders import calendar_from_settings, local_date
     from quickcrm.campaigns.reminders_rules import thursday_warning
+    from quickcrm.mail.outbox import due_count
 
     now = rt.clock.now()
+    permissions.require(rt.actor, "send campaigns")
     with rt.session(read_only=dry_run) as session:
+        if stages is not None and progress is None:
+            progress = stages("queued", pending_count(session, campaign))
+            session.rollback()
         counts = queue_invitations(session=session, actor=rt.actor, now=now, campaign=campaign,
                                    settings=rt.settings, dry_run=dry_run, progress=progress)
     today = local_date(now, rt.settings.timezone)
     counts.warning = thursday_warning(today, calendar_from_settings(rt.settings, today.year))
     if not dry_run and not queue_only:
-        counts.add_delivery(rt.deliver())
+        delivered: Callable[[int], None] | None = None
+        if stages is not None:
+            with rt.session(read_only=True) as session:
+                delivered = stages("delivered", due_count(session, now=rt.clock.now()))
+        counts.add_delivery(rt.deliver(progress=delivered))
         from quickcrm.campaigns.bounce_digest import deliver_digests
 
         counts.add_delivery(deliver_digests(rt))  # SMTP-time rejections are reported at once

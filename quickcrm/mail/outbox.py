@@ -145,6 +145,17 @@ def status_counts(session: Session) -> dict[str, int]:
     return counts
 
 
+def due_count(session: Session, *, now: datetime) -> int:
+    """How many messages a delivery run at ``now`` would try (queued or deferred and due),
+    for a progress bar's total."""
+    from quickcrm.mail.models import WAITING
+
+    return int(session.scalar(
+        select(func.count()).select_from(OutboxMessage)
+        .where(col(OutboxMessage.status).in_(WAITING),
+               col(OutboxMessage.next_attempt_at) <= now)) or 0)
+
+
 def list_messages(session: Session, *, status: str | None = None, kind: str | None = None,
                   limit: int = 50) -> list[OutboxMessage]:
     """The newest messages, optionally of one status and/or kind (for `outbox list`)."""

@@ -120,3 +120,55 @@ def test_send_shows_queued_of_total_and_delivered_of_total(mail_rt, smtp_server)
     counts = send(rt=rt, campaign="Voorjaar", stages=stage)
     assert counts.delivered == 6
     assert seen == {"queued": [3, 3], "delivered": [6, 6]}
+
+
+def digest(sink: Any) -> Any:
+    found = [m for m in parsed(sink) if str(m["To"]).endswith("admin@quickcrm.example>")]
+    assert len(found) == 1, [str(m["Subject"]) for m in parsed(sink)]
+    return found[0]
+
+
+def test_a_refused_rm_copy_goes_into_the_coordinators_digest(mail_rt, smtp_server):
+    """Item 7: the client got the invitation, the RM's address refuses (5xx)."""
+    from test_campaigns import RM1
+
+    from quickcrm.campaigns.sending import send
+
+    rt, _clock = mail_rt
+    final_campaign(rt, n=2)
+    smtp_server.reject = {RM1}
+    counts = send(rt=rt, campaign="Voorjaar")
+    assert counts.rejected == 1
+    assert all(r.delivered_at is not None and r.bounced_at is None
+               for r in invitation_rows(rt))
+    text = digest(smtp_server).get_body(("plain",)).get_content()
+    assert "Kopie voor de relatiemanager geweigerd" in text and RM1 in text
+    assert "Wat te doen" in text and "000001" in text and "000002" not in text
+    smtp_server.messages.clear()
+    send(rt=rt, campaign="Voorjaar")  # reported once
+    assert smtp_server.messages == []
+
+
+def test_an_invitation_that_failed_after_72_hours_goes_into_the_digest(mail_rt, smtp_server):
+    """Item 7: 4xx for the whole retry lifetime; the daemon's remind job (or `remind`)
+    reports it, with the outbox number to retry."""
+    from quickcrm.campaigns.reminders import remind
+    from quickcrm.campaigns.sending import send
+    from quickcrm.mail.outbox import list_messages
+
+    rt, clock = mail_rt
+    final_campaign(rt, n=1)
+    smtp_server.tempfail = 10_000
+    send(rt=rt, campaign="Voorjaar")
+    clock.at = MONDAY_9 + timedelta(hours=73)
+    delivered = rt.deliver()
+    assert delivered.failed == 2  # the invitation and the RM's copy
+    smtp_server.tempfail = 0
+    remind(rt=rt)
+    mail = digest(smtp_server)
+    text = mail.get_body(("plain",)).get_content()
+    with rt.session(read_only=True) as s:
+        (failed,) = [m for m in list_messages(s, status="failed") if m.kind == "invitation"]
+    assert "Niet afgeleverd na 72 uur" in text and f"outbox retry {failed.id}" in text
+    assert str(mail["Subject"]).startswith("Niet afgeleverd in de collectieve actie Voorjaar")
+    assert mail["Auto-Submitted"] == "auto-generated"

@@ -52,6 +52,20 @@ OPTIONS: tuple[Option, ...] = (
            "Flush every delivery result to disk: no resends after a power failure, but slower"),
     Option("mail.imap_url", "QUICKCRM_IMAP_URL", "",
            "Mailbox the daemon polls for bounces: imaps://user:pass@host/INBOX", secret=True),
+    # mail (issue 24)
+    Option("mail.imap_bounce_folder", "QUICKCRM_IMAP_BOUNCE_FOLDER", "",
+           "IMAP folder ingested bounces are moved to (created if missing); empty: they stay "
+           "and are flagged \\Seen. Other mail in the mailbox is never touched"),
+    Option("mail.bounce_window_days", "QUICKCRM_BOUNCE_WINDOW_DAYS", 7,
+           "A bounce without our Message-ID marks every message sent to its address in "
+           "this many days before the bounce"),
+    Option("mail.dkim_domain", "QUICKCRM_DKIM_DOMAIN", "",
+           "Sign outgoing mail with DKIM for this domain (d=; the From domain, the "
+           "relationship managers' firm); empty: no signature"),
+    Option("mail.dkim_selector", "QUICKCRM_DKIM_SELECTOR", "quickcrm",
+           "DKIM selector (s=): the public key is published at SELECTOR._domainkey.DOMAIN"),
+    Option("mail.dkim_key_file", "QUICKCRM_DKIM_KEY_FILE", "",
+           "PEM file with the DKIM private key (RSA or Ed25519)", secret=True),
     Option("web.base_url", "QUICKCRM_BASE_URL", "http://localhost:8000",
            "Public base URL of the web app, used in links in e-mails"),
     Option("firm.name", "QUICKCRM_FIRM_NAME", "Voorbeeld Accountants",

@@ -4,6 +4,7 @@ campaign, and the coordinator told (one digest per campaign per run)."""
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from collections.abc import Iterable
 from email.message import Message
 
@@ -21,7 +22,8 @@ def ingest_bounces(*, rt: Runtime, source: str | os.PathLike[str] | Iterable[Mes
     permissions.require(rt.actor, "process bounces")
     now = rt.clock.now()
     with rt.session() as session:
-        counts = ingest(session=session, path_or_messages=source, now=now)
+        counts = ingest(session=session, path_or_messages=source, now=now,
+                        window=timedelta(days=int(rt.settings["mail.bounce_window_days"])))
         queue_bounce_digests(session=session, now=now, settings=rt.settings)
         session.commit()
     if deliver:

@@ -70,7 +70,18 @@ def mark_delivered(session: Session, invitation_id: int, now: datetime) -> bool:
     return _mark(session, invitation_id, "delivered_at", now)
 
 
-def mark_bounced(session: Session, invitation_id: int, now: datetime, reason: str = "") -> bool:
+def mark_bounced(session: Session, invitation_id: int, now: datetime, reason: str = "",
+                 *, open_only: bool = False) -> bool:
+    """``open_only``: not when the client finished (a bounce matched by address only
+    cannot be about the mail they answered)."""
+    if open_only:
+        changed = session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation_id,  # type: ignore[arg-type]
+                   Invitation.bounced_at.is_(None),  # type: ignore[union-attr]
+                   Invitation.finished_at.is_(None))  # type: ignore[union-attr]
+            .values(bounced_at=now, bounce_reason=reason[:500]))
+        return bool(changed.rowcount)  # type: ignore[attr-defined]
     return _mark(session, invitation_id, "bounced_at", now, bounce_reason=reason[:500])
 
 

@@ -52,7 +52,7 @@ def _delivered(session: Session, event: MessageEvent) -> None:
 def _bounced(session: Session, event: MessageEvent) -> None:
     invitation_id = _invitation_id(event.ref)
     if invitation_id is not None and mark_bounced(session, invitation_id, event.at,
-                                                  event.reason):
+                                                  event.reason, open_only=not event.rejected):
         kind = events.INVITATION_REJECTED if event.rejected else events.INVITATION_BOUNCED
         _record(session, kind, invitation_id, event, mail_kind=event.kind,
                 reason=event.reason[:500])

@@ -127,8 +127,6 @@ def _gone_here(w: WorkerId) -> bool | None:
         return None  # another machine: the lease (or PostgreSQL's sessions) decides
     if w.boot != boot_id()[:12]:
         return True  # this machine restarted since: its process is gone
-    if w.pid == os.getpid():
-        return False
     try:
         os.kill(w.pid, 0)
     except ProcessLookupError:

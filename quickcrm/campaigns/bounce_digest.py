@@ -113,7 +113,7 @@ def queue_bounce_digests(*, session: Session, now: datetime, settings: Settings)
         assert campaign is not None
         coordinator = session.get(User, campaign.coordinator_id)
         assert coordinator is not None
-        sections = [{"key": key, "title": TITLES[key], "todo": todo.format(hours=hours),
+        sections: list[dict[str, Any]] = [{"key": key, "title": TITLES[key], "todo": todo.format(hours=hours),
                      "rows": problems[key]}
                     for key, _a, _r, _rep, todo in PROBLEMS if problems.get(key)]
         total = sum(len(sec["rows"]) for sec in sections)

@@ -4,8 +4,8 @@ campaign, and the coordinator told (one digest per campaign per run)."""
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from collections.abc import Iterable
+from datetime import timedelta
 from email.message import Message
 
 from quickcrm import permissions

@@ -11,9 +11,8 @@ from quickcrm.area import JobContext
 
 
 def remind(ctx: JobContext) -> dict[str, Any]:
-    from quickcrm.campaigns.reminders import remind as run_reminders
-
     from quickcrm.campaigns.bounce_digest import queue_bounce_digests
+    from quickcrm.campaigns.reminders import remind as run_reminders
 
     rt = ctx.runtime
     counts = run_reminders(rt=rt, queue_only=True)

@@ -42,8 +42,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, or_, select, text, update
-from sqlalchemy.engine import Engine
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from quickcrm.clock import local_date

@@ -21,6 +21,17 @@ BUTTONS = {
     "rm_copy": "Bekijk de pagina van de klant",
     "no_response": "Bekijk de pagina van de klant",
 }
+AUTO_SUBMITTED = {"Auto-Submitted": "auto-generated"}  # RFC 3834: for notices, not clients
+NOTICES = ("rm_copy", "no_response")
+
+
+def unsubscribe_headers(url: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe: the mail provider POSTs to ``url`` (which carries
+    the client's own token) without cookies; a GET shows a confirm button."""
+    return {"List-Unsubscribe": f"<{url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
 COPY_NOTICE = ("Kopie voor de relatiemanager: deze e-mail is zo naar {client} verstuurd. "
                "De knop opent een voorbeeld van de pagina van de klant; "
                "uw bezoek wordt niet als reactie van de klant geteld.")
@@ -95,17 +106,25 @@ class CampaignMailer:
 
     def draft(self, kind: str, *, ref: str, to: Person | Manager, client: Person,
               rm: Manager, link: str, mail_kind: str | None = None,
-              notice: str = "", subject_prefix: str = "") -> Draft:
-        """A message From the relationship manager, sent by the platform."""
+              notice: str = "", subject_prefix: str = "", optout: str = "") -> Draft:
+        """A message From the relationship manager, sent by the platform. ``optout``:
+        the client's one-click opt-out URL (List-Unsubscribe); notices to the RM are
+        marked Auto-Submitted."""
         template = mail_kind or kind
         subject, text, html = self.render(template, client=client, rm=rm, link=link,
                                           notice=notice, button_kind=kind)
+        headers = dict(AUTO_SUBMITTED) if kind in NOTICES else {}
+        if optout:
+            headers.update(unsubscribe_headers(optout))
         return Draft(kind=kind, ref=ref, to=address(to.name, to.email),
                      from_=address(rm.name, rm.email), sender=self.sender,
-                     subject=subject_prefix + subject, text=text, html=html)
+                     subject=subject_prefix + subject, text=text, html=html, headers=headers)
 
     def client_link(self, token: str) -> str:
         return f"{self.base_url}/q/{token}"
 
     def preview_link(self, token: str) -> str:
         return f"{self.base_url}/p/{token}"
+
+    def optout_link(self, token: str) -> str:
+        return f"{self.base_url}/u/{token}"

@@ -155,14 +155,15 @@ def _people(row: Any, settings: Settings) -> tuple[Person, Manager]:
 
 
 def _drafts(mailer: CampaignMailer, rows: list[Any], ids: dict[int, int],
-            tokens: dict[int, tuple[str, str]], settings: Settings) -> list[Draft]:
+            tokens: dict[int, tuple[str, str, str]], settings: Settings) -> list[Draft]:
     drafts: list[Draft] = []
     for row in rows:
         client, rm = _people(row, settings)
         ref = f"invitation:{ids[row.id]}"
-        token, preview = tokens[row.id]
+        token, preview, optout = tokens[row.id]
         drafts.append(mailer.draft("invitation", ref=ref, to=client, client=client, rm=rm,
-                                   link=mailer.client_link(token)))
+                                   link=mailer.client_link(token),
+                                   optout=mailer.optout_link(optout)))
         if row.rm_email:
             drafts.append(mailer.draft(
                 "rm_copy", ref=ref, to=rm, client=client, rm=rm,
@@ -187,7 +188,7 @@ def queue_invitations(
     by_rm: Counter[str] = Counter()
     if dry_run:
         rows = _sendable(list(session.execute(_pending(row.id, None))), counts)
-        fake = {r.id: (new_token(), new_token()) for r in rows}
+        fake = {r.id: (new_token(), new_token(), new_token()) for r in rows}
         drafts = _drafts(mailer, rows, {r.id: 0 for r in rows}, fake, settings)
         _count(counts, rows, by_rm)
         counts.sample = _sample(drafts)
@@ -209,10 +210,11 @@ def queue_invitations(
         if not rows:
             session.rollback()
             continue
-        tokens = {r.id: (new_token(), new_token()) for r in rows}
+        tokens = {r.id: (new_token(), new_token(), new_token()) for r in rows}
         session.execute(insert(I), [
             {"campaign_id": row.id, "campaign_client_id": r.id, "relation_id": r.relation_id,
              "token": tokens[r.id][0], "preview_token": tokens[r.id][1],
+             "optout_token": tokens[r.id][2],
              "first_contact": bool(r.first_contact), "invited_at": now, "bounce_reason": "",
              "first_reminder_skipped": False} for r in rows])
         ids = dict(session.execute(
@@ -252,7 +254,7 @@ def _sendable(rows: list[Any], counts: SendCounts) -> list[Any]:
 
 
 def _queue(session: Session, mailer: CampaignMailer, rows: list[Any], ids: dict[int, int],
-           tokens: dict[int, tuple[str, str]], settings: Settings, now: datetime,
+           tokens: dict[int, tuple[str, str, str]], settings: Settings, now: datetime,
            counts: SendCounts) -> tuple[list[Any], list[Draft], list[str]]:
     """Queue the batch's messages in a savepoint; should the outbox refuse one (an
     address it cannot use), queue client by client instead, skip the refused ones and

@@ -27,8 +27,7 @@ def bounces(ctx: JobContext) -> dict[str, Any] | None:
     url = str(ctx.runtime.settings["mail.imap_url"])
     if not url:
         return None
-    from quickcrm.campaigns.bounces import ingest_bounces
-    from quickcrm.mail.imap import fetch_new
+    from quickcrm.campaigns.bounces import ingest_mailbox
 
-    return ingest_bounces(rt=ctx.runtime, source=fetch_new(url), deliver=False)
+    return ingest_mailbox(rt=ctx.runtime, url=url)
 

@@ -222,3 +222,26 @@ def test_one_click_opt_out_end_to_end(db_url, smtp_server, tmp_path):
     import_afgemeld("nee")
     assert opted_out() == [False, False]  # only an explicit "nee" clears it
     rt.close()
+
+
+def test_the_fast_rsa_path_gives_dkimpys_own_signature(dkim_key, monkeypatch):
+    """quickcrm.mail.dkim lets OpenSSL do dkimpy's RSA step: the same bytes."""
+    import time
+
+    import dkim
+
+    from quickcrm.mail.dkim import speed_up_dkimpy
+
+    key, stub = dkim_key
+    speed_up_dkimpy()
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000)
+    message = (b"From: Jan <jan@kantoor.example>\r\nTo: klant@example.nl\r\nSubject: Test\r\n"
+               b"Date: Mon, 23 Nov 2026 09:00:00 +0100\r\nMessage-ID: <a@kantoor.example>\r\n"
+               b"\r\n" + b"Beste klant,\r\n" * 200)
+    args = {"include_headers": [b"from", b"to", b"subject"], "linesep": b"\r\n"}
+    fast = dkim.sign(message, SELECTOR.encode(), b"kantoor.example", key.read_bytes(), **args)
+    monkeypatch.setattr(dkim, "RSASSA_PKCS1_v1_5_sign", dkim.RSASSA_PKCS1_v1_5_sign.original)
+    monkeypatch.setattr(dkim, "parse_pem_private_key", dkim.parse_pem_private_key.original)
+    slow = dkim.sign(message, SELECTOR.encode(), b"kantoor.example", key.read_bytes(), **args)
+    assert fast == slow
+    assert dkim.verify(fast + message, dnsfunc=stub.dnsfunc)

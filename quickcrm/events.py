@@ -135,6 +135,78 @@ CLIENT_OPTED_OUT = _kind(
     "unsubscribe link of a campaign e-mail (one-click or the confirm button)")
 
 
+# Person CRM (issue 26, seed 001; user_id: the user who acted; details.changes
+# as [old, new]).
+PERSON_CREATED = _kind(
+    "person.created", "a person was added (a contact of relation_id, or a lead without one), "
+    "by user_id")
+PERSON_UPDATED = _kind(
+    "person.updated", "user_id changed a person; details.changes holds each changed field as "
+    "[old, new]")
+PERSON_DELETED = _kind(
+    "person.deleted", "user_id deleted a person (details name who it was)")
+PERSON_MERGED = _kind(
+    "person.merged", "user_id merged a duplicate person into person_id")
+PERSON_NOTE_ADDED = _kind(
+    "person.note_added", "user_id added a note to a person's card")
+PERSON_NOTE_EDITED = _kind(
+    "person.note_edited", "user_id edited a note on a person's card")
+PERSON_SIGNAL_ADDED = _kind(
+    "person.signal_added", "user_id set a signal (a follow-up to do) on a person")
+PERSON_SIGNAL_DONE = _kind(
+    "person.signal_done", "user_id marked a person's signal done")
+PERSON_RISK_CLASSIFIED = _kind(
+    "person.risk_classified", "user_id gave a person a risk classification")
+PERSON_IDENTIFIED = _kind(
+    "person.identified", "user_id recorded how a person's identity was checked")
+PERSON_FILE_ADDED = _kind(
+    "person.file_added", "user_id stored a file on a person's card")
+PERSON_EMAIL_SENT = _kind(
+    "person.email_sent", "user_id sent a person an e-mail from the person card")
+PERSON_EMAIL_RECEIVED = _kind(
+    "person.email_received", "an e-mail from a person was filed on their card")
+DOSSIER_CREATED = _kind(
+    "dossier.created", "user_id opened a dossier (a request for a product) for a person")
+DOSSIER_CLOSED = _kind(
+    "dossier.closed", "user_id closed a dossier")
+
+# Sales procedures (issue 27, seed 002; user_id: the member who acted).
+PROCEDURE_SUSPECT_ADDED = _kind(
+    "procedure.suspect_added", "a suspect (relation, person) was added to a project, by "
+    "user_id")
+PROCEDURE_STEP = _kind(
+    "procedure.step", "user_id took a step of a project's procedure with a contact "
+    "(relation, person)")
+
+# Contact moments from other systems (issue 28, seed 003: import activities;
+# user_id: the staff member who had the contact).
+CONTACT_HISTORIE = _kind(
+    "contact.historie", "a contact moment (call, visit) with the relation, by user_id")
+CONTACT_NOTITIE = _kind(
+    "contact.notitie", "a note about the relation, by user_id")
+CONTACT_EMAIL_IN = _kind(
+    "contact.email_in", "an e-mail from the relation to user_id")
+CONTACT_EMAIL_UIT = _kind(
+    "contact.email_uit", "an e-mail from user_id to the relation")
+SALES_SUSPECT = _kind(
+    "sales.suspect", "the relation was entered as a sales suspect, by user_id")
+SALES_SUSPECT_OFFERTE = _kind(
+    "sales.suspect_offerte", "a quotation was made for a suspect relation, by user_id")
+SALES_OFFERTE = _kind(
+    "sales.offerte", "a quotation was sent to the relation, by user_id")
+SALES_OFFERTE_ORDER = _kind(
+    "sales.offerte_order", "a quotation to the relation became an order, by user_id")
+SALES_ORDER = _kind(
+    "sales.order", "the relation placed an order, with user_id")
+SALES_OFFERTE_VERVALLEN = _kind(
+    "sales.offerte_vervallen", "a quotation to the relation lapsed")
+SALES_FACTUUR = _kind(
+    "sales.factuur", "the relation was invoiced (amount: the invoice's amount)")
+HELPDESK_CALL = _kind(
+    "helpdesk.call", "the relation called the helpdesk and user_id answered")
+HELPDESK_SOLVED = _kind(
+    "helpdesk.solved", "user_id solved the relation's helpdesk call")
+
 class Entry(NamedTuple):
     """One event for ``record_many``; ``details`` become the JSON ``details`` column.
     A tuple, not a dataclass: an import makes one per relation, and a frozen dataclass

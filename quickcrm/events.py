@@ -205,6 +205,8 @@ class Entry(NamedTuple):
     person_id: int | None = None
     user_id: int | None = None
     details: Mapping[str, Any] = MappingProxyType({})
+    channel: str | None = None  # attention (issue 28): telefoon, e-mail, bezoek, ...
+    amount: float | None = None  # attention (issue 28): an order's or invoice's euros
 
 
 def with_actor(details: dict[str, Any], actor_id: int | None,
@@ -219,6 +221,7 @@ def with_actor(details: dict[str, Any], actor_id: int | None,
 _ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)
 _TABLE = Event.__table__  # type: ignore[attr-defined]
 _COLUMNS = ("at", "kind", "relation_id", "person_id", "user_id", "details")
+_WIDE = (*_COLUMNS, "channel", "amount")  # a batch with a channel or amount (attention)
 ROWS_PER_INSERT = 500  # at most 3,000 bound values: below SQLite's and PostgreSQL's limits
 
 
@@ -227,10 +230,14 @@ def _mark(paramstyle: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _rows_sql(paramstyle: str, rows: int) -> str:
+def _rows_sql(paramstyle: str, rows: int, columns: tuple[str, ...] = _COLUMNS) -> str:
     """INSERT of ``rows`` events, each with all its values."""
-    row = f"({', '.join([_mark(paramstyle)] * len(_COLUMNS))})"
-    return f"INSERT INTO event ({', '.join(_COLUMNS)}) VALUES {', '.join([row] * rows)}"
+    row = f"({', '.join([_mark(paramstyle)] * len(columns))})"
+    return f"INSERT INTO event ({', '.join(columns)}) VALUES {', '.join([row] * rows)}"
+
+
+def _wide_sql(paramstyle: str, rows: int) -> str:
+    return _rows_sql(paramstyle, rows, _WIDE)
 
 
 @lru_cache(maxsize=64)
@@ -278,18 +285,23 @@ def record_many(session: Session | Connection, entries: Iterable[Entry], *,
     conn = session.connection() if isinstance(session, Session) else session
     stamp = _driver_time(conn, at)
     batch = list(entries)
+    wide = False  # some entry has a channel or an amount (attention's contact moments)
     for entry in batch:
         if entry.kind not in KINDS:
             raise ValueError(f"event kind {entry.kind!r} is not in quickcrm.events.KINDS")
+        if entry[5] is not None or entry[6] is not None:
+            wide = True
+    if wide:
+        return _record_wide(conn, batch, stamp)
     if len(batch) > 1 and _alike(batch):
-        kind, _, person_id, user_id, details = batch[0]
+        kind, _, person_id, user_id, details = batch[0][:5]
         shared = (stamp, kind, person_id, user_id, _ENCODER.encode(dict(details)))
         _execute(conn, _alike_sql, shared, [e.relation_id for e in batch], 1)
         return len(batch)
     values: list[Any] = []  # the events' values one after another, as the statements bind them
     last: Mapping[str, Any] | None = None
     text = "{}"
-    for kind, relation_id, person_id, user_id, details in batch:
+    for kind, relation_id, person_id, user_id, details, _, _ in batch:
         if details is not last:  # a batch often shares one details mapping
             last, text = details, _ENCODER.encode(dict(details))
         values += (stamp, kind, relation_id, person_id, user_id, text)
@@ -297,9 +309,20 @@ def record_many(session: Session | Connection, entries: Iterable[Entry], *,
     return len(batch)
 
 
+def _record_wide(conn: Connection, batch: list[Entry], stamp: Any) -> int:
+    """``record_many`` for a batch with channels or amounts: every column bound."""
+    values: list[Any] = []
+    for kind, relation_id, person_id, user_id, details, channel, amount in batch:
+        values += (stamp, kind, relation_id, person_id, user_id,
+                   _ENCODER.encode(dict(details)), channel,
+                   None if amount is None else float(amount))
+    _execute(conn, _wide_sql, (), values, len(_WIDE))
+    return len(batch)
+
+
 def _alike(batch: list[Entry]) -> bool:
     """Whether the entries differ in their relation only (the same details object)."""
-    kind, _, person_id, user_id, details = batch[0]
+    kind, _, person_id, user_id, details = batch[0][:5]
     return all(e.details is details and e.kind == kind and e.user_id == user_id
                and e.person_id == person_id for e in batch)
 
@@ -312,7 +335,15 @@ def record(
     relation_id: int | None = None,
     person_id: int | None = None,
     user_id: int | None = None,
+    channel: str | None = None,
+    amount: float | None = None,
     **details: Any,
 ) -> None:
-    """Append one event (committed with the change that caused it)."""
-    record_many(session, [Entry(kind, relation_id, person_id, user_id, details)], at=at)
+    """Append one event (committed with the change that caused it). ``channel`` and
+    ``amount`` fill the columns of those names (a contact moment's channel, an order's
+    or invoice's amount); a channel stays in the details as well, where readers that
+    predate the column (a procedure step's ``details.channel``) find it."""
+    if channel is not None:
+        details["channel"] = channel
+    record_many(session, [Entry(kind, relation_id, person_id, user_id, details, channel,
+                                amount)], at=at)

@@ -107,6 +107,10 @@ OPTIONS: tuple[Option, ...] = (
            "Seconds between reminder runs of the daemon"),
     Option("daemon.bounces_every", "QUICKCRM_BOUNCES_EVERY", 900,
            "Seconds between bounce-mailbox polls of the daemon"),
+    # attention (issue 28)
+    Option("daemon.attention_every", "QUICKCRM_ATTENTION_EVERY", 3600,
+           "Seconds between the daemon's checks for the nightly attention monitor of "
+           "relation groups (it runs once per local day)"),
 )
 
 _BY_NAME = {o.name: o for o in OPTIONS}

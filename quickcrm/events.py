@@ -207,6 +207,7 @@ class Entry(NamedTuple):
     details: Mapping[str, Any] = MappingProxyType({})
     channel: str | None = None  # attention (issue 28): telefoon, e-mail, bezoek, ...
     amount: float | None = None  # attention (issue 28): an order's or invoice's euros
+    at: datetime | None = None  # attention (issue 28): an imported contact's own time
 
 
 def with_actor(details: dict[str, Any], actor_id: int | None,
@@ -274,7 +275,7 @@ def _driver_time(conn: Connection, at: datetime) -> Any:
 
 def record_many(session: Session | Connection, entries: Iterable[Entry], *,
                 at: datetime) -> int:
-    """Append ``entries`` (all at ``at``) inside the caller's transaction (committed with
+    """Append ``entries`` (at ``at``, unless an entry has its own) inside the caller's transaction (committed with
     the change that caused them), in statements of many events each; returns how many.
 
     Driver-level SQL, so a bulk write skips SQLAlchemy's per-row processing: an import
@@ -289,7 +290,7 @@ def record_many(session: Session | Connection, entries: Iterable[Entry], *,
     for entry in batch:
         if entry.kind not in KINDS:
             raise ValueError(f"event kind {entry.kind!r} is not in quickcrm.events.KINDS")
-        if entry[5] is not None or entry[6] is not None:
+        if entry[5] is not None or entry[6] is not None or entry[7] is not None:
             wide = True
     if wide:
         return _record_wide(conn, batch, stamp)
@@ -301,7 +302,7 @@ def record_many(session: Session | Connection, entries: Iterable[Entry], *,
     values: list[Any] = []  # the events' values one after another, as the statements bind them
     last: Mapping[str, Any] | None = None
     text = "{}"
-    for kind, relation_id, person_id, user_id, details, _, _ in batch:
+    for kind, relation_id, person_id, user_id, details, _, _, _ in batch:
         if details is not last:  # a batch often shares one details mapping
             last, text = details, _ENCODER.encode(dict(details))
         values += (stamp, kind, relation_id, person_id, user_id, text)
@@ -310,10 +311,13 @@ def record_many(session: Session | Connection, entries: Iterable[Entry], *,
 
 
 def _record_wide(conn: Connection, batch: list[Entry], stamp: Any) -> int:
-    """``record_many`` for a batch with channels or amounts: every column bound."""
+    """``record_many`` for a batch with channels, amounts or times of their own (the
+    contact moments of ``import activities``): every column bound."""
     values: list[Any] = []
-    for kind, relation_id, person_id, user_id, details, channel, amount in batch:
-        values += (stamp, kind, relation_id, person_id, user_id,
+    to_db = _TABLE.c.at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    for kind, relation_id, person_id, user_id, details, channel, amount, own in batch:
+        when = stamp if own is None else (to_db(own) if to_db else own)
+        values += (when, kind, relation_id, person_id, user_id,
                    _ENCODER.encode(dict(details)), channel,
                    None if amount is None else float(amount))
     _execute(conn, _wide_sql, (), values, len(_WIDE))
@@ -335,15 +339,17 @@ def record(
     relation_id: int | None = None,
     person_id: int | None = None,
     user_id: int | None = None,
-    channel: str | None = None,
-    amount: float | None = None,
     **details: Any,
 ) -> None:
-    """Append one event (committed with the change that caused it). ``channel`` and
-    ``amount`` fill the columns of those names (a contact moment's channel, an order's
-    or invoice's amount); a channel stays in the details as well, where readers that
-    predate the column (a procedure step's ``details.channel``) find it."""
-    if channel is not None:
-        details["channel"] = channel
-    record_many(session, [Entry(kind, relation_id, person_id, user_id, details, channel,
-                                amount)], at=at)
+    """Append one event (committed with the change that caused it). A text ``channel``
+    also fills the column of that name (and stays in the details, where a procedure
+    step's readers find it); a numeric ``amount`` (an order's or invoice's euros) goes
+    to its column instead of the details."""
+    channel = details.get("channel")
+    amount = details.get("amount")
+    if isinstance(amount, int | float) and not isinstance(amount, bool):
+        del details["amount"]
+    else:
+        amount = None
+    record_many(session, [Entry(kind, relation_id, person_id, user_id, details,
+                                channel if isinstance(channel, str) else None, amount)], at=at)

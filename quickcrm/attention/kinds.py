@@ -208,7 +208,7 @@ def channel_of(kind: str, channel: str | None, details: Mapping[str, Any]) -> st
     """The channel of one contact moment: its own, else its details', else its kind's,
     else "onbekend"."""
     if channel:
-        return channel
+        return parse_channel(channel) or channel
     given = details.get("channel")
     if isinstance(given, str) and given:
         return parse_channel(given) or given

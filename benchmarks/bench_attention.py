@@ -16,7 +16,7 @@ Each figure is the best of ``--repeat`` runs, wall and CPU; the machine is share
 the CPU ratios are the steadier ones.
 
 Usage: python benchmarks/bench_attention.py [--relations 10000] [--events 1000000]
-       [--rows 100000] [--repeat 3] [--dir DIR]
+       [--rows 100000] [--repeat 3] [--dir DIR [--reuse]]
 """
 
 from __future__ import annotations
@@ -182,20 +182,33 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dir", type=Path, default=None)
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse the database a previous run left in --dir")
     opts = parser.parse_args()
     REPEAT = max(1, opts.repeat)
     work = opts.dir or Path(tempfile.mkdtemp(prefix="qcrm-attention-"))
     work.mkdir(parents=True, exist_ok=True)
-    db = work / "attention.db"
+    db = work / f"attention-{opts.relations}-{opts.events}.db"
     clients = work / "klanten.csv"
-    write_clients(clients, opts.relations)
-    fresh(db)
-    rt = runtime(db)
-    print(f"setup: {opts.relations} relations, {opts.events} events (not timed) ...")
-    t0 = time.perf_counter()
-    import_clients_file(rt, clients)
-    user_ids = fill(rt, opts.events)
-    print(f"  setup took {time.perf_counter() - t0:.1f} s")
+    if opts.reuse and db.exists():
+        rt = runtime(db)
+        from sqlalchemy import select
+
+        from quickcrm.store.models import User
+
+        with rt.session(read_only=True) as s:
+            user_ids = [int(u) for u in s.connection().execute(
+                select(User.id).order_by(User.id)).scalars()]
+        print(f"setup: reusing {db}")
+    else:
+        write_clients(clients, opts.relations)
+        fresh(db)
+        rt = runtime(db)
+        print(f"setup: {opts.relations} relations, {opts.events} events (not timed) ...")
+        t0 = time.perf_counter()
+        import_clients_file(rt, clients)
+        user_ids = fill(rt, opts.events)
+        print(f"  setup took {time.perf_counter() - t0:.1f} s")
     with rt.session(read_only=True) as s:
         from sqlalchemy import select
 
@@ -237,8 +250,16 @@ def main() -> None:
         import_clients_file(state["rt"], big_clients)
         state["rt"].close()
 
-    def open_monitor_db() -> None:
-        state["rt"] = runtime(db)
+    copy = work / "monitor-copy.db"
+
+    def open_monitor_db() -> None:  # a copy, so every run imports into the same database
+        import shutil
+
+        fresh(copy)
+        for suffix in ("", "-wal"):
+            if Path(f"{db}{suffix}").exists():
+                shutil.copyfile(f"{db}{suffix}", f"{copy}{suffix}")
+        state["rt"] = runtime(copy)
         _ = state["rt"].actor
 
     def run_activities() -> None:

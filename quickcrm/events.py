@@ -315,10 +315,19 @@ def _record_wide(conn: Connection, batch: list[Entry], stamp: Any) -> int:
     contact moments of ``import activities``): every column bound."""
     values: list[Any] = []
     to_db = _TABLE.c.at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    texts: dict[int, str] = {}  # id of a details mapping (alive in batch) -> its JSON
+    times: dict[datetime, Any] = {}  # an imported file's times repeat
     for kind, relation_id, person_id, user_id, details, channel, amount, own in batch:
-        when = stamp if own is None else (to_db(own) if to_db else own)
-        values += (when, kind, relation_id, person_id, user_id,
-                   _ENCODER.encode(dict(details)), channel,
+        if own is None:
+            when = stamp
+        else:
+            when = times.get(own)
+            if when is None:
+                when = times[own] = to_db(own) if to_db else own
+        text = texts.get(id(details))
+        if text is None:
+            text = texts[id(details)] = _ENCODER.encode(dict(details))
+        values += (when, kind, relation_id, person_id, user_id, text, channel,
                    None if amount is None else float(amount))
     _execute(conn, _wide_sql, (), values, len(_WIDE))
     return len(batch)

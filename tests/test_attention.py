@@ -389,3 +389,39 @@ def test_groups_and_the_nightly_job_once_per_day(rt, tmp_path):
     assert [r["relation"] for r in seen["relations"]] == ["000001", "000002"]
     assert "revenue" not in json.dumps(seen, default=str)  # nightly stores it; the RM never sees it
     assert "revenue" in second["relations"][0]
+
+
+def test_an_xlsx_with_date_cells_and_a_client_file_with_coordinates(rt, tmp_path):
+    from openpyxl import Workbook
+    from sqlmodel import select
+
+    from quickcrm.store.models import Relation
+
+    rows = [client("000001", latitude="52,5168", longitude="6.083"),
+            client("000002", latitude="", longitude="")]
+    import_clients_file(rt, write_csv(tmp_path / "k.csv", rows))
+    bad = write_csv(tmp_path / "fout.csv", [client("000003", latitude="95", longitude="x")])
+    with pytest.raises(FileProblems) as info:
+        import_clients_file(rt, bad)
+    assert f"{bad}:2:Breedtegraad: outside -90..90 degrees: '95'" in info.value.problems
+    assert f"{bad}:2:Lengtegraad: not a number of degrees: 'x'" in info.value.problems
+    # a file without the coordinate columns keeps the stored coordinates
+    from _clientfiles import HEADERS as ALL
+
+    without = [h for h in ALL if h not in ("Breedtegraad", "Lengtegraad")]
+    import_clients_file(rt, write_csv(tmp_path / "k2.csv", [client("000001", city="Kampen")],
+                                      headers=without))
+    with rt.session(read_only=True) as s:
+        first = s.exec(select(Relation).where(Relation.number == "000001")).one()
+    assert (first.latitude, first.longitude, first.city) == (52.5168, 6.083, "Kampen")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Relatienummer", "Datum", "Soort", "Kanaal", "Bedrag"])
+    sheet.append(["000001", datetime(2026, 11, 2, 14, 30), "historie", "Telefoon", None])
+    sheet.append(["000002", datetime(2026, 11, 3), "order", "", 1250.5])
+    book.save(tmp_path / "act.xlsx")
+    assert run_import(rt, tmp_path / "act.xlsx").imported == 2
+    result = by_number(compute(rt, start=date(2026, 11, 2), end=date(2026, 11, 3),
+                               revenue="orders"))
+    assert (result["000001"]["total"], result["000001"]["days_since"]) == (1, 21)
+    assert (result["000002"]["total"], result["000002"]["revenue"]) == (1, 1250.5)

@@ -13,10 +13,12 @@ users, kinds, channels, dates) and written ``BATCH`` at a time with ``record_man
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +41,7 @@ U = User.__table__  # type: ignore[attr-defined]
 E = Event.metadata.tables["event"]  # read only: written by quickcrm.events
 
 BATCH = 5000
+CACHE_KIB = 65536  # SQLite page cache during an import
 PROBLEM_LIMIT = 50
 COLUMNS: dict[str, tuple[str, ...]] = {
     "number": ("Relatienummer", "relatienummer klant", "relation_number", "relation number"),
@@ -223,85 +226,22 @@ def import_activities(*, session: Session, actor: Actor, now: datetime, tz: str,
     if missing:
         raise FileProblems([Problem(name, 1, None, f"missing required column {h!r}")
                             for h in missing])
-    headers = {c: table.headers[i].strip() for c, i in columns.items()}
     result = ActivityResult(dry_run=dry_run)
     result.warnings = [f"{name}:1: unknown column {h!r} ignored" for h in unknown]
-    resolver = _Resolver(session, now)
-    convert = {"date": _converter(lambda t: parse_when(t, tz)),
-               "user": _converter(resolver.user), "kind": _converter(_kind),
-               "channel": _converter(_channel), "status": _converter(_status)}
-    amount_of = _converter(parse_amount)
-    idx = {c: columns.get(c) for c in COLUMNS}
+    batches = _Batches(session, now, tz, name, columns, table.headers)
     problems: list[Problem] = []
-    source = {"source": "import", "file": name}
     it = table.rows()
-    while chunk := list(islice(it, BATCH)):
-        def cell(cells: list[str], column: str) -> str:
-            i = idx[column]
-            return unescape_cell(cells[i].strip()) if i is not None and i < len(cells) else ""
-
-        resolver.load_numbers({cell(c, "number") for _, c in chunk})
-        entries: list[events.Entry] = []
-        for row, cells in chunk:
-            bad: list[Problem] = []
-
-            def problem(column: str, message: str, row: int = row,
-                        bad: list[Problem] = bad) -> None:
-                bad.append(Problem(name, row, headers.get(column, COLUMNS[column][0]), message))
-
-            number = cell(cells, "number")
-            rid = resolver.relations.get(number) if number else None
-            if not number:
-                problem("number", "relation number is empty")
-            elif rid is None:
-                problem("number", f"unknown relation number {number!r}")
-            values: dict[str, Any] = {}
-            for column in ("date", "user", "kind", "channel", "status"):
-                text = cell(cells, column)
-                if column == "date" and not text:
-                    problem(column, "date is empty")
-                    continue
-                if column == "kind" and not text:
-                    problem(column, "Soort is empty")
-                    continue
-                value = convert[column](text) if text else None
-                if isinstance(value, InvalidInput):
-                    problem(column, str(value))
-                else:
-                    values[column] = value
-            amount_text = cell(cells, "amount")
-            amount = None
-            kind = values.get("kind")
-            if amount_text:
-                parsed = amount_of(amount_text)
-                if isinstance(parsed, InvalidInput):
-                    problem("amount", str(parsed))
-                elif kind is not None and kind not in kinds.AMOUNT_KINDS:
-                    problem("amount", "an amount belongs to sales and invoices only")
-                else:
-                    amount = parsed
-            status = values.get("status")
-            if status is not None and kind is not None and kind != kinds.CALLS:
-                problem("status", "a Status belongs to helpdesk rows only")
-            if bad:
-                problems.extend(bad)
-                result.rejected += 1
-                continue
-            details: dict[str, Any] = dict(source)
-            subject = cell(cells, "subject")
-            if subject:
-                details["subject"] = subject[:500]
-            if kind == kinds.CALLS:
-                details["status"] = status or "open"
-            assert kind is not None
-            entries.append(events.Entry(kind, rid, None, values.get("user"), details,
-                                        values.get("channel"), amount, values["date"]))
-        if entries:
-            events.record_many(session, entries, at=now)
-            result.imported += len(entries)
-        if progress is not None:
-            progress(len(chunk))
-    result.users_created = resolver.created
+    with _page_cache(session):
+        while chunk := list(islice(it, BATCH)):
+            entries, bad, rejected = batches.check(chunk)
+            problems.extend(bad)
+            result.rejected += rejected
+            if entries:
+                events.record_many(session, entries, at=now)
+                result.imported += len(entries)
+            if progress is not None:
+                progress(len(chunk))
+    result.users_created = batches.resolver.created
     if result.users_created:
         result.warnings.append(f"{name}: {result.users_created} unknown Medewerker e-mail "
                                f"address{'es' if result.users_created != 1 else ''} became "
@@ -315,6 +255,128 @@ def import_activities(*, session: Session, actor: Actor, now: datetime, tz: str,
         return result
     session.commit()
     return result
+
+
+@contextmanager
+def _page_cache(session: Session) -> Iterator[None]:
+    """On SQLite, a 64 MB page cache while the import runs: imported moments fall at
+    any time and relation, so the event table's indexes take them all over, and the
+    default 2 MB cache would reread their pages again and again. Restored after."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size={-CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
+
+
+class _Batches:
+    """Checks a file's rows a batch at a time, column by column (a column's values
+    repeat, so each distinct one is converted once), and makes their events."""
+
+    def __init__(self, session: Session, now: datetime, tz: str, file: str,
+                 columns: dict[str, int], headers: list[str]) -> None:
+        self.file, self.columns, self.width = file, columns, len(headers)
+        self.headers = {c: headers[i].strip() for c, i in columns.items()}
+        self.resolver = _Resolver(session, now)
+        self.convert = {"date": _converter(lambda t: parse_when(t, tz)),
+                        "user": _converter(self.resolver.user), "kind": _converter(_kind),
+                        "channel": _converter(_channel), "status": _converter(_status),
+                        "amount": _converter(parse_amount)}
+        self.source = {"source": "import", "file": file}
+        self.details: dict[tuple[str, str | None], dict[str, Any]] = {}
+
+    def _texts(self, padded: list[list[str]], column: str) -> list[str]:
+        index = self.columns.get(column)
+        if index is None:
+            return [""] * len(padded)
+        texts = list(map(str.strip, map(itemgetter(index), padded)))
+        joined = "\0".join(texts)
+        if joined.startswith("'") or "\0'" in joined:
+            texts = [unescape_cell(t) for t in texts]
+        return texts
+
+    def _problem(self, row: int, column: str, message: str) -> Problem:
+        return Problem(self.file, row, self.headers.get(column, COLUMNS[column][0]), message)
+
+    def _detail(self, subject: str, status: str | None) -> dict[str, Any]:
+        """One details mapping per (subject, status): repeated ones are shared, and
+        ``record_many`` encodes each once."""
+        key = (subject, status)
+        found = self.details.get(key)
+        if found is None:
+            found = dict(self.source)
+            if subject:
+                found["subject"] = subject[:500]
+            if status is not None:
+                found["status"] = status
+            if len(self.details) > 50_000:
+                self.details.clear()
+            self.details[key] = found
+        return found
+
+    def check(self, chunk: list[tuple[int, list[str]]]
+              ) -> tuple[list[events.Entry], list[Problem], int]:
+        width = self.width
+        padded = [c if len(c) >= width else c + [""] * (width - len(c)) for _, c in chunk]
+        rows = [r for r, _ in chunk]
+        numbers = self._texts(padded, "number")
+        self.resolver.load_numbers(set(numbers))
+        relation_of = self.resolver.relations.get
+        rids = [relation_of(n) if n else None for n in numbers]
+        values: dict[str, list[Any]] = {}
+        bad: dict[int, list[Problem]] = {}
+
+        def flag(pos: int, column: str, message: str) -> None:
+            bad.setdefault(pos, []).append(self._problem(rows[pos], column, message))
+
+        for pos, (number, rid) in enumerate(zip(numbers, rids, strict=True)):
+            if rid is None:
+                flag(pos, "number", f"unknown relation number {number!r}" if number
+                     else "relation number is empty")
+        for column in ("date", "user", "kind", "channel", "amount", "status"):
+            convert = self.convert[column]
+            got = [convert(t) if t else None for t in self._texts(padded, column)]
+            for pos, value in enumerate(got):
+                if value is None and column in ("date", "kind"):
+                    flag(pos, column, "date is empty" if column == "date" else "Soort is empty")
+                elif type(value) is InvalidInput:
+                    flag(pos, column, str(value))
+            values[column] = got
+        for pos, (kind, amount, status) in enumerate(zip(
+                values["kind"], values["amount"], values["status"], strict=True)):
+            if type(kind) is not str:
+                continue
+            if amount is not None and type(amount) is float and kind not in kinds.AMOUNT_KINDS:
+                flag(pos, "amount", "an amount belongs to sales and invoices only")
+            if status is not None and type(status) is str and kind != kinds.CALLS:
+                flag(pos, "status", "a Status belongs to helpdesk rows only")
+        subjects = self._texts(padded, "subject")
+        entries = []
+        detail, calls, entry = self._detail, kinds.CALLS, events.Entry
+        for pos, (rid, when, user, kind, channel, amount, status, subject) in enumerate(zip(
+                rids, values["date"], values["user"], values["kind"], values["channel"],
+                values["amount"], values["status"], subjects, strict=True)):
+            if bad and pos in bad:
+                continue
+            entries.append(entry(kind, rid, None, user,
+                                 detail(subject, (status or "open") if kind == calls else None),
+                                 channel, amount, when))
+        problems = [p for pos in sorted(bad) for p in sorted(
+            bad[pos], key=lambda p: list(COLUMNS).index(_column_of(p, self.headers)))]
+        return entries, problems, len(bad)
+
+
+def _column_of(problem: Problem, headers: dict[str, str]) -> str:
+    """The field a problem's column header names (for ordering a row's problems)."""
+    for field_, header in headers.items():
+        if header == problem.column:
+            return field_
+    return next((f for f, h in COLUMNS.items() if h[0] == problem.column), "number")
 
 
 def log_contact(*, session: Session, actor: Actor, now: datetime, number: str, kind: str,

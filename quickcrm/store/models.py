@@ -146,7 +146,8 @@ class Event(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(sa_column=utc_column(index=True, nullable=False))
+    # no index of its own: ix_event_attention (issue 28) leads with ``at``
+    at: datetime = Field(sa_column=utc_column(nullable=False))
     kind: str = Field(max_length=60, index=True)
     relation_id: int | None = Field(default=None, foreign_key="relation.id", ondelete="SET NULL")
     person_id: int | None = Field(

@@ -23,6 +23,7 @@ def upgrade() -> None:
     op.add_column("event", sa.Column("channel", S(length=20), nullable=True))
     op.add_column("event", sa.Column("amount", sa.Float(), nullable=True))
     op.create_index("ix_event_attention", "event", ["at", "kind", "relation_id", "user_id"])
+    op.drop_index("ix_event_at", table_name="event")  # the covering index leads with at
     op.add_column("relation", sa.Column("latitude", sa.Float(), nullable=True))
     op.add_column("relation", sa.Column("longitude", sa.Float(), nullable=True))
     op.create_table(
@@ -70,6 +71,7 @@ def downgrade() -> None:
     with op.batch_alter_table("relation") as batch:
         batch.drop_column("longitude")
         batch.drop_column("latitude")
+    op.create_index("ix_event_at", "event", ["at"])
     op.drop_index("ix_event_attention", table_name="event")
     with op.batch_alter_table("event") as batch:
         batch.drop_column("amount")

@@ -183,5 +183,21 @@ def test_invitations_count_for_their_rm_and_ratings_give_the_nps(db_url, clock, 
         assert RM2 not in result["users"]
         assert (score["promoters"], score["passives"], score["detractors"]) == (3, 1, 2)
         assert score["nps"] == 16.7 and score["scale"] == [1, 10]
+        # the invitation in the timeline: its subject and first lines from the outbox
+        from sqlmodel import select
+
+        from quickcrm import events
+        from quickcrm.attention.timeline import timeline
+        from quickcrm.mail.models import OutboxMessage
+
+        with rt.session(read_only=True) as s:
+            line = timeline(session=s, actor=rt.actor, tz="Europe/Amsterdam", number="000001",
+                            detail=True)
+            sent = [e for e in line["events"] if e["kind"] == events.INVITATION_SENT]
+            message = s.exec(select(OutboxMessage).where(
+                OutboxMessage.message_id == sent[0]["details"]["message_id"])).one()
+        assert len(sent) == 1 and sent[0]["counted"] and sent[0]["user"] == RM1
+        assert sent[0]["subject"] == message.subject and sent[0]["subject"]
+        assert sent[0]["first_lines"].strip()
     finally:
         rt.close()

@@ -201,3 +201,27 @@ def test_invitations_count_for_their_rm_and_ratings_give_the_nps(db_url, clock, 
         assert sent[0]["first_lines"].strip()
     finally:
         rt.close()
+
+
+def test_log_and_solve_by_hand(cli, tmp_path):
+    setup(cli, tmp_path)
+    bad = cli("attention", "log", "000001", "--kind", "brief")
+    assert bad.exit_code == 1 and "unknown --kind 'brief'" in bad.stderr
+    bad = cli("attention", "log", "000001", "--kind", "historie", "--at", "gisteren")
+    assert bad.exit_code == 1
+    assert bad.stderr.strip() == "--at: not an ISO date or datetime: 'gisteren'"
+    bad = cli("attention", "log", "000001", "--kind", "historie", "--amount", "10")
+    assert bad.exit_code == 1 and "--amount belongs to sales and invoices only" in bad.stderr
+    call = json.loads(ok(cli("attention", "log", "000004", "--kind", "helpdesk", "--channel",
+                             "chat", "--subject", "Wachtwoord", "--at", "2026-11-21 23:30",
+                             "--json", "--as", "jan@kantoor.example")).stdout)
+    assert call["at"] == "2026-11-21T23:30:00+01:00" and call["channel"] == "chat"
+    ok(cli("attention", "solve", str(call["id"]), "--as", "jan@kantoor.example"))
+    again = cli("attention", "solve", str(call["id"]))
+    assert again.exit_code == 1 and "is solved already" in again.stderr
+    wrong = cli("attention", "solve", "1")
+    assert wrong.exit_code == 1 and "no helpdesk call has the id 1" in wrong.stderr
+    data = json.loads(ok(cli("attention", "compute", "--from", "2026-11-21", "--to",
+                             "2026-11-21", "--view", "types", "--json")).stdout)
+    four = next(r for r in data["relations"] if r["relation"] == "000004")
+    assert (four["total"], four["helpdesk_open"], four["helpdesk_solved"]) == (1, 0, 1)

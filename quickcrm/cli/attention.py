@@ -254,10 +254,14 @@ def attention_log(
     """
     from quickcrm.attention.activities import log_contact
     from quickcrm.clock import parse_now
+    from quickcrm.errors import InvalidInput
 
     rt = c.runtime(now=now)
     actor = rt.actor
-    when = parse_now(at, c.tz) if at else None
+    try:
+        when = parse_now(at, c.tz) if at else None
+    except InvalidInput:
+        raise InvalidInput(f"--at: not an ISO date or datetime: {at!r}") from None
     with rt.session() as s:
         done = log_contact(session=s, actor=actor, now=rt.clock.now(), number=number,
                            kind=kind, channel=channel, subject=subject, at=when, amount=amount)

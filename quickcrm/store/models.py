@@ -131,7 +131,7 @@ class Person(SQLModel, table=True):
     updated_at: datetime | None = Field(default=None, sa_column=utc_column())
     # the person CRM (issue 26, seed 001): the card's personal data; party_type names
     # another party ("notaris", "geldverstrekker"), empty for leads and clients
-    date_of_birth: date | None = Field(default=None)
+    date_of_birth: date | None = Field(default=None, index=True)
     address: str = Field(default="", max_length=300)
     postcode: str = Field(default="", max_length=20)
     city: str = Field(default="", max_length=120)

@@ -236,6 +236,7 @@ def upgrade() -> None:
     op.add_column('person', sa.Column('party_type', S(length=60), nullable=False, server_default=''))
     op.add_column('person', sa.Column('address_key', S(length=40), nullable=False, server_default=''))
     op.create_index(op.f('ix_person_address_key'), 'person', ['address_key'], unique=False)
+    op.create_index(op.f('ix_person_date_of_birth'), 'person', ['date_of_birth'], unique=False)
     # a deleted person leaves a campaign's snapshot of them (ON DELETE SET NULL)
     if op.get_bind().dialect.name == "postgresql":
         op.drop_constraint("campaign_client_person_id_fkey", "campaign_client",
@@ -268,6 +269,7 @@ def downgrade() -> None:
                   "dossier_product", "saved_query", "dossier", "property_def", "indicator"):
         op.drop_table(table)
     op.drop_index("ix_person_address_key", table_name="person")
+    op.drop_index("ix_person_date_of_birth", table_name="person")
     with op.batch_alter_table("person") as batch:
         for column in ("date_of_birth", "address", "postcode", "city", "label", "party_type",
                        "address_key"):

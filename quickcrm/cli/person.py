@@ -466,13 +466,18 @@ def note_list(c: Ctx, person_id: PersonId,
 
 @command(note_app, "edit")
 def note_edit(c: Ctx, note_id: Annotated[int, typer.Argument(help="Note id.")],
-              title: Annotated[str | None, typer.Option("--title", show_default=False)] = None,
-              text: Annotated[str | None, typer.Option("--text", show_default=False)] = None,
+              title: Annotated[str | None, typer.Option("--title", help="New title.",
+                                                         show_default=False)] = None,
+              text: Annotated[str | None, typer.Option("--text", help="New text.",
+                                                       show_default=False)] = None,
               priority: Annotated[bool | None, typer.Option("--priority/--no-priority",
+                                                            help="Priority (red) or not.",
                                                             show_default=False)] = None,
               show_in_dossier: Annotated[bool | None, typer.Option(
-                  "--show-in-dossier/--hide-in-dossier", show_default=False)] = None,
-              pin: Annotated[bool | None, typer.Option("--pin/--unpin", show_default=False)] = None,
+                  "--show-in-dossier/--hide-in-dossier", help="Show in dossiers or not.",
+                  show_default=False)] = None,
+              pin: Annotated[bool | None, typer.Option("--pin/--unpin", help="Always first or not.",
+                                                   show_default=False)] = None,
               ) -> None:
     """Edit a note.
 

@@ -25,6 +25,7 @@ def worklist_cmd(c: Ctx,
     rt = c.runtime(now=now)
     with rt.session(read_only=True) as s:
         user_id = user_by_email(s, user).id if user else rt.actor.id
+        assert user_id is not None
         rows = worklist(session=s, user_id=user_id, now=rt.clock.now(), tz=c.tz,
                         day=parse_date(date, "--date") if date else None)
     c.table(rows, ["Id", "Persoon", "Titel", "Datum", "Tijd", "Ref"],

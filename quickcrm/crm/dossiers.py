@@ -59,7 +59,7 @@ def dossier_by_number(session: Session, number: str) -> Dossier:
 def _next_number(session: Session) -> str:
     top = session.execute(select(func.max(Dossier.id))).scalar_one() or 0
     number = f"D{top + 1:06d}"
-    while session.execute(select(Dossier.id).where(col(Dossier.number) == number)).first():
+    while session.execute(select(col(Dossier.id)).where(col(Dossier.number) == number)).first():
         top += 1
         number = f"D{top + 1:06d}"
     return number
@@ -87,7 +87,7 @@ def create_dossier(*, session: Session, actor: Actor, now: datetime,
     number = clean(number) if number else _next_number(session)
     if not number or len(number) > 50:
         raise InvalidInput("a dossier number has 1 to 50 characters")
-    if session.execute(select(Dossier.id).where(col(Dossier.number) == number)).first():
+    if session.execute(select(col(Dossier.id)).where(col(Dossier.number) == number)).first():
         raise InvalidState(f"dossier {number!r} already exists")
     for new in new_persons:
         applicants.append(add_person(session=session, actor=actor, now=now, data=new.data,
@@ -95,6 +95,7 @@ def create_dossier(*, session: Session, actor: Actor, now: datetime,
     dossier = Dossier(number=number, created_at=now, created_by=actor.id)
     session.add(dossier)
     session.flush()
+    assert dossier.id is not None
     seen: set[int] = set()
     for position, person in enumerate(applicants, start=1):
         assert person.id is not None
@@ -121,6 +122,7 @@ def add_product(*, session: Session, actor: Actor, now: datetime, number: str,
                 product: str) -> DossierProduct:
     permissions.require(actor, EDIT)
     dossier = dossier_by_number(session, number)
+    assert dossier.id is not None
     kind, status = parse_product(product)
     row = DossierProduct(dossier_id=dossier.id, type=kind, status=status, created_at=now)
     session.add(row)
@@ -162,7 +164,7 @@ def show_dossier(*, session: Session, number: str) -> dict[str, Any]:
     notes = []
     for person in _applicants(session, dossier):
         shown = list(session.execute(
-            select(Indicator.name).join(PersonIndicator,
+            select(col(Indicator.name)).join(PersonIndicator,
                                         col(PersonIndicator.indicator_id) == col(Indicator.id))
             .where(col(PersonIndicator.person_id) == person.id, col(Indicator.show_in_dossier))
             .order_by(col(Indicator.name))).scalars())

@@ -152,7 +152,7 @@ def forget_unused(session: Session, root: Path, candidates: set[str]) -> int:
     after the commit that removed the rows. Returns how many files went."""
     gone = 0
     for sha in candidates:
-        used = session.execute(select(StoredFile.id).where(
+        used = session.execute(select(col(StoredFile.id)).where(
             col(StoredFile.sha256) == sha).limit(1)).first()
         if used is None:
             blob = blob_path(root, sha)
@@ -163,5 +163,5 @@ def forget_unused(session: Session, root: Path, candidates: set[str]) -> int:
 
 
 def shas_of_person(session: Session, person_id: int) -> set[str]:
-    return set(session.execute(select(StoredFile.sha256).where(
+    return set(session.execute(select(col(StoredFile.sha256)).where(
         col(StoredFile.person_id) == person_id)).scalars())

@@ -35,9 +35,10 @@ def add_note(*, session: Session, actor: Actor, now: datetime, person_id: int, t
              pin: bool = False) -> Note:
     require_edit(actor)
     person = get_person(session, person_id)
-    note = Note(person_id=person_id, priority=priority, show_in_dossier=show_in_dossier,
-                pinned=pin, author_id=actor.id, created_at=now, updated_at=now,
-                **_checked(title, text))
+    given = _checked(title, text)
+    note = Note(person_id=person_id, title=given["title"], text=given.get("text", ""),
+                priority=priority, show_in_dossier=show_in_dossier, pinned=pin,
+                author_id=actor.id, created_at=now, updated_at=now)
     session.add(note)
     session.flush()
     events.record(session, kind=events.PERSON_NOTE_ADDED, at=now, person_id=person_id,
@@ -77,7 +78,7 @@ def list_notes(*, session: Session, person_id: int, sort: str = "date",
     if sort not in SORTS:
         raise InvalidInput(f"unknown sort {sort!r} (expected {', '.join(SORTS)})")
     get_person(session, person_id)
-    query = (select(Note, User.first_name, User.last_name, User.email)
+    query = (select(Note, col(User.first_name), col(User.last_name), col(User.email))
              .outerjoin(User, col(User.id) == col(Note.author_id))
              .where(col(Note.person_id) == person_id))
     if dossier_only:

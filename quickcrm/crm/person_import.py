@@ -74,7 +74,7 @@ def row_data(cells: list[str], found: dict[str, int], props: list[tuple[int, str
         i = found.get(name)
         return unescape_cell(cells[i]) if i is not None and i < len(cells) else None
 
-    data = PersonData(**{name: cell(name) for _h, name in PERSON_COLUMNS})
+    data = PersonData(**{name: cell(name) for _h, name in PERSON_COLUMNS})  # type: ignore[arg-type]
     data.properties = {name: unescape_cell(cells[i]) for i, name in props
                        if i < len(cells) and cells[i].strip()}
     return data
@@ -208,7 +208,7 @@ def _resolve_relations(session: Session, cache: dict[str, int | None], numbers: 
     wanted = sorted({n.strip() for n in numbers} - cache.keys())
     for start in range(0, len(wanted), 500):
         part = wanted[start:start + 500]
-        got = dict(session.execute(select(Relation.number, Relation.id).where(
+        got = dict(session.execute(select(col(Relation.number), col(Relation.id)).where(
             col(Relation.number).in_(part))).tuples().all())
         for number in part:
             cache[number] = got.get(number)
@@ -237,8 +237,8 @@ def _write(session: Session, conn: Any, actor: Actor, now: datetime,
             if akeys[start:start + 500]:
                 tests.append(col(Person.address_key).in_(akeys[start:start + 500]))
             for pid, first, last, dob, akey in session.execute(select(
-                    Person.id, Person.first_name, Person.last_name, Person.date_of_birth,
-                    Person.address_key).where(or_(*tests))):
+                    col(Person.id), col(Person.first_name), col(Person.last_name), col(Person.date_of_birth),
+                    col(Person.address_key)).where(or_(*tests))):
                 entry = (pid, search_keys.full_name(first, last), f"{first} {last}".strip())
                 if dob:
                     blocks.setdefault(dob, []).append(entry)

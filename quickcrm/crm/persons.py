@@ -202,8 +202,8 @@ def scan_duplicates(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
 
     _ = actor
     blocks: dict[tuple[str, Any], list[tuple[int, str]]] = {}
-    rows = session.execute(select(Person.id, Person.first_name, Person.last_name,
-                                  Person.email, Person.date_of_birth, Person.address_key))
+    rows = session.execute(select(col(Person.id), col(Person.first_name), col(Person.last_name),
+                                  col(Person.email), col(Person.date_of_birth), col(Person.address_key)))
     for pid, first, last, email, dob, akey in rows:
         name = search_keys.full_name(first, last)
         if email:
@@ -486,7 +486,7 @@ def add_relation(*, session: Session, actor: Actor, now: datetime, number: str,
     number = clean(number)
     if not number or len(number) > 50:
         raise InvalidInput("a relation number has 1 to 50 characters")
-    if session.execute(select(Relation.id).where(col(Relation.number) == number)).first():
+    if session.execute(select(col(Relation.id)).where(col(Relation.number) == number)).first():
         raise InvalidState(f"relation {number!r} already exists")
     relation = Relation(number=number, company=clean(company)[:300], city=clean(city)[:120],
                         stage=parse_stage(stage) or "customer", created_at=now,
@@ -620,6 +620,7 @@ def set_indicator(*, session: Session, actor: Actor, now: datetime, person_id: i
     if (row is not None) == on:
         return False
     if on:
+        assert indicator.id is not None
         session.add(PersonIndicator(person_id=person_id, indicator_id=indicator.id))
     else:
         session.delete(row)
@@ -678,6 +679,7 @@ def link_relation(*, session: Session, actor: Actor, now: datetime, person_id: i
         if row is not None:
             session.delete(row)
     elif row is None:
+        assert relation.id is not None
         session.add(PersonLink(person_id=person_id, relation_id=relation.id, role=role))
     else:
         row.role = role
@@ -763,8 +765,9 @@ def identify(*, session: Session, actor: Actor, now: datetime, tz: str, person_i
         if not value or len(value) > 60:
             raise InvalidInput(f"--{key} has 1 to 60 characters")
     until = parse_date(expires, "--expires")
-    row = Identification(person_id=person_id, expires=until, by_id=by_user_id or actor.id,
-                         at=now, **values)
+    row = Identification(person_id=person_id, method=values["method"],
+                         document=values["document"], number=values["number"], expires=until,
+                         by_id=by_user_id or actor.id, at=now)
     session.add(row)
     session.flush()
     signals.add_signal(session=session, actor=actor, now=now, tz=tz, person_id=person_id,
@@ -812,20 +815,20 @@ def person_card(*, session: Session, person_id: int) -> dict[str, Any]:
     person = get_person(session, person_id)
     relation = session.get(Relation, person.relation_id) if person.relation_id else None
     indicators = list(session.execute(
-        select(Indicator.name).join(PersonIndicator,
+        select(col(Indicator.name)).join(PersonIndicator,
                                     col(PersonIndicator.indicator_id) == col(Indicator.id))
         .where(col(PersonIndicator.person_id) == person_id).order_by(col(Indicator.name))).scalars())
     properties = {name: value for name, value in session.execute(
-        select(PropertyDef.name, PropertyValue.value)
+        select(col(PropertyDef.name), col(PropertyValue.value))
         .join(PropertyValue, col(PropertyValue.property_id) == col(PropertyDef.id))
         .where(col(PropertyValue.person_id) == person_id).order_by(col(PropertyDef.name)))}
     pairs = [{"id": pid, "name": " ".join(x for x in (f, ln) if x), "type": t}
              for pid, f, ln, t in session.execute(
-                 select(Person.id, Person.first_name, Person.last_name, PersonPair.type)
+                 select(col(Person.id), col(Person.first_name), col(Person.last_name), col(PersonPair.type))
                  .join(PersonPair, col(PersonPair.other_id) == col(Person.id))
                  .where(col(PersonPair.person_id) == person_id))]
     links = [{"number": n, "company": c, "role": r} for n, c, r in session.execute(
-        select(Relation.number, Relation.company, PersonLink.role)
+        select(col(Relation.number), col(Relation.company), col(PersonLink.role))
         .join(PersonLink, col(PersonLink.relation_id) == col(Relation.id))
         .where(col(PersonLink.person_id) == person_id).order_by(col(Relation.number)))]
     own_dossiers = dossiers.list_dossiers(session=session, person_id=person_id)

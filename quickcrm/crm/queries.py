@@ -101,7 +101,7 @@ def _where(session: Session, cond: Condition, dossier_id: Any) -> Any:
     if name in ("indicator", "indicators"):
         if op not in ("has", "hasnot", "=", "!="):
             raise InvalidInput(f"condition {cond}: indicator takes has or hasnot")
-        found = session.execute(select(Indicator.id).where(
+        found = session.execute(select(col(Indicator.id)).where(
             func.lower(col(Indicator.name)) == value.lower())).scalar_one_or_none()
         if found is None:
             raise NotFound(f"unknown indicator {value!r}")

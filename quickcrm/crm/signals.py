@@ -90,7 +90,7 @@ def _row(signal: Signal, email: str | None, person: str = "") -> dict[str, Any]:
 
 def list_signals(*, session: Session, person_id: int, open_only: bool = False) -> list[dict[str, Any]]:
     get_person(session, person_id)
-    query = (select(Signal, User.email).outerjoin(User, col(User.id) == col(Signal.user_id))
+    query = (select(Signal, col(User.email)).outerjoin(User, col(User.id) == col(Signal.user_id))
              .where(col(Signal.person_id) == person_id))
     if open_only:
         query = query.where(col(Signal.done_at).is_(None))
@@ -102,7 +102,7 @@ def worklist(*, session: Session, user_id: int, now: datetime, tz: str,
              day: date | None = None) -> list[dict[str, Any]]:
     """The user's open signals that are due: by ``now`` (one with a time from that
     time on), or with ``day`` every open signal due on or before that day."""
-    query = (select(Signal, User.email, Person).join(Person, col(Person.id) == col(Signal.person_id))
+    query = (select(Signal, col(User.email), Person).join(Person, col(Person.id) == col(Signal.person_id))
              .outerjoin(User, col(User.id) == col(Signal.user_id))
              .where(col(Signal.user_id) == user_id, col(Signal.done_at).is_(None)))
     if day is not None:

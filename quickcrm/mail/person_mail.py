@@ -134,7 +134,7 @@ def list_person_emails(*, session: Session, person_id: int) -> list[dict[str, An
                     "message_id": email.message_id, "source": "card"})
     ids = [e["message_id"] for e in out if e["direction"] == "out"]
     if ids:
-        status = dict(session.execute(select(OutboxMessage.message_id, OutboxMessage.status)
+        status = dict(session.execute(select(col(OutboxMessage.message_id), col(OutboxMessage.status))
                                       .where(col(OutboxMessage.message_id).in_(ids))).tuples().all())
     for e in out:
         e["status"] = status.get(e["message_id"], "")

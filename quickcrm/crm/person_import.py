@@ -25,7 +25,7 @@ from quickcrm import events, permissions
 from quickcrm.crm import search_keys
 from quickcrm.crm.columns import CLIENT_COLUMNS
 from quickcrm.crm.models import PropertyDef, PropertyValue
-from quickcrm.crm.persons import SIMILAR, PersonData, typed_value
+from quickcrm.crm.persons import SIMILAR, PersonData, set_properties, typed_value
 from quickcrm.documents.tabular import (
     csv_row,
     csv_writer,
@@ -260,6 +260,7 @@ def _write(session: Session, conn: Any, actor: Actor, now: datetime,
             continue
         if person is not None:
             changes = _fill(person, values, data, relations)
+            changes.update(set_properties(session, person, data.properties, only_empty=True))
             if changes:
                 person.updated_at = now
                 person.address_key = search_keys.address_key(person.address, person.postcode)

@@ -426,7 +426,7 @@ def search_persons(*, session: Session, text: str, limit: int = 50) -> dict[str,
     query = search_keys.normalise(text)
     if not query:
         raise InvalidInput("give a text to search for")
-    terms = [query] if "@" in query else search_keys.words(query)
+    terms = ([query] if "@" in query else search_keys.words(query)) or [query]
     k = PersonKey.__table__.c  # type: ignore[attr-defined]
 
     def ids(prefix: str) -> Any:

@@ -129,8 +129,8 @@ def _where(session: Session, cond: Condition, dossier_id: Any) -> Any:
             typed = datetime.fromisoformat(value)
         elif name == "email":
             typed = value.lower()
-        if op == "startswith":
-            return column.like(_escape_like(str(typed)) + "%", escape="\\")
+        if op == "startswith":  # any case, alike on both databases
+            return func.lower(column).like(_escape_like(str(typed).lower()) + "%", escape="\\")
         if typed is None and op in ("=", "!="):
             return column.is_(None) if op == "=" else column.is_not(None)
         return _compare(column, op, typed)
@@ -156,7 +156,7 @@ def _where(session: Session, cond: Condition, dossier_id: Any) -> Any:
             raise InvalidInput(f"condition {cond}: startswith is for text")
         inner = _compare(V.day, op, parse_date(value, f"condition {cond}:"))
     else:
-        inner = (V.value.like(_escape_like(value) + "%", escape="\\")  # type: ignore[attr-defined]
+        inner = (func.lower(V.value).like(_escape_like(value.lower()) + "%", escape="\\")
                  if op == "startswith" else _compare(func.lower(V.value), op, value.lower()))
     return exists().where(V.person_id == P.id, V.property_id == prop.id, inner)  # type: ignore[arg-type]
 

@@ -209,7 +209,7 @@ def _resolve_relations(session: Session, cache: dict[str, int | None], numbers: 
     for start in range(0, len(wanted), 500):
         part = wanted[start:start + 500]
         got = dict(session.execute(select(col(Relation.number), col(Relation.id)).where(
-            col(Relation.number).in_(part))).tuples().all())
+            col(Relation.number).in_(part))).all())
         for number in part:
             cache[number] = got.get(number)
 
@@ -292,6 +292,12 @@ def _write(session: Session, conn: Any, actor: Actor, now: datetime,
         new_meta.append((row, data, full, similar))
         if email:
             in_batch[email] = new_rows[-1]
+        if duplicate_check:  # later rows are compared with this one too (its id comes later)
+            entry = (-len(new_rows), full, f"{values.get('first_name', '')} "
+                                           f"{values.get('last_name', '')}".strip())
+            for block in (values.get("date_of_birth"), akey):
+                if block:
+                    blocks.setdefault(block, []).append(entry)
     if new_rows:
         ids = list(session.execute(insert(P).returning(P.c.id, sort_by_parameter_order=True),
                                    new_rows).scalars())
@@ -307,14 +313,10 @@ def _write(session: Session, conn: Any, actor: Actor, now: datetime,
                                     "number": number, "day": day})
             if similar:
                 entry = similar[1]
+                known_id = ids[-entry[0] - 1] if entry[0] < 0 else entry[0]
                 dup_rows.append([str(row), str(pid), f"{r['first_name']} {r['last_name']}".strip(),
-                                 str(entry[0]), entry[2], similar[2]])
+                                 str(known_id), entry[2], similar[2]])
                 result.duplicates += 1
-            if duplicate_check:  # later rows of the file are compared with this one too
-                for block in (r["date_of_birth"], r["address_key"]):
-                    if block:
-                        blocks.setdefault(block, []).append(
-                            (pid, full, f"{r['first_name']} {r['last_name']}".strip()))
         if values_rows:
             session.execute(insert(PropertyValue.__table__), values_rows)  # type: ignore[attr-defined]
         events.record_many(conn, [events.Entry(events.PERSON_CREATED, r["relation_id"], pid,

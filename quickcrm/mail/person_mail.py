@@ -135,7 +135,7 @@ def list_person_emails(*, session: Session, person_id: int) -> list[dict[str, An
     ids = [e["message_id"] for e in out if e["direction"] == "out"]
     if ids:
         status = dict(session.execute(select(col(OutboxMessage.message_id), col(OutboxMessage.status))
-                                      .where(col(OutboxMessage.message_id).in_(ids))).tuples().all())
+                                      .where(col(OutboxMessage.message_id).in_(ids))).all())
     for e in out:
         e["status"] = status.get(e["message_id"], "")
     if person.email:

@@ -169,10 +169,9 @@ def test_import_persons_and_dossiers_from_the_cli(cli, tmp_path):
 
 @pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
 def test_a_landing_page_visitor_is_found_by_search(db_url, clock, smtp_server):
+    import httpx
     from test_landing_http import complete, csrf_of, make_page, wait_mail
     from web_support import running_app
-
-    import httpx
 
     from quickcrm.bootstrap import bootstrap
     from quickcrm.crm.persons import search_persons

@@ -305,7 +305,7 @@ def _write(session: Session, conn: Any, actor: Actor, now: datetime,
                                       for pid, r in zip(ids, new_rows, strict=True)],
                                replace=False)
         values_rows = []
-        for pid, (row, data, full, similar), r in zip(ids, new_meta, new_rows, strict=True):
+        for pid, (row, data, _full, similar), r in zip(ids, new_meta, new_rows, strict=True):
             for pname, text in data.properties.items():
                 prop = defs[pname.lower()]
                 value, number, day = typed_value(prop, text)

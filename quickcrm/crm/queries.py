@@ -191,9 +191,8 @@ def run_query(*, session: Session, actor: Actor, conditions: list[str],
     """The matching rows (``limit``: the first ones) and how many match in all."""
     _ = actor
     parsed = [parse_condition(c) for c in conditions]
-    query = build_query(session, parsed, include_old)
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(query.limit(limit) if limit else query).all()
+    found = session.execute(build_query(session, parsed, include_old)).all()  # one statement
+    total, rows = len(found), found[:limit] if limit else found
     keys = ("id", "first_name", "last_name", "email", "phone", "address", "postcode", "city",
             "relation_number", "company", "dossier")
     return {"conditions": [str(c) for c in parsed], "include_old_dossiers": include_old,

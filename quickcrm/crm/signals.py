@@ -112,3 +112,32 @@ def worklist(*, session: Session, user_id: int, now: datetime, tz: str,
     _ = local_date(now, tz)
     return [_row(s, e, name_of(p)) for s, e, p in session.execute(
         query.order_by(col(Signal.due_at), col(Signal.id)))]
+
+
+def auto_signal(session: Session, *, now: datetime, tz: str, person_id: int, user_id: int,
+                title: str, ref: str, due: date | None = None) -> Signal | None:
+    """A signal QuickCRM makes itself (beyond the seed: a finished QuickScan to go
+    through, a client to ask for a response), for ``user_id`` (the client's RM), due
+    ``due`` (default today), in the caller's transaction. Once per person, ref and title:
+    a run done again makes no second one. No user acted, so no right is checked and the
+    event has no ``user_id``."""
+    known = session.execute(select(Signal.id).where(  # type: ignore[call-overload]
+        col(Signal.person_id) == person_id, col(Signal.ref) == ref,
+        col(Signal.title) == title)).first()
+    if known is not None or session.get(Person, person_id) is None:
+        return None
+    day = due or local_date(now, tz)
+    signal = Signal(person_id=person_id, title=title, due_date=day, due_time="",
+                    due_at=due_moment(day, "", tz), user_id=user_id, ref=ref, created_at=now)
+    session.add(signal)
+    session.flush()
+    relation_id = session.execute(select(Person.relation_id).where(  # type: ignore[call-overload]
+        col(Person.id) == person_id)).scalar_one()
+    events.record(session, kind=events.PERSON_SIGNAL_ADDED, at=now, person_id=person_id,
+                  relation_id=relation_id, signal_id=signal.id, title=title,
+                  due=day.isoformat(), for_user_id=user_id, ref=ref, automatic=True)
+    return signal
+
+
+QUICKSCAN_FOLLOW_UP = "resultaten doornemen"
+ASK_FOR_RESPONSE = "om respons vragen"

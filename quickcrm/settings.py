@@ -122,6 +122,14 @@ OPTIONS: tuple[Option, ...] = (
            "Seconds between reminder runs of the daemon"),
     Option("daemon.bounces_every", "QUICKCRM_BOUNCES_EVERY", 900,
            "Seconds between bounce-mailbox polls of the daemon"),
+    # the person CRM (issue 26)
+    Option("files.path", "QUICKCRM_FILES_DIR", "./files",
+           "Folder of the files stored on person cards and dossiers (content-addressed)"),
+    Option("files.max_mb", "QUICKCRM_FILES_MAX_MB", 25, "Largest file to store, in MB"),
+    Option("risk.review_hoog_days", "QUICKCRM_RISK_REVIEW_HOOG_DAYS", 365,
+           "Days after a 'hoog' risk classification that its review signal is due (0: none)"),
+    Option("risk.review_laag_days", "QUICKCRM_RISK_REVIEW_LAAG_DAYS", 1095,
+           "Days after a 'laag' risk classification that its review signal is due (0: none)"),
 )
 
 _BY_NAME = {o.name: o for o in OPTIONS}

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, insert, select
 
 from quickcrm import permissions
+from quickcrm.crm import search_keys
 from quickcrm.crm.client_rows import (
     ABSENT,
     IX,
@@ -229,7 +230,9 @@ class ClientStore:
         persons = [p for p in zip(*cols[V_PERSON:V_TEAM], numbers, (True,) * n, stamps, stamps,
                                   strict=True) if p[0] or p[1] or p[2] or p[3]]
         if persons:
+            top = search_keys.top_person_id(self.conn)
             self.conn.exec_driver_sql(self.insert_person, persons)
+            search_keys.keys_since(self.conn, top)  # the one helper (issue 26)
         counts.created += n
         return True
 
@@ -351,12 +354,16 @@ class ClientStore:
         counts.updated += updated
         counts.unchanged += unchanged
         before = self._top_id() if new_relations else 0
+        top = search_keys.top_person_id(self.conn) if new_persons else 0
         for sql, params in ((self.insert_relation, new_relations),
                             (self.update_relation, relation_updates),
                             (self.update_person, person_updates),
                             (self.insert_person, new_persons)):
             if params:
                 self.conn.exec_driver_sql(sql, params)
+        if new_persons:  # search keys through the one helper (issue 26)
+            search_keys.keys_since(self.conn, top)
+        search_keys.refresh_keys(self.conn, [p[-1] for p in person_updates])
         if new_relations:
             record_many(self.conn, self._created(before, (r[NEW_NUMBER] for r in new_relations)),
                         at=self.now)

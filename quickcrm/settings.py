@@ -107,6 +107,9 @@ OPTIONS: tuple[Option, ...] = (
            "Seconds between reminder runs of the daemon"),
     Option("daemon.bounces_every", "QUICKCRM_BOUNCES_EVERY", 900,
            "Seconds between bounce-mailbox polls of the daemon"),
+    # procedures (issue 27)
+    Option("procedures.number_prefix", "QUICKCRM_SUSPECT_PREFIX", "SU",
+           "Prefix of the relation numbers given to imported suspects without one"),
 )
 
 _BY_NAME = {o.name: o for o in OPTIONS}

@@ -119,12 +119,26 @@ def check_template(source: str, what: str) -> None:
 
     from quickcrm.templating import text_template
 
+    from jinja2 import nodes
+
+    from quickcrm.templating import text_environment
+
     sample = {group: {f: f"<{group}.{f}>" for f in fields}
               for group, fields in TEMPLATE_FIELDS.items()}
+    fields = "; ".join(f"{g}.{{{','.join(fs)}}}" for g, fs in TEMPLATE_FIELDS.items())
     try:
+        tree = text_environment().parse(source)
+        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+            base, attr = node.node, getattr(node, "attr", None)
+            if attr is None and isinstance(node, nodes.Getitem) \
+                    and isinstance(node.arg, nodes.Const):
+                attr = node.arg.value
+            if isinstance(base, nodes.Name) and base.name in TEMPLATE_FIELDS \
+                    and attr not in TEMPLATE_FIELDS[base.name]:
+                raise InvalidInput(f"{what}: unknown field {base.name}.{attr} (line "
+                                   f"{node.lineno}; fields: {fields})")
         text_template(source).render(**sample)
     except TemplateError as exc:
-        fields = "; ".join(f"{g}.{{{','.join(fs)}}}" for g, fs in TEMPLATE_FIELDS.items())
         raise InvalidInput(f"{what}: {exc.message or exc} (fields: {fields})") from None
 
 

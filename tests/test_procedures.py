@@ -15,7 +15,7 @@ import pytest
 from quickcrm.errors import FileProblems, InvalidInput, InvalidState, NotFound, NotPermitted
 
 PROJECT = "Acquisitie 2027"
-M, O, PL, C = ("m.devries@kantoor.example", "o.bakker@opdrachtgever.example",
+M, OG, PL, C = ("m.devries@kantoor.example", "o.bakker@opdrachtgever.example",
                "p.leider@kantoor.example", "coordinator@kantoor.example")
 HEADER = "Bedrijf klant;Voornaam klant;Achternaam klant;E-mail klant;Plaats klant;Afgemeld\n"
 ROWS = ("Bakkerij De Vrïes;Jan;de Vries;jan@bakkerij.example;Utrecht;nee\n"
@@ -57,13 +57,13 @@ def world(rt: Any, tmp_path: Path, *, release: bool = True) -> None:
         setup.load_matrix(session=s, actor=admin, now=now, procedure="standaard",
                           path="procedure_standaard.toml")
     add_user(rt, M, "Marja de Vries")
-    add_user(rt, O, "Olga Bakker")
+    add_user(rt, OG, "Olga Bakker")
     add_user(rt, PL, "Paul Leider")
     add_user(rt, C, "Cor Dinator", ["coordinator"])
     with rt.session() as s:
         projects.create_project(session=s, actor=admin, now=now, name=PROJECT,
                                 procedure="standaard")
-        for email, role in ((M, "marketeer"), (O, "opdrachtgever"), (PL, "projectleider")):
+        for email, role in ((M, "marketeer"), (OG, "opdrachtgever"), (PL, "projectleider")):
             projects.add_member(session=s, actor=admin, now=now, project=PROJECT, email=email,
                                 role=role)
         import_suspects(session=s, actor=admin, now=now, project=PROJECT,
@@ -127,16 +127,16 @@ def test_the_standaard_matrix_sentence_by_sentence(rt, tmp_path):
     step(rt, M, JAN, "terugbellen")
     assert "informatie opsturen" in may(rt, M, JAN)
     # opdrachtgever: nothing before the appointment
-    assert may(rt, O, JAN) == []
-    assert "role 'opdrachtgever' may take: no step" in refused(rt, O, JAN,
+    assert may(rt, OG, JAN) == []
+    assert "role 'opdrachtgever' may take: no step" in refused(rt, OG, JAN,
                                                                "opdrachtgever belt zelf")
     from datetime import timedelta
 
     step(rt, M, JAN, "afspraak inplannen", start=rt.clock.now() + timedelta(days=3))
     # "kan de opdrachtgever voor en na de afspraak nog een of meerdere keren bellen"
-    assert may(rt, O, JAN) == ["opdrachtgever belt zelf"]
-    step(rt, O, JAN, "opdrachtgever belt zelf")
-    step(rt, O, JAN, "opdrachtgever belt zelf")
+    assert may(rt, OG, JAN) == ["opdrachtgever belt zelf"]
+    step(rt, OG, JAN, "opdrachtgever belt zelf")
+    step(rt, OG, JAN, "opdrachtgever belt zelf")
     assert may(rt, M, JAN) == []  # the marketeer's part is done
     refused(rt, M, JAN, "terugbellen")
     # project leader: corrects against the direction of the procedure
@@ -253,14 +253,14 @@ def test_a_principal_without_rights_sees_only_their_own_projects(rt, tmp_path):
     with rt.session() as s:
         projects.create_project(session=s, actor=actor(rt), now=rt.clock.now(),
                                 name="Ander project", procedure="standaard")
-        assert [p["name"] for p in projects.list_projects(session=s, actor=actor(rt, O))] == [
+        assert [p["name"] for p in projects.list_projects(session=s, actor=actor(rt, OG))] == [
             PROJECT]
         assert len(projects.list_projects(session=s, actor=actor(rt, C))) == 2
         with pytest.raises(InvalidInput, match="unknown project 'Ander project'"):
-            list_prospects(session=s, actor=actor(rt, O), project="Ander project")
+            list_prospects(session=s, actor=actor(rt, OG), project="Ander project")
         with pytest.raises(InvalidInput, match="unknown project"):
-            projects.show_project(session=s, actor=actor(rt, O), project="Ander project")
-        assert len(list_prospects(session=s, actor=actor(rt, O), project=PROJECT)[
+            projects.show_project(session=s, actor=actor(rt, OG), project="Ander project")
+        assert len(list_prospects(session=s, actor=actor(rt, OG), project=PROJECT)[
             "contacts"]) == 3
 
 
@@ -284,12 +284,12 @@ def test_matrix_file_with_an_unknown_step_or_role_is_refused_whole(rt, tmp_path)
         setup.set_transition(session=s, actor=actor(rt), now=rt.clock.now(),
                              procedure="standaard", role="opdrachtgever", after="start",
                              next_="bellen", allow=True)
-    assert may(rt, O, JAN) == ["bellen"]
+    assert may(rt, OG, JAN) == ["bellen"]
     (tmp_path / "o.toml").write_text(saved, encoding="utf-8")
     with rt.session() as s:
         setup.load_matrix(session=s, actor=actor(rt), now=rt.clock.now(),
                           procedure="standaard", path=str(tmp_path / "o.toml"))
-    assert may(rt, O, JAN) == []
+    assert may(rt, OG, JAN) == []
 
 
 def test_the_start_is_unique_in_the_matrix_on_both_databases(rt, tmp_path):
@@ -443,7 +443,7 @@ def test_an_appointment_invites_both_and_move_and_cancel_reuse_the_uid(
         smtp_server.messages.clear()
         with rt.session() as s:
             with pytest.raises(NotFound):  # not theirs, and they hold no firm-wide right
-                agenda.cancel(session=s, actor=actor(rt, O), now=rt.clock.now(),
+                agenda.cancel(session=s, actor=actor(rt, OG), now=rt.clock.now(),
                               settings=rt.settings, appointment_id=appointment)
             agenda.cancel(session=s, actor=actor(rt, M), now=rt.clock.now(),
                           settings=rt.settings, appointment_id=appointment, reason="ziek")
@@ -462,7 +462,7 @@ def test_an_appointment_invites_both_and_move_and_cancel_reuse_the_uid(
         with rt.session() as s:
             listed = agenda.list_appointments(session=s, actor=actor(rt, M), cancelled=True)
             assert [(a["status"], a["sequence"]) for a in listed] == [("cancelled", 2)]
-            assert agenda.list_appointments(session=s, actor=actor(rt, O)) == []
+            assert agenda.list_appointments(session=s, actor=actor(rt, OG)) == []
     finally:
         rt.close()
 
@@ -516,7 +516,7 @@ def test_import_suspects_cp1252_links_known_relations_and_reports_errors(cli, sq
 def test_cli_working_a_contact_end_to_end(cli, tmp_path):
     assert cli("procedure", "matrix", "standaard", "--load",
                "procedure_standaard.toml").exit_code == 0
-    for email, name in ((M, "Marja de Vries"), (O, "Olga Bakker")):
+    for email, name in ((M, "Marja de Vries"), (OG, "Olga Bakker")):
         assert cli("user", "add", email, "--name", name).exit_code == 0
     assert cli("project", "create", PROJECT, "--procedure", "standaard").exit_code == 0
     assert cli("project", "member", "add", PROJECT, M, "--role", "marketeer").exit_code == 0
@@ -540,7 +540,7 @@ def test_cli_working_a_contact_end_to_end(cli, tmp_path):
     appt = json.loads(r.stdout)["appointment_id"]
     r = cli("agenda", "list", "--as", M, "--json")
     assert [a["start"] for a in json.loads(r.stdout)] == ["2030-01-07T10:00:00+01:00"]
-    assert cli("agenda", "list", "--as", O, "--json").stdout.strip() == "[]"
+    assert cli("agenda", "list", "--as", OG, "--json").stdout.strip() == "[]"
     r = cli("agenda", "show", str(appt), "--ics", str(tmp_path / "a.ics"))
     assert r.exit_code == 0 and (tmp_path / "a.ics").read_bytes().startswith(
         b"BEGIN:VCALENDAR\r\n")

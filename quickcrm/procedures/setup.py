@@ -115,13 +115,9 @@ TEMPLATE_FIELDS: dict[str, tuple[str, ...]] = {
 def check_template(source: str, what: str) -> None:
     """Compile and render ``source`` with every field filled: a syntax error or an
     unknown field fails here, when the step type is added, not when mailing."""
-    from jinja2 import TemplateError
+    from jinja2 import TemplateError, nodes
 
-    from quickcrm.templating import text_template
-
-    from jinja2 import nodes
-
-    from quickcrm.templating import text_environment
+    from quickcrm.templating import text_environment, text_template
 
     sample = {group: {f: f"<{group}.{f}>" for f in fields}
               for group, fields in TEMPLATE_FIELDS.items()}
@@ -129,7 +125,7 @@ def check_template(source: str, what: str) -> None:
     try:
         tree = text_environment().parse(source)
         for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-            base, attr = node.node, getattr(node, "attr", None)
+            base, attr = getattr(node, "node", None), getattr(node, "attr", None)
             if attr is None and isinstance(node, nodes.Getitem) \
                     and isinstance(node.arg, nodes.Const):
                 attr = node.arg.value

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -72,15 +73,12 @@ class _SuspectParser(RowParser):
     def _column(self, name: str, col: list[str]) -> tuple[list[object], list[int]]:
         if name != "relation_number":
             return super()._column(name, col)
-        values: list[object] = []
-        bad: list[int] = []
-        for i, raw in enumerate(col):
-            v = raw.strip()
-            if len(v) > 50:
-                values.append(_Bad("longer than 50 characters"))
-                bad.append(i)
-            else:
-                values.append(v)
+        values: list[object] = list(map(str.strip, col))
+        if max(map(len, values), default=0) <= 50:  # type: ignore[arg-type]
+            return values, []
+        bad = [i for i, v in enumerate(values) if len(v) > 50]  # type: ignore[arg-type]
+        for i in bad:
+            values[i] = _Bad("longer than 50 characters")
         return values, bad
 
 
@@ -91,11 +89,6 @@ class _Bad(str):
 def _chunks(items: list[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
-
-
-def _v(values: Values, i: int, default: Any = "") -> Any:
-    v = values[i]
-    return default if v is ABSENT else v
 
 
 class _Store:
@@ -146,8 +139,8 @@ class _Store:
         out: list[tuple[Any, ...]] = []
         for part in _chunks(list(values)):
             marks = ", ".join([self.m] * len(part))
-            out.extend(tuple(r) for r in self.conn.exec_driver_sql(
-                sql.replace("{in}", marks), (*lead, *part)))
+            out.extend(self.conn.exec_driver_sql(
+                sql.replace("{in}", marks), (*lead, *part)).fetchall())
         return out
 
 
@@ -202,6 +195,29 @@ def import_suspects(*, session: Session, actor: Actor, now: datetime, project: s
     return result
 
 
+_NEEDED = (*_REL_IX, _FIRST, _LAST, _EMAIL, _PHONE, _OPTED, NUMBER)
+_DEFAULT = {**{IX[f]: None for f in SEGMENT_FIELDS}, _OPTED: False}
+_rel_values = itemgetter(*_REL_IX)
+
+
+def _filled(good: list[Values]) -> list[Values]:
+    """The rows with a default for each needed column the file does not have (a column
+    is absent for every row or for none)."""
+    if not good:
+        return good
+    first = good[0]
+    absent = [i for i in _NEEDED if first[i] is ABSENT]
+    if not absent:
+        return good
+    out = []
+    for v in good:
+        row = list(v)
+        for i in absent:
+            row[i] = _DEFAULT.get(i, "")
+        out.append(tuple(row))
+    return out
+
+
 def _write(store: _Store, good: list[Values], chunk: list[tuple[int, list[str]]],
            result: SuspectsResult, file: str, headers: dict[str, str],
            rejected_rows: set[int]) -> list[Problem]:
@@ -209,21 +225,19 @@ def _write(store: _Store, good: list[Values], chunk: list[tuple[int, list[str]]]
     problems: list[Problem] = []
     conn, m, stamp = store.conn, store.m, store.stamp
     ok: list[Values] = []
-    for v in good:
-        row = chunk[v[POS]][0]
-        first, last, email = _v(v, _FIRST), _v(v, _LAST), _v(v, _EMAIL)
-        if not (first or last or email):
+    for v in _filled(good):
+        if not (v[_FIRST] or v[_LAST] or v[_EMAIL]):
+            row = chunk[v[POS]][0]
             col = headers.get("last_name") or headers.get("first_name") or headers.get("email")
             problems.append(Problem(file, row, col, "no contact person (give a name or an "
                                                     "e-mail address)"))
             rejected_rows.add(row)
             continue
         ok.append(v)
-    numbers = sorted({v[NUMBER] for v in ok if v[NUMBER] and v[NUMBER] is not ABSENT})
+    numbers = sorted({v[NUMBER] for v in ok if v[NUMBER]})
     by_number = dict(store.select_in(
-        "SELECT number, id FROM relation WHERE number IN ({in})", numbers))
-    emails = sorted({_v(v, _EMAIL) for v in ok
-                     if not (v[NUMBER] and v[NUMBER] is not ABSENT) and _v(v, _EMAIL)})
+        "SELECT number, id FROM relation WHERE number IN ({in})", numbers)) if numbers else {}
+    emails = sorted({v[_EMAIL] for v in ok if not v[NUMBER] and v[_EMAIL]})
     by_email: dict[str, int] = {}
     for email, rid in store.select_in(
             "SELECT email, relation_id FROM person WHERE relation_id IS NOT NULL AND "
@@ -232,9 +246,10 @@ def _write(store: _Store, good: list[Values], chunk: list[tuple[int, list[str]]]
     # each row's relation: ("old", id) or ("new", number)
     targets: list[tuple[Values, str, Any]] = []
     new_relations: dict[str, tuple[Any, ...]] = {}
+    company_ix = IX["company"]
     for v in ok:
-        number = v[NUMBER] if v[NUMBER] is not ABSENT else ""
-        email = _v(v, _EMAIL)
+        number = v[NUMBER]
+        email = v[_EMAIL]
         rid = by_number.get(number) if number else by_email.get(email) if email else None
         if rid is not None:
             targets.append((v, "old", rid))
@@ -243,17 +258,14 @@ def _write(store: _Store, good: list[Values], chunk: list[tuple[int, list[str]]]
         if number and number in new_relations:
             targets.append((v, "new", number))
             continue
-        company = _v(v, IX["company"])
-        if not company:
+        if not v[company_ix]:
             row = chunk[v[POS]][0]
             problems.append(Problem(file, row, headers.get("company", "Bedrijf klant"),
                                     "a new suspect needs a company name"))
             rejected_rows.add(row)
             continue
         number = number or store.generate()
-        rel = tuple(_v(v, i, None if f in SEGMENT_FIELDS else "")
-                    for f, i in zip(REL_FIELDS, _REL_IX, strict=True))
-        new_relations[number] = (*rel, number, "suspect", stamp, stamp, stamp)
+        new_relations[number] = (*_rel_values(v), number, "suspect", stamp, stamp, stamp)
         targets.append((v, "new", number))
         result.created += 1
     if new_relations:
@@ -275,11 +287,11 @@ def _write(store: _Store, good: list[Values], chunk: list[tuple[int, list[str]]]
     new_persons: dict[tuple[int, str], tuple[Any, ...]] = {}
     for v, kind, ref in targets:
         rid = ref if kind == "old" else new_ids[ref]
-        first, last, email = _v(v, _FIRST), _v(v, _LAST), _v(v, _EMAIL)
+        first, last, email = v[_FIRST], v[_LAST], v[_EMAIL]
         key = "e:" + email if email else f"n:{first.lower()}|{last.lower()}"
         if (rid, key) not in known and (rid, key) not in new_persons:
-            new_persons[(rid, key)] = (rid, first, last, email, _v(v, _PHONE),
-                                       bool(_v(v, _OPTED, False)), False, stamp, stamp)
+            new_persons[(rid, key)] = (rid, first, last, email, v[_PHONE], bool(v[_OPTED]),
+                                       False, stamp, stamp)
         wanted.append((rid, key, v))
     if new_persons:
         conn.exec_driver_sql(store.insert_person, list(new_persons.values()))

@@ -16,7 +16,9 @@ and one executemany per table, in ONE transaction: a problem rolls everything ba
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -127,6 +129,23 @@ class _Store:
         tail = len(prefix)
         return max((int(n[tail:]) for (n,) in rows if n[tail:].isdigit()), default=0)
 
+    def top_id(self, table: str) -> int:
+        """The highest id in ``table`` (relation or person: fixed names, not input)."""
+        return int(self.conn.exec_driver_sql(
+            f"SELECT coalesce(max(id), 0) FROM {table}").scalar_one())
+
+    def inserted_ids(self, table: str, before: int, count: int) -> range | None:
+        """The ids of the ``count`` rows just inserted in order, when exactly they lie
+        above ``before`` without gaps (the usual case: one aggregate over the primary
+        key); None when another transaction inserted meanwhile (then the caller looks
+        them up)."""
+        n, low, high = self.conn.exec_driver_sql(
+            f"SELECT count(*), min(id), max(id) FROM {table} WHERE id > {self.m}",
+            (before,)).one()
+        if n == count and n and high - low + 1 == n:
+            return range(low, high + 1)
+        return None
+
     def generate(self) -> str:
         number = f"{self.prefix}{self.next_no:06d}"
         self.next_no += 1
@@ -171,8 +190,36 @@ def import_suspects(*, session: Session, actor: Actor, now: datetime, project: s
     store = _Store(session.connection(), now=now, project_id=p.id, user_id=actor.id,
                    prefix=prefix)
     shown: list[Problem] = []
+    with _no_cyclic_gc():
+        total = _run(table.rows(), parser, store, result, name, headers, shown, progress)
+    if total and not skip_invalid:
+        session.rollback()
+        raise FileProblems(shown, total)
+    result.errors, result.error_count = shown, total
+    if dry_run:
+        session.rollback()
+        return result
+    session.commit()
+    return result
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """As ``import clients``: the cyclic collector would rescan the growing heap again
+    and again while the batches' tuples are made, though none form cycles."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _run(rows: Iterator[tuple[int, list[str]]], parser: RowParser, store: _Store,
+         result: SuspectsResult, name: str, headers: dict[str, str], shown: list[Problem],
+         progress: Callable[[int], None] | None) -> int:
     total = 0
-    rows = table.rows()
     while chunk := list(islice(rows, BATCH)):
         good, bad = parser.parse_batch(chunk)
         problems = [pr for _row, _cells, found in bad for pr in found]
@@ -184,15 +231,7 @@ def import_suspects(*, session: Session, actor: Actor, now: datetime, project: s
         shown.extend(problems[:max(0, PROBLEM_LIMIT - len(shown))])
         if progress is not None:
             progress(len(chunk))
-    if total and not skip_invalid:
-        session.rollback()
-        raise FileProblems(shown, total)
-    result.errors, result.error_count = shown, total
-    if dry_run:
-        session.rollback()
-        return result
-    session.commit()
-    return result
+    return total
 
 
 _NEEDED = (*_REL_IX, _FIRST, _LAST, _EMAIL, _PHONE, _OPTED, NUMBER)
@@ -268,12 +307,16 @@ def _write(store: _Store, good: list[Values], chunk: list[tuple[int, list[str]]]
         new_relations[number] = (*_rel_values(v), number, "suspect", stamp, stamp, stamp)
         targets.append((v, "new", number))
         result.created += 1
+    new_ids: dict[str, int] = {}
     if new_relations:
+        before = store.top_id("relation")
         conn.exec_driver_sql(store.insert_relation, list(new_relations.values()))
-        new_ids = dict(store.select_in(
-            "SELECT number, id FROM relation WHERE number IN ({in})", list(new_relations)))
-    else:
-        new_ids = {}
+        ids = store.inserted_ids("relation", before, len(new_relations))
+        if ids is not None:
+            new_ids = dict(zip(new_relations, ids, strict=True))
+        else:
+            new_ids = dict(store.select_in(
+                "SELECT number, id FROM relation WHERE number IN ({in})", list(new_relations)))
     # persons: those of linked relations are matched first
     old_ids = sorted({rid for _v_, kind, rid in targets if kind == "old"})
     known: dict[tuple[int, str], int] = {}
@@ -294,12 +337,17 @@ def _write(store: _Store, good: list[Values], chunk: list[tuple[int, list[str]]]
                                        False, stamp, stamp)
         wanted.append((rid, key, v))
     if new_persons:
+        before = store.top_id("person")
         conn.exec_driver_sql(store.insert_person, list(new_persons.values()))
-        fresh = {rid for rid, _k in new_persons}
-        for pid, rid, email, first, last in _fresh_persons(store, sorted(fresh)):
-            key = "e:" + email if email else f"n:{first.lower()}|{last.lower()}"
-            if (rid, key) in new_persons:
-                known.setdefault((rid, key), pid)
+        pids = store.inserted_ids("person", before, len(new_persons))
+        if pids is not None:
+            known.update(zip(new_persons, pids, strict=True))
+        else:
+            fresh = {rid for rid, _k in new_persons}
+            for pid, rid, email, first, last in _fresh_persons(store, sorted(fresh)):
+                key = "e:" + email if email else f"n:{first.lower()}|{last.lower()}"
+                if (rid, key) in new_persons:
+                    known.setdefault((rid, key), pid)
     old_set = set(old_ids)
     pairs: dict[int, int] = {}  # person -> relation, in file order
     for rid, key, _values in wanted:

@@ -10,6 +10,7 @@ and the mail it causes (an e-mail step's template; an appointment's invitations)
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
@@ -114,6 +115,42 @@ def _tables() -> Any:
             Relation.__table__, User.__table__, StepTaken.__table__)  # type: ignore[attr-defined]
 
 
+@cache
+def _statements() -> dict[str, Any]:
+    """take_step's statements, built once with bound parameters (building and keying a
+    statement costs more than SQLite running it)."""
+    from sqlalchemy import and_, bindparam, func, insert
+
+    P, PM, PR, PS, PT, ST, PC, PE, RE, US, TK = _tables()
+    return {
+        "project": select(P.c.id, P.c.name, P.c.procedure_id, P.c.closed_at, PR.c.id,
+                          PR.c.name, US.c.email, US.c.first_name, US.c.last_name,
+                          US.c.phone, US.c.function, US.c.signature)
+        .select_from(P.join(US, US.c.id == bindparam("actor"))
+                     .outerjoin(PM, and_(PM.c.project_id == P.c.id,
+                                         PM.c.user_id == bindparam("actor")))
+                     .outerjoin(PR, PR.c.id == PM.c.role_id))
+        .where(func.lower(P.c.name) == bindparam("name")),
+        "steps": select(ST.c.id, ST.c.name, ST.c.kind, ST.c.channel, ST.c.subject,
+                        ST.c.body, ST.c.minutes)
+        .select_from(PS.join(ST, ST.c.id == PS.c.step_type_id))
+        .where(PS.c.procedure_id == bindparam("procedure")).order_by(PS.c.position),
+        "transitions": select(PT.c.after_step_type_id, PT.c.next_step_type_id)
+        .where(PT.c.procedure_id == bindparam("procedure"),
+               PT.c.role_id == bindparam("role")),
+        "step": insert(TK).values(contact_id=bindparam("contact"),
+                                  step_type_id=bindparam("step_type"),
+                                  user_id=bindparam("user"), at=bindparam("at"),
+                                  note=bindparam("note")).returning(TK.c.id),
+        "last": update(PC).where(PC.c.id == bindparam("contact")).values(
+            last_step_type_id=bindparam("step_type"), last_step_by=bindparam("user"),
+            last_step_at=bindparam("at")),
+        "prospect": update(RE).where(RE.c.id == bindparam("relation"),
+                                     RE.c.stage == "suspect")
+        .values(stage="prospect", updated_at=bindparam("at")),
+    }
+
+
 def take_step(*, session: Session, actor: Actor, now: datetime, settings: Settings,
               project: str, contact: str, step: str, note: str = "",
               start: datetime | None = None, minutes: int | None = None,
@@ -123,25 +160,18 @@ def take_step(*, session: Session, actor: Actor, now: datetime, settings: Settin
 
     Core SQL on the session's connection, a handful of statements: a step is the
     unit of a marketeer's day and of the benchmark (1,000 in a row)."""
-    from sqlalchemy import and_, func, insert
-
-    P, PM, PR, PS, PT, ST, PC, PE, RE, US, TK = _tables()
+    sql = _statements()
     conn = session.connection()
-    found = conn.execute(
-        select(P.c.id, P.c.name, P.c.procedure_id, P.c.closed_at, PR.c.id, PR.c.name)
-        .select_from(P.outerjoin(PM, and_(PM.c.project_id == P.c.id, PM.c.user_id == actor.id))
-                     .outerjoin(PR, PR.c.id == PM.c.role_id))
-        .where(func.lower(P.c.name) == " ".join(project.split()).lower())).first()
+    found = conn.execute(sql["project"], {
+        "actor": actor.id, "name": " ".join(project.split()).lower()}).first()
     if found is None or (found[5] is None and not actor.rights):
         get_project(session, actor, project)  # raises: unknown (to this user)
         raise AssertionError("unreachable")
-    pid, pname, procedure_id, closed_at, role_id, role = found
+    pid, pname, procedure_id, closed_at, role_id, role = found[:6]
+    user = found[6:]
     if closed_at is not None:
         raise InvalidState(f"project {pname!r} is closed: no step can be taken in it")
-    steps = conn.execute(
-        select(ST.c.id, ST.c.name, ST.c.kind, ST.c.channel, ST.c.subject, ST.c.body,
-               ST.c.minutes).select_from(PS.join(ST, ST.c.id == PS.c.step_type_id))
-        .where(PS.c.procedure_id == procedure_id).order_by(PS.c.position)).all()
+    steps = conn.execute(sql["steps"], {"procedure": procedure_id}).all()
     names = {row[0]: row[1] for row in steps}
     wanted = " ".join(step.split()).lower()
     st = next((row for row in steps if row[1].lower() == wanted), None)
@@ -162,9 +192,8 @@ def take_step(*, session: Session, actor: Actor, now: datetime, settings: Settin
     if role_id is not None:
         transitions = frozenset(
             (role, names[a] if a is not None else None, names[n])
-            for a, n in conn.execute(select(PT.c.after_step_type_id, PT.c.next_step_type_id)
-                                     .where(PT.c.procedure_id == procedure_id,
-                                            PT.c.role_id == role_id))
+            for a, n in conn.execute(sql["transitions"],
+                                     {"procedure": procedure_id, "role": role_id})
             if n in names and (a is None or a in names))
     permissions.require(actor, "take step", TakeStep(
         project=pname, role=role, last_step=last, next_step=name, transitions=transitions))
@@ -184,30 +213,25 @@ def take_step(*, session: Session, actor: Actor, now: datetime, settings: Settin
     elif start is not None or minutes is not None or place:
         raise InvalidInput(f"--start, --minutes and --place go with an appointment step, "
                            f"not with {kind} step {name!r}")
-    user = conn.execute(select(US.c.email, US.c.first_name, US.c.last_name, US.c.phone,
-                               US.c.function, US.c.signature)
-                        .where(US.c.id == actor.id)).one()
-    taken_id = conn.execute(insert(TK).returning(TK.c.id), {
-        "contact_id": c.id, "step_type_id": st_id, "user_id": actor.id, "at": now,
-        "note": note}).scalar_one()
-    conn.execute(update(PC).where(PC.c.id == c.id).values(
-        last_step_type_id=st_id, last_step_by=actor.id, last_step_at=now))
-    became_prospect = bool(conn.execute(update(RE).where(
-        RE.c.id == c.relation_id, RE.c.stage == "suspect")
-        .values(stage="prospect", updated_at=now)).rowcount)
+    values = {"contact": c.id, "step_type": st_id, "user": actor.id, "at": now,
+              "note": note, "relation": c.relation_id}
+    taken_id = conn.execute(sql["step"], values).scalar_one()
+    conn.execute(sql["last"], values)
+    became_prospect = bool(conn.execute(sql["prospect"], values).rowcount)
     record(session, kind=PROCEDURE_STEP, at=now, relation_id=c.relation_id,
            person_id=c.person_id, user_id=actor.id, project_id=pid, contact_id=c.id,
            step=name, step_kind=kind, channel=channel)
-    user_name = " ".join(x for x in (user.first_name, user.last_name) if x) or user.email
+    u_email, u_first, u_last, u_phone, u_function, u_signature = user
+    user_name = " ".join(x for x in (u_first, u_last) if x) or u_email
     context = {
         "contact": {"first_name": c.first_name, "last_name": c.last_name,
                     "name": f"{c.first_name} {c.last_name}".strip(), "email": c.email,
                     "phone": c.phone},
         "company": {"name": c.company, "number": c.number, "address": c.address,
                     "postcode": c.postcode, "city": c.city},
-        "user": {"name": user_name, "first_name": user.first_name,
-                 "last_name": user.last_name, "email": user.email, "phone": user.phone,
-                 "function": user.function, "signature": user.signature},
+        "user": {"name": user_name, "first_name": u_first, "last_name": u_last,
+                 "email": u_email, "phone": u_phone, "function": u_function,
+                 "signature": u_signature},
         "project": {"name": pname},
     }
     mails, appointment_id = 0, None
@@ -218,7 +242,7 @@ def take_step(*, session: Session, actor: Actor, now: datetime, settings: Settin
         queue_many(session, [Draft(
             kind="procedure_email", ref=f"step:{taken_id}",
             to=address(context["contact"]["name"], c.email),
-            from_=address(user_name, user.email),
+            from_=address(user_name, u_email),
             sender=address(str(settings["mail.sender_name"]), str(settings["mail.sender"])),
             subject=" ".join(render(subject, context).split()),
             text=render(body, context))], now=now)

@@ -166,7 +166,8 @@ def prospects_runs(rt: Any, n_running: int) -> tuple[Timing, Timing]:
         with rt.engine.connect() as conn:
             m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
             sql = PROSPECTS_SQL.format(m=m)
-            took, rows = clock(lambda: conn.exec_driver_sql(sql, (1, "running")).fetchall())
+            took, rows = clock(lambda c=conn, q=sql: c.exec_driver_sql(q, (1, "running"))
+                               .fetchall())
         assert len(rows) == n_running
         theirs.append(took)
     return best(ours), best(theirs)

@@ -11,7 +11,7 @@ CRLF and are folded at 75 octets (the package does both).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 REQUEST, CANCEL = "REQUEST", "CANCEL"
@@ -69,5 +69,8 @@ def build(inv: Invitation, *, method: str, stamp: datetime) -> bytes:
     attendee.params["rsvp"] = vText("TRUE")
     event.add("attendee", attendee, encode=False)
     cal.add_component(event)
-    cal.add_missing_timezones()
+    # the zone's rules around the appointment only (the default spans 1970-2038: 50
+    # lines of RDATEs in every invitation)
+    cal.add_missing_timezones(first_date=date(start.year - 1, 1, 1),
+                              last_date=date(start.year + 2, 1, 1))
     return bytes(cal.to_ical())

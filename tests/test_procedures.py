@@ -354,6 +354,14 @@ def test_an_email_step_is_delivered_with_its_template_and_opt_out_refused(
     rt = mail_runtime(db_url, clock, smtp_server.url)
     try:
         world(rt, tmp_path)
+        with rt.session() as s:
+            from sqlalchemy import update
+
+            from quickcrm.store.models import Relation
+
+            s.execute(update(Relation).where(Relation.company == "Bakkerij De Vrïes")
+                      .values(company="Bakkerij De Vrïes <b>"))
+            s.commit()
         step(rt, M, JAN, "bellen")
         result = step(rt, M, JAN, "informatie opsturen")
         assert result["mails"] == 1
@@ -364,9 +372,13 @@ def test_an_email_step_is_delivered_with_its_template_and_opt_out_refused(
         assert "Marja de Vries <m.devries@kantoor.example>" in msg["From"]
         assert "noreply@platform.example" in msg["Sender"]
         assert msg["Subject"] == "Informatie over Acquisitie 2027"
-        body = msg.get_payload(decode=True).decode("utf-8").replace("\r\n", "\n")
+        [plain] = [p for p in parts(msg) if p.get_content_type() == "text/plain"]
+        [html] = [p for p in parts(msg) if p.get_content_type() == "text/html"]
+        body = plain.get_payload(decode=True).decode("utf-8").replace("\r\n", "\n")
+        page = html.get_payload(decode=True).decode("utf-8")
+        assert "Bakkerij De Vrïes &lt;b&gt;" in page and "<b>" not in page
         assert "Beste Jan de Vries," in body
-        assert "informatie voor Bakkerij De Vrïes." in body
+        assert "informatie voor Bakkerij De Vrïes <b>." in body
         assert "Marja de Vries\n030 123 45 67" in body
         step(rt, M, "anna@cafe.example", "bellen")
         text = refused(rt, M, "anna@cafe.example", "informatie opsturen")

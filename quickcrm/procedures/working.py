@@ -238,14 +238,19 @@ def take_step(*, session: Session, actor: Actor, now: datetime, settings: Settin
     if kind == "email":
         from quickcrm.mail.compose import address
         from quickcrm.mail.outbox import Draft, queue_many
+        from quickcrm.quickscans.mail import html_message
 
+        the_subject = " ".join(render(subject, context).split())
+        text = render(body, context)  # sandboxed, plain text
         queue_many(session, [Draft(
             kind="procedure_email", ref=f"step:{taken_id}",
             to=address(context["contact"]["name"], c.email),
             from_=address(user_name, u_email),
             sender=address(str(settings["mail.sender_name"]), str(settings["mail.sender"])),
-            subject=" ".join(render(subject, context).split()),
-            text=render(body, context))], now=now)
+            subject=the_subject, text=text,
+            # the same text in the firm's HTML layout, escaped (a "<b>" in a company
+            # name is shown, never interpreted)
+            html=html_message(the_subject, str(settings["firm.name"]), text))], now=now)
         mails = 1
     elif kind == "appointment":
         assert start is not None and minutes is not None

@@ -178,6 +178,25 @@ PROCEDURE_STEP = _kind(
     "procedure.step", "user_id took a step of a project's procedure with a contact "
     "(relation, person)")
 
+# procedures (issue 27): setting up procedures and projects, a contact's status, the
+# agenda (user_id: the user who acted).
+PROCEDURE_DEFINED = _kind(
+    "procedure.defined", "user_id defined a procedure (its steps in order)")
+PROCEDURE_MATRIX_CHANGED = _kind(
+    "procedure.matrix_changed", "user_id changed a procedure's authorization matrix for a role")
+PROJECT_CREATED = _kind("project.created", "user_id created a project")
+PROJECT_MEMBER_ADDED = _kind(
+    "project.member_added", "user_id made a user a member of a project, with a role")
+PROJECT_CLOSED = _kind("project.closed", "user_id closed a project")
+PROJECT_CONTACT_STATUS = _kind(
+    "project.contact_status", "user_id changed the prospect status of a project's contact "
+    "(relation, person): preparing, running or closed")
+APPOINTMENT_MOVED = _kind(
+    "appointment.moved", "user_id moved an appointment with a contact (relation, person)")
+APPOINTMENT_CANCELLED = _kind(
+    "appointment.cancelled", "user_id cancelled an appointment with a contact "
+    "(relation, person)")
+
 # Contact moments from other systems (issue 28, seed 003: import activities;
 # user_id: the staff member who had the contact).
 CONTACT_HISTORIE = _kind(

@@ -130,6 +130,9 @@ OPTIONS: tuple[Option, ...] = (
            "Days after a 'hoog' risk classification that its review signal is due (0: none)"),
     Option("risk.review_laag_days", "QUICKCRM_RISK_REVIEW_LAAG_DAYS", 1095,
            "Days after a 'laag' risk classification that its review signal is due (0: none)"),
+    # procedures (issue 27)
+    Option("procedures.number_prefix", "QUICKCRM_SUSPECT_PREFIX", "SU",
+           "Prefix of the relation numbers given to imported suspects without one"),
 )
 
 _BY_NAME = {o.name: o for o in OPTIONS}

@@ -425,3 +425,44 @@ def test_an_xlsx_with_date_cells_and_a_client_file_with_coordinates(rt, tmp_path
                                revenue="orders"))
     assert (result["000001"]["total"], result["000001"]["days_since"]) == (1, 21)
     assert (result["000002"]["total"], result["000002"]["revenue"]) == (1, 1250.5)
+
+
+def test_real_procedure_steps_person_notes_and_filed_emails_count(rt, tmp_path):
+    """End to end with the procedures and person CRM code: a step taken, a suspect
+    added by the import, a note and a received e-mail on the contact's person card."""
+    from test_procedures import M, PIET, step, world
+
+    from quickcrm.attention.timeline import timeline
+    from quickcrm.crm.notes import add_note
+    from quickcrm.mail.person_mail import file_person_email
+
+    world(rt, tmp_path)
+    taken = step(rt, M, PIET, "bellen")
+    eml = tmp_path / "vraag.eml"
+    eml.write_bytes(b"From: Piet <piet@garage.example>\r\nTo: marja@kantoor.example\r\n"
+                    b"Subject: Vraag over de APK\r\nMessage-ID: <apk-1@garage.example>\r\n"
+                    b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+                    b"Beste Marja,\r\n\r\nKunt u mij terugbellen?\r\nGroet, Piet\r\n")
+    with rt.session() as s:
+        add_note(session=s, actor=rt.actor, now=rt.clock.now(), person_id=taken["person_id"],
+                 title="Wil een offerte")
+    with rt.session() as s:
+        file_person_email(session=s, actor=rt.actor, now=rt.clock.now(),
+                          person_id=taken["person_id"], path=eml)
+    today = rt.clock.now().date()
+    garage = next(r for r in compute(rt, start=today, end=today, view="types")["relations"]
+                  if r["name"] == "Garage Pieters")
+    assert garage["total"] == 4
+    assert {t: v["count"] for t, v in garage["types"].items()} == {
+        "historie": 1, "notitie": 1, "correspondentie": 1, "sales": 1, "helpdesk": 0}
+    marja = next(r for r in compute(rt, start=today, end=today, users=(M,))["relations"]
+                 if r["name"] == "Garage Pieters")
+    assert marja["total"] == 1  # her step; the note, mail and import were the admin's
+    with rt.session(read_only=True) as s:
+        line = timeline(session=s, actor=rt.actor, tz="Europe/Amsterdam",
+                        number=garage["relation"], detail=True)
+    mail = next(e for e in line["events"] if e["type"] == "correspondentie")
+    assert mail["subject"] == "Vraag over de APK"
+    assert mail["first_lines"].splitlines()[:2] == ["Beste Marja,", "Kunt u mij terugbellen?"]
+    assert next(e for e in line["events"] if e["kind"] == events.PROCEDURE_STEP)["channel"] \
+        == "telefoon"

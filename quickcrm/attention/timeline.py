@@ -22,6 +22,7 @@ from quickcrm.attention import kinds
 from quickcrm.attention.monitor import MONITOR, REVENUE, helpdesk_status, period_bounds
 from quickcrm.attention.scope import Relations, relation_ids
 from quickcrm.clock import as_utc
+from quickcrm.crm.models import PersonEmail
 from quickcrm.crm.users import rm_ids
 from quickcrm.errors import InvalidInput
 from quickcrm.mail.models import OutboxBody, OutboxMessage
@@ -33,6 +34,7 @@ R = Relation.__table__  # type: ignore[attr-defined]
 U = User.__table__  # type: ignore[attr-defined]
 OB = OutboxBody.__table__  # type: ignore[attr-defined]
 OM = OutboxMessage.__table__  # type: ignore[attr-defined]
+PE = PersonEmail.__table__  # type: ignore[attr-defined]
 FIRST_LINES = 3
 
 
@@ -51,17 +53,30 @@ def first_lines(raw: bytes, n: int = FIRST_LINES) -> tuple[str, str]:
             import re
 
             text = re.sub(r"<[^>]+>", " ", text)
+    return subject, text_lines(text, n)
+
+
+def text_lines(text: str, n: int = FIRST_LINES) -> str:
     lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
-    return subject, "\n".join(lines[:n])
+    return "\n".join(lines[:n])
 
 
-def _mail(session: Session, details: dict[str, Any]) -> tuple[str, str] | None:
+def _mail(session: Session, details: dict[str, Any], person_id: int | None
+          ) -> tuple[str, str] | None:
+    """An e-mail's subject and first lines: the message QuickCRM queued (outbox), the
+    one filed on a person's card (``person_email``: a received .eml), or a .eml path."""
     message_id = details.get("message_id")
     if isinstance(message_id, str):
         raw = session.connection().execute(
             select(OB.c.body).where(OB.c.message_id == message_id)).scalar()
         if raw is not None:
             return first_lines(bytes(raw))
+        if person_id is not None:
+            card = session.connection().execute(
+                select(PE.c.subject, PE.c.body).where(PE.c.person_id == person_id,
+                                                      PE.c.message_id == message_id)).first()
+            if card is not None:
+                return card.subject, text_lines(card.body or "")
         subject = session.connection().execute(
             select(OM.c.subject).where(OM.c.message_id == message_id)).scalar()
         if subject is not None:
@@ -90,8 +105,8 @@ def timeline(*, session: Session, actor: Actor, tz: str, number: str | None = No
     else:
         ids = relation_ids(session, Relations(numbers=(number or "",))) or []
     revenue_ok = permissions.allowed(actor, REVENUE)
-    query = (select(E.c.id, E.c.at, E.c.kind, E.c.relation_id, E.c.details, E.c.channel,
-                    E.c.amount, R.c.number, R.c.company, U.c.email)
+    query = (select(E.c.id, E.c.at, E.c.kind, E.c.relation_id, E.c.person_id, E.c.details,
+                    E.c.channel, E.c.amount, R.c.number, R.c.company, U.c.email)
              .join(R, R.c.id == E.c.relation_id).outerjoin(U, U.c.id == E.c.user_id)
              .where(E.c.kind.in_(list(kinds.SHOWN)))
              .order_by(E.c.at, E.c.id))
@@ -123,7 +138,7 @@ def timeline(*, session: Session, actor: Actor, tz: str, number: str | None = No
         if r.amount is not None and revenue_ok:
             item["amount"] = r.amount
         if item["type"] == kinds.CORRESPONDENTIE or details.get("message_id"):
-            mail = _mail(session, details)
+            mail = _mail(session, details, r.person_id)
             if mail is not None:
                 item["subject"] = item["subject"] or mail[0]
                 if detail:

@@ -133,6 +133,10 @@ OPTIONS: tuple[Option, ...] = (
     # procedures (issue 27)
     Option("procedures.number_prefix", "QUICKCRM_SUSPECT_PREFIX", "SU",
            "Prefix of the relation numbers given to imported suspects without one"),
+    # attention (issue 28)
+    Option("daemon.attention_every", "QUICKCRM_ATTENTION_EVERY", 3600,
+           "Seconds between the daemon's checks for the nightly attention monitor of "
+           "relation groups (it runs once per local day)"),
 )
 
 _BY_NAME = {o.name: o for o in OPTIONS}

@@ -20,6 +20,7 @@ from quickcrm import permissions
 from quickcrm.crm import search_keys
 from quickcrm.crm.client_rows import (
     ABSENT,
+    COORDINATE_FIELDS,
     IX,
     NUMBER,
     PERSON_FIELDS,
@@ -42,6 +43,7 @@ DEFAULTS: dict[str, Any] = {"company": "", "address": "", "postcode": "", "city"
 # Positions in a checked row (client_rows.FIELDS); a new relation's values for absent columns.
 V_PERSON, V_TEAM, V_RM, V_STAGE = IX["first_name"], IX["team"], IX["rm_first_name"], IX["stage"]
 V_OPTED_OUT = IX["opted_out"]  # an empty "Afgemeld" cell keeps the opt-out (issue 24)
+V_COORDINATES = tuple(IX[f] for f in COORDINATE_FIELDS)
 NEW = tuple(DEFAULTS.get(f) for f in (*RELATION_FIELDS, *PERSON_FIELDS))
 # Positions in a row of ClientStore.select_sql.
 ID, N, REL0 = 0, 1, 2
@@ -91,7 +93,9 @@ class ClientStore:
         self._build_sql()
         self.has_rm = bool(columns & {"rm_first_name", "rm_last_name", "rm_email"})
         self.has_person = bool(columns & set(PERSON_FIELDS))
-        self.complete = set(RELATION_FIELDS) | set(PERSON_FIELDS) <= columns
+        self.complete = set(RELATION_FIELDS) - set(COORDINATE_FIELDS) | set(PERSON_FIELDS) <= columns
+        # a complete file without coordinates: new relations get none, others keep theirs
+        self.no_coordinates = not set(COORDINATE_FIELDS) <= columns
         # A first import into an empty table needs no lookups: numbers repeat nowhere.
         self.empty = conn.execute(select(R.c.id).limit(1)).first() is None
         self.teams = {n.lower(): i for i, n in conn.execute(select(T.c.id, T.c.name))}
@@ -222,6 +226,9 @@ class ClientStore:
             cols[V_STAGE] = tuple("customer" if v is ABSENT else v for v in stage)
         if ABSENT in cols[V_OPTED_OUT]:
             cols[V_OPTED_OUT] = tuple(False if v is ABSENT else v for v in cols[V_OPTED_OUT])
+        for pos in V_COORDINATES:
+            if ABSENT in cols[pos]:
+                cols[pos] = tuple(None if v is ABSENT else v for v in cols[pos])
         stamps = (self.stamp,) * n
         before = self._top_id()
         self.conn.exec_driver_sql(self.insert_relation, list(zip(
@@ -293,6 +300,7 @@ class ClientStore:
         person_updates: list[tuple[Any, ...]] = []
         changed_rows: list[Changed] = []
         stamp, complete, has_rm, has_person = self.stamp, self.complete, self.has_rm, self.has_person
+        complete = complete and not self.no_coordinates  # else merge with what is stored
         team_ids, rm_ids = self._team_ids, self._rm_cache
         created = updated = unchanged = 0
         for values in rows:  # the per-row loop of a million-row import: locals only

@@ -96,6 +96,7 @@ TABLE: dict[str, KindRule] = {
     e.QUICKSCAN_FINISHED: _t(REACTION, "web"),
     e.QUICKSCAN_NOT_INTERESTED: _t(REACTION, "web"),
     e.LANDING_COMPLETED: _t(REACTION, "web"),
+    e.CLIENT_OPTED_OUT: _t(REACTION, "e-mail"),  # one-click unsubscribe (issue 24)
     e.PERSON_UPDATED: _t(DATA_CHANGE),
     e.RELATION_UPDATED: _t(DATA_CHANGE),
     e.FACES_SET: _t(DATA_CHANGE),
@@ -131,6 +132,18 @@ TABLE: dict[str, KindRule] = {
     e.PERSON_FILE_ADDED: IGNORED,
     e.DOSSIER_CREATED: IGNORED,
     e.DOSSIER_CLOSED: IGNORED,
+    # mail mechanics of issue 24: a failed or refused copy is no contact moment
+    e.INVITATION_FAILED: IGNORED,
+    e.RM_COPY_REFUSED: IGNORED,
+    # the procedures' own administration (a step taken is the contact moment)
+    e.PROCEDURE_DEFINED: IGNORED,
+    e.PROCEDURE_MATRIX_CHANGED: IGNORED,
+    e.PROJECT_CREATED: IGNORED,
+    e.PROJECT_MEMBER_ADDED: IGNORED,
+    e.PROJECT_CLOSED: IGNORED,
+    e.PROJECT_CONTACT_STATUS: IGNORED,
+    e.APPOINTMENT_MOVED: IGNORED,
+    e.APPOINTMENT_CANCELLED: IGNORED,
 }
 
 COUNTED: tuple[str, ...] = tuple(k for k, r in TABLE.items() if r.counted)

@@ -61,9 +61,10 @@ def form_csrf_ok(page: LandingPage, given: str | None, now: datetime) -> bool:
     if not given or "." not in given:
         return False
     issued, _, _mac = given.partition(".")
-    if not issued.isdigit() or not 0 <= now.timestamp() - int(issued) <= FORM_MAX_AGE:
+    if not (issued.isascii() and issued.isdigit()) or len(issued) > 12 \
+            or not 0 <= now.timestamp() - int(issued) <= FORM_MAX_AGE:
         return False
-    return hmac.compare_digest(given, form_csrf(page, int(issued)))
+    return hmac.compare_digest(given.encode(), form_csrf(page, int(issued)).encode())
 
 
 def visitor_csrf(visitor: LandingVisitor) -> str:
@@ -114,6 +115,12 @@ class Visit:
 
 
 def find_page(session: Session, slug: str) -> Page | None:
+    """The page at /l/{slug}; None for an unknown slug or one no page can have (which
+    never reaches the database: a NUL in a path is a PostgreSQL error)."""
+    from quickcrm.landing.service import SLUG_RE
+
+    if not SLUG_RE.match(slug.lower()):
+        return None
     row = session.execute(
         select(LandingPage, QuickScan).join(QuickScan, col(QuickScan.id) ==
                                             col(LandingPage.quickscan_id))

@@ -20,10 +20,10 @@ from starlette.routing import Route
 
 from quickcrm.landing import visitors as lv
 from quickcrm.quickscans.pages import (
-    blocked,
     client_address,
     forbidden,
     lookup,
+    miss,
     not_found,
     read_post,
     render,
@@ -60,8 +60,6 @@ def _landing(request: Request, page: lv.Page, *, status: int = 200,
 
 async def landing_page(request: Request) -> Response:
     web = state(request)
-    if blocked(request):
-        return too_many(request)
     slug = request.path_params["slug"]
 
     def work() -> lv.Page | None:
@@ -74,7 +72,7 @@ async def landing_page(request: Request) -> Response:
 
     page = await web.in_thread(work)
     if page is None:
-        return not_found(request)
+        return miss(request)
     return _closed(request, page) if page.closed else _landing(request, page)
 
 
@@ -109,7 +107,7 @@ async def register(request: Request) -> Response:
 
     done = await web.in_thread(work)
     if done is None:
-        return not_found(request)
+        return miss(request)
     if isinstance(done, lv.Page):
         return _closed(request, done)
     if done == "csrf":

@@ -19,16 +19,15 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from quickcrm.quickscans.guards import csrf_ok, csrf_token, well_formed
 from quickcrm.quickscans.pages import (
-    blocked,
     forbidden,
     lookup,
+    miss,
     not_found,
     read_post,
     render,
     render_step,
     saved_reply,
     state,
-    too_many,
 )
 from quickcrm.quickscans.steps import save_answers, step_after, step_answers
 from quickcrm.quickscans.views import dutch_datetime, sections
@@ -39,9 +38,9 @@ async def missing(request: Request, exc: Exception) -> Response:
     """Starlette's 404 for unknown paths: the same page as an unknown token; it counts
     as a guess under /q/ and /p/ only (favicon.ico and other paths browsers fetch on
     their own do not)."""
-    if blocked(request):
-        return too_many(request)
-    return not_found(request, guess=request.url.path.startswith(("/q/", "/p/")))
+    if request.url.path.startswith(("/q/", "/p/")):
+        return miss(request)
+    return not_found(request, guess=False)
 
 
 async def _load(request: Request, *, preview: bool = False) -> respond.Scan | Response:
@@ -108,8 +107,8 @@ async def _post(request: Request, action: Callable[[Session | None, respond.Scan
     a lock and the action gets no session and writes on its own (answers)."""
     web = state(request)
     token = request.path_params["token"]
-    if not well_formed(token) and not blocked(request):
-        return not_found(request)
+    if not well_formed(token):
+        return miss(request)
     form = await read_post(request)
     if isinstance(form, Response):
         return form
@@ -134,7 +133,7 @@ async def _post(request: Request, action: Callable[[Session | None, respond.Scan
 
     done = await web.in_thread(work)
     if done is None:
-        return not_found(request)
+        return miss(request)
     if done == "csrf":
         return forbidden(request)
     assert isinstance(done, tuple)

@@ -121,6 +121,21 @@ def readable_on(background: str) -> str:
             >= contrast_ratio("#000000", background) else "#000000")
 
 
+def ensure_contrast(color: str, background: str = "#ffffff", ratio: float = 4.5) -> str:
+    """``color``, darkened (or lightened on a dark background) in small steps until it
+    reaches ``ratio`` against ``background``: a firm's light colour still gives readable
+    links (4.5:1) and visible borders (3:1)."""
+    r, g, b = _rgb(color)
+    toward = 0.0 if relative_luminance(background) > 0.18 else 1.0
+    current = color.lower()
+    for i in range(21):
+        f = i / 20
+        current = "#" + "".join(f"{round((c + (toward - c) * f) * 255):02x}" for c in (r, g, b))
+        if contrast_ratio(current, background) >= ratio:
+            return current
+    return current
+
+
 def _origin(settings: Settings, name: str) -> str:
     source = settings.sources.get(name, "default")
     return f"{name} ({source})" if source != "default" else name

@@ -36,7 +36,8 @@ def client_address(request: Request) -> str:
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     web = state(request)
-    html = web.templates.get_template(template).render(firm=web.firm, **context)
+    html = web.templates.get_template(template).render(firm=web.firm, brand=web.brand,
+                                                       **context)
     return HTMLResponse(html, status_code=status)
 
 

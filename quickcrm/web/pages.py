@@ -45,7 +45,8 @@ async def missing(request: Request, exc: Exception) -> Response:
 
 async def _load(request: Request, *, preview: bool = False) -> respond.Scan | Response:
     token = request.path_params["token"]
-    return await lookup(request, lambda s: respond.find_scan(s, token, preview=preview))
+    return await lookup(request, lambda s: respond.find_scan(s, token, preview=preview,
+                                                             with_contact=True))
 
 
 def _page(request: Request, scan: respond.Scan, step: int | str | None = None, *,
@@ -58,9 +59,79 @@ def _page(request: Request, scan: respond.Scan, step: int | str | None = None, *
                   csrf=csrf_token(token, scan.invitation.preview_token), errors=errors or {},
                   finished_at=dutch_datetime(scan.invitation.finished_at, state(request).tz))
     if scan.status in ("new", "declined", "finished"):
-        return render(request, f"{scan.status}.html", status, views=views, **common)
+        rm = scan.contact
+        undo = request.query_params.get("ongedaan") if scan.status == "declined" else None
+        if undo and not respond.can_undo(scan, undo, state(request).runtime.clock.now()):
+            undo = None
+        return render(request, f"{scan.status}.html", status, views=views, rm=rm,
+                      photo_url=f"/q/{token}/foto" if rm and rm.has_photo else "",
+                      undo=undo, **common)
     return render_step(request, views, step, overview="overview.html", section="section.html",
                      status=status, **common)
+
+
+async def rm_photo(request: Request) -> Response:
+    """The photo of the client's relationship manager, for their own pages only."""
+    web = state(request)
+    token = request.path_params["token"]
+
+    def work() -> tuple[str, bytes] | None:
+        with web.runtime.session(read_only=True) as s:
+            scan = respond.find_scan(s, token)
+            return respond.photo_of(s, scan.client.rm_id) if scan is not None else None
+
+    found = await web.in_thread(work)
+    if found is None:
+        return miss(request)
+    return Response(found[1], media_type=found[0],
+                    headers={"cache-control": "private, max-age=3600"})
+
+
+async def undo(request: Request) -> Response:
+    """ "Ongedaan maken" on the page right after Nee: the client continues after all."""
+    def action(session: Session | None, scan: respond.Scan, form: Any) -> bool:
+        assert session is not None
+        code = form.get("code")
+        return respond.undo_decline(session, scan, code=code if isinstance(code, str) else None,
+                                    now=state(request).runtime.clock.now())
+
+    posted = await _post(request, action)
+    if isinstance(posted, Response):
+        return posted
+    scan, undone, _form = posted
+    return _back(scan.invitation.token, "/stap/1" if undone else "")
+
+
+def brand_stylesheet(brand: Any) -> str:
+    """The firm's colours as CSS custom properties, over app.css's defaults. Links and
+    borders use the colour made dark enough for their contrast (``ensure_contrast``)."""
+    from quickcrm.branding import ensure_contrast
+
+    return (":root {\n"
+            f"  --primary: {brand.color_primary};\n"
+            f"  --on-primary: {brand.on_primary};\n"
+            f"  --accent: {brand.color_accent};\n"
+            f"  --link: {ensure_contrast(brand.color_primary)};\n"
+            f"  --control: {ensure_contrast(brand.color_primary, ratio=3.0)};\n"
+            f"  --focus: {ensure_contrast(brand.color_accent, ratio=3.0)};\n"
+            "}\n")
+
+
+async def stylesheet(request: Request) -> Response:
+    return Response(state(request).extra["stylesheet"], media_type="text/css",
+                    headers={"cache-control": "public, max-age=300"})
+
+
+async def logo(request: Request) -> Response:
+    brand = state(request).brand
+    if brand is None or brand.logo_path is None:
+        return not_found(request, guess=False)
+    return Response(brand.logo_bytes, media_type=brand.logo_mime,
+                    headers={"cache-control": "public, max-age=300"})
+
+
+async def privacy(request: Request) -> Response:
+    return render(request, "privacy.html", title="Privacyverklaring")
 
 
 async def robots(request: Request) -> Response:
@@ -157,6 +228,8 @@ async def choose(request: Request) -> Response:
     if isinstance(posted, Response):
         return posted
     scan, choice, _form = posted
+    if choice == "nee" and scan.status == "declined":
+        return _back(scan.invitation.token, f"?ongedaan={respond.undo_code(scan)}")
     return _back(scan.invitation.token, "/stap/1" if choice == "ja" else "")
 
 

@@ -75,22 +75,32 @@ class FailureLimiter:
 
 
 class SecurityHeaders:
-    """Adds the fixed security headers to every HTTP response."""
+    """Adds the fixed security headers to every HTTP response. ``frame_ancestors``:
+    the sites (``web.frame_ancestors``) that may show the landing pages (/l/) in a
+    frame; every other page, and /l/ without the setting, may not be framed at all."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, frame_ancestors: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.landing_headers: list[tuple[bytes, bytes]] = HEADERS
+        if frame_ancestors:
+            csp = CSP.replace("frame-ancestors 'none'",
+                              "frame-ancestors " + " ".join(frame_ancestors))
+            self.landing_headers = [(b"content-security-policy", csp.encode())] + [
+                h for h in HEADERS if h[0] not in (b"content-security-policy",
+                                                   b"x-frame-options")]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         static = scope["path"].startswith("/static/")
+        fixed = self.landing_headers if scope["path"].startswith("/l/") else HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {name.lower() for name, _ in headers}
-                headers += [h for h in HEADERS if h[0] not in names]
+                headers += [h for h in fixed if h[0] not in names]
                 if not static and b"cache-control" not in names:
                     headers.append(NO_STORE)
                 if b"x-robots-tag" not in names:

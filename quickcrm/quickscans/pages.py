@@ -36,8 +36,9 @@ def client_address(request: Request) -> str:
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     web = state(request)
-    html = web.templates.get_template(template).render(firm=web.firm, brand=web.brand,
-                                                       **context)
+    html = web.templates.get_template(template).render(
+        firm=web.firm, brand=web.brand, privacy_href=web.extra.get("privacy_href", "/privacy"),
+        **context)
     return HTMLResponse(html, status_code=status)
 
 

@@ -140,6 +140,9 @@ def create_app(runtime: Runtime, *, limiter: FailureLimiter | None = None,
                      firm=brand.name or str(runtime.settings["firm.name"]),
                      tz=runtime.settings.timezone, brand=brand)
     state.extra["stylesheet"] = pages.brand_stylesheet(brand).encode()
+    own = runtime.settings.base_url + branding.OWN_PRIVACY_PATH
+    state.extra["privacy_href"] = (branding.OWN_PRIVACY_PATH if brand.privacy_url == own
+                                   else brand.privacy_url)
     if runtime.settings.database_url.startswith("sqlite"):
         state.write_lock = threading.Lock()
     routes = [

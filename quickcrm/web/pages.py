@@ -107,13 +107,15 @@ def brand_stylesheet(brand: Any) -> str:
     borders use the colour made dark enough for their contrast (``ensure_contrast``)."""
     from quickcrm.branding import ensure_contrast
 
+    # measured against the darkest light background the pages use (a chosen option)
+    tint = "#eef3f8"
     return (":root {\n"
             f"  --primary: {brand.color_primary};\n"
             f"  --on-primary: {brand.on_primary};\n"
             f"  --accent: {brand.color_accent};\n"
-            f"  --link: {ensure_contrast(brand.color_primary)};\n"
-            f"  --control: {ensure_contrast(brand.color_primary, ratio=3.0)};\n"
-            f"  --focus: {ensure_contrast(brand.color_accent, ratio=3.0)};\n"
+            f"  --link: {ensure_contrast(brand.color_primary, tint)};\n"
+            f"  --control: {ensure_contrast(brand.color_primary, tint, ratio=3.0)};\n"
+            f"  --focus: {ensure_contrast(brand.color_accent, tint, ratio=3.0)};\n"
             "}\n")
 
 

@@ -97,7 +97,7 @@ def thumb_span(page: Any, selector: str) -> int:
     png = page.locator(selector).screenshot()
     image = Image.open(io.BytesIO(png)).convert("RGB")
     columns = {x for x in range(image.width) for y in range(image.height)
-               if sum(abs(a - b) for a, b in zip(image.getpixel((x, y)), THUMB)) < 40}
+               if sum(abs(a - b) for a, b in zip(image.getpixel((x, y)), THUMB, strict=True)) < 40}
     return max(columns) - min(columns) + 1 if columns else 0
 
 

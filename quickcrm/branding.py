@@ -201,3 +201,19 @@ def from_settings(settings: Settings) -> Branding:
         address=str(settings["firm.address"]).strip(),
         privacy_url=privacy,
     )
+
+
+_CACHE: dict[int, tuple[Settings, Branding]] = {}
+
+
+def for_settings(settings: Settings) -> Branding:
+    """``from_settings``, checked once per settings object (a send renders thousands of
+    mails; a web server a report per finish)."""
+    hit = _CACHE.get(id(settings))
+    if hit is not None and hit[0] is settings:
+        return hit[1]
+    brand = from_settings(settings)
+    if len(_CACHE) > 32:
+        _CACHE.clear()
+    _CACHE[id(settings)] = (settings, brand)
+    return brand

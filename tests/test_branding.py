@@ -65,3 +65,39 @@ def test_bad_settings_are_refused_naming_the_setting(env: dict[str, str], messag
 def test_contrast_ratio_matches_wcag_examples() -> None:
     assert branding.contrast_ratio("#ffffff", "#000000") == pytest.approx(21.0)
     assert branding.contrast_ratio("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)
+
+
+def test_report_mail_carries_the_firm_logo_colours_contact_and_privacy(sqlite_url, clock,
+                                                                       smtp_server, tmp_path):
+    """The e-mails a client gets are the firm's too: logo, colour, contact details and
+    the privacy statement (issue 25 item 4)."""
+    import re
+    from email import message_from_bytes
+
+    import httpx
+    from web_support import running_app, seed_invitation, wait_for
+
+    from quickcrm.bootstrap import bootstrap
+
+    _png(tmp_path / "logo.png")
+    rt = bootstrap(database_url=sqlite_url, clock=clock, env={
+        "QUICKCRM_SMTP_URL": smtp_server.url, "QUICKCRM_FIRM_LOGO": str(tmp_path / "logo.png"),
+        "QUICKCRM_FIRM_COLOR": "#7a1f5c", "QUICKCRM_FIRM_PHONE": "030 123 45 67",
+        "QUICKCRM_FIRM_PRIVACY_URL": "https://www.firma.nl/privacy",
+        "QUICKCRM_BASE_URL": "https://scan.firma.nl"})
+    sd = seed_invitation(rt)
+    with running_app(rt) as base, httpx.Client(base_url=base) as client:
+        page = client.get(f"/q/{sd.token}").text
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+        client.post(f"/q/{sd.token}/keuze", data={"csrf": csrf, "keuze": "ja"})
+        client.post(f"/q/{sd.token}/rapportage", data={"csrf": csrf})
+        wait_for(lambda: len(smtp_server.messages) >= 2)
+        assert client.get("/huisstijl/logo").content.startswith(branding.PNG_MAGIC)
+        assert "--primary: #7a1f5c" in client.get("/huisstijl.css").text
+    rt.close()
+    msg = message_from_bytes(smtp_server.messages[0][2])
+    html = next(p for p in msg.walk() if p.get_content_type() == "text/html")
+    body = html.get_payload(decode=True).decode()
+    assert '<img src="https://scan.firma.nl/huisstijl/logo" alt="Voorbeeld Accountants"' in body
+    assert "border-bottom:3px solid #7a1f5c" in body
+    assert "030 123 45 67" in body and 'href="https://www.firma.nl/privacy"' in body

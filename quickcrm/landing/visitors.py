@@ -246,6 +246,13 @@ def store_answers(session: Session, visit: Visit, changes: dict[str, str | None]
     return True
 
 
+def _brand(settings: Any) -> dict[str, Any]:
+    """The firm's branding for ``html_message``."""
+    from quickcrm.branding import for_settings
+
+    return {"brand": for_settings(settings), "base_url": settings.base_url}
+
+
 def _mailer_parts(settings: Any) -> tuple[str, str]:
     from quickcrm.mail.compose import address
 
@@ -285,7 +292,8 @@ def complete(session: Session, visit: Visit, *, runtime: Runtime) -> bool:
                   to=address(f"{v.first_name} {v.last_name}", v.email), from_=sender,
                   sender=sender, subject=subject, text=text,
                   html=html_message(subject, firm, text, link=link,
-                                    button="Bevestig mijn e-mailadres"), now=now)
+                                    button="Bevestig mijn e-mailadres",
+                                    **_brand(settings)), now=now)
     record(session, kind=LANDING_COMPLETED_UNCONFIRMED, at=now, slug=visit.page.page.slug,
            visitor_id=v.id)
     session.commit()
@@ -392,14 +400,16 @@ def queue_report(session: Session, visit: Visit, *, relation: Relation, new: boo
     pdf = (docs.pdf_name, docs.pdf, PDF)
     drafts = [Draft(kind="landing_report", ref=ref, to=address(name, v.email), from_=from_,
                     sender=sender, subject=subject, text=text,
-                    html=html_message(subject, firm, text), attachments=[pdf])]
+                    html=html_message(subject, firm, text, **_brand(settings)),
+                    attachments=[pdf])]
     if rm is not None and "@" in rm.email:
         copy = (f"Kopie voor de relatiemanager: {name} ({v.company}) heeft de QuickScan "
                 f"van landingpage {page.slug} afgerond en deze rapportage ontvangen.")
         drafts.append(Draft(kind="landing_report", ref=ref, to=address(rm.name, rm.email),
                             from_=from_, sender=sender, subject=subject,
                             text=copy + "\n\n" + text,
-                            html=html_message(subject, firm, copy + "\n\n" + text, notice=copy),
+                            html=html_message(subject, firm, copy + "\n\n" + text, notice=copy,
+                                              **_brand(settings)),
                             attachments=[pdf, (docs.pptx_name, docs.pptx, PPTX)]))
         what = "Nieuwe prospect" if new else "Bestaande relatie"
         ntext = (f"Beste {rm.first_name or rm.name},\n\n"
@@ -411,6 +421,6 @@ def queue_report(session: Session, visit: Visit, *, relation: Relation, new: boo
         nsubject = f"{what}: {name} ({v.company}) via {page.slug}"
         drafts.append(Draft(kind="landing_prospect", ref=ref, to=address(rm.name, rm.email),
                             from_=sender, sender=sender, subject=nsubject, text=ntext,
-                            html=html_message(nsubject, firm, ntext)))
+                            html=html_message(nsubject, firm, ntext, **_brand(settings))))
     queue_many(session, [replace(d) for d in drafts], now=now)
     return len(drafts)

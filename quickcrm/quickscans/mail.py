@@ -23,12 +23,23 @@ def render_mail(definition: Definition, kind: str, context: dict[str, Any]) -> t
 
 
 def html_message(subject: str, firm: str, text: str, *, link: str = "", button: str = "",
-                 notice: str = "") -> str:
+                 notice: str = "", brand: Any = None, base_url: str = "") -> str:
     """The HTML alternative of a plain-text e-mail: its paragraphs in the firm's layout,
-    the paragraph that is only ``link`` as a ``button``, ``notice`` in a band on top."""
+    the paragraph that is only ``link`` as a ``button``, ``notice`` in a band on top.
+    With ``brand`` (``quickcrm.branding.Branding``): the firm's colours, its logo (from
+    the web app at ``base_url``, the firm's name as its alt text for mail programs that
+    hold back images), and a footer with the contact details and the privacy statement."""
+    from quickcrm.branding import ensure_contrast
+
+    colors = {"primary": "#1f5fa8", "on_primary": "#ffffff", "link": "#1f5fa8"}
+    if brand is not None:
+        colors = {"primary": brand.color_primary, "on_primary": brand.on_primary,
+                  "link": ensure_contrast(brand.color_primary)}
+    logo = f"{base_url}/huisstijl/logo" if brand is not None and brand.logo_path and base_url \
+        else ""
     return html_files("mail").get_template("message.html").render(
         subject=subject, firm=firm, notice=notice, button=button,
-        blocks=blocks(text, link, notice))
+        blocks=blocks(text, link, notice), brand=brand, colors=colors, logo=logo)
 
 
 def blocks(text: str, link: str, notice: str) -> list[dict[str, Any]]:

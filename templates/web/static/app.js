@@ -60,6 +60,7 @@
     var number = slider.querySelector("input[type=number]");
     var out = slider.querySelector("output");
     var clear = slider.querySelector("button.clear");
+    var howto = slider.querySelector(".howto");
     slider.querySelector(".range").hidden = false;
     slider.querySelector(".number").hidden = true;  // still sent with the form
 
@@ -70,6 +71,7 @@
         out.textContent = "niet beantwoord";
         out.classList.add("open");
         clear.hidden = true;
+        howto.hidden = false;
       } else {
         var text = verbal(slider, value);
         range.classList.remove("unset");
@@ -77,6 +79,7 @@
         out.textContent = text;
         out.classList.remove("open");
         clear.hidden = false;
+        howto.hidden = true;
       }
     }
     var saved = number.value;  // what the server holds

@@ -137,6 +137,19 @@ def test_untouched_sliders_are_never_stored_as_answers(browser, site, tmp_path, 
     assert page.locator("dd[data-question=pensioen]").inner_text() == "Niet beantwoord"
     assert all_answer_rows(rt) == []
     assert invitation_row(rt, sd.invitation_id).finished_at is not None
+    # the campaign's Excel download: the question columns (AD onwards) hold nothing
+    from python_calamine import CalamineWorkbook
+
+    from quickcrm.campaigns.excel_export import export_campaign_excel
+
+    out = tmp_path / "campagne.xlsx"
+    with rt.session(read_only=True) as s:
+        export_campaign_excel(session=s, actor=rt.actor, campaign="Voorjaar 2027", path=out,
+                              tz="Europe/Amsterdam")
+    rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
+    first_question = next(i for i, h in enumerate(rows[0]) if str(h).startswith("1. "))
+    assert first_question == 29  # column AD
+    assert [v for v in rows[1][first_question:] if v not in ("", None)] == []
 
 
 def test_a_set_slider_is_stored_and_can_be_cleared_again(browser, site, tmp_path):

@@ -114,6 +114,7 @@ def test_page_has_social_tags_and_counts_visits(site):
     assert 'name="twitter:card" content="summary_large_image"' in html
     assert "Ik geef toestemming" not in html and 'name="email"' not in html  # asked at the end
     assert 'name="a-leeftijd"' in html  # the first questions come first
+    assert "Rik Manager" in html and 'href="mailto:rm@firma.example"' in html  # the page's RM
     assert client.get("/static/landing.png").headers["content-type"] == "image/png"
     from quickcrm.landing.service import show_page
 

@@ -80,6 +80,7 @@ class Page:
     page: LandingPage
     quickscan: QuickScan
     definition: Definition
+    contact: Any = None  # quickscans.contacts.Contact of the page's RM, read for some pages
 
     @property
     def closed(self) -> bool:

@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from quickcrm.landing import visitors as lv
+from quickcrm.quickscans.contacts import contact_of, photo_of
 from quickcrm.quickscans.pages import (
     client_address,
     forbidden,
@@ -53,7 +54,10 @@ def _landing(request: Request, page: lv.Page, *, status: int = 200,
     issued = int(web.runtime.clock.now().timestamp())
     base = settings.base_url
     views = sections(page.definition.sections, {}, submitted=submitted, errors=errors)
+    rm = page.contact
+    photo = f"/l/{page.page.slug}/foto" if rm is not None and rm.has_photo else ""
     response = render(request, "landing.html", status, page=page.page, title=page.page.title,
+                      rm=rm, photo_url=photo,
                       definition=page.definition, errors=errors or {}, views=views,
                       view=views[0], total=len(views), csrf=lv.form_csrf(page.page, issued),
                       url=f"{base}/l/{page.page.slug}",
@@ -72,6 +76,8 @@ async def landing_page(request: Request) -> Response:
     def work() -> lv.Page | None:
         with web.runtime.session(read_only=True) as s:
             page = lv.find_page(s, slug)
+            if page is not None:
+                page.contact = contact_of(s, page.page.rm_id)
         if page is not None and not page.closed:
             with web.writing(), web.runtime.session() as s:
                 lv.count_visit(s, page.page.id)  # type: ignore[arg-type]
@@ -179,7 +185,9 @@ def _visit_page(request: Request, visit: lv.Visit, step: int | str | None = None
     if visit.page.closed and visit.status == "started":
         return _closed(request, visit.page)
     if visit.status != "started":
-        return render(request, "landing_check.html", status, views=views, **common,
+        rm = visit.page.contact
+        return render(request, "landing_check.html", status, views=views, **common, rm=rm,
+                      photo_url=f"/l/{visit.page.page.slug}/foto" if rm and rm.has_photo else "",
                       confirmed=visit.status == "confirmed")
     return render_step(request, views, step, overview="landing_overview.html",
                        section="landing_section.html", status=status, **common)
@@ -193,8 +201,16 @@ async def _find(request: Request, find: Callable[[Session, str, str], lv.Visit |
     return await lookup(request, lambda s: find(s, slug, token))
 
 
+def _with_contact(session: Session, visit: lv.Visit | None) -> lv.Visit | None:
+    """The visit, with the page's RM when the visitor is done (the pages that name them)."""
+    if visit is not None and visit.status != "started":
+        visit.page.contact = contact_of(session, visit.page.page.rm_id)
+    return visit
+
+
 async def _load(request: Request) -> lv.Visit | Response:
-    return await _find(request, lv.find_visit)
+    return await _find(request, lambda s, slug, token: _with_contact(
+        s, lv.find_visit(s, slug, token)))
 
 
 async def visit_page(request: Request) -> Response:
@@ -305,7 +321,25 @@ async def finish(request: Request) -> Response:
 
 
 async def _load_confirm(request: Request) -> lv.Visit | Response:
-    return await _find(request, lv.find_by_confirm)
+    return await _find(request, lambda s, slug, token: _with_contact(
+        s, lv.find_by_confirm(s, slug, token)))
+
+
+async def rm_photo(request: Request) -> Response:
+    """The photo of the page's relationship manager."""
+    web = state(request)
+    slug = request.path_params["slug"]
+
+    def work() -> tuple[str, bytes] | None:
+        with web.runtime.session(read_only=True) as s:
+            page = lv.find_page(s, slug)
+            return photo_of(s, page.page.rm_id) if page is not None else None
+
+    found = await web.in_thread(work)
+    if found is None:
+        return miss(request)
+    return Response(found[1], media_type=found[0],
+                    headers={"cache-control": "public, max-age=3600"})
 
 
 def _confirm_page(request: Request, visit: lv.Visit) -> Response:
@@ -314,7 +348,10 @@ def _confirm_page(request: Request, visit: lv.Visit) -> Response:
         return render(request, "message.html", 410, title="Link verlopen",
                       text="Deze bevestigingslink is verlopen. Vul de QuickScan opnieuw in "
                            "om uw rapportage te ontvangen.")
+    rm = visit.page.contact
     return render(request, "landing_confirm.html", title=visit.page.page.title, visit=visit,
+                  rm=rm, photo_url=f"/l/{visit.page.page.slug}/foto" if rm and rm.has_photo
+                  else "",
                   csrf=lv.visitor_csrf(visit.visitor),
                   action=f"/l/{visit.page.page.slug}/bevestig/{visit.visitor.confirm_token}",
                   confirmed=visit.status == "confirmed")
@@ -359,6 +396,7 @@ def routes() -> list[Route]:
         Route(f"/l/{slug}", landing_page, methods=["GET"]),
         Route(f"/l/{slug}", register, methods=["POST"]),
         Route(f"/l/{slug}/og.png", og_image, methods=["GET"]),
+        Route(f"/l/{slug}/foto", rm_photo, methods=["GET"]),
         Route(f"/l/{slug}/bevestig/{token}", confirm_page, methods=["GET"]),
         Route(f"/l/{slug}/bevestig/{token}", confirm, methods=["POST"]),
         Route(f"/l/{slug}/{token}", visit_page, methods=["GET"]),

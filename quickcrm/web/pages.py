@@ -17,6 +17,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from quickcrm.quickscans.contacts import photo_of
 from quickcrm.quickscans.guards import csrf_ok, csrf_token, well_formed
 from quickcrm.quickscans.pages import (
     forbidden,
@@ -78,7 +79,7 @@ async def rm_photo(request: Request) -> Response:
     def work() -> tuple[str, bytes] | None:
         with web.runtime.session(read_only=True) as s:
             scan = respond.find_scan(s, token)
-            return respond.photo_of(s, scan.client.rm_id) if scan is not None else None
+            return photo_of(s, scan.client.rm_id) if scan is not None else None
 
     found = await web.in_thread(work)
     if found is None:

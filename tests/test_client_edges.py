@@ -158,3 +158,34 @@ def test_the_miss_limiter_never_refuses_a_valid_link(rt: Any) -> None:
         assert r.status_code == 200 and answers(rt, sd.invitation_id) == {"leeftijd": "ke1"}
         assert office.get(f"/p/{sd.preview_token}").status_code == 200
         assert office.get("/l/opvolging").status_code == 200
+
+
+def test_clients_read_the_client_text_never_the_staff_explanation(web: Any) -> None:
+    """Issue 25 item 5: hints written for staff stay with staff."""
+    rt, sd, client = web
+    started(client, sd.token)
+    pages = "".join(client.get(f"/q/{sd.token}/stap/{n}").text for n in (1, 2, 3))
+    pages += client.get("/l/opvolging").text
+    for staff in ("Een ja/nee-vraag.", "Geeft de relatiemanager richting",
+                  "Vrije tekst van ten hoogste 1000 tekens"):
+        assert staff not in pages
+    assert "Een schatting is genoeg." in pages  # the shipped QuickScan's client text
+    assert "BOR staat voor bedrijfsopvolgingsregeling." in pages
+
+
+def test_slider_labels_and_client_text_are_checked_in_a_definition() -> None:
+    import tomllib
+
+    from quickcrm.errors import FileProblems
+    from quickcrm.quickscans.schema import parse_definition
+    from quickcrm.resources import templates_dir as tdir
+
+    data = tomllib.loads((tdir() / "quickscans" / "bedrijfsopvolging.toml").read_text())
+    slider = data["sections"][1]["questions"][1]  # afhankelijkheid, 0..5
+    slider["labels"] = ["a", "b", "c", "d", "e"]  # six values leave room for four
+    slider["client_text"] = 5
+    with pytest.raises(FileProblems) as err:
+        parse_definition(data, "eigen.toml")
+    text = str(err.value)
+    assert "eigen.toml: sections[2].questions[2].labels: 5 labels do not fit" in text
+    assert "sections[2].questions[2].client_text: must be text" in text

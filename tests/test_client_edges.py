@@ -72,22 +72,43 @@ def test_nul_bytes_in_the_landing_sign_up_are_cleaned(web: Any) -> None:
     from quickcrm.landing.models import LandingVisitor
 
     page = client.get("/l/opvolging")
-    data = {"csrf": csrf_of(page.text), "voornaam": f"Piet{NUL}", "achternaam": "Pro\x01spect",
-            "bedrijf": f"{NUL}Bouw", "email": "piet@prospect.example", "toestemming": "ja"}
-    r = client.post("/l/opvolging", data=data)
-    assert r.status_code in (303, 422), r.text
+    first = client.post("/l/opvolging", data={"csrf": csrf_of(page.text), "ga": "volgende",
+                                              "a-leeftijd": f"ke1{NUL}"})
+    assert first.status_code == 303, first.text
+    where = first.headers["location"]
+    base = where.rsplit("/stap/", 1)[0]
+    csrf = csrf_of(client.get(where).text)
+    r = client.post(f"{base}/rapportage", data={
+        "csrf": csrf, "voornaam": f"Piet{NUL}", "achternaam": "Pro\x01spect",
+        "bedrijf": f"{NUL}Bouw", "email": f"piet@prospect.example{NUL}", "toestemming": "ja"})
+    assert r.status_code == 303, r.text
     with rt.session(read_only=True) as s:
-        people = [(v.first_name, v.last_name, v.company) for v in s.exec(select(LandingVisitor))]
-    assert all(NUL not in "".join(p) for p in people)
+        v = s.exec(select(LandingVisitor)).one()
+    assert (v.first_name, v.last_name, v.company, v.email) == (
+        "Piet", "Pro spect", "Bouw", "piet@prospect.example")
+    assert v.completed_at is not None
 
 
 @pytest.mark.parametrize("path", ["/q/{token}/antwoord", "/q/{token}/stap/1", "/q/{token}/keuze",
-                                  "/q/{token}/rapportage", "/l/opvolging",
-                                  "/l/opvolging/{token}/antwoord"])
+                                  "/q/{token}/rapportage", "/q/{token}/ongedaan",
+                                  "/l/opvolging", "/l/opvolging/{visitor}/antwoord",
+                                  "/l/opvolging/{visitor}/stap/2",
+                                  "/l/opvolging/{visitor}/rapportage"])
 def test_no_browser_input_gives_a_500(web: Any, path: str) -> None:
     rt, sd, client = web
-    url = path.format(token=sd.token)
+    visitor = ""
+    if "{visitor}" in path:
+        first = client.post("/l/opvolging", data={
+            "csrf": csrf_of(client.get("/l/opvolging").text), "a-leeftijd": "ke1"})
+        visitor = first.headers["location"].split("/")[3]
+    url = path.format(token=sd.token, visitor=visitor)
+    page = (f"/l/opvolging/{visitor}/stap/2" if visitor else
+            "/l/opvolging" if path.startswith("/l/") else f"/q/{sd.token}")
+    real = csrf_of(client.get(page).text)
     odd_forms: list[dict[str, Any]] = [
+        {"data": {"csrf": real, **{k: f"{NUL}x{NUL}\x7f" for k in (
+            "vraag", "waarde", "a-toelichting", "a-voorbereiding", "a-leeftijd", "voornaam",
+            "achternaam", "bedrijf", "email", "toestemming", "keuze", "code", "ga")}}},
         {"data": {"csrf": NUL * 3, "vraag": NUL, "waarde": NUL}},
         {"data": {"csrf": "é" * 64, "keuze": "ja"}},            # non-ASCII CSRF
         {"data": {"csrf": "²³.abc"}},                           # digits Python calls digits

@@ -28,6 +28,7 @@ AREAS: tuple[str, ...] = (
     "quickcrm.mail.area",
     "quickcrm.campaigns.area",
     "quickcrm.landing.area",
+    "quickcrm.procedures.area",
     "quickcrm.web.area",
 )
 

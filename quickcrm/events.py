@@ -126,6 +126,18 @@ USER_UPDATED = _kind(
     "user.updated", "the details of the staff user in details.email were changed, by "
     "user_id; details.changes holds each changed field as [old, new]")
 
+# mail (issue 24): what else can go wrong with a campaign's mail, and the client's own
+# one-click opt-out (user_id: the client's relationship manager).
+INVITATION_FAILED = _kind(
+    "campaign.invitation_failed", "the client's mail server answered the invitation with "
+    "temporary errors (4xx) until the retry lifetime ran out; it never arrived")
+RM_COPY_REFUSED = _kind(
+    "campaign.rm_copy_refused", "the relationship manager's copy of an invitation was "
+    "refused (5xx); the client's invitation is not affected")
+CLIENT_OPTED_OUT = _kind(
+    "campaign.client_opted_out", "the client opted out of campaign mail with the "
+    "unsubscribe link of a campaign e-mail (one-click or the confirm button)")
+
 
 # Person CRM (issue 26, seed 001; user_id: the user who acted; details.changes
 # as [old, new]).
@@ -168,6 +180,25 @@ PROCEDURE_SUSPECT_ADDED = _kind(
     "user_id")
 PROCEDURE_STEP = _kind(
     "procedure.step", "user_id took a step of a project's procedure with a contact "
+    "(relation, person)")
+
+# procedures (issue 27): setting up procedures and projects, a contact's status, the
+# agenda (user_id: the user who acted).
+PROCEDURE_DEFINED = _kind(
+    "procedure.defined", "user_id defined a procedure (its steps in order)")
+PROCEDURE_MATRIX_CHANGED = _kind(
+    "procedure.matrix_changed", "user_id changed a procedure's authorization matrix for a role")
+PROJECT_CREATED = _kind("project.created", "user_id created a project")
+PROJECT_MEMBER_ADDED = _kind(
+    "project.member_added", "user_id made a user a member of a project, with a role")
+PROJECT_CLOSED = _kind("project.closed", "user_id closed a project")
+PROJECT_CONTACT_STATUS = _kind(
+    "project.contact_status", "user_id changed the prospect status of a project's contact "
+    "(relation, person): preparing, running or closed")
+APPOINTMENT_MOVED = _kind(
+    "appointment.moved", "user_id moved an appointment with a contact (relation, person)")
+APPOINTMENT_CANCELLED = _kind(
+    "appointment.cancelled", "user_id cancelled an appointment with a contact "
     "(relation, person)")
 
 # Contact moments from other systems (issue 28, seed 003: import activities;

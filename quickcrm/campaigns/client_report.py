@@ -81,6 +81,11 @@ def queue_report_mails(session: Session, *, invitation: Invitation, client: Camp
         drafts.append(replace(copy, attachments=[pdf, (documents.pptx_name, documents.pptx,
                                                        PPTX)]))
     queue_many(session, drafts, now=now)
+    if client.person_id is not None and user is not None and user.id is not None:
+        from quickcrm.crm.signals import QUICKSCAN_FOLLOW_UP, auto_signal
+
+        auto_signal(session, now=now, tz=settings.timezone, person_id=client.person_id,
+                    user_id=user.id, title=QUICKSCAN_FOLLOW_UP, ref=ref)  # issue 26
     return len(drafts)
 
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, insert, select
 
 from quickcrm import permissions
+from quickcrm.crm import search_keys
 from quickcrm.crm.client_rows import (
     ABSENT,
     IX,
@@ -40,6 +41,7 @@ DEFAULTS: dict[str, Any] = {"company": "", "address": "", "postcode": "", "city"
                             "email": "", "phone": "", "opted_out": False}
 # Positions in a checked row (client_rows.FIELDS); a new relation's values for absent columns.
 V_PERSON, V_TEAM, V_RM, V_STAGE = IX["first_name"], IX["team"], IX["rm_first_name"], IX["stage"]
+V_OPTED_OUT = IX["opted_out"]  # an empty "Afgemeld" cell keeps the opt-out (issue 24)
 NEW = tuple(DEFAULTS.get(f) for f in (*RELATION_FIELDS, *PERSON_FIELDS))
 # Positions in a row of ClientStore.select_sql.
 ID, N, REL0 = 0, 1, 2
@@ -218,6 +220,8 @@ class ClientStore:
         stage = cols[V_STAGE]
         if ABSENT in stage:
             cols[V_STAGE] = tuple("customer" if v is ABSENT else v for v in stage)
+        if ABSENT in cols[V_OPTED_OUT]:
+            cols[V_OPTED_OUT] = tuple(False if v is ABSENT else v for v in cols[V_OPTED_OUT])
         stamps = (self.stamp,) * n
         before = self._top_id()
         self.conn.exec_driver_sql(self.insert_relation, list(zip(
@@ -226,7 +230,9 @@ class ClientStore:
         persons = [p for p in zip(*cols[V_PERSON:V_TEAM], numbers, (True,) * n, stamps, stamps,
                                   strict=True) if p[0] or p[1] or p[2] or p[3]]
         if persons:
+            top = search_keys.top_person_id(self.conn)
             self.conn.exec_driver_sql(self.insert_person, persons)
+            search_keys.keys_since(self.conn, top)  # the one helper (issue 26)
         counts.created += n
         return True
 
@@ -309,7 +315,8 @@ class ClientStore:
             given = values[:V_TEAM]
             wants_person = bool(given[V_PERSON] or given[V_PERSON + 1] or given[V_PERSON + 2]
                                 or given[V_PERSON + 3])
-            partial = not complete or given[V_STAGE] is ABSENT
+            partial = (not complete or given[V_STAGE] is ABSENT
+                       or given[V_OPTED_OUT] is ABSENT)
             if old is None:
                 if partial:
                     given = tuple(d if v is ABSENT else v for v, d in zip(given, NEW, strict=True))
@@ -347,12 +354,16 @@ class ClientStore:
         counts.updated += updated
         counts.unchanged += unchanged
         before = self._top_id() if new_relations else 0
+        top = search_keys.top_person_id(self.conn) if new_persons else 0
         for sql, params in ((self.insert_relation, new_relations),
                             (self.update_relation, relation_updates),
                             (self.update_person, person_updates),
                             (self.insert_person, new_persons)):
             if params:
                 self.conn.exec_driver_sql(sql, params)
+        if new_persons:  # search keys through the one helper (issue 26)
+            search_keys.keys_since(self.conn, top)
+        search_keys.refresh_keys(self.conn, [p[-1] for p in person_updates])
         if new_relations:
             record_many(self.conn, self._created(before, (r[NEW_NUMBER] for r in new_relations)),
                         at=self.now)

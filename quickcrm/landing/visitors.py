@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
+from quickcrm.crm import search_keys
 from quickcrm.events import (
     LANDING_COMPLETED,
     LANDING_COMPLETED_UNCONFIRMED,
@@ -351,6 +352,9 @@ def confirm(session: Session, visit: Visit, *, runtime: Runtime) -> bool:
                         created_at=now, updated_at=now)
         session.add(person)
         session.flush()
+        assert person.id is not None
+        search_keys.write_keys(session, [(person.id, person.first_name, person.last_name,
+                                          person.email)], replace=False)  # issue 26
         record(session, kind=RELATION_CREATED, at=now, relation_id=relation.id,
                person_id=person.id, source="landing", slug=page.slug, stage="prospect")
     else:

@@ -6,7 +6,7 @@ off ``Event`` (who, when, which relation). Times are stored in UTC.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Column, DateTime, Index, LargeBinary, Text, text
 from sqlmodel import Field, SQLModel
@@ -129,6 +129,17 @@ class Person(SQLModel, table=True):
     campaign_contact: bool = False
     created_at: datetime | None = Field(default=None, sa_column=utc_column())
     updated_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # the person CRM (issue 26, seed 001): the card's personal data; party_type names
+    # another party ("notaris", "geldverstrekker"), empty for leads and clients
+    date_of_birth: date | None = Field(default=None, index=True)
+    address: str = Field(default="", max_length=300)
+    postcode: str = Field(default="", max_length=20)
+    city: str = Field(default="", max_length=120)
+    label: str = Field(default="", max_length=100)
+    party_type: str = Field(default="", max_length=60)
+    # "1234ab 12" (postcode + house number, normalised): "meer op dit adres" and the
+    # duplicate check; filled with the search keys (quickcrm.crm.search_keys)
+    address_key: str = Field(default="", max_length=40, index=True)
 
 
 class Event(SQLModel, table=True):

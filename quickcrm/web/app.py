@@ -123,7 +123,7 @@ def warm_up(state: WebState) -> None:
 
     for name in ("new.html", "declined.html", "section.html", "overview.html",
                  "finished.html", "preview.html", "notfound.html", "message.html",
-                 "privacy.html"):
+                 "unsubscribe.html", "privacy.html"):
         state.templates.get_template(name)
 
 

@@ -39,7 +39,7 @@ async def missing(request: Request, exc: Exception) -> Response:
     """Starlette's 404 for unknown paths: the same page as an unknown token; it counts
     as a guess under /q/ and /p/ only (favicon.ico and other paths browsers fetch on
     their own do not)."""
-    if request.url.path.startswith(("/q/", "/p/")):
+    if request.url.path.startswith(("/q/", "/p/", "/u/")):
         return miss(request)
     return not_found(request, guess=False)
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from quickcrm import permissions
+from quickcrm.branding import for_settings
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient
 from quickcrm.clock import local_date
@@ -55,7 +56,8 @@ def queue_report_mails(session: Session, *, invitation: Invitation, client: Camp
     mailer = CampaignMailer(
         definition=definition, campaign_name=campaign.name,
         firm_name=str(settings["firm.name"]), base_url=settings.base_url,
-        sender=address(str(settings["mail.sender_name"]), str(settings["mail.sender"])))
+        sender=address(str(settings["mail.sender_name"]), str(settings["mail.sender"])),
+        brand=for_settings(settings))
     person = Person(first_name=client.first_name, last_name=client.last_name,
                     email=client.email, company=client.company,
                     relation_number=client.relation_number)

@@ -1,19 +1,31 @@
 """The report of a filled QuickScan, for both flows: the PDF for the respondent and the
 PowerPoint for the relationship manager, with their file names. The drawing is in
 ``report_pdf`` / ``report_pptx``, from the plain values of ``report_data``.
+
+``brand_of(settings)`` turns the firm's branding settings (``firm.*``) into what the
+documents show, ``contact_of(user)`` the relationship manager into the report's next
+step; a caller that passes neither gets the firm's name in the default colours and the
+firm as the contact.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from quickcrm.quickscans.report_data import ClientInfo
+from quickcrm.quickscans.report_data import Brand, ClientInfo, Contact
 from quickcrm.quickscans.schema import Definition
+
+if TYPE_CHECKING:
+    from quickcrm.store.models import User
 
 PDF = "application/pdf"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+LOGO_MAX_BYTES = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -29,15 +41,67 @@ def _safe(text: str) -> str:
     return re.sub(r"[^\w .,&()-]+", "", text, flags=re.UNICODE).strip(" .")[:80] or "rapportage"
 
 
+@functools.lru_cache(maxsize=4)
+def _logo_bytes(path: str, mtime: float, size: int) -> bytes | None:
+    """The logo file's bytes, read once per version of the file; None for what is no
+    PNG or JPEG (the report then shows the firm's name)."""
+    if size > LOGO_MAX_BYTES:
+        return None
+    data = Path(path).read_bytes()
+    if data.startswith(b"\x89PNG\r\n\x1a\n") or data.startswith(b"\xff\xd8\xff"):
+        return data
+    return None
+
+
+def read_logo(path: str) -> bytes | None:
+    """``firm.logo_file`` as bytes, or None when unset, missing or not an image."""
+    if not path.strip():
+        return None
+    file = Path(path.strip()).expanduser()
+    try:
+        stat = file.stat()
+    except OSError:
+        return None
+    if not file.is_file():
+        return None
+    return _logo_bytes(str(file), stat.st_mtime, stat.st_size)
+
+
+def brand_of(settings: Any) -> Brand:
+    """The documents' view of the firm's branding (``firm.*`` settings, issue 25 item 4);
+    ``settings`` is a ``quickcrm.settings.Settings`` or a mapping of the same names."""
+    def get(name: str) -> str:
+        try:
+            return str(settings[name] or "").strip()
+        except KeyError:
+            return ""
+
+    return Brand(name=get("firm.name"), logo=read_logo(get("firm.logo_file")),
+                 primary=get("firm.color_primary") or "#1f4e79",
+                 accent=get("firm.color_accent") or "#b34700", phone=get("firm.phone"),
+                 email=get("firm.email"), website=get("firm.website"),
+                 address=get("firm.address"), pptx_template=get("firm.pptx_template"))
+
+
+def contact_of(user: User | None) -> Contact | None:
+    """The relationship manager as the report's next step names them; None for no (or a
+    deactivated) manager: the firm is then the contact."""
+    if user is None or not user.active:
+        return None
+    email = user.email if "@" in user.email else ""
+    return Contact(name=user.name, function=user.function, phone=user.phone, email=email)
+
+
 def render_documents(*, definition: Definition, answers: dict[str, str], client: ClientInfo,
-                     firm_name: str, report_date: date) -> Documents:
+                     firm_name: str, report_date: date, brand: Brand | None = None,
+                     contact: Contact | None = None) -> Documents:
     """The PDF and the PPTX of one respondent's answers."""
     from quickcrm.quickscans.report_data import report_data_from
     from quickcrm.quickscans.report_pdf import render_report_pdf
     from quickcrm.quickscans.report_pptx import render_report_pptx
 
     data = report_data_from(definition, answers, firm_name=firm_name, report_date=report_date,
-                            client=client)
+                            client=client, brand=brand, contact=contact)
     stem = _safe(f"Rapportage {definition.title} - {client.company or client.last_name}")
     return Documents(render_report_pdf(data), render_report_pptx(data), f"{stem}.pdf",
                      f"{stem}.pptx")

@@ -301,23 +301,58 @@ def _cover(pdf: ReportPDF, data: ReportData) -> None:
 # -- the summary -------------------------------------------------------------------------
 
 SUMMARY_SIZES = (10.5, 9.5, 8.5, 7.5)
+MORE_POINTS = "De toelichting bij elk aandachtspunt staat op de volgende pagina."
 
 
 def _summary(pdf: ReportPDF, data: ReportData) -> None:
-    """Attention points and scores per section on one page: the largest type that fits
-    (a definition with many points gets smaller type, not a second page)."""
+    """Attention points and scores per section on one page: the largest type that fits;
+    when even the smallest does not (a definition with very many points), the points'
+    titles only, as many as fit, with every point in full on the page after."""
     pdf.heading("Samenvatting")
     room = pdf.h - MARGIN - 8 - pdf.get_y()
-    size = next((s for s in SUMMARY_SIZES if _summary_body(pdf, data, s, dry=True) <= room),
-                SUMMARY_SIZES[-1])
-    _summary_body(pdf, data, size, dry=False)
+    points = len(data.attention)
+    tries = [(size, True, points) for size in SUMMARY_SIZES]
+    tries += [(SUMMARY_SIZES[1], False, n) for n in range(points, 0, -1)]
+    size, full, shown = next(
+        (t for t in tries if _summary_body(pdf, data, *t, dry=True) <= room), tries[-1])
+    _summary_body(pdf, data, size, full, shown, dry=False)
+    if not full:
+        pdf.add_page()
+        pdf.heading("Aandachtspunten")
+        for point in data.attention:
+            _point(pdf, point.title, point.text, 10.5, 10.5 * 0.48)
 
 
-def _summary_body(pdf: ReportPDF, data: ReportData, size: float, *, dry: bool) -> float:
-    """Draw (or, ``dry``, only measure) the summary at type ``size``; returns its height."""
+def _point(pdf: ReportPDF, title: str, text: str, size: float, line: float,
+           dry: bool = False) -> float:
+    """One attention point (a bar in the accent colour, the title, the text); its height."""
+    text_w = pdf.epw - 6
+    pdf.style(size, bold=True)
+    titles = pdf.lines(pdf.t(title), text_w - 2 * pdf.c_margin) if title else []
+    pdf.style(size)
+    body = pdf.lines(pdf.t(text), text_w - 2 * pdf.c_margin) if text else []
+    h = (len(titles) + len(body)) * line
+    if dry:
+        return h + 2
+    if pdf.will_page_break(h + 2):
+        pdf.add_page()
+    y = pdf.get_y()
+    pdf.set_fill_color(*pdf.accent)
+    pdf.rect(MARGIN + pdf.c_margin, y + 0.6, 1.4, h - 0.6, style="F")
+    pdf.style(size, bold=True)
+    pdf.paragraph(MARGIN + 6, text_w, line, titles)
+    pdf.style(size)
+    pdf.paragraph(MARGIN + 6, text_w, line, body)
+    pdf.ln(2)
+    return h + 2
+
+
+def _summary_body(pdf: ReportPDF, data: ReportData, size: float, full: bool, shown: int, *,
+                  dry: bool) -> float:
+    """Draw (or, ``dry``, only measure) the summary at type ``size``, the first ``shown``
+    attention points with their texts (``full``) or their titles only; returns its height."""
     line = size * 0.48
     height = 0.0
-    text_w = pdf.epw - 6
 
     def sub(title: str) -> float:
         if not dry:
@@ -326,31 +361,28 @@ def _summary_body(pdf: ReportPDF, data: ReportData, size: float, *, dry: bool) -
             pdf.ln(1)
         return line + 4
 
-    height += sub("Aandachtspunten")
-    if not data.attention:
+    def note(text: str) -> float:
         pdf.style(size)
-        text = ("Uit uw antwoorden komen geen bijzondere aandachtspunten naar voren. Uw "
-                "relatiemanager bespreekt de uitkomsten graag met u.")
-        lines = pdf.lines(text, pdf.epw - 2 * pdf.c_margin)
+        lines = pdf.lines(pdf.t(text), pdf.epw - 2 * pdf.c_margin)
         if not dry:
             pdf.paragraph(MARGIN, pdf.epw, line, lines)
-        height += len(lines) * line
-    for point in data.attention:
-        pdf.style(size, bold=True)
-        title = pdf.lines(pdf.t(point.title), text_w - 2 * pdf.c_margin) if point.title else []
-        pdf.style(size)
-        body = pdf.lines(pdf.t(point.text), text_w - 2 * pdf.c_margin)
-        h = (len(title) + len(body)) * line
-        if not dry:
-            y = pdf.get_y()
-            pdf.set_fill_color(*pdf.accent)
-            pdf.rect(MARGIN + pdf.c_margin, y + 0.6, 1.4, h - 0.6, style="F")
+        return len(lines) * line
+
+    height += sub("Aandachtspunten")
+    if not data.attention:
+        height += note("Uit uw antwoorden komen geen bijzondere aandachtspunten naar voren. "
+                       "Uw relatiemanager bespreekt de uitkomsten graag met u.")
+    for point in data.attention[:shown]:
+        if full:
+            height += _point(pdf, point.title, point.text, size, line, dry)
+        else:
+            title = point.title or point.text
             pdf.style(size, bold=True)
-            pdf.paragraph(MARGIN + 6, text_w, line, title)
-            pdf.style(size)
-            pdf.paragraph(MARGIN + 6, text_w, line, body)
-            pdf.ln(2)
-        height += h + 2
+            height += _point(pdf, pdf.fit(title, pdf.epw - 10), "", size, line, dry)
+    if not full:
+        rest = len(data.attention) - shown
+        height += note((f"En nog {rest} aandachtspunt{'en' if rest > 1 else ''}. " if rest
+                        else "") + MORE_POINTS)
     if not dry:
         pdf.ln(3)
     height += 3 + sub("Uw scores per onderdeel")

@@ -11,17 +11,21 @@ firm as the contact.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from quickcrm.quickscans.report_data import Brand, ClientInfo, Contact
 from quickcrm.quickscans.schema import Definition
 
 if TYPE_CHECKING:
+    from quickcrm.settings import Settings
     from quickcrm.store.models import User
+
+log = logging.getLogger(__name__)
 
 PDF = "application/pdf"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -67,20 +71,35 @@ def read_logo(path: str) -> bytes | None:
     return _logo_bytes(str(file), stat.st_mtime, stat.st_size)
 
 
-def brand_of(settings: Any) -> Brand:
-    """The documents' view of the firm's branding (``firm.*`` settings, issue 25 item 4);
-    ``settings`` is a ``quickcrm.settings.Settings`` or a mapping of the same names."""
+def brand_of(settings: Settings) -> Brand:
+    """The documents' view of the firm's branding (issue 25 item 4): the checked
+    ``quickcrm.branding.from_settings`` plus ``firm.pptx_template``. A setting that does
+    not pass those checks (a logo file gone since the web app started) does not stop a
+    client's report: it is drawn with what is usable (the name for a missing logo, the
+    default colours for a bad one) and the problem is logged."""
+    from quickcrm.branding import from_settings
+    from quickcrm.errors import ConfigError
+
+    template = str(settings["firm.pptx_template"] or "").strip()
+    try:
+        firm = from_settings(settings)
+        logo = firm.logo_bytes
+    except ConfigError as exc:
+        log.warning("report drawn without part of the firm's branding: %s", exc)
+        return _lenient_brand(settings, template)
+    return Brand(name=firm.name, logo=logo, primary=firm.color_primary,
+                 accent=firm.color_accent, phone=firm.phone, email=firm.email,
+                 website=firm.website, address=firm.address, pptx_template=template)
+
+
+def _lenient_brand(settings: Settings, template: str) -> Brand:
     def get(name: str) -> str:
-        try:
-            return str(settings[name] or "").strip()
-        except KeyError:
-            return ""
+        return str(settings[name] or "").strip()
 
     return Brand(name=get("firm.name"), logo=read_logo(get("firm.logo_file")),
-                 primary=get("firm.color_primary") or "#1f4e79",
-                 accent=get("firm.color_accent") or "#b34700", phone=get("firm.phone"),
-                 email=get("firm.email"), website=get("firm.website"),
-                 address=get("firm.address"), pptx_template=get("firm.pptx_template"))
+                 primary=get("firm.color_primary"), accent=get("firm.color_accent"),
+                 phone=get("firm.phone"), email=get("firm.email"), website=get("firm.website"),
+                 address=get("firm.address"), pptx_template=template)
 
 
 def contact_of(user: User | None) -> Contact | None:

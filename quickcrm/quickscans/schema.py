@@ -40,12 +40,14 @@ class Question:
     id: str
     type: QuestionType
     text: str
-    explanation: str = ""
+    explanation: str = ""  # for staff: the explanation document, the RM's preview
+    client_text: str = ""  # for the client: shown under the question on their pages
     min: float | None = None  # slider, rating
     max: float | None = None  # slider, rating
     step: float | None = None  # slider
     left: str = ""  # slider: label at the minimum
     right: str = ""  # slider: label at the maximum
+    labels: tuple[str, ...] = ()  # slider: labels between left and right, evenly spaced
     options: tuple[str, ...] = ()  # choice: stored as 'ke1', 'ke2', ...
     max_length: int | None = None  # text
 
@@ -134,6 +136,7 @@ class Definition:
     profile: Profile
     update: str | None = None  # personal: the key of its update QuickScan
     update_rule: UpdateRule | None = None
+    landing_introduction: str = ""  # a landing page's default intro, for prospects
     attention: tuple[AttentionRule, ...] = ()  # issue 25: the report's attention points
     next_step: str = ""  # issue 25: the report's closing text (empty: the default)
 
@@ -225,7 +228,8 @@ def parse_definition(data: dict[str, Any], source: str) -> Definition:
     """Validate ``data`` (a parsed TOML file) into a Definition or raise FileProblems."""
     ck = _Check(source)
     ck.unknown(data, {"key", "title", "kind", "introduction", "sections", "mails", "profile",
-                      "update", "update_rule", "attention", "next_step"}, "")
+                      "update", "update_rule", "landing_introduction", "attention",
+                      "next_step"}, "")
     key = ck.text(data, "key", "")
     if key and not KEY_RE.match(key):
         ck.bad("key", f"{key!r} must be lower-case letters, digits, '-' or '_'")
@@ -256,6 +260,7 @@ def parse_definition(data: dict[str, Any], source: str) -> Definition:
         introduction=ck.text(data, "introduction", ""), sections=sections,
         mails=_mails(ck, data.get("mails")), profile=_profile(ck, data.get("profile")),
         update=update or None, update_rule=rule,
+        landing_introduction=ck.text(data, "landing_introduction", "", required=False),
         attention=_attention(ck, data.get("attention"), sections),
         next_step=ck.text(data, "next_step", "", required=False),
     )
@@ -273,7 +278,7 @@ def _section(ck: _Check, data: dict[str, Any], place: str) -> Section:
 
 
 _FIELDS = {
-    "slider": {"min", "max", "step", "left", "right"},
+    "slider": {"min", "max", "step", "left", "right", "labels"},
     "choice": {"options"},
     "text": {"max_length"},
     "rating": {"min", "max"},
@@ -285,7 +290,8 @@ def _question(ck: _Check, data: dict[str, Any], place: str) -> Question:
     if qtype and qtype not in QUESTION_TYPES:
         ck.bad(f"{place}.type", f"must be one of {', '.join(QUESTION_TYPES)}, not {qtype!r}")
         qtype = ""
-    ck.unknown(data, {"id", "type", "text", "explanation", *_FIELDS.get(qtype, set())}, place)
+    ck.unknown(data, {"id", "type", "text", "explanation", "client_text",
+                      *_FIELDS.get(qtype, set())}, place)
     qid = ck.text(data, "id", place)
     if qid and not ID_RE.match(qid):
         ck.bad(f"{place}.id", f"{qid!r} must start with a letter (letters, digits, '-', '_')")
@@ -313,7 +319,8 @@ def _question(ck: _Check, data: dict[str, Any], place: str) -> Question:
             length = 1000
         extra = {"max_length": length}
     return Question(id=qid, type=qtype or "text", text=ck.text(data, "text", place),  # type: ignore[arg-type]
-                    explanation=ck.text(data, "explanation", place, required=False), **extra)
+                    explanation=ck.text(data, "explanation", place, required=False),
+                    client_text=ck.text(data, "client_text", place, required=False), **extra)
 
 
 def _slider(ck: _Check, data: dict[str, Any], place: str) -> dict[str, Any]:
@@ -325,9 +332,18 @@ def _slider(ck: _Check, data: dict[str, Any], place: str) -> dict[str, Any]:
     if step is not None and (step <= 0 or (low is not None and high is not None
                                            and not float((high - low) / step).is_integer())):
         ck.bad(f"{place}.step", f"must be positive and divide the range {low}..{high}, not {step}")
+    labels = data.get("labels", [])
+    if not isinstance(labels, list) or not all(isinstance(t, str) and t.strip() for t in labels):
+        ck.bad(f"{place}.labels", "must be a list of label texts (between left and right)")
+        labels = []
+    elif labels and low is not None and high is not None and step \
+            and len(labels) > (high - low) / step - 1:
+        ck.bad(f"{place}.labels", f"{len(labels)} labels do not fit between the "
+               f"{int((high - low) / step) + 1} values of {low}..{high}")
     return {"min": low, "max": high, "step": step,
             "left": ck.text(data, "left", place, required=False),
-            "right": ck.text(data, "right", place, required=False)}
+            "right": ck.text(data, "right", place, required=False),
+            "labels": tuple(t.strip() for t in labels)}
 
 
 def _mails(ck: _Check, data: Any) -> dict[str, Mail]:

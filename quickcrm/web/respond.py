@@ -10,21 +10,24 @@ after the QuickScan was finished in another tab.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from quickcrm.campaigns import invitation as inv
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient
-from quickcrm.clock import local_date
+from quickcrm.clock import as_utc, local_date
 from quickcrm.events import (
     QUICKSCAN_FINISHED,
     QUICKSCAN_LOGGED_IN,
     QUICKSCAN_NOT_INTERESTED,
+    QUICKSCAN_NOT_INTERESTED_UNDONE,
     record,
 )
 from quickcrm.quickscans.answers import Respondent, load_answers, write_answers
@@ -47,6 +50,7 @@ class Scan:
     quickscan: QuickScan
     definition: Definition
     answers: dict[str, str] = field(default_factory=dict)
+    contact: Contact | None = None  # read for the intro, declined and finished pages
 
     @property
     def status(self) -> Status:
@@ -77,7 +81,7 @@ class Scan:
 
 
 def find_scan(session: Session, token: str, *, preview: bool = False,
-              lock: bool = False) -> Scan | None:
+              lock: bool = False, with_contact: bool = False) -> Scan | None:
     """The invitation behind a client token (or a preview token); None for anything
     unknown or malformed, so every miss looks the same."""
     column = col(Invitation.preview_token) if preview else col(Invitation.token)
@@ -91,6 +95,8 @@ def find_scan(session: Session, token: str, *, preview: bool = False,
     invitation, client, campaign, quickscan = row
     scan = Scan(invitation, client, campaign, quickscan, definition_of(quickscan))
     scan.answers = load_answers(session, scan.respondent)
+    if with_contact and scan.status != "started":
+        scan.contact = contact_of(session, client.rm_id)
     return scan
 
 
@@ -119,6 +125,77 @@ def choose(session: Session, scan: Scan, *, interested: bool, now: datetime) -> 
             record(session, kind=QUICKSCAN_NOT_INTERESTED, at=now, **_about(scan))
         _login(session, scan, now)
         session.commit()
+
+
+UNDO_WINDOW = timedelta(hours=1)  # "ongedaan maken" on the page right after Nee
+
+
+def undo_code(scan: Scan) -> str:
+    """The code the page right after Nee carries (and only that page: the link in the
+    e-mail does not), so the declined page offers "ongedaan maken" until the client
+    leaves it. Bound to this Nee: a new Nee needs a new code."""
+    i = scan.invitation
+    stamp = as_utc(i.not_interested_at).isoformat() if i.not_interested_at else ""
+    return hmac.new(i.preview_token.encode(), f"undo:{i.token}:{stamp}".encode(),
+                    hashlib.sha256).hexdigest()[:32]
+
+
+def can_undo(scan: Scan, code: str | None, now: datetime) -> bool:
+    i = scan.invitation
+    return (scan.status == "declined" and i.not_interested_at is not None and bool(code)
+            and now - as_utc(i.not_interested_at) <= UNDO_WINDOW
+            and hmac.compare_digest(str(code).encode(), undo_code(scan).encode()))
+
+
+def undo_decline(session: Session, scan: Scan, *, code: str | None, now: datetime) -> bool:
+    """Clear a Nee given moments ago (``can_undo``); the client then continues with the
+    questions. ``scan`` was found with ``lock=True``. True when it was undone."""
+    if not can_undo(scan, code, now):
+        return False
+    assert scan.invitation.id is not None
+    session.execute(update(Invitation).where(col(Invitation.id) == scan.invitation.id)
+                    .values(not_interested_at=None))
+    scan.invitation.not_interested_at = None
+    record(session, kind=QUICKSCAN_NOT_INTERESTED_UNDONE, at=now, **_about(scan))
+    session.commit()
+    return True
+
+
+@dataclass(frozen=True)
+class Contact:
+    """The client's relationship manager as their pages show them."""
+
+    name: str
+    first_name: str
+    function: str
+    phone: str
+    email: str
+    has_photo: bool
+
+
+def contact_of(session: Session, user_id: int | None) -> Contact | None:
+    """The relationship manager ``user_id`` (None: no one to name)."""
+    from quickcrm.store.models import User, UserPhoto
+
+    if user_id is None:
+        return None
+    user = session.get(User, user_id)
+    if user is None or "@" not in user.email:
+        return None
+    photo = session.execute(select(col(UserPhoto.user_id))
+                            .where(col(UserPhoto.user_id) == user_id)).first()
+    return Contact(name=user.name, first_name=user.first_name, function=user.function,
+                   phone=user.phone, email=user.email, has_photo=photo is not None)
+
+
+def photo_of(session: Session, user_id: int | None) -> tuple[str, bytes] | None:
+    """(content type, bytes) of a relationship manager's photo, re-encoded on upload."""
+    from quickcrm.store.models import UserPhoto
+
+    if user_id is None:
+        return None
+    photo = session.get(UserPhoto, user_id)
+    return (photo.content_type, photo.data) if photo is not None else None
 
 
 def store_answers(session: Session, scan: Scan, changes: dict[str, str | None], *,

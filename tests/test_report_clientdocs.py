@@ -433,3 +433,26 @@ def test_libreoffice_renders_the_pptx_with_every_slide(tmp_path):
     assert "Volgende stappen" in text[6] and "Marieke Jansen" in text[6]
     for i in range(1, 8):
         page_image((tmp_path / "deck.pdf").read_bytes(), tmp_path, i, f"slide{i}")
+
+
+# -- the Excel ---------------------------------------------------------------------------
+
+def test_an_unanswered_slider_is_an_empty_cell_never_zero(tmp_path):
+    from openpyxl import load_workbook
+    from python_calamine import CalamineWorkbook
+
+    from quickcrm.quickscans.answer_sheet import AnswerSheet, answer_value, question_header
+
+    questions = [q for q in read_file(PERSONAL).questions() if q.type in ("slider", "rating")]
+    answers = {"voorbereiding": "0"}  # a real 0 is a 0; the rest was never touched
+    headers = [question_header(n, q) for n, q in enumerate(questions, 1)]
+    sheet = AnswerSheet(tmp_path / "a.xlsx", headers, "Antwoorden")
+    row = [answer_value(q, answers.get(q.id, "")) for q in questions]
+    sheet.start([row])
+    sheet.append(row)
+    sheet.save()
+    values = CalamineWorkbook.from_path(str(tmp_path / "a.xlsx")).get_sheet_by_index(0) \
+        .to_python()[1]
+    assert values == [0.0] + [""] * (len(questions) - 1)
+    cells = [c.value for c in load_workbook(tmp_path / "a.xlsx").active[2]]
+    assert cells == [0] + [None] * (len(questions) - 1)

@@ -19,6 +19,7 @@ Usage: python benchmarks/bench_report_pdf.py [-n 200]
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -123,35 +124,43 @@ def render_answer_list(data: ReportData) -> bytes:
     return bytes(pdf.output())
 
 
-def per_second(render: Callable[[ReportData], bytes], items: list[ReportData]) -> tuple[float, int]:
+def per_second(render: Callable[[ReportData], bytes], items: list[ReportData]
+               ) -> tuple[float, float, int]:
+    """(per wall-clock second, per CPU second of this process, bytes per document)."""
     render(items[0])  # warm-up: imports and the once-per-process font and logo work
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     size = sum(len(render(item)) for item in items)
-    return len(items) / (time.perf_counter() - start), size // len(items)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return len(items) / wall, len(items) / cpu, size // len(items)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=200, help="reports per measurement")
     n = parser.parse_args().n
-    print("15-question QuickScan, one process; the machine is shared, so figures vary "
-          "from run to run: compare the columns of one run.")
-    print(f"{'PDF':28} {'new/s':>8} {'list/s':>8} {'new/list':>9} {'new KB':>7}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"15-question QuickScan, one process, {n} Dutch reports and {max(n // 4, 10)} per "
+          f"other name; load average {load:.1f} on {os.cpu_count()} cores. On a shared "
+          "machine the wall-clock rate depends on the others; the rate per CPU second of "
+          "this process is what one core does, and the targets are judged on it.")
+    print(f"{'PDF':24} {'new/s':>7} {'list/s':>7} {'new/cpu-s':>10} {'list/cpu-s':>11} "
+          f"{'new/list':>9} {'new KB':>7}")
     ok = True
     for names in NAMES:
         items = reports(n if names == "Dutch" else max(n // 4, 10), names)
-        old, _ = per_second(render_answer_list, items)
-        new, size = per_second(render_report_pdf, items)
-        ratio = old / new
-        ok = ok and new >= TARGET_PDF and ratio <= MAX_RATIO
+        old, old_cpu, _ = per_second(render_answer_list, items)
+        new, new_cpu, size = per_second(render_report_pdf, items)
+        ratio = old_cpu / new_cpu
+        ok = ok and new_cpu >= TARGET_PDF and ratio <= MAX_RATIO
         first = NAMES[names][0]
-        print(f"{names + ' (' + first + ')':28} {new:8.1f} {old:8.1f} {ratio:8.2f}x "
-              f"{size / 1024:7.1f}")
+        print(f"{names + ' (' + first + ')':24} {new:7.1f} {old:7.1f} {new_cpu:10.1f} "
+              f"{old_cpu:11.1f} {ratio:8.2f}x {size / 1024:7.1f}")
     dutch = reports(max(n // 4, 10))
-    rate, size = per_second(render_report_pptx, dutch)
-    print(f"{'PowerPoint (Dutch)':28} {rate:8.1f} {'':8} {'':9} {size / 1024:7.1f}")
-    print(f"Targets: new report >= {TARGET_PDF:g}/s for every name, within {MAX_RATIO:g}x of "
-          f"the answer list: {'met' if ok else 'MISSED'}")
+    rate, cpu, size = per_second(render_report_pptx, dutch)
+    print(f"{'PowerPoint (Dutch)':24} {rate:7.1f} {'':7} {cpu:10.1f} {'':11} {'':9} "
+          f"{size / 1024:7.1f}")
+    print(f"Targets (per CPU second): new report >= {TARGET_PDF:g}/s for every name and "
+          f"within {MAX_RATIO:g}x of the answer list: {'met' if ok else 'MISSED'}")
 
 
 if __name__ == "__main__":

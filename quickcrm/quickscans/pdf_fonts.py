@@ -167,7 +167,7 @@ def drawable(text: str, charset: frozenset[int]) -> tuple[str, bool]:
     """``text`` with what ``charset`` lacks replaced visibly, and whether anything was:
     an emoji sequence (with its skin tone, joiners, a flag's two letters) by one word in
     brackets, anything else by U+FFFD, or by '?' when the charset lacks that too."""
-    if all(ord(c) in charset for c in text):
+    if text.isascii() or all(ord(c) in charset for c in set(text)):
         return text, False
     out: list[str] = []
     fallback = REPLACEMENT if ord(REPLACEMENT) in charset else "?"
@@ -211,6 +211,10 @@ def _parsed(path: Path, style: str) -> TTFFont:
     return next(iter(holder.fonts.values()))  # type: ignore[return-value]
 
 
+_LEFT_OUT = frozenset({"glyf", "loca", "post", "DSIG", "name", "GDEF", "GPOS", "GSUB", "MATH",
+                       "gasp", "hdmx", "meta", "FFTM", "kern", "LTSH", "VDMX", "PCLT"})
+
+
 class PreparedFont:
     """A TrueType file read once per process, written per document with only the
     glyphs that document uses (and their components) filled in.
@@ -239,8 +243,10 @@ class PreparedFont:
                 glyph = glyf[name]
                 if glyph.isComposite():
                     direct[i] = [self.ids[c.glyphName] for c in glyph.components]
+            # what a PDF viewer needs of an embedded TrueType font; layout tables (the
+            # PDF is laid out already), names and signatures stay out, as fpdf2 does
             self.tables = {tag: bytes(font.reader[tag]) for tag in font.reader.keys()
-                           if tag not in ("glyf", "loca", "post", "DSIG")}
+                           if tag not in _LEFT_OUT}
             head = bytearray(self.tables["head"])
             struct.pack_into(">h", head, 50, 1)  # indexToLocFormat: long offsets
             struct.pack_into(">I", head, 8, 0)  # checkSumAdjustment, set when written

@@ -77,6 +77,7 @@ class ReportPDF(FPDF):
         self.core_fonts_encoding = "windows-1252"
         self.text_family = "Helvetica"
         self.replaced = False  # did ``t`` replace a character (see REPLACED_NOTE)
+        self._lines: dict[tuple[str, str, float, float, str], list[str]] = {}
         fonts = choose("".join(printable(t) for t in strings(data)))
         self.charset = CP1252
         if fonts is not None:
@@ -122,18 +123,25 @@ class ReportPDF(FPDF):
         call costs more than the rest of a report's layout (no kerning or shaping is used,
         so a string's width is the sum of its characters')."""
         table = _WIDTHS.setdefault((self.text_family, self.font_style), {})
-        total = 0.0
-        for char in text:
-            w = table.get(char)
-            if w is None:
-                w = table[char] = self.get_string_width(char) / self.font_size_pt
-            total += w
-        return total * self.font_size_pt
+        try:
+            return sum(map(table.__getitem__, text)) * self.font_size_pt
+        except KeyError:
+            for char in set(text) - table.keys():
+                table[char] = self.get_string_width(char) / self.font_size_pt
+            return sum(map(table.__getitem__, text)) * self.font_size_pt
 
     def lines(self, text: str, width: float) -> list[str]:
         """``text`` wrapped at spaces (a word wider than a line is cut) in the current
         font. fpdf2's multi_cell re-measures a line per added character, which made it
-        the slowest part of a report; this measures each word once."""
+        the slowest part of a report; this measures each word once, and a text once
+        per font and width (the summary is measured before it is drawn)."""
+        key = (self.font_family, self.font_style, self.font_size_pt, width, text)
+        found = self._lines.get(key)
+        if found is None:
+            found = self._lines[key] = self._wrap(text, width)
+        return found
+
+    def _wrap(self, text: str, width: float) -> list[str]:
         space, out = self.width(" "), []
         for paragraph in text.split("\n"):
             line, used = "", 0.0

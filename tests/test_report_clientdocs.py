@@ -456,3 +456,45 @@ def test_an_unanswered_slider_is_an_empty_cell_never_zero(tmp_path):
     assert values == [0.0] + [""] * (len(questions) - 1)
     cells = [c.value for c in load_workbook(tmp_path / "a.xlsx").active[2]]
     assert cells == [0] + [None] * (len(questions) - 1)
+
+
+# -- the command ---------------------------------------------------------------------------
+
+def test_report_documents_command_uses_branding_rm_and_template(rt, tmp_path):
+    from typer.testing import CliRunner
+    from web_support import seed_invitation
+
+    from quickcrm.cli.main import app
+    from quickcrm.quickscans.answers import Respondent, save_answer
+
+    sd = seed_invitation(rt)
+    with rt.session() as s:
+        for qid, value in shipped_answers().items():
+            save_answer(s, Respondent(invitation_id=sd.invitation_id), question_id=qid,
+                        value=value, now=rt.clock.now())
+        s.commit()
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(png_logo())
+    env = {"QUICKCRM_DATABASE_URL": rt.settings.database_url, "QUICKCRM_FIRM_NAME": "Van Dijk",
+           "QUICKCRM_FIRM_LOGO": str(logo), "QUICKCRM_FIRM_PHONE": "020 123 45 67",
+           "QUICKCRM_FIRM_PPTX": str(firm_template(tmp_path))}
+    runner = CliRunner()
+    runner.invoke(app, ["user", "edit", "rm@firma.example", "--function", "Relatiemanager MKB",
+                        "--phone", "06 11 22 33 44"], env=env)
+    out = tmp_path / "docs"
+    result = runner.invoke(app, ["report", "Voorjaar 2027", "--client", "000123",
+                                 "--documents", str(out)], env=env)
+    assert result.exit_code == 0, result.output
+    text = pages(next(out.glob("*.pdf")).read_bytes(), tmp_path, "cli")
+    assert "Van Dijk" in text[0] and "Telefoon 020 123 45 67" in text[0]
+    assert "Korte termijn, weinig voorbereid" in text[1]
+    assert "Uw relatiemanager Rik Manager Relatiemanager MKB Telefoon 06 11 22 33 44" in text[-1]
+    prs = Presentation(str(next(out.glob("*.pptx"))))
+    assert prs.slide_masters[0].placeholders[0].text_frame.text == "HUISSTIJL VAN DIJK"
+    broken = tmp_path / "kapot.pptx"
+    broken.write_text("geen powerpoint")
+    bad = runner.invoke(app, ["report", "Voorjaar 2027", "--client", "000123", "--documents",
+                              str(tmp_path / "x")], env={**env, "QUICKCRM_FIRM_PPTX": str(broken)})
+    assert bad.exit_code == 1
+    assert f"{broken}: firm.pptx_template is not a PowerPoint file" in bad.output
+    assert not (tmp_path / "x").exists()

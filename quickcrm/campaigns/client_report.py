@@ -119,10 +119,15 @@ def write_client_documents(*, session: Session, actor: Actor, campaign: str,
                if invitation is not None else {})
     finished = invitation.finished_at if invitation is not None else None
     rm = session.get(User, client.rm_id) if client.rm_id else None
+    brand = brand_of(settings)
+    if brand.pptx_template:  # the web flow falls back to the shipped master; say so here
+        from quickcrm.quickscans.report_pptx import check_template
+
+        check_template(brand.pptx_template)
     docs = render_documents(definition=definition, answers=answers, client=client_info(client),
                             firm_name=str(settings["firm.name"]),
                             report_date=local_date(finished or now, settings.timezone),
-                            brand=brand_of(settings), contact=contact_of(rm))
+                            brand=brand, contact=contact_of(rm))
     directory.mkdir(parents=True, exist_ok=True)
     pdf_path, pptx_path = directory / docs.pdf_name, directory / docs.pptx_name
     pdf_path.write_bytes(docs.pdf)

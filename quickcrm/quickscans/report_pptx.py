@@ -17,6 +17,7 @@ a title and a body), so a template in any language works.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Sequence
 from io import BytesIO
 from pathlib import Path
@@ -44,6 +45,7 @@ from quickcrm.quickscans.report_data import (
 )
 from quickcrm.resources import templates_dir
 
+log = logging.getLogger(__name__)
 INK = RGBColor(0x21, 0x25, 0x29)
 MUTED = RGBColor(0x5A, 0x62, 0x6A)
 TRACK = RGBColor(0xDE, 0xE4, 0xEB)
@@ -103,9 +105,11 @@ def _open(template: str) -> tuple[Any, bool]:
     shipped = not template
     try:
         prs = Presentation(BytesIO(_template_bytes(str(path), path.stat().st_mtime)))
-    except Exception:  # noqa: BLE001 - a broken firm template must not stop a report
+    except Exception as exc:  # noqa: BLE001 - a broken firm template must not stop a report
         if shipped:
             raise
+        log.warning("firm.pptx_template %s: cannot be used (%s); the shipped master is used",
+                    path, exc)
         prs, shipped = Presentation(str(default_template())), True
     ids = prs.slides._sldIdLst  # python-pptx has no public way to drop a slide
     for sld_id in list(ids):

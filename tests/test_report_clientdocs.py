@@ -179,6 +179,8 @@ def test_pdf_is_a_report_cover_summary_answers_next_step(tmp_path):
                      "5 van 5", "8 van 10", "-60", "Uw wensen 3 van 4 vragen beantwoord"):
         assert expected in summary, expected
     assert answers.startswith("Uw antwoorden Uw situatie 1. Wat is uw leeftijd? 55 tot 65 jaar")
+    # a slider's answer with its verbal label, as the client saw it on the page
+    assert "van uw bedrijfsopvolging? 20 Net begonnen 0 · Nog niet begonnen" in answers
     assert "Volgende stap" in last
     for expected in (data.next_step.split()[0], "Uw relatiemanager Marieke Jansen",
                      "Senior relatiemanager", "Telefoon 06 1234 5678",

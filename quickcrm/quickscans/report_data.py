@@ -44,6 +44,12 @@ class ReportQuestion:
     scale: tuple[float, float] | None = None
     left: str = ""
     right: str = ""
+    label: str = ""  # a slider's verbal label at the answer ("Halverwege"), as the page says
+
+    @property
+    def shown(self) -> str:
+        """The answer with a slider's verbal label: ``50 · Halverwege``."""
+        return f"{self.answer} · {self.label}" if self.label and self.answer else self.answer
 
 
 @dataclass(frozen=True)
@@ -188,8 +194,11 @@ def report_question(number: int, question: Question, stored: str | None) -> Repo
             return replace(base, answer=raw)
         low, high = float(question.min), float(question.max)
         bar = value if low <= value <= high else None
+        from quickcrm.quickscans.validation import slider_label
+
+        label = slider_label(question, value) if bar is not None else ""
         return replace(base, answer=dutch_number(value), value=bar,
-                        scale=(low, high) if bar is not None else None)
+                       scale=(low, high) if bar is not None else None, label=label)
     return replace(base, answer=stored or "")
 
 

@@ -497,7 +497,11 @@ def _bar(pdf: ReportPDF, q: ReportQuestion) -> None:
     _track(pdf, x, y, BAR_W, BAR_H, share, q)
     pdf.set_xy(x + BAR_W + 3, y - 0.5)
     pdf.style(11, bold=True)
-    pdf.cell(0, BAR_H + 1, pdf.t(q.answer))
+    pdf.cell(pdf.width(q.answer) + 2 * pdf.c_margin, BAR_H + 1, pdf.t(q.answer))
+    if q.label:
+        pdf.style(9.5, color=MUTED)
+        room = pdf.w - MARGIN - pdf.get_x()
+        pdf.cell(room, BAR_H + 1, pdf.fit(pdf.t(q.label), room - 2 * pdf.c_margin))
     pdf.set_xy(x, y + BAR_H + 0.8)
     pdf.style(8, color=MUTED)
     half = BAR_W / 2

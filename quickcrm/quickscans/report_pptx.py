@@ -399,7 +399,7 @@ def _section_slide(deck: Deck, section: ReportSection) -> None:
         deck.box(slide, answer_x, y, answer_w, row_h,
                  [(text, size, given and q.kind == "choice", INK if given else MUTED)],
                  MSO_ANCHOR.MIDDLE)
-    _notes(slide, "\n\n".join(f"{q.number}. {q.text}\n{q.answer or NOT_ANSWERED}"
+    _notes(slide, "\n\n".join(f"{q.number}. {q.text}\n{q.shown or NOT_ANSWERED}"
                               for q in section.questions))
 
 
@@ -416,8 +416,11 @@ def _bar(deck: Deck, slide: Slide, q: ReportQuestion, x: int, width: int, y: int
     deck.rect(slide, x, bar_y, bar_w, bar_h, TRACK)
     deck.rect(slide, x + int(bar_w * start), bar_y,
               max(int(bar_w * (end - start)), int(Inches(0.03))), bar_h, deck.bar)
+    value = [(q.answer, size, True, INK)]
+    if q.label:
+        value.append((short(q.label, 24), max(size - 4, 8), False, MUTED))
     deck.box(slide, x + bar_w + int(Inches(0.1)), y, width - bar_w - int(Inches(0.1)), row_h,
-             [(q.answer, size, True, INK)], MSO_ANCHOR.MIDDLE)
+             value, MSO_ANCHOR.MIDDLE)
     if row_h - bar_h < Inches(0.4):  # no room below the bar (a section of ten or more)
         return
     ends = ((" · ".join(p for p in (dutch_number(low), q.left) if p), PP_ALIGN.LEFT),

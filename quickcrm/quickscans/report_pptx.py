@@ -439,6 +439,7 @@ def _closing_slide(deck: Deck) -> None:
     col_w = int(deck.content_w * 0.55)
     steps = [(short(data.next_step, budget(col_w, int(Inches(2.0)), 16)), 16, False, INK)]
     if data.attention:
+        steps.append(("", 10, False, INK))
         steps.append(("Te bespreken:", 14, True, deck.primary))
         steps += [(f"• {short(p.title or p.text, 80)}", 13, False, INK)
                   for p in data.attention[:6]]

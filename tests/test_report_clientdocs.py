@@ -500,3 +500,23 @@ def test_report_documents_command_uses_branding_rm_and_template(rt, tmp_path):
     assert bad.exit_code == 1
     assert f"{broken}: firm.pptx_template is not a PowerPoint file" in bad.output
     assert not (tmp_path / "x").exists()
+
+
+def test_render_documents_takes_the_pages_contact_shape_too(tmp_path):
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class PagesContact:  # as quickscans.contacts.Contact carries it, photo flag and all
+        name: str
+        first_name: str
+        function: str
+        phone: str
+        email: str
+        has_photo: bool
+
+    docs = render_documents(definition=read_file(PERSONAL), answers=shipped_answers(),
+                            client=CLIENT, firm_name="Van Dijk", report_date=date(2026, 11, 23),
+                            brand=BRAND, contact=PagesContact("Rik Manager", "Rik", "RM MKB",
+                                                              "06 9", "rik@vd.nl", False))
+    last = pages(docs.pdf, tmp_path)[-1]
+    assert "Uw relatiemanager Rik Manager RM MKB Telefoon 06 9 E-mail rik@vd.nl" in last

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from quickcrm.quickscans.report_data import Brand, ClientInfo, Contact
 from quickcrm.quickscans.schema import Definition
@@ -111,16 +111,35 @@ def contact_of(user: User | None) -> Contact | None:
     return Contact(name=user.name, function=user.function, phone=user.phone, email=email)
 
 
+class ContactLike(Protocol):
+    """What the report reads of a contact: this module's ``Contact`` or the pages' one
+    (``quickscans.contacts.Contact``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def function(self) -> str: ...
+    @property
+    def phone(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+
+
 def render_documents(*, definition: Definition, answers: dict[str, str], client: ClientInfo,
                      firm_name: str, report_date: date, brand: Brand | None = None,
-                     contact: Contact | None = None) -> Documents:
-    """The PDF and the PPTX of one respondent's answers."""
+                     contact: ContactLike | None = None) -> Documents:
+    """The PDF and the PPTX of one respondent's answers; ``brand`` from ``brand_of``,
+    ``contact`` the relationship manager (``contact_of``, or the pages' contact)."""
+    if contact is not None and not isinstance(contact, Contact):
+        contact = Contact(name=contact.name, function=contact.function, phone=contact.phone,
+                          email=contact.email)
     from quickcrm.quickscans.report_data import report_data_from
     from quickcrm.quickscans.report_pdf import render_report_pdf
     from quickcrm.quickscans.report_pptx import render_report_pptx
 
     data = report_data_from(definition, answers, firm_name=firm_name, report_date=report_date,
-                            client=client, brand=brand, contact=contact)
+                            client=client, brand=brand,
+                            contact=contact if isinstance(contact, Contact) else None)
     stem = _safe(f"Rapportage {definition.title} - {client.company or client.last_name}")
     return Documents(render_report_pdf(data), render_report_pptx(data), f"{stem}.pdf",
                      f"{stem}.pptx")

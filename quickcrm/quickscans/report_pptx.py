@@ -344,7 +344,7 @@ def _summary_slide(deck: Deck) -> None:
     y = top + int(Inches(0.5))
     row_h = min(int(Inches(0.42)), (bottom - y) // max(len(rows), 1))
     size = 11 if row_h >= Inches(0.38) else 9 if row_h >= Inches(0.3) else 7
-    label_w, bar_w = int(w * 0.50), int(w * 0.26)
+    label_w, bar_w = int(w * 0.46), int(w * 0.24)
     for label, q in rows:
         if q is None:
             deck.box(slide, x, y, w, row_h, [(short(label, 60), size, True, INK)],
@@ -417,10 +417,10 @@ def _bar(deck: Deck, slide: Slide, q: ReportQuestion, x: int, width: int, y: int
     deck.rect(slide, x + int(bar_w * start), bar_y,
               max(int(bar_w * (end - start)), int(Inches(0.03))), bar_h, deck.bar)
     value = [(q.answer, size, True, INK)]
-    if q.label:
+    value_w = width - bar_w - int(Inches(0.1))
+    if q.label and value_w >= Inches(1.1):  # else only in the notes: no room beside the bar
         value.append((short(q.label, 24), max(size - 4, 8), False, MUTED))
-    deck.box(slide, x + bar_w + int(Inches(0.1)), y, width - bar_w - int(Inches(0.1)), row_h,
-             value, MSO_ANCHOR.MIDDLE)
+    deck.box(slide, x + bar_w + int(Inches(0.1)), y, value_w, row_h, value, MSO_ANCHOR.MIDDLE)
     if row_h - bar_h < Inches(0.4):  # no room below the bar (a section of ten or more)
         return
     ends = ((" · ".join(p for p in (dutch_number(low), q.left) if p), PP_ALIGN.LEFT),

@@ -520,3 +520,22 @@ def test_render_documents_takes_the_pages_contact_shape_too(tmp_path):
                                                               "06 9", "rik@vd.nl", False))
     last = pages(docs.pdf, tmp_path)[-1]
     assert "Uw relatiemanager Rik Manager RM MKB Telefoon 06 9 E-mail rik@vd.nl" in last
+
+
+def test_reports_rendered_at_once_in_threads_each_stay_whole(tmp_path):
+    """The web app renders reports in worker threads; the fonts parsed once per process
+    are shared, so two documents written at the same moment must not mix."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = [("Łukasz", "Wiśniewski"), ("Γιώργος", "Παπαδόπουλος"), ("Nguyễn", "Văn An"),
+             ("Ayşe", "Şahin"), ("Дмитрий", "Иванов"), ("Jan", "de Vries")] * 2
+    datas = [replace(shipped_report(), client=ClientInfo(f, la, "", str(i)))
+             for i, (f, la) in enumerate(names)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        pdfs = list(pool.map(render_report_pdf, datas))
+    for i, (pdf, (first, last)) in enumerate(zip(pdfs, names, strict=True)):
+        text = pages(pdf, tmp_path, f"thread{i}")
+        assert f"{first} {last}" in text[0] and "Volgende stap" in text[-1]
+        check = subprocess.run(["pdffonts", str(tmp_path / f"thread{i}.pdf")],
+                               capture_output=True, text=True)
+        assert check.returncode == 0 and "Syntax Error" not in check.stderr

@@ -393,7 +393,10 @@ def use_fonts(pdf: FPDF, family: str, fonts: tuple[Path, Path]) -> None:
     prepared = _install()
     for style, path in (("", fonts[0]), ("B", fonts[1])):
         template = _parsed(path, style)
-        font = copy.copy(template)  # shares cw, cmap, glyph_ids, desc: read only
+        font = copy.copy(template)  # shares cw, cmap, glyph_ids: read only
+        # fpdf2 writes the PDF's object links into the descriptor while it outputs: one
+        # each, or two documents written at once (the web app's threads) would mix them
+        font.desc = copy.copy(template.desc)
         key = f"{family.lower()}{style}"
         font.i = len(pdf.fonts) + 1
         font.fontkey = key

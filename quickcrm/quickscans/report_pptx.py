@@ -155,9 +155,13 @@ class Deck:
         self.accent = _rgb(readable(hex_rgb(brand.accent, (179, 71, 0))))
         self.bar = _rgb(readable(hex_rgb(brand.primary), ratio=3.0))
         self.data = data
+        self._layouts: dict[str, SlideLayout] = {}
 
     def slide(self, kind: str) -> Slide:
-        return self.prs.slides.add_slide(_layout(self.prs, kind))
+        layout = self._layouts.get(kind)
+        if layout is None:
+            layout = self._layouts[kind] = _layout(self.prs, kind)
+        return self.prs.slides.add_slide(layout)
 
     def title(self, slide: Slide, text: str, size: int = 30) -> None:
         shape = slide.shapes.title

@@ -139,6 +139,12 @@ def covered(path: Path) -> frozenset[int]:
         return frozenset(font.getBestCmap())
 
 
+@functools.cache
+def drawable_set(fonts: tuple[Path, Path]) -> frozenset[int]:
+    """What both faces (regular and bold) of a font pair draw, line breaks included."""
+    return covered(fonts[0]) & covered(fonts[1]) | {0x0A}
+
+
 CP1252 = frozenset(ord(c) for c in bytes(range(0x20, 0x100)).decode("cp1252", "ignore")) \
     | {0x0A}
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from fpdf import FPDF
 
-from quickcrm.quickscans.pdf_fonts import CP1252, choose, covered, drawable, use_fonts
+from quickcrm.quickscans.pdf_fonts import CP1252, choose, drawable, drawable_set, use_fonts
 from quickcrm.quickscans.report_data import (
     NOT_ANSWERED,
     ReportData,
@@ -83,7 +83,7 @@ class ReportPDF(FPDF):
         if fonts is not None:
             use_fonts(self, "DejaVu", fonts)
             self.text_family = "DejaVu"
-            self.charset = covered(fonts[0]) & covered(fonts[1])
+            self.charset = drawable_set(fonts)
         brand = data.firm
         self.primary = readable(hex_rgb(brand.primary))
         self.accent = readable(hex_rgb(brand.accent, (179, 71, 0)))
@@ -101,7 +101,7 @@ class ReportPDF(FPDF):
     def t(self, text: str) -> str:
         """Text as drawn with the chosen font: printable, and what the font lacks
         replaced visibly (``pdf_fonts.drawable``)."""
-        text, replaced = drawable(printable(text), self.charset | {10})
+        text, replaced = drawable(printable(text), self.charset)
         self.replaced = self.replaced or replaced
         return text
 

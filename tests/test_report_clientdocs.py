@@ -539,3 +539,17 @@ def test_reports_rendered_at_once_in_threads_each_stay_whole(tmp_path):
         check = subprocess.run(["pdffonts", str(tmp_path / f"thread{i}.pdf")],
                                capture_output=True, text=True)
         assert check.returncode == 0 and "Syntax Error" not in check.stderr
+
+
+def test_other_pdfs_still_embed_their_fonts_after_a_report(tmp_path):
+    """The report routes fpdf2's subsetting of its own fonts past fontTools; the
+    explanation document, which adds DejaVu Sans the ordinary way, must be unaffected."""
+    from quickcrm.quickscans.explanation import render_quickscan_doc
+
+    render_report_pdf(replace(shipped_report(), client=ClientInfo("Łukasz", "Żak", "", "1")))
+    doc = render_quickscan_doc(read_file(PERSONAL))
+    text = " ".join(pages(doc, tmp_path, "uitleg"))
+    assert "Hoeveel zorgen maakt u zich over de continuïteit" in text
+    fonts = subprocess.run(["pdffonts", str(tmp_path / "uitleg.pdf")], check=True,
+                           capture_output=True, text=True).stdout
+    assert "DejaVuSans" in fonts

@@ -107,6 +107,18 @@ OPTIONS: tuple[Option, ...] = (
            "Seconds between reminder runs of the daemon"),
     Option("daemon.bounces_every", "QUICKCRM_BOUNCES_EVERY", 900,
            "Seconds between bounce-mailbox polls of the daemon"),
+    # operations (issue 30)
+    Option("log.format", "QUICKCRM_LOG_FORMAT", "plain",
+           "Log lines of the daemon, serve and the web app: plain (for people) or json "
+           "(one JSON object a line, for a log collector)", choices=("plain", "json")),
+    Option("log.file", "QUICKCRM_LOG_FILE", "",
+           "File the daemon, serve and the web app append their log to (empty: stderr)"),
+    Option("log.level", "QUICKCRM_LOG_LEVEL", "info",
+           "Least important log lines written: debug, info, warning or error",
+           choices=("debug", "info", "warning", "error")),
+    Option("mail.dkim_selector", "QUICKCRM_DKIM_SELECTOR", "",
+           "DKIM selector the mail provider signs the RMs' domains with; `quickcrm doctor` "
+           "looks up SELECTOR._domainkey.DOMAIN (empty: DKIM not checked)"),
 )
 
 _BY_NAME = {o.name: o for o in OPTIONS}

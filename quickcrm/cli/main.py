@@ -11,6 +11,7 @@ import typer
 from quickcrm.areas import declared
 from quickcrm.cli import config, db, demo
 from quickcrm.cli import daemon as daemon_cli
+from quickcrm.cli import doctor as doctor_cli
 from quickcrm.cli import serve as serve_cli
 
 app = typer.Typer(
@@ -62,6 +63,7 @@ for _name, _group in ROOT_GROUPS.items():
     app.add_typer(_group, name=_name)
 serve_cli.register(app)
 daemon_cli.register(app)
+doctor_cli.register(app)  # operations (issue 30)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ would. Only fixed column names go into the SQL text; the values travel in COPY's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -23,7 +24,7 @@ REL = [*RELATION_FIELDS, "team_id", "rm_id"]
 _KINDS: dict[str, tuple[str, list[str], str, str]] = {}
 
 
-def _q(names: list[str], prefix: str = "") -> str:
+def _q(names: Sequence[str], prefix: str = "") -> str:
     return ", ".join(f'{prefix}"{n}"' for n in names)
 
 

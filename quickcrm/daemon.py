@@ -133,10 +133,11 @@ def run_once(runtime: Runtime, *, stop: threading.Event | None = None,
     ctx = JobContext(runtime=runtime, stop=stop or threading.Event(),
                      worker=claims.new_worker_id())
     results: dict[str, dict[str, Any]] = {}
-    for job in load_jobs() if jobs is None else jobs:
-        if ctx.stop.is_set():
-            break
-        results[job.name] = run_job(job, ctx)
+    with claims.alive(runtime.engine, ctx.worker):  # its claims are released if it dies
+        for job in load_jobs() if jobs is None else jobs:
+            if ctx.stop.is_set():
+                break
+            results[job.name] = run_job(job, ctx)
     return results
 
 
@@ -160,14 +161,15 @@ def run_forever(runtime: Runtime, *, stop: threading.Event) -> None:
                           name=job.name, next_run_time=now)
     log.info("daemon started: %s", ", ".join(
         f"{j.name} every {int(runtime.settings[j.every])}s" for j in jobs))
-    scheduler.start()
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        log.info("stopping: finishing the message in flight")
-        scheduler.shutdown(wait=True)
-        log.info("daemon stopped")
+    with claims.alive(runtime.engine, ctx.worker):  # its claims are released if it dies
+        scheduler.start()
+        try:
+            while not stop.wait(0.5):
+                pass
+        finally:
+            log.info("stopping: finishing the message in flight")
+            scheduler.shutdown(wait=True)
+            log.info("daemon stopped")
 
 
 def stop_on_signals(stop: threading.Event) -> Callable[[], None]:

@@ -122,6 +122,18 @@ USER_UPDATED = _kind(
     "user.updated", "the details of the staff user in details.email were changed, by "
     "user_id; details.changes holds each changed field as [old, new]")
 
+# mail (issue 24): what else can go wrong with a campaign's mail, and the client's own
+# one-click opt-out (user_id: the client's relationship manager).
+INVITATION_FAILED = _kind(
+    "campaign.invitation_failed", "the client's mail server answered the invitation with "
+    "temporary errors (4xx) until the retry lifetime ran out; it never arrived")
+RM_COPY_REFUSED = _kind(
+    "campaign.rm_copy_refused", "the relationship manager's copy of an invitation was "
+    "refused (5xx); the client's invitation is not affected")
+CLIENT_OPTED_OUT = _kind(
+    "campaign.client_opted_out", "the client opted out of campaign mail with the "
+    "unsubscribe link of a campaign e-mail (one-click or the confirm button)")
+
 
 # Person CRM (issue 26, seed 001; user_id: the user who acted; details.changes
 # as [old, new]).

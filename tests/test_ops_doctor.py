@@ -68,8 +68,26 @@ def dns_stub() -> Iterator[DnsStub]:
 HEALTHY_DNS = {
     "mail.firma.nl": ["v=spf1 include:relay.firma.nl -all"],
     "_dmarc.kantoor.example": ["v=DMARC1; p=quarantine"],
-    "sel1._domainkey.kantoor.example": ["v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCB"],
 }
+KEY: dict[str, str] = {}  # the test's DKIM key file and its public key as DNS has it
+
+
+@pytest.fixture(autouse=True)
+def dkim_key(tmp_path: Path) -> None:
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = tmp_path / "dkim.pem"
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                       serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    der = key.public_key().public_bytes(serialization.Encoding.DER,
+                                        serialization.PublicFormat.SubjectPublicKeyInfo)
+    KEY.update(file=str(path), p=base64.b64encode(der).decode())
+    HEALTHY_DNS["sel1._domainkey.kantoor.example"] = [f"v=DKIM1; k=rsa; p={KEY['p']}"]
 
 
 def setup_db(url: str) -> None:
@@ -87,7 +105,8 @@ def setup_db(url: str) -> None:
 def doctor(url: str, smtp_url: str, dns: str, *args: str, **env: str) -> tuple[int, Any, Any]:
     environ = {"QUICKCRM_SMTP_URL": smtp_url, "QUICKCRM_MAIL_SENDER": "noreply@mail.firma.nl",
                "QUICKCRM_BASE_URL": "https://quickscan.firma.nl",
-               "QUICKCRM_DKIM_SELECTOR": "sel1", **env}
+               "QUICKCRM_DKIM_DOMAIN": "kantoor.example", "QUICKCRM_DKIM_SELECTOR": "sel1",
+               "QUICKCRM_DKIM_KEY_FILE": KEY["file"], **env}
     r = run("doctor", "--db", url, "--nameserver", dns, "--json", *args, env=environ)
     data = json.loads(r.stdout)
     human = run("doctor", "--db", url, "--nameserver", dns, *args, env=environ)
@@ -128,15 +147,33 @@ def test_an_unreachable_smtp_port_is_an_error_naming_mail_url(sqlite_url, dead_s
 
 def test_missing_spf_and_dmarc_are_warnings_and_strict_fails(sqlite_url, smtp_server, dns_stub):
     setup_db(sqlite_url)
+    dkim = "sel1._domainkey.kantoor.example"
+    dns_stub.records[dkim] = HEALTHY_DNS[dkim]
     code, data, _text = doctor(sqlite_url, smtp_server.url, dns_stub.address)
     assert code == 0
     warnings = by_status(data, "warning")
     assert any(w.startswith("spf: mail.firma.nl (mail.sender) has no SPF record") for w in warnings)
     assert any(w.startswith("dmarc: kantoor.example") for w in warnings)
-    assert any(w.startswith("dkim: no DKIM key at sel1._domainkey.kantoor.example")
-               for w in warnings)
     code, _data, _text = doctor(sqlite_url, smtp_server.url, dns_stub.address, "--strict")
     assert code == 1
+
+
+def test_a_missing_or_wrong_published_dkim_key_is_an_error(sqlite_url, smtp_server, dns_stub):
+    setup_db(sqlite_url)
+    dns_stub.records.update({k: v for k, v in HEALTHY_DNS.items() if "_domainkey" not in k})
+    code, data, _text = doctor(sqlite_url, smtp_server.url, dns_stub.address)
+    assert code == 1
+    assert by_status(data, "error") == [
+        "dkim: no DKIM key published at sel1._domainkey.kantoor.example: every signed "
+        "message fails DKIM"]
+    dns_stub.records["sel1._domainkey.kantoor.example"] = ["v=DKIM1; k=rsa; p=MIIBIjANBgkq"]
+    code, data, _text = doctor(sqlite_url, smtp_server.url, dns_stub.address)
+    assert code == 1 and "is not the public key of mail.dkim_key_file" in by_status(
+        data, "error")[0]
+    code, data, _text = doctor(sqlite_url, smtp_server.url, dns_stub.address,
+                               QUICKCRM_DKIM_DOMAIN="")
+    assert any(w.startswith("dkim: outgoing mail is not DKIM-signed")
+               for w in by_status(data, "warning"))
 
 
 def test_dns_that_does_not_answer_says_could_not_check(sqlite_url, smtp_server):

@@ -66,8 +66,8 @@ def _value(name: str, text: str) -> object:
         return SEGMENTS[name].parse(text)
     if name == "stage":
         return parse_stage(text)  # empty: keep the stage (a new relation: customer)
-    if name == "opted_out":
-        return parse_bool(text)
+    if name == "opted_out":  # empty: keep (an opt-out sticks until an explicit "nee")
+        return parse_bool(text) if text.strip() else None
     text = " ".join(text.split()) if name in ("team", "rm_first_name", "rm_last_name") else text
     if name in EMAIL_FIELDS and text:
         text = text.lower()
@@ -119,7 +119,7 @@ def _convert(name: str, raw: str) -> object:
         value = _value(name, unescape_cell(raw.strip()))
     except InvalidInput as exc:
         return _Bad(str(exc))
-    return ABSENT if name == "stage" and value is None else value
+    return ABSENT if name in ("stage", "opted_out") and value is None else value
 
 
 class RowParser:

@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {"company": "", "address": "", "postcode": "", "city"
                             "email": "", "phone": "", "opted_out": False}
 # Positions in a checked row (client_rows.FIELDS); a new relation's values for absent columns.
 V_PERSON, V_TEAM, V_RM, V_STAGE = IX["first_name"], IX["team"], IX["rm_first_name"], IX["stage"]
+V_OPTED_OUT = IX["opted_out"]  # an empty "Afgemeld" cell keeps the opt-out (issue 24)
 NEW = tuple(DEFAULTS.get(f) for f in (*RELATION_FIELDS, *PERSON_FIELDS))
 # Positions in a row of ClientStore.select_sql.
 ID, N, REL0 = 0, 1, 2
@@ -219,6 +220,8 @@ class ClientStore:
         stage = cols[V_STAGE]
         if ABSENT in stage:
             cols[V_STAGE] = tuple("customer" if v is ABSENT else v for v in stage)
+        if ABSENT in cols[V_OPTED_OUT]:
+            cols[V_OPTED_OUT] = tuple(False if v is ABSENT else v for v in cols[V_OPTED_OUT])
         stamps = (self.stamp,) * n
         before = self._top_id()
         self._many("insert_relation", list(zip(
@@ -321,7 +324,8 @@ class ClientStore:
             given = values[:V_TEAM]
             wants_person = bool(given[V_PERSON] or given[V_PERSON + 1] or given[V_PERSON + 2]
                                 or given[V_PERSON + 3])
-            partial = not complete or given[V_STAGE] is ABSENT
+            partial = (not complete or given[V_STAGE] is ABSENT
+                       or given[V_OPTED_OUT] is ABSENT)
             if old is None:
                 if partial:
                     given = tuple(d if v is ABSENT else v for v, d in zip(given, NEW, strict=True))

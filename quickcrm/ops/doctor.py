@@ -3,9 +3,11 @@ warning or error, with how to fix it. Nothing is changed: the database is opened
 creating or migrating it (an SQLite file read-only), the mail server gets EHLO (and
 STARTTLS and a login when configured) but no message, the bounce mailbox a login.
 
-DNS (dnspython): the SPF record of the envelope sender's domain (``mail.sender``), and the
-DMARC record and DKIM key (``mail.dkim_selector``) of the From domains the firm's
-relationship managers send with; a missing one is the seed's spam-box risk (a warning).
+DNS (dnspython): the SPF record of the envelope sender's domain (``mail.sender``), the
+DMARC record of the From domains the firm's relationship managers send with, and the DKIM
+key mail is signed with (``mail.dkim_domain``/``_selector``/``_key_file``) against the one
+published at SELECTOR._domainkey.DOMAIN; a missing SPF or DMARC record is the seed's
+spam-box risk (a warning), a wrong or missing published DKIM key an error.
 When DNS does not answer the finding says plainly "could not check".
 """
 
@@ -396,7 +398,6 @@ def _dns(settings: Settings, db: _Db, nameserver: str | None,
     if not rm_domains:
         out.append(Finding("dmarc", OK, "no relationship managers yet: no From domains to "
                            "check"))
-    selector = str(settings["mail.dkim_selector"]).strip()
     for domain in rm_domains:
         records = txt(f"_dmarc.{domain}")
         dmarc = [r for r in records or [] if r.upper().startswith("V=DMARC1")]
@@ -410,23 +411,78 @@ def _dns(settings: Settings, db: _Db, nameserver: str | None,
                                f"spam-box mail sent in its name",
                                f"publish a TXT record at _dmarc.{domain}, e.g. "
                                f"'v=DMARC1; p=none; rua=mailto:dmarc@{domain}'"))
-        if not selector:
-            continue
-        records = txt(f"{selector}._domainkey.{domain}")
-        dkim = [r for r in records or [] if "p=" in r]
-        if records is None:
-            out.append(could_not("dkim", f"DKIM of {domain}"))
-        elif dkim:
-            out.append(Finding("dkim", OK, f"{selector}._domainkey.{domain} has a key"))
-        else:
-            out.append(Finding("dkim", WARNING, f"no DKIM key at {selector}._domainkey."
-                               f"{domain}: mail signed with selector {selector} fails DKIM",
-                               "publish the key your mail provider gives you, or correct "
-                               "mail.dkim_selector"))
-    if rm_domains and not selector:
-        out.append(Finding("dkim", WARNING, "DKIM not checked: mail.dkim_selector is not set",
-                           "set mail.dkim_selector to the selector your provider signs with"))
+    out += _dkim(settings, rm_domains, txt, could_not)
     return out
+
+
+def _dkim(settings: Settings, rm_domains: list[str], txt: Callable[[str], list[str] | None],
+          could_not: Callable[[str, str], Finding]) -> list[Finding]:
+    """The DKIM key mail is signed with (``mail.dkim_*``, issue 24) against the public key
+    published at SELECTOR._domainkey.DOMAIN, and the RMs' From domains against it."""
+    from quickcrm.errors import ConfigError
+    from quickcrm.mail.dkim import signer_from
+
+    try:
+        signer = signer_from(settings)
+    except ConfigError as exc:
+        return [Finding("dkim", ERROR, str(exc), "fix mail.dkim_domain, mail.dkim_selector "
+                        "and mail.dkim_key_file (docs/mail.md)")]
+    if signer is None:
+        return [Finding("dkim", WARNING, "outgoing mail is not DKIM-signed (mail.dkim_domain "
+                        "is empty): DMARC then rests on SPF alone",
+                        "set mail.dkim_domain, mail.dkim_selector and mail.dkim_key_file "
+                        "(docs/mail.md)")]
+    domain = str(settings["mail.dkim_domain"]).strip().lower()
+    selector = str(settings["mail.dkim_selector"]).strip()
+    name = f"{selector}._domainkey.{domain}"
+    out: list[Finding] = []
+    records = txt(name)
+    published = [r for r in records or [] if "p=" in r]
+    if records is None:
+        out.append(could_not("dkim", f"the DKIM key at {name}"))
+    elif not published:
+        out.append(Finding("dkim", ERROR, f"no DKIM key published at {name}: every signed "
+                           f"message fails DKIM", f"publish the public key of "
+                           f"{settings['mail.dkim_key_file']} as a TXT record at {name}"))
+    else:
+        ours = _public_key(Path(str(settings["mail.dkim_key_file"])).expanduser())
+        theirs = _tag(published[0], "p")
+        if ours is not None and theirs != ours:
+            out.append(Finding("dkim", ERROR, f"the key published at {name} is not the public "
+                               f"key of mail.dkim_key_file: every signed message fails DKIM",
+                               f"publish p={ours[:16]}… at {name}, or use the matching key"))
+        else:
+            out.append(Finding("dkim", OK, f"{name} publishes the signing key"))
+    for rm_domain in rm_domains:
+        if rm_domain != domain and not rm_domain.endswith("." + domain):
+            out.append(Finding("dkim", WARNING, f"relationship managers send From: "
+                               f"{rm_domain}, but mail is signed for {domain}: DMARC "
+                               f"alignment fails for it", "sign for the RMs' own domain "
+                               "(mail.dkim_domain)"))
+    return out
+
+
+def _tag(record: str, name: str) -> str:
+    for part in record.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key.strip() == name:
+            return "".join(value.split())
+    return ""
+
+
+def _public_key(path: Path) -> str | None:
+    """The base64 SubjectPublicKeyInfo of a PEM private key (as DNS publishes it)."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        der = key.public_key().public_bytes(serialization.Encoding.DER,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    except Exception:  # noqa: BLE001 - an Ed25519 key is published raw: not compared
+        return None
+    return base64.b64encode(der).decode()
 
 
 class _NoAnswer(Exception):

@@ -121,7 +121,8 @@ def warm_up(state: WebState) -> None:
     import quickcrm.quickscans.report_pptx  # noqa: F401
 
     for name in ("new.html", "declined.html", "section.html", "overview.html",
-                 "finished.html", "preview.html", "notfound.html", "message.html"):
+                 "finished.html", "preview.html", "notfound.html", "message.html",
+                 "unsubscribe.html"):
         state.templates.get_template(name)
 
 

@@ -41,7 +41,7 @@ async def missing(request: Request, exc: Exception) -> Response:
     their own do not)."""
     if blocked(request):
         return too_many(request)
-    return not_found(request, guess=request.url.path.startswith(("/q/", "/p/")))
+    return not_found(request, guess=request.url.path.startswith(("/q/", "/p/", "/u/")))
 
 
 async def _load(request: Request, *, preview: bool = False) -> respond.Scan | Response:

@@ -47,8 +47,10 @@ class DnsStub:
             self.asked.append(name)
             texts = self.records.get(name)
             if texts:
-                reply.answer.append(dns.rrset.from_text(
-                    question.name, 300, "IN", "TXT", *(f'"{t}"' for t in texts)))
+                # a TXT record is strings of at most 255 bytes (a DKIM key is longer)
+                reply.answer.append(dns.rrset.from_text(question.name, 300, "IN", "TXT", *(
+                    " ".join(f'"{t[i:i + 255]}"' for i in range(0, len(t), 255))
+                    for t in texts)))
             else:
                 reply.set_rcode(dns.rcode.NXDOMAIN)
             self.sock.sendto(reply.to_wire(), addr)
@@ -122,7 +124,7 @@ def test_a_healthy_setup_is_all_ok_and_exits_0(db_url, smtp_server, dns_stub):
     setup_db(db_url)
     dns_stub.records.update(HEALTHY_DNS)
     code, data, text = doctor(db_url, smtp_server.url, dns_stub.address, "--strict")
-    assert code == 0, by_status(data, "error")
+    assert code == 0, by_status(data, "error") + by_status(data, "warning")
     assert by_status(data, "warning") == [] and by_status(data, "error") == []
     checks = {f["check"] for f in data["findings"]}
     assert {"configuration", "database", "mail.url", "spf", "dmarc", "dkim", "web.base_url",

@@ -150,6 +150,7 @@ class Settings:
     values: dict[str, Any]
     sources: dict[str, str] = field(default_factory=dict)
     config_path: Path | None = None
+    warnings: list[str] = field(default_factory=list)  # for stderr (``exposed_secrets``)
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
@@ -264,4 +265,35 @@ def load_settings(
             value = _coerce(option, overrides[option.name], "command line")
             source = "command line"
         values[option.name], sources[option.name] = value, source
-    return Settings(values=values, sources=sources, config_path=path)
+    warnings = [w for w in [exposed_secrets(path, from_file)] if w] if path else []
+    return Settings(values=values, sources=sources, config_path=path, warnings=warnings)
+
+
+def _has_password(value: Any) -> bool:
+    from urllib.parse import urlsplit
+
+    text = str(value)
+    if "://" not in text:
+        return False
+    try:
+        return bool(urlsplit(text).password)
+    except ValueError:
+        return "@" in text
+
+
+def exposed_secrets(path: Path, from_file: dict[str, Any]) -> str | None:
+    """A warning when the configuration file holds a password (a URL's userinfo, a
+    secret setting) while others than its owner may read it (issue 29); else None."""
+    held = sorted(name for name, value in from_file.items() if value and (
+        _has_password(value) or (_BY_NAME[name].secret and "://" not in str(value))))
+    if not held:
+        return None
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (f"warning: {path} holds a password ({', '.join(held)}) and is readable by "
+            f"{'everyone' if mode & 0o007 else 'its group'} (mode {mode:04o}); "
+            f"make it the owner's alone: chmod 600 {path}")

@@ -36,6 +36,7 @@ from quickcrm.quickscans.schema import Definition
 from quickcrm.quickscans.steps import find_by_token
 from quickcrm.runtime import Runtime
 from quickcrm.store.models import Person, Relation, User
+from quickcrm.store.secrets import VISITOR_ADDRESS, keyed_hash
 
 # Abuse limits: registrations per e-mail address and per client address.
 PER_EMAIL = 3
@@ -47,8 +48,10 @@ CONFIRM_DAYS = 30
 FIELD_MAX = {"voornaam": 100, "achternaam": 150, "bedrijf": 300, "email": 320}
 
 
-def address_hash(address: str) -> str:
-    return hashlib.sha256(address.encode()).hexdigest()
+def address_hash(session: Session, address: str) -> str:
+    """The visitor's IP address as kept: HMAC-SHA256 under the installation's own secret
+    (issue 29), so the stored value cannot be reversed by hashing every address."""
+    return keyed_hash(session, VISITOR_ADDRESS, address)
 
 
 def form_csrf(page: LandingPage, issued: int) -> str:
@@ -177,7 +180,7 @@ def too_many(session: Session, *, email: str, address: str, now: datetime) -> bo
     if by_email >= PER_EMAIL:
         return True
     by_address = session.execute(select(func.count(col(v.id))).where(
-        col(v.address_hash) == address_hash(address),
+        col(v.address_hash) == address_hash(session, address),
         col(v.started_at) >= now - PER_ADDRESS_WINDOW)).scalar_one()
     return bool(by_address >= PER_ADDRESS)
 
@@ -190,7 +193,7 @@ def register(session: Session, page: Page, details: dict[str, str], *, consent_t
         confirm_token=new_token(),
         first_name=details["voornaam"], last_name=details["achternaam"],
         company=details["bedrijf"], email=details["email"],
-        address_hash=address_hash(address), consent_text=consent_text, consent_at=now,
+        address_hash=address_hash(session, address), consent_text=consent_text, consent_at=now,
         started_at=now)
     session.add(visitor)
     session.commit()

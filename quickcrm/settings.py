@@ -107,6 +107,17 @@ OPTIONS: tuple[Option, ...] = (
            "Seconds between reminder runs of the daemon"),
     Option("daemon.bounces_every", "QUICKCRM_BOUNCES_EVERY", 900,
            "Seconds between bounce-mailbox polls of the daemon"),
+    # privacy (issue 29): retention periods (0: keep) and the daemon's daily purge
+    Option("privacy.answers_days", "QUICKCRM_ANSWERS_DAYS", 0,
+           "Days after a campaign closed that its clients' answers are kept (0: keep)"),
+    Option("privacy.outbox_days", "QUICKCRM_OUTBOX_DAYS", 0,
+           "Days a sent e-mail's text is kept in the outbox; the row stays for the counts "
+           "(0: keep)"),
+    Option("privacy.unconfirmed_visitor_days", "QUICKCRM_UNCONFIRMED_VISITOR_DAYS", 0,
+           "Days a landing page visitor who never confirmed their e-mail address is kept "
+           "(0: keep)"),
+    Option("daemon.purge_every", "QUICKCRM_PURGE_EVERY", 3600,
+           "Seconds between the daemon's checks for the once-a-day privacy purge"),
 )
 
 _BY_NAME = {o.name: o for o in OPTIONS}

@@ -226,6 +226,22 @@ def mask_url(url: str) -> str:
     return base + qmark + query + hash_ + fragment
 
 
+def redact(text: str, password: str, user: str = "") -> str:
+    """``text`` without ``password`` in any form a server could echo it in: as is,
+    URL-quoted, and base64 as AUTH LOGIN and AUTH PLAIN send it (issue 29: an error
+    reaches the log, the outbox's ``last_error`` and the screen)."""
+    if not password:
+        return text
+    import base64
+    from urllib.parse import quote
+
+    forms = {password, quote(password, safe=""), base64.b64encode(password.encode()).decode(),
+             base64.b64encode(f"\0{user}\0{password}".encode()).decode()}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, MASK)
+    return text
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:

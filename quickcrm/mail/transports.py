@@ -113,20 +113,10 @@ class SmtpTransport:
         return conn
 
     def redact(self, text: str) -> str:
-        """``text`` without the password in any form a server could echo it in (as
-        is, URL-quoted, base64 as AUTH LOGIN and AUTH PLAIN send it): an error reaches
-        the log, the outbox's ``last_error`` and the screen (issue 29)."""
-        if not self.password:
-            return text
-        import base64
-        from urllib.parse import quote
+        """``text`` without the password (``settings.redact``)."""
+        from quickcrm.settings import redact
 
-        forms = {self.password, quote(self.password, safe=""),
-                 base64.b64encode(self.password.encode()).decode(),
-                 base64.b64encode(f"\0{self.user}\0{self.password}".encode()).decode()}
-        for form in sorted(forms, key=len, reverse=True):
-            text = text.replace(form, "********")
-        return text
+        return redact(text, self.password, self.user)
 
     def _ready(self) -> smtplib.SMTP:
         if self._conn is not None and time.monotonic() - self._last_used > self.IDLE_CHECK_SECONDS:

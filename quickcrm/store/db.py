@@ -36,10 +36,14 @@ def make_engine(url: str, *, migrate: bool = True) -> Engine:
     """An engine for ``url``; a new database is created and migrated on first use."""
     parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            private_file(Path(parsed.database).expanduser())
         engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
+        if parsed.database and parsed.database != ":memory:":
+            path = Path(parsed.database).expanduser()
+
+            @event.listens_for(engine, "do_connect")
+            def _private(*_args):  # type: ignore[no-untyped-def]
+                private_file(path)  # made when first opened, as SQLite would, but 0600
     elif parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")

@@ -1,6 +1,6 @@
 """Which person a privacy command means: ``PERSON`` is a person id, an e-mail address or
 the relation number of a campaign contact (``id:N``, ``relation:NUMBER`` say which when a
-number could be either). No match or several matches is one line and exit 1."""
+number could be either; one with leading zeros, ``000123``, is a relation number). No match or several matches is one line and exit 1."""
 
 from __future__ import annotations
 
@@ -53,7 +53,8 @@ def find_person(session: Session, ref: str) -> Person:
     if "@" in text and not kind:
         conditions.append(func.lower(col(Person.email)) == text.lower())
     else:
-        if kind in ("", "id") and text.isdigit():
+        # a number written with leading zeros is a relation number ("000123"), never an id
+        if text.isdigit() and (kind == "id" or str(int(text)) == text):
             conditions.append(col(Person.id) == int(text))
         if kind in ("", "relation"):
             conditions.append((col(Relation.number) == text)

@@ -54,7 +54,7 @@ def find_person(session: Session, ref: str) -> Person:
         conditions.append(func.lower(col(Person.email)) == text.lower())
     else:
         # a number written with leading zeros is a relation number ("000123"), never an id
-        if text.isdigit() and (kind == "id" or str(int(text)) == text):
+        if kind != "relation" and text.isdigit() and (kind == "id" or str(int(text)) == text):
             conditions.append(col(Person.id) == int(text))
         if kind in ("", "relation"):
             conditions.append((col(Relation.number) == text)

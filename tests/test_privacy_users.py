@@ -107,7 +107,8 @@ def test_cli_deactivated_user_is_refused_but_still_named(cli):
     assert cli("user", "add", RM2, "--name", "Jan Vries", "-r", "rm").exit_code == 0
     result = cli("user", "deactivate", RM1, "--reassign-to", RM2)
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == f"{RM1} deactivated; 0 relations moved to {RM2}"
+    assert result.stdout.strip() == (
+        f"{RM1} deactivated; 0 relations and 0 uninvited campaign clients moved to {RM2}")
     refused = cli("user", "list", "--as", RM1)
     assert (refused.exit_code, refused.stderr.strip()) == (
         1, f"not permitted: user '{RM1}' is deactivated")
@@ -219,3 +220,28 @@ def test_service_runtime_follows_its_account(rt):
     with pytest.raises(NotPermitted, match="'piet' is mapped to no QuickCRM user"):
         stranger.check_actor()
     stranger.close()
+
+
+def test_a_frozen_campaign_sends_the_departed_managers_clients_on_behalf_of_the_new_one(
+        db_url, smtp_server):
+    from email import message_from_bytes
+
+    from test_remind import MONDAY_9
+    from test_send import final_campaign, runtime
+    from typer.testing import CliRunner
+
+    from quickcrm.campaigns.sending import send
+    from quickcrm.cli.main import app
+    from quickcrm.clock import FixedClock
+
+    rt = runtime(db_url, FixedClock(MONDAY_9), smtp_server.url)
+    final_campaign(rt, n=4)  # 000001 and 000003 are RM1's
+    result = CliRunner().invoke(app, ["user", "deactivate", RM1, "--reassign-to", RM2, "--json",
+                                      "--db", db_url])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["unsent_campaign_clients"] == 2
+    counts = send(rt=rt, campaign="Voorjaar")
+    assert (counts.invitations, counts.skipped) == (4, [])
+    senders = {message_from_bytes(raw)["From"] for _f, _r, raw in smtp_server.messages}
+    assert all("rm.zwolle" in str(f) or "Zwolle" in str(f) for f in senders), senders
+    rt.close()

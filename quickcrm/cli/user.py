@@ -141,25 +141,29 @@ def user_deactivate(
     """Deactivate a departed user: kept and still named, but no longer able to act.
 
     The last active administrator cannot be deactivated. With --reassign-to their
-    relations move to another relationship manager in the same transaction.
+    relations, and their clients not yet invited in campaigns that are not closed, move
+    to another relationship manager in the same transaction.
 
     Example: quickcrm user deactivate r.meer@kantoor.example --reassign-to j.devries@kantoor.example
     """
     from quickcrm.crm.users import deactivate_user
+    from quickcrm.privacy.departed import reassign_unsent
 
     rt = c.runtime()
     with rt.session() as s:
         done = deactivate_user(session=s, actor=rt.actor, now=rt.clock.now(), email=email,
-                               reassign_to=reassign_to)
+                               reassign_to=reassign_to, also=reassign_unsent)
 
     def human() -> None:
         state = "deactivated" if done.changed else "was deactivated already"
-        moved = (f"; {done.relations} relation{'s' if done.relations != 1 else ''} moved to "
-                 f"{done.reassigned_to}" if done.reassigned_to else "")
+        moved = (f"; {done.relations} relation{'s' if done.relations != 1 else ''} and "
+                 f"{done.unsent} uninvited campaign client{'s' if done.unsent != 1 else ''} "
+                 f"moved to {done.reassigned_to}" if done.reassigned_to else "")
         typer.echo(f"{done.user.email} {state}{moved}")
 
     c.emit({"user": done.user.model_dump(), "changed": done.changed,
-            "reassigned_to": done.reassigned_to, "relations": done.relations}, human)
+            "reassigned_to": done.reassigned_to, "relations": done.relations,
+            "unsent_campaign_clients": done.unsent}, human)
     if done.user.email == rt.settings.admin_email:
         warn(f"note: {done.user.email} is admin.email, the default acting user; set "
              "admin.email to an active administrator (or map accounts: user edit --os-user)")

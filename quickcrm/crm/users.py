@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -545,6 +546,7 @@ class Deactivated:
     changed: bool  # False: the user was deactivated already
     reassigned_to: str | None
     relations: int  # relations moved to ``reassigned_to``
+    unsent: int = 0  # rows ``also`` moved (a campaign's clients not invited yet)
 
 
 def _active_admins(session: Session) -> int:
@@ -554,12 +556,14 @@ def _active_admins(session: Session) -> int:
 
 
 def deactivate_user(*, session: Session, actor: Actor, now: datetime, email: str,
-                    reassign_to: str | None = None) -> Deactivated:
+                    reassign_to: str | None = None,
+                    also: Callable[[Session, int, int], int] | None = None) -> Deactivated:
     """A departed user (``user deactivate``): kept, and still named wherever they acted,
     but refused as acting user; never the last active administrator. ``reassign_to``:
     their relations (``relation.rm_id``) move to that active relationship manager in the
-    same transaction, one ``relation.reassigned`` each. Deactivating again only moves
-    what is still theirs."""
+    same transaction, one ``relation.reassigned`` each, and ``also(session, old_id,
+    new_id)`` moves what later areas hold of theirs (the entry point wires it; it returns
+    how many rows it moved). Deactivating again only moves what is still theirs."""
     permissions.require(actor, "manage users")
     user = get_user(session=session, email=email)
     assert user.id is not None
@@ -592,12 +596,16 @@ def deactivate_user(*, session: Session, actor: Actor, now: datetime, email: str
                        "to": target.email}
             record_many(session, [Entry(RELATION_REASSIGNED, relation_id=rid, user_id=actor.id,
                                         details=details) for rid in moved], at=now)
-    if changed or moved:
+    others = also(session, user.id, target.id) if also is not None and target is not None \
+        and target.id is not None else 0
+    if changed or moved or others:
         record(session, kind=USER_DEACTIVATED, at=now, user_id=actor.id, email=user.email,
-               reassigned_to=target.email if target else None, relations=len(moved))
+               reassigned_to=target.email if target else None, relations=len(moved),
+               **({"unsent_campaign_clients": others} if also is not None else {}))
     session.commit()
     return Deactivated(user=to_public(session, user), changed=changed,
-                       reassigned_to=target.email if target else None, relations=len(moved))
+                       reassigned_to=target.email if target else None, relations=len(moved),
+                       unsent=others)
 
 
 def activate_user(*, session: Session, actor: Actor, now: datetime, email: str) -> UserPublic:

@@ -334,6 +334,18 @@ def test_unconfirmed_landing_visitors_are_purged_with_their_mail(request, db_url
         b"127.0.0.1").hexdigest()
     settings = load_settings(env={"QUICKCRM_DATABASE_URL": rt.settings.database_url,
                                   "QUICKCRM_UNCONFIRMED_VISITOR_DAYS": "7"})
+    # an unconfirmed visitor is no person, but `privacy show` finds them by address
+    from quickcrm.privacy.person import show
+
+    with rt.session(read_only=True) as s:
+        shown = show(session=s, actor=rt.actor, person="PIET@prospectbouw.example",
+                     settings=settings)
+    held = {h.kind: h for h in shown.held}
+    assert (shown.person_id, shown.name, held["landing page visits"].count,
+            held["landing page answers"].count) == (None, "Piet Prospect", 1, 1)
+    assert held["landing page visits"].purge_at == visitor.started_at.replace(
+        tzinfo=UTC) + timedelta(days=7)
+    assert "person" not in held
     with rt.session() as s:
         early = purge(session=s, actor=rt.actor, now=rt.clock.now() + timedelta(days=6),
                       settings=settings)

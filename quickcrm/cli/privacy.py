@@ -55,8 +55,10 @@ def privacy_show(c: Ctx, person: PersonArg) -> None:
 
     def human() -> None:
         con = console()
-        con.print(f"[bold]{shown.name or '(no name)'}[/bold]  id:{shown.person_id}  "
-                  f"{shown.email or '-'}", highlight=False)
+        who = f"id:{shown.person_id}" if shown.person_id is not None else \
+            "no person: landing page visits only"
+        con.print(f"[bold]{shown.name or '(no name)'}[/bold]  {who}  {shown.email or '-'}",
+                  highlight=False)
         if shown.relation:
             con.print(f"relation {shown.relation} {shown.company}".rstrip(), highlight=False)
         con.print(f"opted out: {'yes' if shown.opted_out else 'no'}", highlight=False)

@@ -16,6 +16,7 @@ from quickcrm import permissions
 from quickcrm.campaigns.campaign import CLOSED
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient, Exclusion
+from quickcrm.errors import NotFound
 from quickcrm.events import PRIVACY_OPT_OUT_UNDONE, PRIVACY_OPTED_OUT, record
 from quickcrm.landing.models import LandingVisitor
 from quickcrm.mail.models import SENT, OutboxBody, OutboxMessage
@@ -82,7 +83,7 @@ class Held:
 
 @dataclass
 class Shown:
-    person_id: int
+    person_id: int | None  # None: only landing page visits, no person (yet)
     name: str
     email: str
     phone: str
@@ -116,21 +117,47 @@ def _after(moment: datetime | None, days: int) -> datetime | None:
     return moment + timedelta(days=days)
 
 
+def _visitor(session: Session, ref: str) -> LandingVisitor | None:
+    """The newest landing visitor with the e-mail address ``ref`` (who may never have
+    confirmed it, so has no person), or None."""
+    if "@" not in ref:
+        return None
+    found = session.execute(select(LandingVisitor).where(
+        func.lower(col(LandingVisitor.email)) == ref.strip().lower())
+        .order_by(col(LandingVisitor.id).desc())).scalars().first()
+    return found if isinstance(found, LandingVisitor) else None
+
+
 def show(*, session: Session, actor: Actor, person: str, settings: Settings) -> Shown:
     """What is held about ``person`` (counts per kind), their opt-out and when each kind
     goes under the retention settings (``handle privacy requests``: admin)."""
     permissions.require(actor, "handle privacy requests")
     days = periods(settings)
-    found = find_person(session, person)
-    assert found.id is not None
-    relation = relation_of(session, found)
-    pid, email = found.id, found.email.strip().lower()
-    shown = Shown(person_id=pid, name=_name(found), email=found.email, phone=found.phone,
-                  relation=relation.number if relation else None,
-                  company=relation.company if relation else "", opted_out=found.opted_out)
+    visitor: LandingVisitor | None = None
+    try:
+        found: Person | None = find_person(session, person)
+    except NotFound:
+        visitor = _visitor(session, person)  # a landing visitor who never became a person
+        if visitor is None:
+            raise
+        found = None
     erased = "kept until erased"
+    if found is not None:
+        assert found.id is not None
+        relation = relation_of(session, found)
+        pid, email = found.id, found.email.strip().lower()
+        shown = Shown(person_id=pid, name=_name(found), email=found.email, phone=found.phone,
+                      relation=relation.number if relation else None,
+                      company=relation.company if relation else "", opted_out=found.opted_out)
+        shown.held.append(Held("person", 1, erased + " (name, e-mail, phone, opt-out)"))
+    else:
+        assert visitor is not None
+        relation = None
+        pid, email = 0, visitor.email.strip().lower()  # 0: no person has that id
+        shown = Shown(person_id=None, name=f"{visitor.first_name} {visitor.last_name}".strip(),
+                      email=visitor.email, phone="", relation=None, company=visitor.company,
+                      opted_out=False)
     held = shown.held
-    held.append(Held("person", 1, erased + " (name, e-mail, phone, opt-out)"))
 
     clients = select(col(CampaignClient.id)).where(col(CampaignClient.person_id) == pid)
     held.append(Held("campaign participations", _n(session, clients),

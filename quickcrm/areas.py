@@ -28,7 +28,10 @@ AREAS: tuple[str, ...] = (
     "quickcrm.mail.area",
     "quickcrm.campaigns.area",
     "quickcrm.landing.area",
+    "quickcrm.procedures.area",
+    "quickcrm.attention.area",
     "quickcrm.web.area",
+    "quickcrm.privacy.area",
 )
 
 

@@ -52,6 +52,20 @@ OPTIONS: tuple[Option, ...] = (
            "Flush every delivery result to disk: no resends after a power failure, but slower"),
     Option("mail.imap_url", "QUICKCRM_IMAP_URL", "",
            "Mailbox the daemon polls for bounces: imaps://user:pass@host/INBOX", secret=True),
+    # mail (issue 24)
+    Option("mail.imap_bounce_folder", "QUICKCRM_IMAP_BOUNCE_FOLDER", "",
+           "IMAP folder ingested bounces are moved to (created if missing); empty: they stay "
+           "and are flagged \\Seen. Other mail in the mailbox is never touched"),
+    Option("mail.bounce_window_days", "QUICKCRM_BOUNCE_WINDOW_DAYS", 7,
+           "A bounce without our Message-ID marks every message sent to its address in "
+           "this many days before the bounce"),
+    Option("mail.dkim_domain", "QUICKCRM_DKIM_DOMAIN", "",
+           "Sign outgoing mail with DKIM for this domain (d=; the From domain, the "
+           "relationship managers' firm); empty: no signature"),
+    Option("mail.dkim_selector", "QUICKCRM_DKIM_SELECTOR", "quickcrm",
+           "DKIM selector (s=): the public key is published at SELECTOR._domainkey.DOMAIN"),
+    Option("mail.dkim_key_file", "QUICKCRM_DKIM_KEY_FILE", "",
+           "PEM file with the DKIM private key (RSA or Ed25519)", secret=True),
     Option("web.base_url", "QUICKCRM_BASE_URL", "http://localhost:8000",
            "Public base URL of the web app, used in links in e-mails"),
     Option("firm.name", "QUICKCRM_FIRM_NAME", "Voorbeeld Accountants",
@@ -91,8 +105,9 @@ OPTIONS: tuple[Option, ...] = (
            "Weekdays on which no reminder goes out (comma separated: mon..sun, or empty)"),
     Option("reminders.skip_holidays", "QUICKCRM_SKIP_HOLIDAYS", False,
            "Also skip Dutch public holidays"),
-    Option("reminders.send_window", "QUICKCRM_SEND_WINDOW", "",
-           "Local hours in which reminders go out, e.g. 08:00-18:00 (empty: any time)"),
+    Option("reminders.send_window", "QUICKCRM_SEND_WINDOW", "09:00-17:00",
+           "Local hours in which reminders and no-response notices go out (HH:MM-HH:MM; "
+           "an overnight window such as 22:00-06:00 spans midnight; empty: any time)"),
     Option("landing.number_prefix", "QUICKCRM_LANDING_PREFIX", "LP",
            "Prefix of the relation numbers given to prospects from a landing page"),
     Option("landing.privacy_text", "QUICKCRM_LANDING_PRIVACY",
@@ -115,6 +130,33 @@ OPTIONS: tuple[Option, ...] = (
            "Days after a 'hoog' risk classification that its review signal is due (0: none)"),
     Option("risk.review_laag_days", "QUICKCRM_RISK_REVIEW_LAAG_DAYS", 1095,
            "Days after a 'laag' risk classification that its review signal is due (0: none)"),
+    # procedures (issue 27)
+    Option("procedures.number_prefix", "QUICKCRM_SUSPECT_PREFIX", "SU",
+           "Prefix of the relation numbers given to imported suspects without one"),
+    # attention (issue 28)
+    Option("daemon.attention_every", "QUICKCRM_ATTENTION_EVERY", 3600,
+           "Seconds between the daemon's checks for the nightly attention monitor of "
+           "relation groups (it runs once per local day)"),
+    # operations (issue 30)
+    Option("log.format", "QUICKCRM_LOG_FORMAT", "plain",
+           "Log lines of the daemon, serve and the web app: plain (for people) or json "
+           "(one JSON object a line, for a log collector)", choices=("plain", "json")),
+    Option("log.file", "QUICKCRM_LOG_FILE", "",
+           "File the daemon, serve and the web app append their log to (empty: stderr)"),
+    Option("log.level", "QUICKCRM_LOG_LEVEL", "info",
+           "Least important log lines written: debug, info, warning or error",
+           choices=("debug", "info", "warning", "error")),
+    # privacy (issue 29): retention periods (0: keep) and the daemon's daily purge
+    Option("privacy.answers_days", "QUICKCRM_ANSWERS_DAYS", 0,
+           "Days after a campaign closed that its clients' answers are kept (0: keep)"),
+    Option("privacy.outbox_days", "QUICKCRM_OUTBOX_DAYS", 0,
+           "Days a sent e-mail's text is kept in the outbox; the row stays for the counts "
+           "(0: keep)"),
+    Option("privacy.unconfirmed_visitor_days", "QUICKCRM_UNCONFIRMED_VISITOR_DAYS", 0,
+           "Days a landing page visitor who never confirmed their e-mail address is kept "
+           "(0: keep)"),
+    Option("daemon.purge_every", "QUICKCRM_PURGE_EVERY", 3600,
+           "Seconds between the daemon's checks for the once-a-day privacy purge"),
 )
 
 _BY_NAME = {o.name: o for o in OPTIONS}
@@ -158,6 +200,7 @@ class Settings:
     values: dict[str, Any]
     sources: dict[str, str] = field(default_factory=dict)
     config_path: Path | None = None
+    warnings: list[str] = field(default_factory=list)  # for stderr (``exposed_secrets``)
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
@@ -222,6 +265,22 @@ def mask_url(url: str) -> str:
     return base + qmark + query + hash_ + fragment
 
 
+def redact(text: str, password: str, user: str = "") -> str:
+    """``text`` without ``password`` in any form a server could echo it in: as is,
+    URL-quoted, and base64 as AUTH LOGIN and AUTH PLAIN send it (issue 29: an error
+    reaches the log, the outbox's ``last_error`` and the screen)."""
+    if not password:
+        return text
+    import base64
+    from urllib.parse import quote
+
+    forms = {password, quote(password, safe=""), base64.b64encode(password.encode()).decode(),
+             base64.b64encode(f"\0{user}\0{password}".encode()).decode()}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, MASK)
+    return text
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
@@ -272,4 +331,35 @@ def load_settings(
             value = _coerce(option, overrides[option.name], "command line")
             source = "command line"
         values[option.name], sources[option.name] = value, source
-    return Settings(values=values, sources=sources, config_path=path)
+    warnings = [w for w in [exposed_secrets(path, from_file)] if w] if path else []
+    return Settings(values=values, sources=sources, config_path=path, warnings=warnings)
+
+
+def _has_password(value: Any) -> bool:
+    from urllib.parse import urlsplit
+
+    text = str(value)
+    if "://" not in text:
+        return False
+    try:
+        return bool(urlsplit(text).password)
+    except ValueError:
+        return "@" in text
+
+
+def exposed_secrets(path: Path, from_file: dict[str, Any]) -> str | None:
+    """A warning when the configuration file holds a password (a URL's userinfo, a
+    secret setting) while others than its owner may read it (issue 29); else None."""
+    held = sorted(name for name, value in from_file.items() if value and (
+        _has_password(value) or (_BY_NAME[name].secret and "://" not in str(value))))
+    if not held:
+        return None
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (f"warning: {path} holds a password ({', '.join(held)}) and is readable by "
+            f"{'everyone' if mode & 0o007 else 'its group'} (mode {mode:04o}); "
+            f"make it the owner's alone: chmod 600 {path}")

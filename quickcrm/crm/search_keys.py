@@ -110,12 +110,13 @@ def write_keys(db: Session | Connection,
     statements of many rows, bound values only; returns how many keys were written."""
     conn = _conn(db)
     m = _mark(conn)
-    rows: list[Any] = []
+    pairs: list[tuple[str, int]] = []
     ids: list[int] = []
     for pid, first, last, email in persons:
         ids.append(pid)
-        for key in keys_for(first or "", last or "", email or ""):
-            rows += (key, pid)
+        pairs += [(key, pid) for key in keys_for(first or "", last or "", email or "")]
+    pairs.sort()  # in index order: each B-tree page is visited once, not once per key
+    rows: list[Any] = [v for pair in pairs for v in pair]
     if replace:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]

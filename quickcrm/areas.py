@@ -29,7 +29,9 @@ AREAS: tuple[str, ...] = (
     "quickcrm.campaigns.area",
     "quickcrm.landing.area",
     "quickcrm.procedures.area",
+    "quickcrm.attention.area",
     "quickcrm.web.area",
+    "quickcrm.privacy.area",
 )
 
 

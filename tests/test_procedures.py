@@ -523,6 +523,9 @@ def test_import_suspects_cp1252_links_known_relations_and_reports_errors(cli, sq
         stages = dict(db.execute("SELECT number, stage FROM relation"))
     assert stages == {"000123": "customer", "SU000001": "suspect", "SU000002": "suspect",
                       "SU000003": "suspect"}  # a customer linked keeps its stage
+    r = cli("person", "search", "hoek", "--json")  # imported contacts are findable
+    assert r.exit_code == 0, r.output
+    assert "anna@cafe.example" in r.stdout
 
 
 def test_cli_working_a_contact_end_to_end(cli, tmp_path):

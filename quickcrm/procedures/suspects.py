@@ -30,6 +30,7 @@ from sqlalchemy import Connection
 from sqlmodel import Session
 
 from quickcrm import permissions
+from quickcrm.crm import search_keys
 from quickcrm.crm.client_rows import ABSENT, IX, NUMBER, POS, RowParser, Values, header_aliases
 from quickcrm.documents.tabular import match_headers, open_table
 from quickcrm.errors import FileProblems, InvalidState, Problem
@@ -342,12 +343,16 @@ def _write(store: _Store, good: list[Values], chunk: list[tuple[int, list[str]]]
         pids = store.inserted_ids("person", before, len(new_persons))
         if pids is not None:
             known.update(zip(new_persons, pids, strict=True))
+            # findable by `person search` (issue 26's one helper)
+            search_keys.write_keys(conn, ((pid, p[1], p[2], p[3]) for pid, p in zip(
+                pids, new_persons.values(), strict=True)), replace=False)
         else:
             fresh = {rid for rid, _k in new_persons}
             for pid, rid, email, first, last in _fresh_persons(store, sorted(fresh)):
                 key = "e:" + email if email else f"n:{first.lower()}|{last.lower()}"
                 if (rid, key) in new_persons:
                     known.setdefault((rid, key), pid)
+            search_keys.keys_since(conn, before)
     old_set = set(old_ids)
     pairs: dict[int, int] = {}  # person -> relation, in file order
     for rid, key, _values in wanted:

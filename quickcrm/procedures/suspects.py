@@ -191,7 +191,7 @@ def import_suspects(*, session: Session, actor: Actor, now: datetime, project: s
     store = _Store(session.connection(), now=now, project_id=p.id, user_id=actor.id,
                    prefix=prefix)
     shown: list[Problem] = []
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         total = _run(table.rows(), parser, store, result, name, headers, shown, progress)
     if total and not skip_invalid:
         session.rollback()
@@ -205,7 +205,7 @@ def import_suspects(*, session: Session, actor: Actor, now: datetime, project: s
 
 
 @contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
+def no_cyclic_gc() -> Iterator[None]:
     """As ``import clients``: the cyclic collector would rescan the growing heap again
     and again while the batches' tuples are made, though none form cycles."""
     was = gc.isenabled()

@@ -105,6 +105,10 @@ QUICKSCAN_NOT_INTERESTED = _kind(
     "quickscan.not_interested", "an invited client answered Nee: not interested")
 QUICKSCAN_FINISHED = _kind(
     "quickscan.finished", "an invited client finished their QuickScan and was sent the report")
+# issue 25 (web): Nee is recorded at once and can be undone on the page that follows
+QUICKSCAN_NOT_INTERESTED_UNDONE = _kind(
+    "quickscan.not_interested_undone", "an invited client undid their Nee on the page "
+    "right after it (not interested is cleared; reminders apply again)")
 
 # Landing pages.
 LANDING_CREATED = _kind("landing.created", "user_id created a landing page")

@@ -430,7 +430,7 @@ def test_an_xlsx_with_date_cells_and_a_client_file_with_coordinates(rt, tmp_path
 def test_real_procedure_steps_person_notes_and_filed_emails_count(rt, tmp_path):
     """End to end with the procedures and person CRM code: a step taken, a suspect
     added by the import, a note and a received e-mail on the contact's person card."""
-    from test_procedures import M, PIET, step, world
+    from test_procedures import PIET, M, step, world
 
     from quickcrm.attention.timeline import timeline
     from quickcrm.crm.notes import add_note

@@ -97,12 +97,15 @@ TABLE: dict[str, KindRule] = {
     e.QUICKSCAN_FINISHED: _t(REACTION, "web"),
     e.QUICKSCAN_NOT_INTERESTED: _t(REACTION, "web"),
     e.LANDING_COMPLETED: _t(REACTION, "web"),
+    e.CLIENT_OPTED_OUT: _t(REACTION, "e-mail"),  # one-click unsubscribe (issue 24)
     e.PERSON_UPDATED: _t(DATA_CHANGE),
     e.RELATION_UPDATED: _t(DATA_CHANGE),
     e.FACES_SET: _t(DATA_CHANGE),
     e.CLIENTS_IMPORTED: _t(DATA_CHANGE),
-    e.CLIENT_OPTED_OUT: _t(REACTION, "e-mail"),
-    e.APPOINTMENT_MOVED: _t(DATA_CHANGE),  # the appointment step itself counted
+    e.QUICKSCAN_NOT_INTERESTED_UNDONE: _t(REACTION, "web"),
+    # a moved or cancelled appointment, a changed prospect status: shown to a colleague
+    # back from leave (the appointment step itself is the contact moment)
+    e.APPOINTMENT_MOVED: _t(DATA_CHANGE),
     e.APPOINTMENT_CANCELLED: _t(DATA_CHANGE),
     e.PROJECT_CONTACT_STATUS: _t(DATA_CHANGE),
     # ignored: the firm's own administration and mail mechanics
@@ -122,8 +125,10 @@ TABLE: dict[str, KindRule] = {
     e.INVITATION_DELIVERED: IGNORED,
     e.INVITATION_REJECTED: IGNORED,
     e.INVITATION_BOUNCED: IGNORED,
+    # mail mechanics of issue 24: a failed or refused copy is no contact moment
     e.INVITATION_FAILED: IGNORED,
     e.RM_COPY_REFUSED: IGNORED,
+    # the procedures' own administration (a step taken is the contact moment)
     e.PROCEDURE_DEFINED: IGNORED,
     e.PROCEDURE_MATRIX_CHANGED: IGNORED,
     e.PROJECT_CREATED: IGNORED,

@@ -110,6 +110,7 @@ class ClientStore:
         self._team_ids: dict[str, int | None] = {}
         self.users_created = 0
         self.teams_created = 0
+        self._bulk_ready: set[str] = set()  # PostgreSQL: temporary tables made so far
 
     def _build_sql(self) -> None:
         """Driver-level SQL, made once: executemany with plain tuples skips SQLAlchemy's
@@ -231,17 +232,28 @@ class ClientStore:
                 cols[pos] = tuple(None if v is ABSENT else v for v in cols[pos])
         stamps = (self.stamp,) * n
         before = self._top_id()
-        self.conn.exec_driver_sql(self.insert_relation, list(zip(
+        self._many("insert_relation", list(zip(
             *cols[:V_PERSON], row_teams, rm_ids, numbers, stamps, stamps, stamps, strict=True)))
         record_many(self.conn, self._created(before, numbers), at=self.now)
         persons = [p for p in zip(*cols[V_PERSON:V_TEAM], numbers, (True,) * n, stamps, stamps,
                                   strict=True) if p[0] or p[1] or p[2] or p[3]]
         if persons:
             top = search_keys.top_person_id(self.conn)
-            self.conn.exec_driver_sql(self.insert_person, persons)
+            self._many("insert_person", persons)
             search_keys.keys_since(self.conn, top)  # the one helper (issue 26)
         counts.created += n
         return True
+
+    def _many(self, kind: str, params: list[tuple[Any, ...]]) -> None:
+        """One batch of one kind of change: an executemany of the prepared SQL, or on
+        PostgreSQL a COPY into a temporary table and one INSERT or UPDATE from it
+        (``quickcrm.crm.pg_bulk``; issue 30 item 7)."""
+        if self.conn.dialect.name == "postgresql":
+            from quickcrm.crm import pg_bulk
+
+            pg_bulk.write(self.conn, kind, params, self._bulk_ready)
+        else:
+            self.conn.exec_driver_sql(getattr(self, kind), params)
 
     def _top_id(self) -> int:
         return int(self.conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM relation")
@@ -363,12 +375,12 @@ class ClientStore:
         counts.unchanged += unchanged
         before = self._top_id() if new_relations else 0
         top = search_keys.top_person_id(self.conn) if new_persons else 0
-        for sql, params in ((self.insert_relation, new_relations),
-                            (self.update_relation, relation_updates),
-                            (self.update_person, person_updates),
-                            (self.insert_person, new_persons)):
+        for kind, params in (("insert_relation", new_relations),
+                             ("update_relation", relation_updates),
+                             ("update_person", person_updates),
+                             ("insert_person", new_persons)):
             if params:
-                self.conn.exec_driver_sql(sql, params)
+                self._many(kind, params)
         if new_persons:  # search keys through the one helper (issue 26)
             search_keys.keys_since(self.conn, top)
         search_keys.refresh_keys(self.conn, [p[-1] for p in person_updates])

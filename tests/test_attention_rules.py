@@ -131,3 +131,17 @@ def test_soort_and_kanaal_names_with_english_aliases():
     assert kinds.parse_channel("Phone") == "telefoon"
     assert kinds.parse_channel("visit") == "bezoek"
     assert kinds.parse_channel("fax") is None
+
+
+def test_the_kinds_table_names_each_kind_once():
+    """A kind written twice in the literal would silently take the later rule (a merge
+    of two branches adding the same kinds did just that)."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(kinds.__file__).read_text(encoding="utf-8"))
+    literal = next(node.value for node in ast.walk(tree)
+                   if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "TABLE")
+    assert isinstance(literal, ast.Dict)
+    names = [ast.unparse(k) for k in literal.keys if k is not None]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)

@@ -106,7 +106,6 @@ TABLE: dict[str, KindRule] = {
     e.RELATION_UPDATED: _t(DATA_CHANGE),
     e.FACES_SET: _t(DATA_CHANGE),
     e.CLIENTS_IMPORTED: _t(DATA_CHANGE),
-    e.QUICKSCAN_NOT_INTERESTED_UNDONE: _t(REACTION, "web"),
     # a moved or cancelled appointment, a changed prospect status: shown to a colleague
     # back from leave (the appointment step itself is the contact moment)
     e.APPOINTMENT_MOVED: _t(DATA_CHANGE),

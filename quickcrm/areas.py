@@ -29,6 +29,7 @@ AREAS: tuple[str, ...] = (
     "quickcrm.campaigns.area",
     "quickcrm.landing.area",
     "quickcrm.procedures.area",
+    "quickcrm.attention.area",
     "quickcrm.web.area",
 )
 

@@ -133,6 +133,19 @@ OPTIONS: tuple[Option, ...] = (
     # procedures (issue 27)
     Option("procedures.number_prefix", "QUICKCRM_SUSPECT_PREFIX", "SU",
            "Prefix of the relation numbers given to imported suspects without one"),
+    # attention (issue 28)
+    Option("daemon.attention_every", "QUICKCRM_ATTENTION_EVERY", 3600,
+           "Seconds between the daemon's checks for the nightly attention monitor of "
+           "relation groups (it runs once per local day)"),
+    # operations (issue 30)
+    Option("log.format", "QUICKCRM_LOG_FORMAT", "plain",
+           "Log lines of the daemon, serve and the web app: plain (for people) or json "
+           "(one JSON object a line, for a log collector)", choices=("plain", "json")),
+    Option("log.file", "QUICKCRM_LOG_FILE", "",
+           "File the daemon, serve and the web app append their log to (empty: stderr)"),
+    Option("log.level", "QUICKCRM_LOG_LEVEL", "info",
+           "Least important log lines written: debug, info, warning or error",
+           choices=("debug", "info", "warning", "error")),
 )
 
 _BY_NAME = {o.name: o for o in OPTIONS}

@@ -262,7 +262,7 @@ def test_report_command_writes_the_clients_pdf_and_pptx(rt, tmp_path: Path):
                           check=True).stdout
     assert "<script>alert(1)</script>" in text and "De Vries Bouw" in text
     slides = Presentation(str(pptx[0])).slides
-    assert len(slides) == 1 + 3
+    assert len(slides) == 3 + 3 + 1  # title, agenda, summary, 3 sections, next steps
     bad = runner.invoke(app, ["report", "Voorjaar 2027", "--client", "999999",
                               "--documents", str(out)], env=env)
     assert bad.exit_code == 1 and "not in campaign" in bad.output

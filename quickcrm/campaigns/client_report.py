@@ -24,7 +24,14 @@ from quickcrm.errors import NotFound, UnknownCampaign
 from quickcrm.permissions import Actor
 from quickcrm.quickscans.answers import Respondent, load_answers
 from quickcrm.quickscans.models import QuickScan
-from quickcrm.quickscans.report import PDF, PPTX, Documents, render_documents
+from quickcrm.quickscans.report import (
+    PDF,
+    PPTX,
+    Documents,
+    brand_of,
+    contact_of,
+    render_documents,
+)
 from quickcrm.quickscans.report_data import ClientInfo
 from quickcrm.quickscans.schema import Definition
 from quickcrm.settings import Settings
@@ -118,9 +125,16 @@ def write_client_documents(*, session: Session, actor: Actor, campaign: str,
     answers = (load_answers(session, Respondent(invitation_id=invitation.id))
                if invitation is not None else {})
     finished = invitation.finished_at if invitation is not None else None
+    rm = session.get(User, client.rm_id) if client.rm_id else None
+    brand = brand_of(settings)
+    if brand.pptx_template:  # the web flow falls back to the shipped master; say so here
+        from quickcrm.quickscans.report_pptx import check_template
+
+        check_template(brand.pptx_template)
     docs = render_documents(definition=definition, answers=answers, client=client_info(client),
                             firm_name=str(settings["firm.name"]),
-                            report_date=local_date(finished or now, settings.timezone))
+                            report_date=local_date(finished or now, settings.timezone),
+                            brand=brand, contact=contact_of(rm))
     directory.mkdir(parents=True, exist_ok=True)
     pdf_path, pptx_path = directory / docs.pdf_name, directory / docs.pptx_name
     pdf_path.write_bytes(docs.pdf)

@@ -32,6 +32,7 @@ Callers (``send``, ``remind``, the web app) commit their messages, then call::
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -286,6 +287,13 @@ class _Recorder:
             self.pool.shutdown(wait=True)
 
 
+_log = logging.getLogger("quickcrm.mail")  # ids only: no names, addresses or tokens
+
+
+def _about(item: Claimed) -> dict[str, str]:
+    return {"message_id": item.message_id, "ref": item.ref}
+
+
 def _send_batch(items: list[Claimed], *, engine: Engine, transport: Transport, clock: Clock,
                 recorder: _Recorder, worker: str, lease: timedelta, max_age: timedelta,
                 counts: DeliveryCounts, stop: threading.Event | None,
@@ -311,15 +319,18 @@ def _send_batch(items: list[Claimed], *, engine: Engine, transport: Transport, c
         except PermanentFailure as exc:
             recorder.submit(item, status=REJECTED, now=clock.now(), error=str(exc))
             counts.rejected += 1
+            _log.warning("%s rejected: %s", item.kind, exc, extra=_about(item))
         except TemporaryFailure as exc:
             now = clock.now()
             if now - as_utc(item.queued_at) >= max_age:
                 recorder.submit(item, status=FAILED, now=now, error=str(exc))
                 counts.failed += 1
+                _log.warning("%s failed after retries: %s", item.kind, exc, extra=_about(item))
             else:
                 recorder.submit(item, status=DEFERRED, now=now, error=str(exc),
                                 next_at=now + backoff(item.attempts + 1))
                 counts.deferred += 1
+                _log.info("%s deferred: %s", item.kind, exc, extra=_about(item))
         else:
             recorder.submit(item, status=SENT, now=clock.now())
             counts.delivered += 1

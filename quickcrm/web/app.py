@@ -186,12 +186,15 @@ def frame_ancestors(settings: Any) -> tuple[str, ...]:
 
 def serve(runtime: Runtime, *, host: str = "127.0.0.1", port: int = 8000,
           access_log: bool = False) -> None:
-    """Run the app under uvicorn until interrupted. The access log is off by default:
-    its lines would hold every client's token."""
+    """Run the app under uvicorn until interrupted. The access log is off by default;
+    with it, each path is logged with the client's token replaced (``ops.logs``)."""
     import uvicorn
 
+    from quickcrm.ops.logs import configure  # log.format/file/level; tokens left out
+
+    configure(runtime.settings)
     uvicorn.run(create_app(runtime), host=host, port=port, access_log=access_log,
-                proxy_headers=True, server_header=False, log_level="info")
+                proxy_headers=True, server_header=False, log_level="info", log_config=None)
 
 
 class BackgroundServer:
@@ -202,7 +205,8 @@ class BackgroundServer:
         import uvicorn
 
         config = uvicorn.Config(create_app(runtime), host=host, port=port, access_log=False,
-                                proxy_headers=True, server_header=False, log_level="warning")
+                                proxy_headers=True, server_header=False, log_level="warning",
+                                log_config=None)  # the daemon's log (quickcrm.ops.logs)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="quickcrm-web", daemon=True)
 

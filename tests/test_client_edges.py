@@ -210,6 +210,9 @@ def test_clients_read_the_client_text_never_the_staff_explanation(web: Any) -> N
         assert staff not in pages
     assert "Een schatting is genoeg." in pages  # the shipped QuickScan's client text
     assert "BOR staat voor bedrijfsopvolgingsregeling." in pages
+    # the relationship manager's preview shows the staff's explanation, marked as theirs
+    preview = client.get(f"/p/{sd.preview_token}").text
+    assert "Toelichting voor u (de klant ziet deze niet): Geeft de relatiemanager" in preview
 
 
 def test_slider_labels_and_client_text_are_checked_in_a_definition() -> None:

@@ -95,7 +95,6 @@ TABLE: dict[str, KindRule] = {
     e.QUICKSCAN_LOGGED_IN: _t(REACTION, "web"),
     e.QUICKSCAN_FINISHED: _t(REACTION, "web"),
     e.QUICKSCAN_NOT_INTERESTED: _t(REACTION, "web"),
-    e.QUICKSCAN_NOT_INTERESTED_UNDONE: _t(REACTION, "web"),  # Nee undone (issue 25)
     e.LANDING_COMPLETED: _t(REACTION, "web"),
     e.CLIENT_OPTED_OUT: _t(REACTION, "e-mail"),  # one-click unsubscribe (issue 24)
     e.QUICKSCAN_NOT_INTERESTED_UNDONE: _t(REACTION, "web"),  # "ongedaan maken" (issue 25)

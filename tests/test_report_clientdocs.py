@@ -553,3 +553,17 @@ def test_other_pdfs_still_embed_their_fonts_after_a_report(tmp_path):
     fonts = subprocess.run(["pdffonts", str(tmp_path / "uitleg.pdf")], check=True,
                            capture_output=True, text=True).stdout
     assert "DejaVuSans" in fonts
+
+
+def test_a_relative_pptx_template_in_the_config_file_is_found_beside_it(tmp_path, monkeypatch):
+    from quickcrm.quickscans.report import brand_of
+    from quickcrm.settings import load_settings
+
+    firm = tmp_path / "firma"
+    firm.mkdir()
+    template = firm_template(firm)
+    (firm / "quickcrm.toml").write_text('[firm]\npptx_template = "huisstijl.pptx"\n',
+                                        encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # elsewhere: the path is the config file's, not the cwd's
+    brand = brand_of(load_settings(config=firm / "quickcrm.toml"))
+    assert brand.pptx_template == str(template)

@@ -199,8 +199,11 @@ class Deck:
 
 
 def _text(shape: Any, lines: Sequence[tuple[str, float, bool, RGBColor]],
-          align: Any = PP_ALIGN.LEFT) -> None:
-    """Fill a shape's text frame: one paragraph per (text, size, bold, colour)."""
+          align: Any = PP_ALIGN.LEFT, inherit_ink: bool = True) -> None:
+    """Fill a shape's text frame: one paragraph per (text, size, bold, colour). Body
+    text (INK) keeps the master's own text colour, so a firm's dark master stays
+    readable; the firm's colours and the muted grey are set explicitly (and INK too
+    where a placeholder's own style would grey it, ``inherit_ink=False``)."""
     frame = shape.text_frame
     frame.word_wrap = True
     for i, (text, size, bold, color) in enumerate(lines):
@@ -208,8 +211,12 @@ def _text(shape: Any, lines: Sequence[tuple[str, float, bool, RGBColor]],
         paragraph.alignment = align
         run = paragraph.add_run()
         run.text = printable(text)
-        run.font.size, run.font.bold = Pt(size), bold
-        run.font.color.rgb = color
+        font = run.font
+        font.size = Pt(size)
+        if bold:
+            font.bold = True
+        if color != INK or not inherit_ink:
+            font.color.rgb = color
 
 
 def _notes(slide: Slide, text: str) -> None:
@@ -263,7 +270,7 @@ def _title_slide(deck: Deck) -> None:
     subtitle.left, subtitle.top, subtitle.width, subtitle.height = (deck.left, sub_y,
                                                                     deck.content_w, sub_h)
     subtitle.text_frame.text = ""
-    _text(subtitle, lines)
+    _text(subtitle, lines, inherit_ink=False)
     logo = data.firm.logo
     if logo and deck.shipped:  # a firm's own master carries its logo already
         _logo(deck, slide, logo)

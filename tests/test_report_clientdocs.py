@@ -567,3 +567,18 @@ def test_a_relative_pptx_template_in_the_config_file_is_found_beside_it(tmp_path
     monkeypatch.chdir(tmp_path)  # elsewhere: the path is the config file's, not the cwd's
     brand = brand_of(load_settings(config=firm / "quickcrm.toml"))
     assert brand.pptx_template == str(template)
+
+
+def test_quickscan_show_lists_the_attention_points_and_their_conditions(cli):
+    import json
+
+    shown = cli("quickscan", "show", "bedrijfsopvolging")
+    assert shown.exit_code == 0
+    flat = " ".join(shown.stdout.split())
+    for expected in ("Korte termijn, weinig voorbereid", "termijn: ke1 (Binnen 2 jaar) or ke2",
+                     "voorbereiding <= 40", "zorgen >= 4", "toelichting answered"):
+        assert expected in flat, expected
+    data = json.loads(cli("quickscan", "show", "bedrijfsopvolging", "--json").stdout)
+    assert data["attention"][1] == {
+        "text": data["attention"][1]["text"], "title": "Nog geen opvolger",
+        "when": [{"question": "opvolger", "answer": ["ke4"]}]}

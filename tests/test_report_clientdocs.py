@@ -582,3 +582,21 @@ def test_quickscan_show_lists_the_attention_points_and_their_conditions(cli):
     assert data["attention"][1] == {
         "text": data["attention"][1]["text"], "title": "Nog geen opvolger",
         "when": [{"question": "opvolger", "answer": ["ke4"]}]}
+
+
+def test_a_quickscan_without_rules_claims_no_absence_of_points(tmp_path):
+    """A definition loaded before attention rules existed has none: its report must not
+    tell the client "no attention points" as if the answers had been judged."""
+    personal = read_file(PERSONAL)
+    ready = shipped_answers(termijn="ke4", opvolger="ke1", besproken="ke1", voorbereiding="90",
+                            afhankelijkheid="5", waarde="ke1", pensioen="80", zorgen="1")
+    for definition, judged in ((personal, True), (replace(personal, attention=()), False)):
+        data = report_data_from(definition, ready, client=CLIENT, firm_name="K",
+                                report_date=date(2026, 11, 23))
+        summary = pages(render_report_pdf(data), tmp_path, f"rules{judged}")[1]
+        assert ("geen bijzondere aandachtspunten" in summary) is judged
+        assert ("Aandachtspunten" in summary) is judged
+        assert "Uw scores per onderdeel" in summary
+        deck = Presentation(BytesIO(render_report_pptx(data)))
+        texts = " ".join(slide_texts(deck.slides[2]))
+        assert ("geen regels voor aandachtspunten" in texts) is not judged

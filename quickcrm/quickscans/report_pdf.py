@@ -376,8 +376,9 @@ def _summary_body(pdf: ReportPDF, data: ReportData, size: float, full: bool, sho
             pdf.paragraph(MARGIN, pdf.epw, line, lines)
         return len(lines) * line
 
-    height += sub("Aandachtspunten")
-    if not data.attention:
+    if data.has_rules:  # a definition without rules says nothing, rather than "none"
+        height += sub("Aandachtspunten")
+    if data.has_rules and not data.attention:
         height += note("Uit uw antwoorden komen geen bijzondere aandachtspunten naar voren. "
                        "Uw relatiemanager bespreekt de uitkomsten graag met u.")
     for point in data.attention[:shown]:
@@ -391,9 +392,9 @@ def _summary_body(pdf: ReportPDF, data: ReportData, size: float, full: bool, sho
         rest = len(data.attention) - shown
         height += note((f"En nog {rest} aandachtspunt{'en' if rest > 1 else ''}. " if rest
                         else "") + MORE_POINTS)
-    if not dry:
+    if not dry and data.has_rules:
         pdf.ln(3)
-    height += 3 + sub("Uw scores per onderdeel")
+    height += (3 if data.has_rules else 0) + sub("Uw scores per onderdeel")
     label_w, bar_x, bar_w = 92.0, MARGIN + 96, 50.0
     for section in data.sections:
         answered = sum(1 for q in section.questions if q.answer.strip())

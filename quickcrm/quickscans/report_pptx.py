@@ -52,6 +52,8 @@ TRACK = RGBColor(0xDE, 0xE4, 0xEB)
 SUMMARY_TITLE = "Samenvatting en aandachtspunten"
 CLOSING_TITLE = "Volgende stappen"
 NO_POINTS = "Uit de antwoorden komen geen bijzondere aandachtspunten naar voren."
+NO_RULES = ("Deze QuickScan heeft (nog) geen regels voor aandachtspunten: zie "
+            "'quickcrm quickscan show' en docs/quickscans.md.")
 
 
 def default_template() -> Path:
@@ -327,7 +329,9 @@ def _summary_slide(deck: Deck) -> None:
     y = top + int(Inches(0.5))
     points = data.attention
     if not points:
-        deck.box(slide, deck.left, y, col_w, int(Inches(0.8)), [(NO_POINTS, 14, False, INK)])
+        deck.box(slide, deck.left, y, col_w, int(Inches(0.8)),
+                 [(NO_POINTS if data.has_rules else NO_RULES, 14, False,
+                   INK if data.has_rules else MUTED)])
     else:
         row = min(int(Inches(1.0)), (bottom - y) // len(points))
         size = 13 if row >= Inches(0.85) else 11 if row >= Inches(0.6) else 9
@@ -383,7 +387,8 @@ def _summary_slide(deck: Deck) -> None:
                          [(value, size, True, INK)], MSO_ANCHOR.MIDDLE)
         y += row_h
     notes = [f"- {p.title}: {p.text}" if p.title else f"- {p.text}" for p in points]
-    _notes(slide, "Aandachtspunten\n" + ("\n".join(notes) if notes else NO_POINTS))
+    _notes(slide, "Aandachtspunten\n" + ("\n".join(notes) if notes
+                                          else NO_POINTS if data.has_rules else NO_RULES))
 
 
 def _section_slide(deck: Deck, section: ReportSection) -> None:

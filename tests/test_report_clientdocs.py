@@ -600,3 +600,17 @@ def test_a_quickscan_without_rules_claims_no_absence_of_points(tmp_path):
         deck = Presentation(BytesIO(render_report_pptx(data)))
         texts = " ".join(slide_texts(deck.slides[2]))
         assert ("geen regels voor aandachtspunten" in texts) is not judged
+
+
+def test_every_shipped_point_at_once_still_fits_the_summary_page(tmp_path):
+    worst = shipped_answers(structuur="ke3", fiscaal="ke3", toelichting="Bel me graag")
+    data = report_data_from(read_file(PERSONAL), worst, client=CLIENT, firm_name="K",
+                            report_date=date(2026, 11, 23), brand=BRAND, contact=RM)
+    assert len(data.attention) == len(read_file(PERSONAL).attention) == 10
+    text = pages(render_report_pdf(data), tmp_path)
+    summary = text[1]
+    for point in data.attention:
+        assert point.text in summary  # in full, not titles only
+    assert "Uw scores per onderdeel" in summary and "13. Welk rapportcijfer" in summary
+    assert text[2].startswith("Uw antwoorden")
+    page_image(render_report_pdf(data), tmp_path, 2, "summary")

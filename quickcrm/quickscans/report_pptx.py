@@ -315,7 +315,6 @@ def _agenda_slide(deck: Deck) -> None:
         deck.box(slide, deck.left + int(Inches(0.7)), y, deck.content_w - int(Inches(0.7)),
                  row, [(short(item, budget(deck.content_w, row, size)), size, False, INK)],
                  MSO_ANCHOR.MIDDLE)
-    _notes(slide, "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1)))
 
 
 def _summary_slide(deck: Deck) -> None:

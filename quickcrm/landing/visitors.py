@@ -63,7 +63,7 @@ def form_csrf_ok(page: LandingPage, given: str | None, now: datetime) -> bool:
     issued, _, _mac = given.partition(".")
     if not issued.isdigit() or not 0 <= now.timestamp() - int(issued) <= FORM_MAX_AGE:
         return False
-    return hmac.compare_digest(given, form_csrf(page, int(issued)))
+    return hmac.compare_digest(given.encode(), form_csrf(page, int(issued)).encode())
 
 
 def visitor_csrf(visitor: LandingVisitor) -> str:

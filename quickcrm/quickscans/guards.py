@@ -41,7 +41,7 @@ def csrf_token(token: str, secret: str) -> str:
 
 
 def csrf_ok(given: str | None, token: str, secret: str) -> bool:
-    return bool(given) and hmac.compare_digest(str(given), csrf_token(token, secret))
+    return bool(given) and hmac.compare_digest(str(given).encode(), csrf_token(token, secret).encode())
 
 
 def cross_site(headers: Any) -> bool:

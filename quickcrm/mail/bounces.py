@@ -160,7 +160,7 @@ def parse_bounce(item: Message | bytes | str) -> BounceInfo:
     except (LookupError, ValueError, TypeError, AttributeError):
         # a detector of flufl.bounce trips over an odd message (an empty one, a From:
         # without an address: found by benchmarks/fuzz_inputs.py): no DSN found there
-        temporary, permanent = set(), set()
+        temporary, permanent = frozenset(), frozenset()
     ids = tuple(_candidates(msg))
     first = ids[0] if ids else None
     date = _date(msg)

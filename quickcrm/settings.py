@@ -122,6 +122,21 @@ OPTIONS: tuple[Option, ...] = (
            "Seconds between reminder runs of the daemon"),
     Option("daemon.bounces_every", "QUICKCRM_BOUNCES_EVERY", 900,
            "Seconds between bounce-mailbox polls of the daemon"),
+    # the person CRM (issue 26)
+    Option("files.path", "QUICKCRM_FILES_DIR", "./files",
+           "Folder of the files stored on person cards and dossiers (content-addressed)"),
+    Option("files.max_mb", "QUICKCRM_FILES_MAX_MB", 25, "Largest file to store, in MB"),
+    Option("risk.review_hoog_days", "QUICKCRM_RISK_REVIEW_HOOG_DAYS", 365,
+           "Days after a 'hoog' risk classification that its review signal is due (0: none)"),
+    Option("risk.review_laag_days", "QUICKCRM_RISK_REVIEW_LAAG_DAYS", 1095,
+           "Days after a 'laag' risk classification that its review signal is due (0: none)"),
+    # procedures (issue 27)
+    Option("procedures.number_prefix", "QUICKCRM_SUSPECT_PREFIX", "SU",
+           "Prefix of the relation numbers given to imported suspects without one"),
+    # attention (issue 28)
+    Option("daemon.attention_every", "QUICKCRM_ATTENTION_EVERY", 3600,
+           "Seconds between the daemon's checks for the nightly attention monitor of "
+           "relation groups (it runs once per local day)"),
     # operations (issue 30)
     Option("log.format", "QUICKCRM_LOG_FORMAT", "plain",
            "Log lines of the daemon, serve and the web app: plain (for people) or json "

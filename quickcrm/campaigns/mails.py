@@ -86,6 +86,7 @@ class CampaignMailer:
     firm_name: str
     sender: str  # the platform: envelope sender and Sender:
     base_url: str
+    brand: Any = None  # quickcrm.branding.Branding: the firm's colours, logo and contact
 
     def render(self, kind: str, *, client: Person, rm: Manager, link: str,
                notice: str = "", button_kind: str | None = None) -> tuple[str, str, str]:
@@ -101,7 +102,8 @@ class CampaignMailer:
         if notice:
             text = notice + "\n\n" + text
         html = html_message(subject, self.firm_name, text, link=link, notice=notice,
-                            button=button or "Openen", always=bool(button))
+                            button=button or "Openen", always=bool(button),
+                            brand=self.brand, base_url=self.base_url)
         return subject, text, html
 
     def draft(self, kind: str, *, ref: str, to: Person | Manager, client: Person,

@@ -162,6 +162,11 @@ def _act(session: Session, row: Any, due: Any, now: datetime, mailers: _Mailers,
         drafts.append(mailer.draft("no_response", ref=ref, to=rm, client=client, rm=rm,
                                    link=mailer.preview_link(row.preview_token)))
         counts.no_response += 1
+        if row.person_id is not None and row.rm_id is not None:  # issue 26
+            from quickcrm.crm.signals import ASK_FOR_RESPONSE, auto_signal
+
+            auto_signal(session, now=now, tz=mailers.settings.timezone, person_id=row.person_id,
+                        user_id=row.rm_id, title=ASK_FOR_RESPONSE, ref=ref)
 
 
 def _optout_token(session: Session, row: Any) -> str:

@@ -25,6 +25,7 @@ from sqlalchemy import and_, delete, exists, func, insert, select
 from sqlmodel import Session
 
 from quickcrm import events, permissions
+from quickcrm.branding import for_settings
 from quickcrm.campaigns.campaign import get_campaign, mark_sent
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.mails import COPY_NOTICE, CampaignMailer, Manager, Person
@@ -97,7 +98,7 @@ def mailer_for(session: Session, campaign: Campaign, settings: Settings) -> Camp
     return CampaignMailer(
         definition=definition_of(quickscan), campaign_name=campaign.name,
         firm_name=str(settings["firm.name"]), base_url=settings.base_url,
-        sender=_platform(settings))
+        sender=_platform(settings), brand=for_settings(settings))
 
 
 def _platform(settings: Settings) -> str:

@@ -17,8 +17,10 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, insert, select
 
 from quickcrm import permissions
+from quickcrm.crm import search_keys
 from quickcrm.crm.client_rows import (
     ABSENT,
+    COORDINATE_FIELDS,
     IX,
     NUMBER,
     PERSON_FIELDS,
@@ -41,6 +43,7 @@ DEFAULTS: dict[str, Any] = {"company": "", "address": "", "postcode": "", "city"
 # Positions in a checked row (client_rows.FIELDS); a new relation's values for absent columns.
 V_PERSON, V_TEAM, V_RM, V_STAGE = IX["first_name"], IX["team"], IX["rm_first_name"], IX["stage"]
 V_OPTED_OUT = IX["opted_out"]  # an empty "Afgemeld" cell keeps the opt-out (issue 24)
+V_COORDINATES = tuple(IX[f] for f in COORDINATE_FIELDS)
 NEW = tuple(DEFAULTS.get(f) for f in (*RELATION_FIELDS, *PERSON_FIELDS))
 # Positions in a row of ClientStore.select_sql.
 ID, N, REL0 = 0, 1, 2
@@ -90,7 +93,9 @@ class ClientStore:
         self._build_sql()
         self.has_rm = bool(columns & {"rm_first_name", "rm_last_name", "rm_email"})
         self.has_person = bool(columns & set(PERSON_FIELDS))
-        self.complete = set(RELATION_FIELDS) | set(PERSON_FIELDS) <= columns
+        self.complete = set(RELATION_FIELDS) - set(COORDINATE_FIELDS) | set(PERSON_FIELDS) <= columns
+        # a complete file without coordinates: new relations get none, others keep theirs
+        self.no_coordinates = not set(COORDINATE_FIELDS) <= columns
         # A first import into an empty table needs no lookups: numbers repeat nowhere.
         self.empty = conn.execute(select(R.c.id).limit(1)).first() is None
         self.teams = {n.lower(): i for i, n in conn.execute(select(T.c.id, T.c.name))}
@@ -222,6 +227,9 @@ class ClientStore:
             cols[V_STAGE] = tuple("customer" if v is ABSENT else v for v in stage)
         if ABSENT in cols[V_OPTED_OUT]:
             cols[V_OPTED_OUT] = tuple(False if v is ABSENT else v for v in cols[V_OPTED_OUT])
+        for pos in V_COORDINATES:
+            if ABSENT in cols[pos]:
+                cols[pos] = tuple(None if v is ABSENT else v for v in cols[pos])
         stamps = (self.stamp,) * n
         before = self._top_id()
         self._many("insert_relation", list(zip(
@@ -230,7 +238,9 @@ class ClientStore:
         persons = [p for p in zip(*cols[V_PERSON:V_TEAM], numbers, (True,) * n, stamps, stamps,
                                   strict=True) if p[0] or p[1] or p[2] or p[3]]
         if persons:
+            top = search_keys.top_person_id(self.conn)
             self._many("insert_person", persons)
+            search_keys.keys_since(self.conn, top)  # the one helper (issue 26)
         counts.created += n
         return True
 
@@ -302,6 +312,7 @@ class ClientStore:
         person_updates: list[tuple[Any, ...]] = []
         changed_rows: list[Changed] = []
         stamp, complete, has_rm, has_person = self.stamp, self.complete, self.has_rm, self.has_person
+        complete = complete and not self.no_coordinates  # else merge with what is stored
         team_ids, rm_ids = self._team_ids, self._rm_cache
         created = updated = unchanged = 0
         for values in rows:  # the per-row loop of a million-row import: locals only
@@ -363,12 +374,16 @@ class ClientStore:
         counts.updated += updated
         counts.unchanged += unchanged
         before = self._top_id() if new_relations else 0
+        top = search_keys.top_person_id(self.conn) if new_persons else 0
         for kind, params in (("insert_relation", new_relations),
                              ("update_relation", relation_updates),
                              ("update_person", person_updates),
                              ("insert_person", new_persons)):
             if params:
                 self._many(kind, params)
+        if new_persons:  # search keys through the one helper (issue 26)
+            search_keys.keys_since(self.conn, top)
+        search_keys.refresh_keys(self.conn, [p[-1] for p in person_updates])
         if new_relations:
             record_many(self.conn, self._created(before, (r[NEW_NUMBER] for r in new_relations)),
                         at=self.now)

@@ -23,13 +23,26 @@ def render_mail(definition: Definition, kind: str, context: dict[str, Any]) -> t
 
 
 def html_message(subject: str, firm: str, text: str, *, link: str = "", button: str = "",
-                 notice: str = "", always: bool = False) -> str:
+                 notice: str = "", always: bool = False, brand: Any = None,
+                 base_url: str = "") -> str:
     """The HTML alternative of a plain-text e-mail: its paragraphs in the firm's layout,
     ``link`` as one ``button`` with the plain link under it (``always``: even when the
-    text does not hold the link), ``notice`` in a band on top."""
+    text does not hold the link), ``notice`` in a band on top. With ``brand``
+    (``quickcrm.branding.Branding``): the firm's colours, its logo (from the web app at
+    ``base_url``, the firm's name as its alt text for mail programs that hold back
+    images), and a footer with the contact details and the privacy statement."""
+    from quickcrm.branding import ensure_contrast
+
+    colors = {"primary": "#1f5fa8", "on_primary": "#ffffff", "link": "#1f5fa8"}
+    if brand is not None:
+        colors = {"primary": brand.color_primary, "on_primary": brand.on_primary,
+                  "link": ensure_contrast(brand.color_primary)}
+    logo = f"{base_url}/huisstijl/logo" if brand is not None and brand.logo_path and base_url \
+        else ""
     return html_files("mail").get_template("message.html").render(
         subject=subject, firm=firm, notice=notice, button=button,
-        blocks=blocks(text, link, notice, always=always))
+        blocks=blocks(text, link, notice, always=always), brand=brand, colors=colors,
+        logo=logo)
 
 
 SIGN_OFF = "met vriendelijke groet"

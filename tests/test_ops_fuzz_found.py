@@ -43,3 +43,17 @@ def test_a_landing_form_token_with_non_ascii_digits_is_refused(cli, sqlite_url, 
         assert lv.form_csrf_ok(page.page, lv.form_csrf(page.page, issued), clock.now())
     finally:
         rt.close()
+
+
+def test_a_utf8_bom_file_with_bytes_that_are_not_utf8_is_one_line_naming_the_line(cli, tmp_path):
+    # detect_encoding trusted the byte order mark; the reader then raised UnicodeDecodeError
+    from _clientfiles import HEADERS
+
+    path = tmp_path / "klanten.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + ";".join(HEADERS).encode() + b"\r\n"
+                     + b"Jan;de Vries;000123;Utrecht;Caf\xc2(;;;;;;;;;;;;;;;;\r\n")
+    result = cli("import", "clients", str(path))
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and "line 2" in lines[0], result.stderr
+    assert "Traceback" not in result.output

@@ -37,10 +37,10 @@ ARGS: dict[str, list[str]] = {
     "bench_faces.py": ["--clients", "100000"],
     "bench_help.py": ["--quick"],
     "bench_import.py": ["--quick", "--db", "{pg}"],
-    "bench_remind.py": ["--n", "10000"],
+    "bench_remind.py": ["--n", "5000"],
     "bench_report_pdf.py": ["-n", "20"],
     "bench_select.py": ["--clients", "100000"],
-    "bench_web.py": ["--duration", "10", "--step-duration", "10", "--max-steps", "3"],
+    "bench_web.py": ["--duration", "10", "--step-duration", "5", "--max-steps", "2"],
 }
 _RATIO = re.compile(r"(?P<figure>[^:()]*?)[:\s]+(?:wall\s+)?(?P<ratio>\d+(?:\.\d+)?)x"
                     r".*?target\s*(?P<op><=|>=|≤|≥)\s*(?P<target>\d+(?:\.\d+)?)")

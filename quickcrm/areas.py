@@ -31,6 +31,7 @@ AREAS: tuple[str, ...] = (
     "quickcrm.procedures.area",
     "quickcrm.attention.area",
     "quickcrm.web.area",
+    "quickcrm.privacy.area",
 )
 
 

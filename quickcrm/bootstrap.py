@@ -27,17 +27,37 @@ if TYPE_CHECKING:
     from quickcrm.permissions import Actor
 
 
+def running_account() -> str:
+    """The operating-system account running this process, from the effective uid
+    (``pwd``; not ``$USER``, which anyone may set); the uid itself when it has no name."""
+    import os
+    import pwd
+
+    uid = os.geteuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
 @dataclass
 class Runtime:
     settings: Settings
     clock: Clock
     acting_as: str | None = None
+    # the operating-system account: once users are mapped to accounts, it decides who
+    # acts (``crm.users.choose_acting``); None: not known, users are not bound
+    os_account: str | None = None
     note: Callable[[str], None] | None = field(default=None, repr=False)
     created_database: bool = False
     _engine: Engine | None = field(default=None, repr=False)
     _unmigrated: Engine | None = field(default=None, repr=False)
     _actor: Actor | None = field(default=None, repr=False)
     _dkim: Any = field(default=False, repr=False)  # False: not built yet; None: no DKIM
+    # an administrator acting as another user: recorded once, in the first transaction
+    # the command commits (``user.impersonated``)
+    _impersonator: Actor | None = field(default=None, repr=False)
+    _impersonation_recorded: bool = field(default=False, repr=False)
 
     def _bare_engine(self) -> Engine:
         if self._unmigrated is None:
@@ -68,11 +88,13 @@ class Runtime:
         from quickcrm.store.db import connect_existing, sqlite_path
 
         if fresh:
-            return check_acting_user(conn=None, email=self.acting_as, settings=self.settings)
+            return check_acting_user(conn=None, email=self.acting_as, settings=self.settings,
+                                     account=self.os_account)
         url = self.settings.database_url
         bare = None if sqlite_path(url) is not None else self._bare_engine()
         with connect_existing(url, bare) as conn:
-            return check_acting_user(conn=conn, email=self.acting_as, settings=self.settings)
+            return check_acting_user(conn=conn, email=self.acting_as, settings=self.settings,
+                                     account=self.os_account)
 
     @contextmanager
     def session(self, *, read_only: bool = False) -> Iterator[Session]:
@@ -81,6 +103,8 @@ class Runtime:
         with session_scope(self.engine, read_only=read_only) as session:
             if not read_only:  # what is queued in it is signed (quickcrm.mail.dkim)
                 session.info["dkim"] = self.dkim_signer()
+            if not read_only and not self._impersonation_recorded:
+                self._record_impersonation(session)
             yield session
 
     def dkim_signer(self) -> Any:
@@ -91,17 +115,43 @@ class Runtime:
             self._dkim = signer_from(self.settings)
         return self._dkim
 
+    def _record_impersonation(self, session: Session) -> None:
+        """Record ``user.impersonated`` in the first transaction this command commits:
+        a refused action commits nothing, so it records nothing either."""
+        from sqlalchemy import event
+
+        from quickcrm.events import USER_IMPERSONATED, record
+
+        def before_commit(s: Session) -> None:
+            if not self._impersonation_recorded and self._impersonator is not None:
+                record(s, kind=USER_IMPERSONATED, at=self.clock.now(),
+                       user_id=self._impersonator.id or None, email=self.actor.email,
+                       os_user=self.os_account)
+
+        def after_commit(_s: Session) -> None:
+            if self._impersonator is not None:
+                self._impersonation_recorded = True
+
+        event.listen(session, "before_commit", before_commit)
+        event.listen(session, "after_commit", after_commit)
+
     @property
     def actor(self) -> Actor:
         """The acting user (``--as`` / QUICKCRM_USER / the configured administrator)."""
         if self._actor is None:
-            from quickcrm.crm.users import resolve_actor
+            from quickcrm.crm.users import acting, resolve_actor
 
             with self.session() as session:
                 self._actor = resolve_actor(
                     session=session, email=self.acting_as, settings=self.settings,
-                    now=self.clock.now(),
+                    now=self.clock.now(), account=self.os_account,
                 )
+                by = acting(conn=session.connection(), email=self.acting_as,
+                            settings=self.settings, account=self.os_account).by
+                if by is not None:
+                    self._impersonator = resolve_actor(
+                        session=session, email=by, settings=self.settings,
+                        now=self.clock.now(), account=self.os_account)
         return self._actor
 
     def transport(self) -> Transport:
@@ -138,6 +188,7 @@ def bootstrap(
     now: datetime | str | None = None,
     env: dict[str, str] | None = None,
     clock: Clock | None = None,
+    os_account: str | None = None,
 ) -> Runtime:
     import os
 
@@ -154,4 +205,5 @@ def bootstrap(
             now = parse_now(now, settings.timezone)
         clock = FixedClock(now) if now is not None else SystemClock()
     acting = acting_as or environ.get("QUICKCRM_USER") or None
-    return Runtime(settings=settings, clock=clock, acting_as=acting)
+    return Runtime(settings=settings, clock=clock, acting_as=acting,
+                   os_account=os_account or running_account())

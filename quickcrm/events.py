@@ -230,6 +230,28 @@ HELPDESK_CALL = _kind(
 HELPDESK_SOLVED = _kind(
     "helpdesk.solved", "user_id solved the relation's helpdesk call")
 
+# privacy (issue 29): departed users, who acts, opt-outs and retention (user_id: the
+# user who acted).
+USER_DEACTIVATED = _kind(
+    "user.deactivated", "user_id deactivated the staff user in details.email (kept, and "
+    "still named, but refused as acting user)")
+USER_ACTIVATED = _kind(
+    "user.activated", "user_id made the deactivated staff user in details.email active again")
+USER_IMPERSONATED = _kind(
+    "user.impersonated", "the administrator user_id acted as the staff user in "
+    "details.email (--as) in the transaction of this event")
+RELATION_REASSIGNED = _kind(
+    "relation.reassigned", "user_id moved the relation to another relationship manager when "
+    "its own was deactivated; details.changes holds rm_id as [old, new]")
+PRIVACY_OPTED_OUT = _kind(
+    "privacy.opted_out", "user_id recorded that person_id wants no more mail (opted out)")
+PRIVACY_OPT_OUT_UNDONE = _kind(
+    "privacy.opt_out_undone", "user_id took back person_id's opt-out")
+PRIVACY_PURGED = _kind(
+    "privacy.purged", "user_id (or the daemon's user) deleted what the retention settings "
+    "no longer keep; details hold counts only")
+
+
 class Entry(NamedTuple):
     """One event for ``record_many``; ``details`` become the JSON ``details`` column.
     A tuple, not a dataclass: an import makes one per relation, and a frozen dataclass

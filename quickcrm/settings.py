@@ -146,6 +146,17 @@ OPTIONS: tuple[Option, ...] = (
     Option("log.level", "QUICKCRM_LOG_LEVEL", "info",
            "Least important log lines written: debug, info, warning or error",
            choices=("debug", "info", "warning", "error")),
+    # privacy (issue 29): retention periods (0: keep) and the daemon's daily purge
+    Option("privacy.answers_days", "QUICKCRM_ANSWERS_DAYS", 0,
+           "Days after a campaign closed that its clients' answers are kept (0: keep)"),
+    Option("privacy.outbox_days", "QUICKCRM_OUTBOX_DAYS", 0,
+           "Days a sent e-mail's text is kept in the outbox; the row stays for the counts "
+           "(0: keep)"),
+    Option("privacy.unconfirmed_visitor_days", "QUICKCRM_UNCONFIRMED_VISITOR_DAYS", 0,
+           "Days a landing page visitor who never confirmed their e-mail address is kept "
+           "(0: keep)"),
+    Option("daemon.purge_every", "QUICKCRM_PURGE_EVERY", 3600,
+           "Seconds between the daemon's checks for the once-a-day privacy purge"),
 )
 
 _BY_NAME = {o.name: o for o in OPTIONS}
@@ -189,6 +200,7 @@ class Settings:
     values: dict[str, Any]
     sources: dict[str, str] = field(default_factory=dict)
     config_path: Path | None = None
+    warnings: list[str] = field(default_factory=list)  # for stderr (``exposed_secrets``)
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
@@ -253,6 +265,22 @@ def mask_url(url: str) -> str:
     return base + qmark + query + hash_ + fragment
 
 
+def redact(text: str, password: str, user: str = "") -> str:
+    """``text`` without ``password`` in any form a server could echo it in: as is,
+    URL-quoted, and base64 as AUTH LOGIN and AUTH PLAIN send it (issue 29: an error
+    reaches the log, the outbox's ``last_error`` and the screen)."""
+    if not password:
+        return text
+    import base64
+    from urllib.parse import quote
+
+    forms = {password, quote(password, safe=""), base64.b64encode(password.encode()).decode(),
+             base64.b64encode(f"\0{user}\0{password}".encode()).decode()}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, MASK)
+    return text
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
@@ -303,4 +331,35 @@ def load_settings(
             value = _coerce(option, overrides[option.name], "command line")
             source = "command line"
         values[option.name], sources[option.name] = value, source
-    return Settings(values=values, sources=sources, config_path=path)
+    warnings = [w for w in [exposed_secrets(path, from_file)] if w] if path else []
+    return Settings(values=values, sources=sources, config_path=path, warnings=warnings)
+
+
+def _has_password(value: Any) -> bool:
+    from urllib.parse import urlsplit
+
+    text = str(value)
+    if "://" not in text:
+        return False
+    try:
+        return bool(urlsplit(text).password)
+    except ValueError:
+        return "@" in text
+
+
+def exposed_secrets(path: Path, from_file: dict[str, Any]) -> str | None:
+    """A warning when the configuration file holds a password (a URL's userinfo, a
+    secret setting) while others than its owner may read it (issue 29); else None."""
+    held = sorted(name for name, value in from_file.items() if value and (
+        _has_password(value) or (_BY_NAME[name].secret and "://" not in str(value))))
+    if not held:
+        return None
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (f"warning: {path} holds a password ({', '.join(held)}) and is readable by "
+            f"{'everyone' if mode & 0o007 else 'its group'} (mode {mode:04o}); "
+            f"make it the owner's alone: chmod 600 {path}")

@@ -78,6 +78,8 @@ class Ctx:
                 database_url=self.db, config=self.config, acting_as=self.as_, now=now
             )
             self._runtime.note = warn
+            for warning in self._runtime.settings.warnings:
+                warn(warning)
         return self._runtime
 
     @property

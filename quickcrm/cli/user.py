@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from quickcrm.cli.common import Ctx, command, console, fail
+from quickcrm.cli.common import Ctx, command, console, fail, warn
 
 app = typer.Typer(help="Manage users and their firm-wide rights.", no_args_is_help=True)
 
@@ -16,7 +16,7 @@ RightsArg = Annotated[list[str], typer.Argument(
 def _print_user(u: dict) -> None:
     con = console()
     for key in ("email", "name", "initials", "function", "phone", "team", "rights",
-                "signature", "photo", "active"):
+                "signature", "photo", "active", "os_user"):
         value = u[key]
         if isinstance(value, list):
             value = ", ".join(value) or "-"
@@ -38,10 +38,14 @@ def user_add(
     team: Annotated[str | None, typer.Option(help="Team (created when new).")] = None,
     right: Annotated[list[str] | None, typer.Option(
         "--right", "-r", help="A right to grant; repeat for more.")] = None,
+    os_user: Annotated[str | None, typer.Option(
+        "--os-user", help="The operating-system account this user runs quickcrm as; once "
+                          "any user has one, who acts follows the account.",
+        show_default=False)] = None,
 ) -> None:
     """Add a user.
 
-    Example: quickcrm user add j.devries@kantoor.example --name "Jan de Vries" -r rm --team Utrecht
+    Example: quickcrm user add j.devries@kantoor.example --name "Jan de Vries" -r rm --team Utrecht --os-user jan
     """
     from quickcrm.crm.users import add_user
 
@@ -51,7 +55,9 @@ def user_add(
         user = add_user(session=s, actor=rt.actor, now=rt.clock.now(), email=email,
                         first_name=first, last_name=last, initials=initials,
                         signature=signature.replace("\\n", "\n"), function=function,
-                        phone=phone, team=team, rights=right)
+                        phone=phone, team=team, rights=right, os_user=os_user,
+                        account=rt.os_account)
+    _note_account(os_user)
     c.emit(user.model_dump(), lambda: typer.echo(f"added {user.email} ({', '.join(user.rights) or 'no rights'})"))
 
 
@@ -77,6 +83,9 @@ def user_edit(
     team: Annotated[str | None, typer.Option(
         help="Move to this team (created when new; \"\" for none). Needs admin.",
         show_default=False)] = None,
+    os_user: Annotated[str | None, typer.Option(
+        "--os-user", help="Map this operating-system account to the user (\"\" for none). "
+                          "Needs admin.", show_default=False)] = None,
 ) -> None:
     """Change a user's name, initials, signature, function, phone, photo or team.
 
@@ -100,10 +109,80 @@ def user_edit(
                     signature=signature.replace("\\n", "\n") if signature is not None else None,
                     function=function, phone=phone, team=team,
                     photo=read_photo(photo) if photo is not None else None,
-                    remove_photo=no_photo)
+                    remove_photo=no_photo, os_user=os_user)
     with rt.session() as s:
-        user = edit_user(session=s, actor=rt.actor, now=rt.clock.now(), email=email, edit=edit)
+        user = edit_user(session=s, actor=rt.actor, now=rt.clock.now(), email=email, edit=edit,
+                         account=rt.os_account)
+    _note_account(os_user)
     c.emit(user.model_dump(), lambda: _print_user(user.model_dump()))
+
+
+def _note_account(name: str | None) -> None:
+    """A note when the account mapped is unknown on this machine (it may be another
+    machine's, on a shared PostgreSQL)."""
+    import pwd
+
+    if name and name.strip():
+        try:
+            pwd.getpwnam(name.strip())
+        except KeyError:
+            warn(f"note: there is no operating-system account {name.strip()!r} on this "
+                 "machine (mapped all the same)")
+
+
+@command(app, "deactivate")
+def user_deactivate(
+    c: Ctx,
+    email: Annotated[str, typer.Argument(help="The departed user's e-mail.")],
+    reassign_to: Annotated[str | None, typer.Option(
+        "--reassign-to", help="Move their relations to this relationship manager.",
+        show_default=False)] = None,
+) -> None:
+    """Deactivate a departed user: kept and still named, but no longer able to act.
+
+    The last active administrator cannot be deactivated. With --reassign-to their
+    relations, and their clients not yet invited in campaigns that are not closed, move
+    to another relationship manager in the same transaction.
+
+    Example: quickcrm user deactivate r.meer@kantoor.example --reassign-to j.devries@kantoor.example
+    """
+    from quickcrm.crm.users import deactivate_user
+    from quickcrm.privacy.departed import reassign_unsent
+
+    rt = c.runtime()
+    with rt.session() as s:
+        done = deactivate_user(session=s, actor=rt.actor, now=rt.clock.now(), email=email,
+                               reassign_to=reassign_to, also=reassign_unsent)
+
+    def human() -> None:
+        state = "deactivated" if done.changed else "was deactivated already"
+        moved = (f"; {done.relations} relation{'s' if done.relations != 1 else ''} and "
+                 f"{done.unsent} uninvited campaign client{'s' if done.unsent != 1 else ''} "
+                 f"moved to {done.reassigned_to}" if done.reassigned_to else "")
+        typer.echo(f"{done.user.email} {state}{moved}")
+
+    c.emit({"user": done.user.model_dump(), "changed": done.changed,
+            "reassigned_to": done.reassigned_to, "relations": done.relations,
+            "unsent_campaign_clients": done.unsent}, human)
+    if done.user.email == rt.settings.admin_email:
+        warn(f"note: {done.user.email} is admin.email, the default acting user; set "
+             "admin.email to an active administrator (or map accounts: user edit --os-user)")
+
+
+@command(app, "activate")
+def user_activate(
+    c: Ctx, email: Annotated[str, typer.Argument(help="The user's e-mail.")]
+) -> None:
+    """Make a deactivated user active again.
+
+    Example: quickcrm user activate r.meer@kantoor.example
+    """
+    from quickcrm.crm.users import activate_user
+
+    rt = c.runtime()
+    with rt.session() as s:
+        user = activate_user(session=s, actor=rt.actor, now=rt.clock.now(), email=email)
+    c.emit(user.model_dump(), lambda: typer.echo(f"{user.email} is active"))
 
 
 @command(app, "list", listing=True)
@@ -119,7 +198,8 @@ def user_list(c: Ctx) -> None:
     with rt.session(read_only=True) as s:
         users = list_users(session=s)
     c.table([u.model_dump() for u in users], ("E-mail", "Name", "Team", "Rights"),
-            [(u.email, u.name, u.team or "", ", ".join(u.rights)) for u in users])
+            [(u.email, u.name if u.active else f"{u.name} (deactivated)", u.team or "",
+              ", ".join(u.rights)) for u in users])
 
 
 @command(app, "show")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -10,6 +11,7 @@ from typing import Protocol
 from sqlalchemy import Connection
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as sa_select
+from sqlalchemy import update as sa_update
 from sqlmodel import Session, SQLModel, col, select
 
 from quickcrm import permissions
@@ -19,19 +21,26 @@ from quickcrm.errors import (
     InvalidInput,
     InvalidState,
     NotFound,
+    NotPermitted,
+    QuickCRMError,
     UnknownUser,
     unknown_value,
 )
 from quickcrm.events import (
+    RELATION_REASSIGNED,
+    USER_ACTIVATED,
     USER_CREATED,
+    USER_DEACTIVATED,
     USER_RIGHTS_GRANTED,
     USER_RIGHTS_REVOKED,
     USER_UPDATED,
+    Entry,
     record,
+    record_many,
 )
 from quickcrm.permissions import Actor
 from quickcrm.settings import Settings
-from quickcrm.store.models import Team, User, UserPhoto, UserRight
+from quickcrm.store.models import Relation, Team, User, UserPhoto, UserRight
 
 EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
 
@@ -60,6 +69,7 @@ class UserPublic(SQLModel):
     team: str | None
     rights: list[str]
     active: bool
+    os_user: str | None = None  # the operating-system account mapped to them (issue 29)
 
 
 def rights_of(session: Session, user_id: int) -> frozenset[str]:
@@ -72,17 +82,100 @@ def _wanted(email: str | None, settings: Settings) -> str:
     return normalize_email(email) if email else settings.admin_email
 
 
+@dataclass(frozen=True)
+class Acting:
+    """Who acts: ``email`` (whose rights apply) and, when an administrator mapped to
+    the operating-system account acts as another user (``--as``), ``by``: that
+    administrator's e-mail (recorded as ``user.impersonated``)."""
+
+    email: str
+    by: str | None = None
+
+
+class Unmapped(NotPermitted):
+    """Users are bound to operating-system accounts, but not the one running this."""
+
+    def __init__(self, account: str) -> None:
+        QuickCRMError.__init__(
+            self, f"not permitted: the operating-system account {account!r} is mapped to "
+                  f"no QuickCRM user; an administrator maps it: quickcrm user edit EMAIL "
+                  f"--os-user {account}")
+        self.what = "acting"
+        self.needs = "a mapped account"
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """The user mapped to the running account, as the acting-user rule needs them."""
+
+    email: str
+    active: bool
+    admin: bool
+
+
+def choose_acting(*, asked: str | None, account: str | None, any_mapping: bool,
+                  mine: Mapped | None, settings: Settings) -> Acting:
+    """Who acts (issue 29, pure). Until any user is mapped to an operating-system
+    account nothing changes: ``--as`` (or QUICKCRM_USER), else the configured
+    administrator. Once one is: the user mapped to the running ``account``; acting as
+    another is for an administrator only; an unmapped account is refused."""
+    if not any_mapping or account is None:
+        return Acting(_wanted(asked, settings))
+    if mine is None:
+        raise Unmapped(account)
+    if not mine.active:
+        raise InactiveUser(mine.email)
+    wanted = normalize_email(asked) if asked else mine.email
+    if wanted == mine.email:
+        return Acting(mine.email)
+    if not mine.admin:
+        raise NotPermitted(f"acting as {wanted} (the account {account} is {mine.email})",
+                           permissions.ADMIN)
+    return Acting(wanted, by=mine.email)
+
+
+def _mapping(conn: Connection, account: str | None) -> tuple[bool, Mapped | None]:
+    """Whether any user is mapped to an account, and who is mapped to ``account``
+    (a database from before the mapping existed has none)."""
+    columns = {c["name"] for c in sa_inspect(conn).get_columns(User.__tablename__)}
+    if "os_user" not in columns:
+        return False, None
+    any_mapping = conn.execute(sa_select(col(User.id)).where(col(User.os_user).is_not(None))
+                               .limit(1)).first() is not None
+    if not any_mapping or account is None:
+        return any_mapping, None
+    row = conn.execute(sa_select(col(User.id), col(User.email), col(User.active))
+                       .where(col(User.os_user) == account)).first()
+    if row is None:
+        return True, None
+    admin = conn.execute(sa_select(col(UserRight.user_id)).where(
+        col(UserRight.user_id) == row.id, col(UserRight.right) == permissions.ADMIN)).first()
+    return True, Mapped(email=row.email, active=bool(row.active), admin=admin is not None)
+
+
+def acting(*, conn: Connection | None, email: str | None, settings: Settings,
+           account: str | None) -> Acting:
+    """Who acts on ``conn``'s database (None: none yet) for ``--as email`` run by the
+    operating-system ``account`` (``choose_acting``)."""
+    has_users = conn is not None and sa_inspect(conn).has_table(User.__tablename__)
+    any_mapping, mine = _mapping(conn, account) if conn is not None and has_users \
+        else (False, None)
+    return choose_acting(asked=email, account=account, any_mapping=any_mapping, mine=mine,
+                         settings=settings)
+
+
 def check_acting_user(
-    *, conn: Connection | None, email: str | None, settings: Settings
+    *, conn: Connection | None, email: str | None, settings: Settings,
+    account: str | None = None,
 ) -> Actor:
     """The acting user, refused (UnknownUser) when unknown or deactivated.
 
     Runs before a command does anything, on a connection that neither creates nor
     migrates (``None``: no database yet), so it reads only columns that exist since the
-    first migration. A database without users yet knows only the configured
-    administrator, who is created on first use by ``resolve_actor`` (until then their
-    ``id`` is 0)."""
-    wanted = _wanted(email, settings)
+    first migration (and ``os_user`` when it exists). A database without users yet knows
+    only the configured administrator, who is created on first use by ``resolve_actor``
+    (until then their ``id`` is 0)."""
+    wanted = acting(conn=conn, email=email, settings=settings, account=account).email
     has_users = conn is not None and sa_inspect(conn).has_table(User.__tablename__)
     row = None
     if conn is not None and has_users:
@@ -106,11 +199,14 @@ def check_acting_user(
 
 
 def resolve_actor(
-    *, session: Session, email: str | None, settings: Settings, now: datetime
+    *, session: Session, email: str | None, settings: Settings, now: datetime,
+    account: str | None = None,
 ) -> Actor:
     """The user named by ``--as``; the configured administrator (created on first
-    use) when none is named. An unknown user is refused."""
-    wanted = _wanted(email, settings)
+    use) when none is named; once users are mapped to operating-system accounts, the
+    one mapped to ``account`` (``choose_acting``). An unknown user is refused."""
+    wanted = acting(conn=session.connection(), email=email, settings=settings,
+                    account=account).email
     user = session.exec(select(User).where(User.email == wanted)).first()
     if user is None:
         if wanted != settings.admin_email:
@@ -184,7 +280,7 @@ def to_public(session: Session, user: User) -> UserPublic:
                       last_name=user.last_name, initials=user.initials,
                       signature=user.signature, function=user.function, phone=user.phone,
                       photo=photo is not None, team=team.name if team else None,
-                      rights=rights, active=user.active)
+                      rights=rights, active=user.active, os_user=user.os_user)
 
 
 def add_user(
@@ -201,9 +297,14 @@ def add_user(
     phone: str = "",
     team: str | None = None,
     rights: list[str] | None = None,
+    os_user: str | None = None,
+    account: str | None = None,
 ) -> UserPublic:
+    """Add a user; ``os_user`` maps an operating-system account to them, refused when it
+    would leave the running ``account`` unmapped (``check_not_locked_out``)."""
     permissions.require(actor, "manage users")
     email = check_email(email)
+    os_account = _os_user(session, os_user, None) if os_user else None
     function, phone = _checked("function", function), _checked("phone", phone)
     granted = [permissions.parse_right(r) for r in rights or []]
     if session.exec(select(User).where(User.email == email)).first() is not None:
@@ -212,16 +313,39 @@ def add_user(
         initials = initials_of(first_name, last_name)
     user = User(email=email, first_name=first_name.strip(), last_name=last_name.strip(),
                 initials=initials, signature=signature, function=function, phone=phone,
-                created_at=now,
+                created_at=now, os_user=os_account,
                 team_id=get_or_create_team(session, team).id if team else None)
     session.add(user)
     session.flush()
     assert user.id is not None
     for right in dict.fromkeys(granted):
         session.add(UserRight(user_id=user.id, right=right))
-    record(session, kind=USER_CREATED, at=now, user_id=actor.id, email=email, rights=granted)
+    if os_account:
+        record(session, kind=USER_CREATED, at=now, user_id=actor.id, email=email,
+               rights=granted, os_user=os_account)
+        check_not_locked_out(session, account)
+    else:
+        record(session, kind=USER_CREATED, at=now, user_id=actor.id, email=email,
+               rights=granted)
     session.commit()
     return to_public(session, user)
+
+
+_ACCOUNT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+
+
+def _os_user(session: Session, name: str, user_id: int | None) -> str:
+    """An operating-system account name as mapped (``--os-user``): well-formed and not
+    mapped to another user yet."""
+    name = name.strip()
+    if not _ACCOUNT.match(name):
+        raise InvalidInput(f"--os-user: {name!r} is not an account name (letters, digits, "
+                           "_ . -; at most 64)")
+    other = session.exec(select(User).where(User.os_user == name)).first()
+    if other is not None and other.id != user_id:
+        raise InvalidState(f"the operating-system account {name!r} is already mapped to "
+                           f"{other.email}")
+    return name
 
 
 def initials_of(first_name: str, last_name: str) -> str:
@@ -288,17 +412,19 @@ class UserEdit:
     team: str | None = None
     photo: Photo | None = None
     remove_photo: bool = False
+    os_user: str | None = None  # "" takes the mapping away (issue 29)
 
 
 def edit_user(*, session: Session, actor: Actor, now: datetime, email: str,
-              edit: UserEdit) -> UserPublic:
+              edit: UserEdit, account: str | None = None) -> UserPublic:
     """Change a user's name, initials, signature, function, phone, photo or team
     (``user edit``): an administrator for anyone; a user for themself, except the team,
     which decides whose clients they are. Initials that were made from the old name
     follow a new name unless given. Records one ``user.updated`` with what changed."""
     user = get_user(session=session, email=email)
     assert user.id is not None
-    permissions.require(actor, "manage users", None if edit.team is not None else
+    permissions.require(actor, "manage users",
+                        None if edit.team is not None or edit.os_user is not None else
                         permissions.OwnAccount(user.id, what="changing another user"))
     fields = {f: getattr(edit, f) for f in ("first_name", "last_name", "initials",
                                             "signature", "function", "phone")}
@@ -315,6 +441,13 @@ def edit_user(*, session: Session, actor: Actor, now: datetime, email: str,
     if edit.team is not None:
         _move_team(session, user, edit.team, changes)
     _change_photo(session, user.id, edit, now, changes)
+    if edit.os_user is not None:
+        mapped = _os_user(session, edit.os_user, user.id) if edit.os_user.strip() else None
+        if mapped != user.os_user:
+            changes["os_user"] = [user.os_user, mapped]
+            user.os_user = mapped
+            session.add(user)
+            check_not_locked_out(session, account)
     if changes:
         session.add(user)
         record(session, kind=USER_UPDATED, at=now, user_id=actor.id, email=user.email,
@@ -388,4 +521,101 @@ def change_rights(
     record(session, kind=USER_RIGHTS_GRANTED if grant else USER_RIGHTS_REVOKED, at=now,
            user_id=actor.id, email=user.email, rights=parsed)
     session.commit()
+    return to_public(session, user)
+
+
+def check_not_locked_out(session: Session, account: str | None) -> None:
+    """Refuse a change of the mappings that would leave the account running it unmapped
+    while others are mapped: from then on it could do nothing, not even undo this."""
+    if account is None:
+        return
+    session.flush()
+    any_mapping, mine = _mapping(session.connection(), account)
+    if any_mapping and mine is None:
+        raise InvalidState(
+            f"this would leave your own operating-system account {account!r} mapped to no "
+            f"user, and unable to act; map it first: quickcrm user edit YOUR-EMAIL "
+            f"--os-user {account}")
+
+
+@dataclass(frozen=True)
+class Deactivated:
+    """What ``user deactivate`` did."""
+
+    user: UserPublic
+    changed: bool  # False: the user was deactivated already
+    reassigned_to: str | None
+    relations: int  # relations moved to ``reassigned_to``
+    unsent: int = 0  # rows ``also`` moved (a campaign's clients not invited yet)
+
+
+def _active_admins(session: Session) -> int:
+    return len(session.exec(
+        select(UserRight.user_id).join(User, col(User.id) == col(UserRight.user_id))
+        .where(UserRight.right == permissions.ADMIN, col(User.active).is_(True))).all())
+
+
+def deactivate_user(*, session: Session, actor: Actor, now: datetime, email: str,
+                    reassign_to: str | None = None,
+                    also: Callable[[Session, int, int], int] | None = None) -> Deactivated:
+    """A departed user (``user deactivate``): kept, and still named wherever they acted,
+    but refused as acting user; never the last active administrator. ``reassign_to``:
+    their relations (``relation.rm_id``) move to that active relationship manager in the
+    same transaction, one ``relation.reassigned`` each, and ``also(session, old_id,
+    new_id)`` moves what later areas hold of theirs (the entry point wires it; it returns
+    how many rows it moved). Deactivating again only moves what is still theirs."""
+    permissions.require(actor, "manage users")
+    user = get_user(session=session, email=email)
+    assert user.id is not None
+    target = None
+    if reassign_to is not None:
+        target = get_user(session=session, email=reassign_to)
+        assert target.id is not None
+        if target.id == user.id:
+            raise InvalidInput("--reassign-to: give another user than the one deactivated")
+        if not target.active:
+            raise InvalidState(f"--reassign-to: user {target.email} is deactivated")
+        if permissions.RM not in rights_of(session, target.id):
+            raise InvalidInput(f"--reassign-to: {target.email} is not a relationship manager "
+                               f"(quickcrm user grant {target.email} rm)")
+    changed = user.active
+    if changed:
+        if permissions.ADMIN in rights_of(session, user.id) and _active_admins(session) <= 1:
+            raise InvalidState(f"{user.email} is the last active admin; grant admin to "
+                               "another user first")
+        user.active = False
+        session.add(user)
+    moved: list[int] = []
+    if target is not None:
+        moved = list(session.exec(select(Relation.id).where(Relation.rm_id == user.id)
+                                  .order_by(col(Relation.id))).all())  # type: ignore[arg-type]
+        if moved:
+            session.execute(sa_update(Relation).where(col(Relation.rm_id) == user.id)
+                            .values(rm_id=target.id, updated_at=now))
+            details = {"changes": {"rm_id": [user.id, target.id]}, "from": user.email,
+                       "to": target.email}
+            record_many(session, [Entry(RELATION_REASSIGNED, relation_id=rid, user_id=actor.id,
+                                        details=details) for rid in moved], at=now)
+    others = also(session, user.id, target.id) if also is not None and target is not None \
+        and target.id is not None else 0
+    if changed or moved or others:
+        record(session, kind=USER_DEACTIVATED, at=now, user_id=actor.id, email=user.email,
+               reassigned_to=target.email if target else None, relations=len(moved),
+               **({"unsent_campaign_clients": others} if also is not None else {}))
+    session.commit()
+    return Deactivated(user=to_public(session, user), changed=changed,
+                       reassigned_to=target.email if target else None, relations=len(moved),
+                       unsent=others)
+
+
+def activate_user(*, session: Session, actor: Actor, now: datetime, email: str) -> UserPublic:
+    """Make a deactivated user active again (``user activate``); their relations stay
+    where ``--reassign-to`` moved them. Activating an active user changes nothing."""
+    permissions.require(actor, "manage users")
+    user = get_user(session=session, email=email)
+    if not user.active:
+        user.active = True
+        session.add(user)
+        record(session, kind=USER_ACTIVATED, at=now, user_id=actor.id, email=user.email)
+        session.commit()
     return to_public(session, user)

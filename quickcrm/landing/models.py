@@ -41,7 +41,7 @@ class LandingVisitor(SQLModel, table=True):
     last_name: str = Field(default="", max_length=150)
     company: str = Field(default="", max_length=300)
     email: str = Field(default="", max_length=320, index=True)
-    address_hash: str = Field(default="", max_length=64, index=True)  # sha256 of the IP
+    address_hash: str = Field(default="", max_length=64, index=True)  # HMAC-SHA256 of the IP (store.secrets)
     consent_text: str = Field(default="", sa_type=Text)
     consent_at: datetime | None = Field(default=None, sa_column=utc_column())
     started_at: datetime | None = Field(default=None, sa_column=utc_column(index=True))

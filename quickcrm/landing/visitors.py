@@ -37,6 +37,7 @@ from quickcrm.quickscans.schema import Definition
 from quickcrm.quickscans.steps import find_by_token
 from quickcrm.runtime import Runtime
 from quickcrm.store.models import Person, Relation, User
+from quickcrm.store.secrets import VISITOR_ADDRESS, keyed_hash
 
 # Abuse limits: registrations per e-mail address and per client address.
 PER_EMAIL = 3
@@ -48,8 +49,10 @@ CONFIRM_DAYS = 30
 FIELD_MAX = {"voornaam": 100, "achternaam": 150, "bedrijf": 300, "email": 320}
 
 
-def address_hash(address: str) -> str:
-    return hashlib.sha256(address.encode()).hexdigest()
+def address_hash(session: Session, address: str) -> str:
+    """The visitor's IP address as kept: HMAC-SHA256 under the installation's own secret
+    (issue 29), so the stored value cannot be reversed by hashing every address."""
+    return keyed_hash(session, VISITOR_ADDRESS, address)
 
 
 def form_csrf(page: LandingPage, issued: int) -> str:
@@ -190,7 +193,7 @@ def too_many_starts(session: Session, *, address: str, now: datetime) -> bool:
     """True when this client address started too many visits lately."""
     v = LandingVisitor
     by_address = session.execute(select(func.count(col(v.id))).where(
-        col(v.address_hash) == address_hash(address),
+        col(v.address_hash) == address_hash(session, address),
         col(v.started_at) >= now - PER_ADDRESS_WINDOW)).scalar_one()
     return bool(by_address >= PER_ADDRESS)
 
@@ -209,7 +212,7 @@ def start(session: Session, page: Page, answers: dict[str, str | None], *, addre
     are asked with the report, ``give_details``); committed with those answers."""
     visitor = LandingVisitor(
         page_id=page.page.id or 0, token=new_token(), secret=new_token(),
-        confirm_token=new_token(), address_hash=address_hash(address), started_at=now)
+        confirm_token=new_token(), address_hash=address_hash(session, address), started_at=now)
     session.add(visitor)
     session.flush()
     write_answers(session, Respondent(landing_visitor_id=visitor.id), {}, answers, now=now)

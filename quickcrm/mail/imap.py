@@ -82,7 +82,11 @@ def connect(url: str) -> tuple[imaplib.IMAP4, str]:
                 conn.starttls(ssl_context=context)
         conn.login(unquote(parts.username or ""), unquote(parts.password or ""))
     except (OSError, imaplib.IMAP4.error) as exc:
-        raise ConfigError(f"mail.imap_url: {parts.hostname}: {exc}") from None
+        from quickcrm.settings import redact
+
+        raise ConfigError(redact(f"mail.imap_url: {parts.hostname}: {exc}",
+                                 unquote(parts.password or ""),
+                                 unquote(parts.username or ""))) from None
     folder = unquote(parts.path.lstrip("/")) or "INBOX"
     return conn, folder
 

@@ -106,11 +106,17 @@ class SmtpTransport:
             if self.user:
                 conn.login(self.user, self.password)
         except (OSError, smtplib.SMTPException) as exc:
-            raise ServerUnavailable(f"{self.host}:{self.port}: {exc}") from None
+            raise ServerUnavailable(self.redact(f"{self.host}:{self.port}: {exc}")) from None
         if conn.sock is not None:  # the body and the final "." are two writes: no Nagle delay
             conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.connections += 1
         return conn
+
+    def redact(self, text: str) -> str:
+        """``text`` without the password (``settings.redact``)."""
+        from quickcrm.settings import redact
+
+        return redact(text, self.password, self.user)
 
     def _ready(self) -> smtplib.SMTP:
         if self._conn is not None and time.monotonic() - self._last_used > self.IDLE_CHECK_SECONDS:
@@ -207,8 +213,8 @@ class SmtpTransport:
         if code == 421:  # the server is closing the connection
             self._drop()
         if 500 <= code < 600:
-            raise PermanentFailure(code, _text(resp))
-        raise TemporaryFailure(code, _text(resp))
+            raise PermanentFailure(code, self.redact(_text(resp)))
+        raise TemporaryFailure(code, self.redact(_text(resp)))
 
     def close(self) -> None:
         conn, self._conn = self._conn, None
@@ -237,8 +243,11 @@ class MaildirTransport:
 
     def _ensure(self) -> None:
         if not self._made:
+            # the messages hold clients' names and answers: the owner's alone (issue 29)
+            if not self.path.exists():
+                self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
             for sub in ("tmp", "new", "cur"):
-                (self.path / sub).mkdir(parents=True, exist_ok=True)
+                (self.path / sub).mkdir(exist_ok=True, mode=0o700)
             self._made = True
 
     def send(self, *, sender: str, recipient: str, data: bytes,
@@ -250,7 +259,8 @@ class MaildirTransport:
             name = f"{int(now)}.M{int(now % 1 * 1e6)}P{os.getpid()}Q{self._counter}.{self._host}"
             envelope = f"Return-Path: <{sender}>\nDelivered-To: {recipient}\n".encode()
             tmp = self.path / "tmp" / name
-            with open(tmp, "wb") as fh:
+            with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600),
+                           "wb") as fh:
                 fh.write(envelope + data.replace(b"\r\n", b"\n"))
                 fh.flush()
                 os.fsync(fh.fileno())

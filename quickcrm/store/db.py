@@ -36,10 +36,14 @@ def make_engine(url: str, *, migrate: bool = True) -> Engine:
     """An engine for ``url``; a new database is created and migrated on first use."""
     parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
+        if parsed.database and parsed.database != ":memory:":
+            path = Path(parsed.database).expanduser()
+
+            @event.listens_for(engine, "do_connect")
+            def _private(*_args):  # type: ignore[no-untyped-def]
+                private_file(path)  # made when first opened, as SQLite would, but 0600
     elif parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
@@ -51,6 +55,20 @@ def make_engine(url: str, *, migrate: bool = True) -> Engine:
 
         ensure_current(engine)
     return engine
+
+
+def private_file(path: Path) -> None:
+    """Create the SQLite file (and a missing directory) readable by its owner only,
+    0600 in a 0700 directory (issue 29): SQLite gives its -wal and -shm files the mode
+    of the database file. An existing file keeps the mode its owner gave it."""
+    import os
+
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -114,6 +132,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA synchronous=FULL")
+        # a deleted or overwritten value is zeroed on disk, not left in free pages for
+        # anyone who reads the file (privacy, issue 29)
+        cur.execute("PRAGMA secure_delete=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -37,9 +37,14 @@ class UserBase(SQLModel):
 
 class User(UserBase, table=True):
     __tablename__ = "app_user"
+    # privacy (issue 29): at most one user per operating-system account
+    __table_args__ = (Index("ux_app_user_os_user", "os_user", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # privacy (issue 29): the operating-system account this user runs commands as
+    # (``user add|edit --os-user``); once any user has one, who acts follows the account
+    os_user: str | None = Field(default=None, max_length=64)
 
     @property
     def name(self) -> str:
@@ -186,3 +191,15 @@ class JobRun(SQLModel, table=True):
     started_at: datetime = Field(sa_column=utc_column(nullable=False))
     renewed_at: datetime = Field(sa_column=utc_column(nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class InstallationSecret(SQLModel, table=True):
+    """A secret of this installation, made by the migration that introduced it and never
+    shown (privacy, issue 29): ``visitor_address`` keys the HMAC-SHA256 under which a
+    landing visitor's IP address is kept, so the stored value cannot be reversed by
+    hashing every address."""
+
+    __tablename__ = "installation_secret"
+
+    name: str = Field(max_length=40, primary_key=True)
+    value: str = Field(max_length=128)

@@ -1,0 +1,104 @@
+"""`quickcrm privacy opt-out|show|purge`: a person's opt-out, what is held about them,
+and the retention purge (issue 29)."""
+
+from typing import Annotated
+
+import typer
+
+from quickcrm.cli.common import Ctx, NowOpt, command, console, shown_time
+
+app = typer.Typer(help="Privacy (AVG/GDPR): opt-outs, what is held about a person, "
+                       "retention.", no_args_is_help=True)
+
+PersonArg = Annotated[str, typer.Argument(
+    help="A person id, an e-mail address or the relation number of a campaign contact "
+         "(id:N or relation:NUMBER when a number could be either).", show_default=False)]
+
+
+@command(app, "opt-out")
+def privacy_opt_out(
+    c: Ctx,
+    person: PersonArg,
+    undo: Annotated[bool, typer.Option("--undo", help="Take the opt-out back.")] = False,
+    now: NowOpt = None,
+) -> None:
+    """Record that a person wants no more mail: left out of selections, passed over by send and remind.
+
+    Example: quickcrm privacy opt-out jan@bakkerij.example
+    """
+    from quickcrm.privacy.person import opt_out
+
+    rt = c.runtime(now=now)
+    with rt.session() as s:
+        done = opt_out(session=s, actor=rt.actor, now=rt.clock.now(), person=person, undo=undo)
+
+    def human() -> None:
+        who = f"{done.name or done.email or 'person'} (id:{done.person_id})"
+        state = "opted out" if done.opted_out else "no longer opted out"
+        typer.echo(f"{who}: {state}" + ("" if done.changed else " (unchanged)"))
+
+    c.emit(done.to_json(), human)
+
+
+@command(app, "show")
+def privacy_show(c: Ctx, person: PersonArg) -> None:
+    """Show a person's opt-out, what is held about them per kind and when it is purged.
+
+    Example: quickcrm privacy show 000123
+    """
+    from quickcrm.privacy.person import show
+
+    rt = c.runtime()
+    with rt.session(read_only=True) as s:
+        shown = show(session=s, actor=rt.actor, person=person, settings=rt.settings)
+    tz = c.tz
+
+    def human() -> None:
+        con = console()
+        who = f"id:{shown.person_id}" if shown.person_id is not None else \
+            "no person: landing page visits only"
+        con.print(f"[bold]{shown.name or '(no name)'}[/bold]  {who}  {shown.email or '-'}",
+                  highlight=False)
+        if shown.relation:
+            con.print(f"relation {shown.relation} {shown.company}".rstrip(), highlight=False)
+        con.print(f"opted out: {'yes' if shown.opted_out else 'no'}", highlight=False)
+        from quickcrm.cli import output
+
+        output.print_table(("Held", "Count", "Purged", "Next purge"),
+                           [(h.kind, h.count, h.purged, shown_time(h.purge_at, tz) or "-")
+                            for h in shown.held])
+
+    c.emit(shown.to_json(), human)
+
+
+@command(app, "purge")
+def privacy_purge(
+    c: Ctx,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Count what would go; change nothing.")] = False,
+    now: NowOpt = None,
+) -> None:
+    """Delete what the retention settings (privacy.*_days) no longer keep.
+
+    The daemon's purge job does the same once a day; running it again finds nothing.
+
+    Example: quickcrm privacy purge --dry-run
+    """
+    from quickcrm.privacy.retention import purge
+
+    rt = c.runtime(now=now)
+    with rt.session() as s:
+        done = purge(session=s, actor=rt.actor, now=rt.clock.now(), settings=rt.settings,
+                     dry_run=dry_run)
+
+    def human() -> None:
+        verb = "would delete" if done.dry_run else "deleted"
+        kept = [name.split(".")[1] for name, d in done.days.items() if not d]
+        typer.echo(f"{verb}: {done.answers} answers of closed campaigns, "
+                   f"{done.outbox_bodies} sent e-mail texts, {done.visitors} unconfirmed "
+                   f"landing visitors ({done.visitor_answers} answers, "
+                   f"{done.visitor_messages} confirmation e-mails)")
+        if kept:
+            typer.echo(f"kept (0 days): {', '.join(kept)}")
+
+    c.emit(done.to_json(), human)

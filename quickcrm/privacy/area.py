@@ -1,0 +1,16 @@
+"""The privacy area (issue 29): opt-outs, what is held about a person, retention and its
+daily purge. Last in the list: it reads every other area's tables."""
+
+from quickcrm.area import Area, Job
+
+AREA = Area(
+    name="privacy",
+    groups={"privacy": "quickcrm.cli.privacy"},
+    jobs=(Job("purge", run="quickcrm.privacy.jobs:purge", every="daemon.purge_every",
+              order=50, once_per="day"),),
+    actions={
+        "handle privacy requests": ("admin",),
+        "record opt-outs": ("admin", "coordinator"),  # and the client's own RM (OwnClient)
+        "purge personal data": ("admin", "coordinator"),
+    },
+)

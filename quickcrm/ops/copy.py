@@ -196,6 +196,10 @@ def _copy(source: Engine, target: Engine, source_url: str, target_url: str, batc
                       for t in all_tables}
             with progress("copying rows", sum(counts.values())) as advance, \
                     target.begin() as dst:
+                # the target held no rows before it was migrated: what is there now a
+                # migration wrote (an installation secret) and the source has its own
+                for table in reversed(all_tables):
+                    dst.execute(table.delete())
                 for table in all_tables:
                     fix = _utc_times(table, backend)
                     for rows in _batches(src, table, batch):

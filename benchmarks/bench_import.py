@@ -10,14 +10,22 @@
 Each figure is the best of ``--repeat`` runs, as wall time and as CPU time; on a busy
 machine the CPU ratios are the steadier ones.
 
+(e) with ``--db URL`` (a PostgreSQL server; issue 30): the same CSV into a fresh schema
+    on it (COPY into temporary tables, one INSERT/UPDATE per batch) next to the SQLite
+    import of (a), first import and a re-import that updates every row (target: within 2x).
+
 Usage: python benchmarks/bench_import.py [--rows 100000] [--repeat 3] [--big]
-       [--big-rows 1000000] [--dir DIR]  (files in DIR are reused when present)
+       [--big-rows 1000000] [--dir DIR] [--db postgresql+psycopg://...] [--quick]
+       (files in DIR are reused when present; --quick: 20,000 rows, one run)
+
+The last line printed is one JSON document (``benchmarks/run_all.py`` reads it).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import resource
 import sqlite3
 import subprocess
@@ -62,6 +70,47 @@ def quickcrm_import(path: Path, db: Path) -> Timing:
     rt.close()
     assert result.created > 0 and not result.errors, result
     return took
+
+
+def quickcrm_import_url(path: Path, url: str, again: Path | None = None) -> Timing:
+    """``import_clients`` into a fresh schema of the PostgreSQL server at ``url`` (or a
+    fresh SQLite file for ``sqlite:///``); with ``again`` that file is imported first
+    (not timed) and ``path`` then updates it."""
+    import secrets
+
+    import sqlalchemy as sa
+
+    from quickcrm.bootstrap import bootstrap
+    from quickcrm.crm.importer import import_clients
+
+    schema = None
+    if url.startswith("sqlite:///"):
+        _fresh(Path(url.removeprefix("sqlite:///")))
+        target = url
+    else:
+        schema = "bench_" + secrets.token_hex(4)
+        admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        target = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    try:
+        rt = bootstrap(database_url=target, env={})
+        actor = rt.actor
+        if again is not None:
+            with rt.session() as s:
+                import_clients(session=s, actor=actor, now=rt.clock.now(), path=again)
+        wall, cpu = time.perf_counter(), time.process_time()
+        with rt.session() as s:
+            result = import_clients(session=s, actor=actor, now=rt.clock.now(), path=path)
+        took = time.perf_counter() - wall, time.process_time() - cpu
+        rt.close()
+        assert (result.created or result.updated) and not result.errors, result
+        return took
+    finally:
+        if schema is not None:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+            admin.dispose()
 
 
 def _children_cpu() -> float:
@@ -133,9 +182,14 @@ def main() -> None:
     parser.add_argument("--big-rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best)")
     parser.add_argument("--dir", type=Path, default=None, help="work directory (default temp)")
+    parser.add_argument("--db", default=None, help="also import into this PostgreSQL server")
+    parser.add_argument("--quick", action="store_true", help="20,000 rows, one run each")
     opts = parser.parse_args()
+    if opts.quick:
+        opts.rows, opts.repeat = min(opts.rows, 20_000), 1
     global REPEAT
     REPEAT = max(1, opts.repeat)
+    figures: list[dict[str, object]] = []
     work = opts.dir or Path(tempfile.mkdtemp(prefix="qcrm-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     n = opts.rows
@@ -153,12 +207,36 @@ def main() -> None:
     theirs = timed("sqlite-utils insert --csv (UTF-8 ',' CSV)", sqlite_utils_insert, utf,
                    work / "a-su.db")
     ratio("sqlite-utils / quickcrm", theirs, ours, "target >= 2")
+    figures.append({"figure": "CSV import vs sqlite-utils", "value": round(ours[0], 2),
+                    "unit": "s", "target": 2.0, "ratio": round(theirs[1] / ours[1], 2),
+                    "pass": theirs[1] / ours[1] >= 2.0, "better": "higher"})
 
     print("(b) XLSX")
     ours = timed("quickcrm import_clients (.xlsx)", quickcrm_import, xlsx, work / "b.db")
     floor = timed("floor: calamine read + sqlite3 executemany", calamine_floor, xlsx,
                   work / "b-floor.db")
     ratio("quickcrm / floor", ours, floor, "target <= 2")
+    figures.append({"figure": "XLSX import vs calamine floor", "value": round(ours[0], 2),
+                    "unit": "s", "target": 2.0, "ratio": round(ours[1] / floor[1], 2),
+                    "pass": ours[1] / floor[1] <= 2.0})
+
+    if opts.db:
+        print(f"(e) PostgreSQL ({opts.db.split('@')[-1]}) next to SQLite, {n:,} rows")
+        lite = timed("SQLite: first import", quickcrm_import_url, cp,
+                     f"sqlite:///{work / 'e.db'}")
+        pg = timed("PostgreSQL: first import", quickcrm_import_url, cp, opts.db)
+        ratio("PostgreSQL / SQLite, first import", pg, lite, "target <= 2")
+        changed = work / "clients-changed.csv"
+        if not changed.exists():
+            write_clients(changed, n, seed=4242, encoding="cp1252", delimiter=";")
+        lite2 = timed("SQLite: re-import (updates)", quickcrm_import_url, changed,
+                      f"sqlite:///{work / 'e.db'}", cp)
+        pg2 = timed("PostgreSQL: re-import (updates)", quickcrm_import_url, changed, opts.db, cp)
+        ratio("PostgreSQL / SQLite, re-import", pg2, lite2, "target <= 2")
+        for label, a, b in (("first import", pg, lite), ("re-import", pg2, lite2)):
+            figures.append({"figure": f"PostgreSQL vs SQLite, {label}", "value": round(a[0], 2),
+                            "unit": "s", "target": 2.0, "ratio": round(a[0] / b[0], 2),
+                            "pass": a[0] / b[0] <= 2.0})
 
     if opts.big:
         big = opts.big_rows
@@ -174,6 +252,8 @@ def main() -> None:
         cal_mb = peak_mb("calamine", str(bx))
         print(f"  import XLSX peak RSS {ours_mb:7.0f} MB; calamine loading the sheet "
               f"{cal_mb:.0f} MB (ratio {ours_mb / cal_mb:.2f}x)")
+    print("(the machine is shared: wall times vary; CPU ratios are the steadier ones)")
+    print(json.dumps({"bench": "bench_import", "results": figures}))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ AREAS: tuple[str, ...] = (
     "quickcrm.mail.area",
     "quickcrm.campaigns.area",
     "quickcrm.landing.area",
+    "quickcrm.procedures.area",
+    "quickcrm.attention.area",
     "quickcrm.web.area",
     "quickcrm.privacy.area",
 )

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from quickcrm.clock import Clock, FixedClock, SystemClock
 from quickcrm.settings import Settings, load_settings
@@ -57,6 +57,7 @@ class Runtime:
     # the command commits (``user.impersonated``)
     _impersonator: Actor | None = field(default=None, repr=False)
     _impersonation_recorded: bool = field(default=False, repr=False)
+    _dkim: Any = field(default=False, repr=False)  # False: not built yet; None: no DKIM
 
     def _bare_engine(self) -> Engine:
         if self._unmigrated is None:
@@ -100,9 +101,19 @@ class Runtime:
         from quickcrm.store.db import session_scope
 
         with session_scope(self.engine, read_only=read_only) as session:
+            if not read_only:  # what is queued in it is signed (quickcrm.mail.dkim)
+                session.info["dkim"] = self.dkim_signer()
             if not read_only and not self._impersonation_recorded:
                 self._record_impersonation(session)
             yield session
+
+    def dkim_signer(self) -> Any:
+        """The DKIM signer of ``mail.dkim_*`` (None when not configured), built once."""
+        if self._dkim is False:
+            from quickcrm.mail.dkim import signer_from
+
+            self._dkim = signer_from(self.settings)
+        return self._dkim
 
     def _record_impersonation(self, session: Session) -> None:
         """Record ``user.impersonated`` in the first transaction this command commits:

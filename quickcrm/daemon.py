@@ -58,6 +58,13 @@ def run_job(job: Job, ctx: JobContext) -> dict[str, Any]:
     """Run one job and log one line (idle runs only at debug level). An exception is
     logged and returned as ``{"error": ...}``, never fatal to the daemon. A once-per-period
     job runs only when this worker claims the period (else ``{"period", "skipped"}``)."""
+    from quickcrm.ops.logs import job as logging_job
+
+    with logging_job(job.name):  # every line the job logs carries its name
+        return _run_claimed(job, ctx)
+
+
+def _run_claimed(job: Job, ctx: JobContext) -> dict[str, Any]:
     if job.once_per is None:
         return _run(job, ctx)
     rt = ctx.runtime
@@ -126,10 +133,11 @@ def run_once(runtime: Runtime, *, stop: threading.Event | None = None,
     ctx = JobContext(runtime=runtime, stop=stop or threading.Event(),
                      worker=claims.new_worker_id())
     results: dict[str, dict[str, Any]] = {}
-    for job in load_jobs() if jobs is None else jobs:
-        if ctx.stop.is_set():
-            break
-        results[job.name] = run_job(job, ctx)
+    with claims.alive(runtime.engine, ctx.worker):  # its claims are released if it dies
+        for job in load_jobs() if jobs is None else jobs:
+            if ctx.stop.is_set():
+                break
+            results[job.name] = run_job(job, ctx)
     return results
 
 
@@ -153,14 +161,15 @@ def run_forever(runtime: Runtime, *, stop: threading.Event) -> None:
                           name=job.name, next_run_time=now)
     log.info("daemon started: %s", ", ".join(
         f"{j.name} every {int(runtime.settings[j.every])}s" for j in jobs))
-    scheduler.start()
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        log.info("stopping: finishing the message in flight")
-        scheduler.shutdown(wait=True)
-        log.info("daemon stopped")
+    with claims.alive(runtime.engine, ctx.worker):  # its claims are released if it dies
+        scheduler.start()
+        try:
+            while not stop.wait(0.5):
+                pass
+        finally:
+            log.info("stopping: finishing the message in flight")
+            scheduler.shutdown(wait=True)
+            log.info("daemon stopped")
 
 
 def stop_on_signals(stop: threading.Event) -> Callable[[], None]:
@@ -180,11 +189,9 @@ def stop_on_signals(stop: threading.Event) -> Callable[[], None]:
     return restore
 
 
-def configure_logging(verbose: bool = False) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    for noisy in ("sqlalchemy", "alembic", "flufl"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    # "skipped: maximum number of running instances reached" is the normal case for a
-    # delivery run that outlasts its interval, not a warning
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+def configure_logging(verbose: bool = False, settings: Any = None) -> None:
+    """The log as ``log.format``, ``log.file`` and ``log.level`` say (``quickcrm.ops.logs``);
+    ``verbose``: debug lines too."""
+    from quickcrm.ops.logs import configure
+
+    configure(settings, verbose=verbose)

@@ -148,6 +148,23 @@ def reset(directory: Path) -> None:
     shutil.rmtree(directory / "outbox", ignore_errors=True)
 
 
+def _check_empty(url: str) -> None:
+    """``demo --db``: a database that holds rows (or cannot be reached) is refused."""
+    from quickcrm.errors import InvalidState
+    from quickcrm.ops.copy import checked_engine, rows_held
+    from quickcrm.store.db import database_name
+
+    engine = checked_engine(url, role="database")
+    try:
+        with engine.connect() as conn:
+            held = rows_held(conn)
+    finally:
+        engine.dispose()
+    if held:
+        raise InvalidState(f"{database_name(url)} is not empty ({sum(held.values())} rows); "
+                           f"the demo runs on an empty database only")
+
+
 def run_demo(
     *,
     directory: str | Path,
@@ -155,15 +172,25 @@ def run_demo(
     now: datetime | None = None,
     progress: ProgressFactory | None = None,
     steps: list[Step] | None = None,
+    database_url: str | None = None,
 ) -> DemoReport:
     """Rebuild the demo database in ``directory`` and run every step on it, as the
-    administrator, with mail going to ``directory/outbox`` (a maildir, nothing is sent)."""
+    administrator, with mail going to ``directory/outbox`` (a maildir, nothing is sent).
+
+    ``database_url`` (``demo --db``): run the story on that database instead, which must
+    hold no rows (it is refused otherwise, before anything is written); the outbox and
+    the documents still go to ``directory``."""
     directory = Path(directory).resolve()
+    if database_url is not None:
+        _check_empty(database_url)
     directory.mkdir(parents=True, exist_ok=True)
-    reset(directory)
+    if database_url is None:
+        reset(directory)
+    else:
+        shutil.rmtree(directory / "outbox", ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if k != "QUICKCRM_USER"}
     env["QUICKCRM_SMTP_URL"] = f"maildir:{directory / 'outbox'}"
-    url = f"sqlite:///{directory / DB_NAME}"
+    url = database_url or f"sqlite:///{directory / DB_NAME}"
     # The story starts three weeks ago, so the campaign's reminders and notices (up to
     # 19 days later) lie in the past and `quickcrm report` on the demo database shows them.
     clock = FixedClock(now or datetime.now(UTC) - timedelta(days=START_DAYS_AGO))
@@ -174,4 +201,6 @@ def run_demo(
         results = [step(ctx) for step in (STEPS if steps is None else steps)]
     finally:
         rt.close()
-    return DemoReport(directory=directory, database_url=url, steps=results)
+    from quickcrm.settings import mask_url
+
+    return DemoReport(directory=directory, database_url=mask_url(url), steps=results)

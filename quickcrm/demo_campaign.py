@@ -248,6 +248,10 @@ def step_look(ctx: DemoContext) -> StepResult:
             col(Invitation.finished_at).is_(None), col(Invitation.not_interested_at).is_(None),
             col(Invitation.bounced_at).is_(None)).order_by(col(Invitation.id)).limit(1)).scalar()
     db = f"sqlite:///{_near(ctx.directory / DB_NAME)}"
+    if rt.settings.database_url != f"sqlite:///{ctx.directory / DB_NAME}":  # demo --db
+        from quickcrm.settings import mask_url
+
+        db = mask_url(rt.settings.database_url)
     data = {"database": db, "report": command_hint("report", CAMPAIGN, "--db", db),
             "serve": command_hint("serve", "--db", db),
             "link": f"{rt.settings.base_url}/q/{token}" if token else None,

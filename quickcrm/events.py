@@ -105,6 +105,10 @@ QUICKSCAN_NOT_INTERESTED = _kind(
     "quickscan.not_interested", "an invited client answered Nee: not interested")
 QUICKSCAN_FINISHED = _kind(
     "quickscan.finished", "an invited client finished their QuickScan and was sent the report")
+# issue 25 (web): Nee is recorded at once and can be undone on the page that follows
+QUICKSCAN_NOT_INTERESTED_UNDONE = _kind(
+    "quickscan.not_interested_undone", "an invited client undid their Nee on the page "
+    "right after it (not interested is cleared; reminders apply again)")
 
 # Landing pages.
 LANDING_CREATED = _kind("landing.created", "user_id created a landing page")
@@ -121,6 +125,18 @@ LANDING_COMPLETED = _kind(
 USER_UPDATED = _kind(
     "user.updated", "the details of the staff user in details.email were changed, by "
     "user_id; details.changes holds each changed field as [old, new]")
+
+# mail (issue 24): what else can go wrong with a campaign's mail, and the client's own
+# one-click opt-out (user_id: the client's relationship manager).
+INVITATION_FAILED = _kind(
+    "campaign.invitation_failed", "the client's mail server answered the invitation with "
+    "temporary errors (4xx) until the retry lifetime ran out; it never arrived")
+RM_COPY_REFUSED = _kind(
+    "campaign.rm_copy_refused", "the relationship manager's copy of an invitation was "
+    "refused (5xx); the client's invitation is not affected")
+CLIENT_OPTED_OUT = _kind(
+    "campaign.client_opted_out", "the client opted out of campaign mail with the "
+    "unsubscribe link of a campaign e-mail (one-click or the confirm button)")
 
 
 # Person CRM (issue 26, seed 001; user_id: the user who acted; details.changes
@@ -164,6 +180,25 @@ PROCEDURE_SUSPECT_ADDED = _kind(
     "user_id")
 PROCEDURE_STEP = _kind(
     "procedure.step", "user_id took a step of a project's procedure with a contact "
+    "(relation, person)")
+
+# procedures (issue 27): setting up procedures and projects, a contact's status, the
+# agenda (user_id: the user who acted).
+PROCEDURE_DEFINED = _kind(
+    "procedure.defined", "user_id defined a procedure (its steps in order)")
+PROCEDURE_MATRIX_CHANGED = _kind(
+    "procedure.matrix_changed", "user_id changed a procedure's authorization matrix for a role")
+PROJECT_CREATED = _kind("project.created", "user_id created a project")
+PROJECT_MEMBER_ADDED = _kind(
+    "project.member_added", "user_id made a user a member of a project, with a role")
+PROJECT_CLOSED = _kind("project.closed", "user_id closed a project")
+PROJECT_CONTACT_STATUS = _kind(
+    "project.contact_status", "user_id changed the prospect status of a project's contact "
+    "(relation, person): preparing, running or closed")
+APPOINTMENT_MOVED = _kind(
+    "appointment.moved", "user_id moved an appointment with a contact (relation, person)")
+APPOINTMENT_CANCELLED = _kind(
+    "appointment.cancelled", "user_id cancelled an appointment with a contact "
     "(relation, person)")
 
 # Contact moments from other systems (issue 28, seed 003: import activities;
@@ -227,6 +262,9 @@ class Entry(NamedTuple):
     person_id: int | None = None
     user_id: int | None = None
     details: Mapping[str, Any] = MappingProxyType({})
+    channel: str | None = None  # attention (issue 28): telefoon, e-mail, bezoek, ...
+    amount: float | None = None  # attention (issue 28): an order's or invoice's euros
+    at: datetime | None = None  # attention (issue 28): an imported contact's own time
 
 
 def with_actor(details: dict[str, Any], actor_id: int | None,
@@ -241,6 +279,7 @@ def with_actor(details: dict[str, Any], actor_id: int | None,
 _ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)
 _TABLE = Event.__table__  # type: ignore[attr-defined]
 _COLUMNS = ("at", "kind", "relation_id", "person_id", "user_id", "details")
+_WIDE = (*_COLUMNS, "channel", "amount")  # a batch with a channel or amount (attention)
 ROWS_PER_INSERT = 500  # at most 3,000 bound values: below SQLite's and PostgreSQL's limits
 
 
@@ -249,10 +288,14 @@ def _mark(paramstyle: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _rows_sql(paramstyle: str, rows: int) -> str:
+def _rows_sql(paramstyle: str, rows: int, columns: tuple[str, ...] = _COLUMNS) -> str:
     """INSERT of ``rows`` events, each with all its values."""
-    row = f"({', '.join([_mark(paramstyle)] * len(_COLUMNS))})"
-    return f"INSERT INTO event ({', '.join(_COLUMNS)}) VALUES {', '.join([row] * rows)}"
+    row = f"({', '.join([_mark(paramstyle)] * len(columns))})"
+    return f"INSERT INTO event ({', '.join(columns)}) VALUES {', '.join([row] * rows)}"
+
+
+def _wide_sql(paramstyle: str, rows: int) -> str:
+    return _rows_sql(paramstyle, rows, _WIDE)
 
 
 @lru_cache(maxsize=64)
@@ -289,7 +332,7 @@ def _driver_time(conn: Connection, at: datetime) -> Any:
 
 def record_many(session: Session | Connection, entries: Iterable[Entry], *,
                 at: datetime) -> int:
-    """Append ``entries`` (all at ``at``) inside the caller's transaction (committed with
+    """Append ``entries`` (at ``at``, unless an entry has its own) inside the caller's transaction (committed with
     the change that caused them), in statements of many events each; returns how many.
 
     Driver-level SQL, so a bulk write skips SQLAlchemy's per-row processing: an import
@@ -300,18 +343,23 @@ def record_many(session: Session | Connection, entries: Iterable[Entry], *,
     conn = session.connection() if isinstance(session, Session) else session
     stamp = _driver_time(conn, at)
     batch = list(entries)
+    wide = False  # some entry has a channel or an amount (attention's contact moments)
     for entry in batch:
         if entry.kind not in KINDS:
             raise ValueError(f"event kind {entry.kind!r} is not in quickcrm.events.KINDS")
+        if entry[5] is not None or entry[6] is not None or entry[7] is not None:
+            wide = True
+    if wide:
+        return _record_wide(conn, batch, stamp)
     if len(batch) > 1 and _alike(batch):
-        kind, _, person_id, user_id, details = batch[0]
+        kind, _, person_id, user_id, details = batch[0][:5]
         shared = (stamp, kind, person_id, user_id, _ENCODER.encode(dict(details)))
         _execute(conn, _alike_sql, shared, [e.relation_id for e in batch], 1)
         return len(batch)
     values: list[Any] = []  # the events' values one after another, as the statements bind them
     last: Mapping[str, Any] | None = None
     text = "{}"
-    for kind, relation_id, person_id, user_id, details in batch:
+    for kind, relation_id, person_id, user_id, details, _, _, _ in batch:
         if details is not last:  # a batch often shares one details mapping
             last, text = details, _ENCODER.encode(dict(details))
         values += (stamp, kind, relation_id, person_id, user_id, text)
@@ -319,9 +367,32 @@ def record_many(session: Session | Connection, entries: Iterable[Entry], *,
     return len(batch)
 
 
+def _record_wide(conn: Connection, batch: list[Entry], stamp: Any) -> int:
+    """``record_many`` for a batch with channels, amounts or times of their own (the
+    contact moments of ``import activities``): every column bound."""
+    values: list[Any] = []
+    to_db = _TABLE.c.at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    texts: dict[int, str] = {}  # id of a details mapping (alive in batch) -> its JSON
+    times: dict[datetime, Any] = {}  # an imported file's times repeat
+    for kind, relation_id, person_id, user_id, details, channel, amount, own in batch:
+        if own is None:
+            when = stamp
+        else:
+            when = times.get(own)
+            if when is None:
+                when = times[own] = to_db(own) if to_db else own
+        text = texts.get(id(details))
+        if text is None:
+            text = texts[id(details)] = _ENCODER.encode(dict(details))
+        values += (when, kind, relation_id, person_id, user_id, text, channel,
+                   None if amount is None else float(amount))
+    _execute(conn, _wide_sql, (), values, len(_WIDE))
+    return len(batch)
+
+
 def _alike(batch: list[Entry]) -> bool:
     """Whether the entries differ in their relation only (the same details object)."""
-    kind, _, person_id, user_id, details = batch[0]
+    kind, _, person_id, user_id, details = batch[0][:5]
     return all(e.details is details and e.kind == kind and e.user_id == user_id
                and e.person_id == person_id for e in batch)
 
@@ -336,5 +407,15 @@ def record(
     user_id: int | None = None,
     **details: Any,
 ) -> None:
-    """Append one event (committed with the change that caused it)."""
-    record_many(session, [Entry(kind, relation_id, person_id, user_id, details)], at=at)
+    """Append one event (committed with the change that caused it). A text ``channel``
+    also fills the column of that name (and stays in the details, where a procedure
+    step's readers find it); a numeric ``amount`` (an order's or invoice's euros) goes
+    to its column instead of the details."""
+    channel = details.get("channel")
+    amount = details.get("amount")
+    if isinstance(amount, int | float) and not isinstance(amount, bool):
+        del details["amount"]
+    else:
+        amount = None
+    record_many(session, [Entry(kind, relation_id, person_id, user_id, details,
+                                channel if isinstance(channel, str) else None, amount)], at=at)

@@ -32,7 +32,7 @@ HEADERS: tuple[str, ...] = tuple(c.header for c in CLIENT_COLUMNS)
 _ORDER = ("first_name", "last_name", "relation_number", "city", "company", "industry", "size",
           "ownership", "client_group", "life_cycle", "entrepreneur_type", "team",
           "rm_first_name", "rm_last_name", "email", "rm_email", "address", "postcode",
-          "phone", "stage", "opted_out")
+          "phone", "stage", "opted_out", "latitude", "longitude")
 # The generator builds tuples in _ORDER; refuse to run if the column list changes under it.
 assert tuple(c.field for c in CLIENT_COLUMNS) == _ORDER, "update quickcrm.sample for the new columns"
 
@@ -88,6 +88,14 @@ def _cum(weights: tuple[int, ...]) -> list[int]:
         total += weight
         out.append(total)
     return out
+
+
+def _place(town: str, number: int) -> tuple[str, str]:
+    """The town's coordinates, spread a few hundred metres by the relation number (no
+    draw from the generator, so every other value stays as it was)."""
+    lat, lon = w.TOWN_COORDINATES[town]
+    return (f"{lat + ((number * 7919) % 201 - 100) / 20000:.5f}",
+            f"{lon + ((number * 104729) % 201 - 100) / 12000:.5f}")
 
 
 def _rows(n: int, seed: int) -> Iterator[tuple[str, ...]]:
@@ -165,7 +173,7 @@ def _rows(n: int, seed: int) -> Iterator[tuple[str, ...]]:
             show["entrepreneur_type"]["ABC".index(entrepreneur)],
             team, rm.first_name, rm.last_name, email, rm.email,
             f"{pick(w.STREETS)} {house}", f"{lo + int(rand() * (hi - lo + 1))} {pick(_LETTERS)}",
-            phone, stage, "ja" if email and rand() < 0.02 else "",
+            phone, stage, "ja" if email and rand() < 0.02 else "", *_place(town, number),
         )
 
 

@@ -91,3 +91,21 @@ OWNERSHIP_WEIGHTS: tuple[int, ...] = (18, 30, 8, 3, 26, 5, 2, 4, 4)
 # public sector is a foundation (H), medical specialists a partnership (F), a family
 # office family-led (A).
 INDUSTRY_OWNERSHIP: dict[int, int] = {12: 7, 9: 5, 4: 0}
+
+# attention (issue 28): the towns' centres (latitude, longitude), for the monitor's map
+TOWN_COORDINATES: dict[str, tuple[float, float]] = {
+    "Amersfoort": (52.1561, 5.3878), "Amstelveen": (52.3114, 4.8701),
+    "Amsterdam": (52.3728, 4.8936), "Assen": (52.9925, 6.5649), "Best": (51.5075, 5.3903),
+    "Dalfsen": (52.5106, 6.2583), "Delfzijl": (53.3306, 6.9181),
+    "Den Bosch": (51.6978, 5.3037), "Deventer": (52.2550, 6.1639),
+    "Eindhoven": (51.4416, 5.4697), "Geldrop": (51.4217, 5.5597),
+    "Groningen": (53.2194, 6.5665), "Haarlem": (52.3874, 4.6462),
+    "Hardenberg": (52.5758, 6.6194), "Haren": (53.1736, 6.6047),
+    "Helmond": (51.4793, 5.6570), "Hoofddorp": (52.3061, 4.6907),
+    "Hoogezand": (53.1611, 6.7611), "Houten": (52.0283, 5.1681),
+    "Kampen": (52.5550, 5.9114), "Leek": (53.1628, 6.3767), "Meppel": (52.6958, 6.1944),
+    "Nieuwegein": (52.0292, 5.0806), "Purmerend": (52.5050, 4.9597),
+    "Utrecht": (52.0907, 5.1214), "Veldhoven": (51.4183, 5.4028),
+    "Woerden": (52.0853, 4.8833), "Zaandam": (52.4389, 4.8261), "Zeist": (52.0906, 5.2333),
+    "Zwolle": (52.5168, 6.0830),
+}

@@ -52,6 +52,20 @@ OPTIONS: tuple[Option, ...] = (
            "Flush every delivery result to disk: no resends after a power failure, but slower"),
     Option("mail.imap_url", "QUICKCRM_IMAP_URL", "",
            "Mailbox the daemon polls for bounces: imaps://user:pass@host/INBOX", secret=True),
+    # mail (issue 24)
+    Option("mail.imap_bounce_folder", "QUICKCRM_IMAP_BOUNCE_FOLDER", "",
+           "IMAP folder ingested bounces are moved to (created if missing); empty: they stay "
+           "and are flagged \\Seen. Other mail in the mailbox is never touched"),
+    Option("mail.bounce_window_days", "QUICKCRM_BOUNCE_WINDOW_DAYS", 7,
+           "A bounce without our Message-ID marks every message sent to its address in "
+           "this many days before the bounce"),
+    Option("mail.dkim_domain", "QUICKCRM_DKIM_DOMAIN", "",
+           "Sign outgoing mail with DKIM for this domain (d=; the From domain, the "
+           "relationship managers' firm); empty: no signature"),
+    Option("mail.dkim_selector", "QUICKCRM_DKIM_SELECTOR", "quickcrm",
+           "DKIM selector (s=): the public key is published at SELECTOR._domainkey.DOMAIN"),
+    Option("mail.dkim_key_file", "QUICKCRM_DKIM_KEY_FILE", "",
+           "PEM file with the DKIM private key (RSA or Ed25519)", secret=True),
     Option("web.base_url", "QUICKCRM_BASE_URL", "http://localhost:8000",
            "Public base URL of the web app, used in links in e-mails"),
     Option("firm.name", "QUICKCRM_FIRM_NAME", "Voorbeeld Accountants",
@@ -91,8 +105,9 @@ OPTIONS: tuple[Option, ...] = (
            "Weekdays on which no reminder goes out (comma separated: mon..sun, or empty)"),
     Option("reminders.skip_holidays", "QUICKCRM_SKIP_HOLIDAYS", False,
            "Also skip Dutch public holidays"),
-    Option("reminders.send_window", "QUICKCRM_SEND_WINDOW", "",
-           "Local hours in which reminders go out, e.g. 08:00-18:00 (empty: any time)"),
+    Option("reminders.send_window", "QUICKCRM_SEND_WINDOW", "09:00-17:00",
+           "Local hours in which reminders and no-response notices go out (HH:MM-HH:MM; "
+           "an overnight window such as 22:00-06:00 spans midnight; empty: any time)"),
     Option("landing.number_prefix", "QUICKCRM_LANDING_PREFIX", "LP",
            "Prefix of the relation numbers given to prospects from a landing page"),
     Option("landing.privacy_text", "QUICKCRM_LANDING_PRIVACY",
@@ -107,6 +122,30 @@ OPTIONS: tuple[Option, ...] = (
            "Seconds between reminder runs of the daemon"),
     Option("daemon.bounces_every", "QUICKCRM_BOUNCES_EVERY", 900,
            "Seconds between bounce-mailbox polls of the daemon"),
+    # the person CRM (issue 26)
+    Option("files.path", "QUICKCRM_FILES_DIR", "./files",
+           "Folder of the files stored on person cards and dossiers (content-addressed)"),
+    Option("files.max_mb", "QUICKCRM_FILES_MAX_MB", 25, "Largest file to store, in MB"),
+    Option("risk.review_hoog_days", "QUICKCRM_RISK_REVIEW_HOOG_DAYS", 365,
+           "Days after a 'hoog' risk classification that its review signal is due (0: none)"),
+    Option("risk.review_laag_days", "QUICKCRM_RISK_REVIEW_LAAG_DAYS", 1095,
+           "Days after a 'laag' risk classification that its review signal is due (0: none)"),
+    # procedures (issue 27)
+    Option("procedures.number_prefix", "QUICKCRM_SUSPECT_PREFIX", "SU",
+           "Prefix of the relation numbers given to imported suspects without one"),
+    # attention (issue 28)
+    Option("daemon.attention_every", "QUICKCRM_ATTENTION_EVERY", 3600,
+           "Seconds between the daemon's checks for the nightly attention monitor of "
+           "relation groups (it runs once per local day)"),
+    # operations (issue 30)
+    Option("log.format", "QUICKCRM_LOG_FORMAT", "plain",
+           "Log lines of the daemon, serve and the web app: plain (for people) or json "
+           "(one JSON object a line, for a log collector)", choices=("plain", "json")),
+    Option("log.file", "QUICKCRM_LOG_FILE", "",
+           "File the daemon, serve and the web app append their log to (empty: stderr)"),
+    Option("log.level", "QUICKCRM_LOG_LEVEL", "info",
+           "Least important log lines written: debug, info, warning or error",
+           choices=("debug", "info", "warning", "error")),
     # privacy (issue 29): retention periods (0: keep) and the daemon's daily purge
     Option("privacy.answers_days", "QUICKCRM_ANSWERS_DAYS", 0,
            "Days after a campaign closed that its clients' answers are kept (0: keep)"),

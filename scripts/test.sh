@@ -13,6 +13,9 @@ need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
+# mail (issue 24): the IMAP tests run a private dovecot (tests/imap_support.py)
+{ command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ]; } || need_apt+=(dovecot-imapd)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)  # issue 25: axe-core for the a11y tests
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
@@ -29,6 +32,10 @@ py="$venv_dir/bin/python"
 "$py" -m pip install -q --upgrade pip >/dev/null
 "$py" -m pip install -q -e '.[test,postgres]'
 export PATH="$venv_dir/bin:$PATH"
+# issue 25 (web): axe-core, the accessibility engine the browser tests inject into Chromium,
+# from the npm registry into the fresh venv (tests/a11y.py finds it there)
+mkdir -p "$venv_dir/axe"
+npm install --prefix "$venv_dir/axe" --no-audit --no-fund --silent axe-core@4 >/dev/null
 "$py" -m ruff check quickcrm tests benchmarks
 "$py" -m mypy quickcrm
 "$py" -m pytest "$@"

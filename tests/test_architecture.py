@@ -25,6 +25,7 @@ LAYER: dict[str, int] = {
     # core: knows no area
     **dict.fromkeys(("errors", "clock", "codes", "settings", "permissions", "events", "store",
                      "runtime", "area", "resources", "templating"), CORE),
+    "branding": CORE,  # issue 25: the firm's logo, colours and contact details
     "documents": LIBRARY,  # readers and writers of files (xlsx/csv, ics) for the areas
     # the areas, in the order of AREAS
     **{module.split(".")[1]: LIBRARY + 1 + i for i, module in enumerate(AREAS)},

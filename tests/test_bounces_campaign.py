@@ -27,13 +27,15 @@ def test_ingested_bounce_marks_the_invitation_and_reports_once(db_url, clock, sm
     box.add("From: klant@example.nl\nSubject: Re: uitnodiging\n\nDank, ik kijk ernaar.\n")
     smtp_server.messages.clear()
     counts = ingest_bounces(rt=rt, source=tmp_path / "bounces")
-    assert counts == {"messages": 2, "bounced": 1, "temporary": 0, "unmatched": 0, "ignored": 1}
+    assert counts == {"messages": 2, "bounced": 1, "known": 0, "temporary": 0,
+                      "unmatched": 0, "ignored": 1}
     bounced = [r for r in invitation_rows(rt) if r.bounced_at is not None]
     assert [f"invitation:{r.id}" for r in bounced] == [target.ref]
     digests = parsed(smtp_server)
     assert len(digests) == 1 and str(digests[0]["Subject"]).strip().startswith("Bounces")
     again = ingest_bounces(rt=rt, source=tmp_path / "bounces")
-    assert again["bounced"] == 1 and len(smtp_server.messages) == 1  # reported once
+    assert again["bounced"] == 0 and again["known"] == 1  # 0 new (issue 24 item 6)
+    assert len(smtp_server.messages) == 1  # reported once
 
     # A later campaign of the same QuickScan selects the bounced client again.
     new_campaign(rt, "Najaar")
@@ -87,8 +89,8 @@ def test_cli_bounces_ingest_json(cli, sqlite_url, clock, smtp_server, tmp_path):
     result = cli("bounces", "ingest", str(tmp_path / "bounces.mbox"), "--json",
                  env={"QUICKCRM_SMTP_URL": smtp_server.url})
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"messages": 1, "bounced": 0, "temporary": 0,
-                                         "unmatched": 0, "ignored": 1}
+    assert json.loads(result.stdout) == {"messages": 1, "bounced": 0, "known": 0,
+                                         "temporary": 0, "unmatched": 0, "ignored": 1}
     result = cli("bounces", "ingest", str(tmp_path / "bounces.mbox"), "--as", "rm.utrecht@kantoor.example")
     assert result.exit_code == 1
     assert result.stderr.strip() == "not permitted: process bounces needs admin or coordinator"

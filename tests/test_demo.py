@@ -43,10 +43,12 @@ def test_demo_builds_the_sample_database_and_can_run_again(cli, tmp_path, sqlite
     assert not (tmp_path / "quickcrm.db").exists()
 
 
-def test_demo_refuses_db_because_it_builds_its_own(cli, tmp_path):
-    result = cli("demo", "--dir", tmp_path / "d", "--db", "sqlite:///other.db")
+def test_demo_with_db_refuses_a_database_that_holds_rows(cli, tmp_path, sqlite_url):
+    assert cli("user", "add", "rm@kantoor.example", "--name", "Rik").exit_code == 0
+    result = cli("demo", "--dir", tmp_path / "d", "--db", sqlite_url)
     assert result.exit_code == 1
-    assert result.stderr.strip() == "the demo builds its own database in --dir; --db is not used"
+    assert result.stderr.strip().endswith("rows); the demo runs on an empty database only")
+    assert "is not empty (" in result.stderr
 
 
 def test_steps_share_one_context_in_order(tmp_path):

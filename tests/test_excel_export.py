@@ -110,6 +110,12 @@ def test_dates_are_date_cells_header_frozen_filter_on(told, tmp_path):
     assert cell.is_date and cell.value.date() == dt.date(2026, 11, 23)
     assert sheet["T2"].data_type == "n" and sheet["T2"].value == 1
     assert all((sheet.column_dimensions[c].width or 0) >= 10 for c in ("A", "E", "R", "AD"))
+    # question headers wrap in a column of at most ~30 characters, on a row made tall
+    # enough for them (Excel does not grow a row for wrapping it did not lay out)
+    header = sheet["AE1"]
+    assert header.alignment.wrap_text and header.alignment.vertical == "top"
+    assert len(header.value) > 40 and (sheet.column_dimensions["AE"].width or 0) <= 52
+    assert (sheet.row_dimensions[1].height or 0) >= 30
 
 
 def test_formula_looking_text_is_shown_never_evaluated(rt, tmp_path):
@@ -134,12 +140,22 @@ def test_formula_looking_text_is_shown_never_evaluated(rt, tmp_path):
     export(rt, tmp_path / "v.xlsx")
     rows = {r[2]: r for r in read(tmp_path / "v.xlsx")[1:]}
     assert rows["000001"][4] == '=HYPERLINK("http://x")'
-    assert (rows["000002"][0], rows["000002"][1], rows["000002"][4]) == ("=1+1", "badchar",
+    assert (rows["000002"][0], rows["000002"][1], rows["000002"][4]) == ("=1+1", "bad char",
                                                                          "+31 bv")
     assert rows["000003"][4] == "-min\tstreep" and rows["000004"][4] == "@SUM(A1)"
     sheet = load_workbook(tmp_path / "v.xlsx").active
     kinds = {sheet.cell(row=r, column=5).data_type for r in range(2, 6)}
     assert kinds == {"s"}  # typed strings: Excel shows them and runs nothing
+    # ... and carry Excel's leading apostrophe (quotePrefix), so F2 + Enter keeps them text
+    by_number = {sheet.cell(row=r, column=3).value: r for r in range(2, 6)}
+    for number, column in (("000001", 5), ("000002", 1), ("000002", 5), ("000003", 5),
+                           ("000004", 5)):
+        assert sheet.cell(row=by_number[number], column=column).quotePrefix, (number, column)
+    assert not sheet.cell(row=by_number["000002"], column=2).quotePrefix  # "bad char"
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "v.xlsx") as zf:  # as Excel reads it: the style itself
+        assert 'quotePrefix="1"' in zf.read("xl/styles.xml").decode()
     # A campaign that was never sent still downloads: no dates, no flags.
     assert rows["000001"][17:29] == [""] * 12
 

@@ -50,23 +50,16 @@ def fill_in_and_finish(page: Any, base: str, email: str) -> None:
     assert page.locator('meta[property="og:title"]').get_attribute("content") \
         == "Hoe goed is uw opvolging geregeld?"
     assert fits_width(page)
-    page.get_by_label("Voornaam").fill("Piet")
-    page.get_by_label("Achternaam").fill("Prospect")
-    page.get_by_label("Bedrijf").fill("Prospect Bouw B.V.")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_role("button", name="Start de QuickScan").click()
-    assert "Zonder uw toestemming" in page.content()  # consent is explicit
-    page.locator("#f-toestemming").check()
-    page.get_by_role("button", name="Start de QuickScan").click()
-    page.wait_for_url("**/stap/1")
-    assert fits_width(page)
+    # the first questions come before any personal details (issue 25 item 10)
+    assert page.get_by_label("E-mailadres").count() == 0
     for qid in ("leeftijd", "termijn", "opvolger", "besproken"):
         page.locator(f"#v-{qid} label.option").nth(1).click()
-    page.wait_for_selector("text=Opgeslagen")  # each answer is saved as it is given
     page.get_by_role("button", name="Volgende").click()
     page.wait_for_url("**/stap/2")
+    assert fits_width(page)
     for qid in ("waarde", "structuur", "fiscaal"):
         page.locator(f"#v-{qid} label.option").first.click()
+    page.locator("#st-fiscaal").get_by_text("Opgeslagen").wait_for()  # saved as given
     page.get_by_role("button", name="Volgende").click()
     page.wait_for_url("**/stap/3")
     page.locator("#v-zorgen label").nth(3).click()
@@ -74,6 +67,15 @@ def fill_in_and_finish(page: Any, base: str, email: str) -> None:
     page.get_by_role("button", name="Naar overzicht").click()
     page.wait_for_url("**/overzicht")
     assert fits_width(page)
+    page.get_by_label("Voornaam").fill("Piet")
+    page.get_by_label("Achternaam").fill("Prospect")
+    page.get_by_label("Bedrijf").fill("Prospect Bouw B.V.")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_role("button", name="Rapportage").click()
+    page.wait_for_url("**/rapportage")
+    assert "Zonder uw toestemming" in page.content()  # consent is explicit
+    assert page.get_by_label("Voornaam").input_value() == "Piet"  # nothing typed is lost
+    page.locator("#f-toestemming").check()
     page.get_by_role("button", name="Rapportage").click()
     page.wait_for_selector("text=Bevestig uw e-mailadres")
 

@@ -38,8 +38,11 @@ def make_page(rt: Any, slug: str = SLUG, rm: str | None = "rm@firma.example") ->
             s.add(User(email=rm, first_name="Rik", last_name="Manager", team_id=team.id,
                        signature="Rik Manager\nRelatiemanager", created_at=now))
             s.commit()
+        from quickcrm import branding
+
         create_page(session=s, actor=actor, now=now, quickscan="bedrijfsopvolging",
-                    slug=slug, rm=rm, title="Hoe goed is uw opvolging geregeld?")
+                    slug=slug, rm=rm, title="Hoe goed is uw opvolging geregeld?",
+                    brand=branding.from_settings(rt.settings))
 
 
 @pytest.fixture
@@ -54,10 +57,13 @@ def site(db_url, clock, smtp_server):  # type: ignore[no-untyped-def]
     rt.close()
 
 
-def register(client: httpx.Client, details: dict[str, str] | None = None,
+def register(client: httpx.Client, answers: dict[str, str] | None = None,
              **extra: str) -> httpx.Response:
+    """Answer the landing page's first questions (no details: those come with the
+    report); a 303 to the visitor's next step."""
     csrf = csrf_of(client.get(f"/l/{SLUG}").text)
-    return client.post(f"/l/{SLUG}", data={"csrf": csrf, **(details or DETAILS), **extra})
+    return client.post(f"/l/{SLUG}", data={"csrf": csrf, "ga": "volgende",
+                                           **(answers or {}), **extra})
 
 
 def visitors(rt: Any) -> list[Any]:
@@ -69,15 +75,17 @@ def visitors(rt: Any) -> list[Any]:
         return list(s.exec(select(LandingVisitor).order_by(LandingVisitor.id)).all())
 
 
-def complete(client: httpx.Client, where: str) -> str:
-    """Answer one question, press Rapportage; returns the visitor's base path."""
+def complete(client: httpx.Client, where: str, details: dict[str, str] | None = None) -> str:
+    """Answer one question, press Rapportage with the details; returns the visitor's
+    base path."""
     base = where.rsplit("/stap/", 1)[0]
     page = client.get(where).text
     csrf = csrf_of(page)
-    r = client.post(f"{base}/stap/1", data={"csrf": csrf, "a-leeftijd": "ke2",
+    r = client.post(f"{base}/stap/2", data={"csrf": csrf, "a-voorbereiding": "40",
                                             "ga": "volgende"})
     assert r.status_code == 303
-    r = client.post(f"{base}/rapportage", data={"csrf": csrf}, follow_redirects=True)
+    r = client.post(f"{base}/rapportage", data={"csrf": csrf, **(details or DETAILS)},
+                    follow_redirects=True)
     assert "Bevestig uw e-mailadres" in r.text
     return base
 
@@ -102,9 +110,11 @@ def test_page_has_social_tags_and_counts_visits(site):
     assert r.status_code == 200
     html = r.text
     assert 'property="og:title" content="Hoe goed is uw opvolging geregeld?"' in html
-    assert 'property="og:image" content="http://localhost:8000/static/landing.png"' in html
+    assert 'property="og:image" content="http://localhost:8000/l/opvolging/og.png"' in html
     assert 'name="twitter:card" content="summary_large_image"' in html
-    assert "Ik geef toestemming" in html
+    assert "Ik geef toestemming" not in html and 'name="email"' not in html  # asked at the end
+    assert 'name="a-leeftijd"' in html  # the first questions come first
+    assert "Rik Manager" in html and 'href="mailto:rm@firma.example"' in html  # the page's RM
     assert client.get("/static/landing.png").headers["content-type"] == "image/png"
     from quickcrm.landing.service import show_page
 
@@ -176,8 +186,8 @@ def test_known_customer_is_linked_and_keeps_their_stage(site):
         s.commit()
         rel_id = rel.id
     details = {**DETAILS, "email": "karin@klant.example", "voornaam": "Karin"}
-    r = register(client, details)
-    complete(client, r.headers["location"])
+    r = register(client)
+    complete(client, r.headers["location"], details)
     link = re.search(r"http://localhost:8000(/l/\S+/bevestig/\S+)",
                      body(wait_mail(smtp, 1)[0])).group(1)
     client.post(link, data={"csrf": csrf_of(client.get(link).text)})
@@ -193,21 +203,27 @@ def test_honeypot_csrf_and_validation(site):
     rt, client, _smtp = site
     r = register(client, website="http://spam.example")
     assert r.status_code == 200 and visitors(rt) == []
-    r = client.post(f"/l/{SLUG}", data={"csrf": "1.abc", **DETAILS})
+    r = client.post(f"/l/{SLUG}", data={"csrf": "1.abc", "a-leeftijd": "ke1"})
     assert r.status_code == 403 and visitors(rt) == []
-    r = client.post(f"/l/{SLUG}", data={"csrf": csrf_of(client.get(f"/l/{SLUG}").text),
-                                        **DETAILS}, headers={"Origin": "https://evil.example"})
+    r = client.post(f"/l/{SLUG}", data={"csrf": csrf_of(client.get(f"/l/{SLUG}").text)},
+                    headers={"Origin": "https://evil.example"})
     assert r.status_code == 403
-    r = register(client, {**DETAILS, "toestemming": "", "email": "geen-adres"})
-    assert r.status_code == 422
-    assert "Zonder uw toestemming" in r.text and "geen geldig e-mailadres" in r.text
+    r = register(client, {"a-leeftijd": "ke9"})  # a refused first answer: no visitor yet
+    assert r.status_code == 422 and "Kies een van de antwoorden" in r.text
     assert visitors(rt) == []
     big = client.post(f"/l/{SLUG}", content=b"x" * (300 * 1024),
                       headers={"content-type": "application/x-www-form-urlencoded"})
     assert big.status_code == 413
-    # a visitor's page with another visitor's CSRF token is refused
-    r = register(client)
+    r = register(client, {"a-leeftijd": "ke2"})
     base = r.headers["location"].rsplit("/stap/", 1)[0]
+    csrf = csrf_of(client.get(r.headers["location"]).text)
+    r = client.post(f"{base}/rapportage", data={"csrf": csrf, **DETAILS, "toestemming": "",
+                                                "email": "geen-adres"})
+    assert r.status_code == 422
+    assert "Zonder uw toestemming" in r.text and "geen geldig e-mailadres" in r.text
+    assert 'value="Piet"' in r.text  # what was typed stays
+    assert visitors(rt)[0].completed_at is None and visitors(rt)[0].email == ""
+    # a visitor's page with another visitor's CSRF token is refused
     assert client.post(f"{base}/rapportage", data={"csrf": "0" * 64}).status_code == 403
 
 
@@ -216,13 +232,16 @@ def test_rate_limits_per_address_and_per_ip(site):
     from quickcrm.landing import visitors as lv
 
     for _ in range(lv.PER_EMAIL):
-        assert register(client).status_code == 303
-    assert register(client).status_code == 429
-    n = lv.PER_EMAIL
+        complete(client, register(client).headers["location"])
+    r = register(client)
+    base = r.headers["location"].rsplit("/stap/", 1)[0]
+    csrf = csrf_of(client.get(r.headers["location"]).text)
+    assert client.post(f"{base}/rapportage", data={"csrf": csrf, **DETAILS}).status_code == 429
+    n = lv.PER_EMAIL + 1
     while n < lv.PER_ADDRESS:
-        assert register(client, {**DETAILS, "email": f"p{n}@x.example"}).status_code == 303
+        assert register(client).status_code == 303
         n += 1
-    assert register(client, {**DETAILS, "email": "new@x.example"}).status_code == 429
+    assert register(client).status_code == 429
     assert len(visitors(rt)) == lv.PER_ADDRESS
 
 
@@ -235,7 +254,7 @@ def test_closed_page_is_polite(site):
         close_page(session=s, actor=rt.actor, now=rt.clock.now(), slug=SLUG)
     r = client.get(f"/l/{SLUG}")
     assert r.status_code == 410 and "gesloten" in r.text
-    r = client.post(f"/l/{SLUG}", data={"csrf": csrf, **DETAILS})
+    r = client.post(f"/l/{SLUG}", data={"csrf": csrf, "a-leeftijd": "ke1"})
     assert r.status_code == 410 and visitors(rt) == []
     assert client.get("/l/bestaat-niet").status_code == 404
 
@@ -260,7 +279,7 @@ def test_answers_are_saved_one_at_a_time_until_completed(site):
     vid = visitors(rt)[0].id
     with rt.session(read_only=True) as s:
         assert load_answers(s, Respondent(landing_visitor_id=vid)) == {"leeftijd": "ke3"}
-    client.post(f"{base}/rapportage", data={"csrf": csrf})
+    client.post(f"{base}/rapportage", data={"csrf": csrf, **DETAILS})
     late = client.post(f"{base}/antwoord", data={"csrf": csrf, "vraag": "leeftijd",
                                                 "waarde": "ke1"}, headers=json_)
     assert late.status_code == 409
@@ -299,3 +318,56 @@ def test_confirmation_link_expires_and_known_relation_notice(site, clock):
 
     with rt.session(read_only=True) as s:
         assert [r.stage for r in s.exec(select(Relation)).all()] == ["prospect"]
+
+
+def test_the_page_is_indexable_with_its_own_image_and_frames_only_where_allowed(site):
+    """Issue 25 item 10: search engines may show the page itself (not a visitor's
+    pages), each page has its own image, and framing follows web.frame_ancestors."""
+    rt, client, _smtp = site
+    import io
+
+    from PIL import Image
+
+    page = client.get(f"/l/{SLUG}")
+    assert "x-robots-tag" not in page.headers or "noindex" not in page.headers["x-robots-tag"]
+    assert '<meta name="robots"' not in page.text
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    make_page(rt, slug="tweede", rm=None)
+    with rt.session() as s:
+        from sqlmodel import select
+
+        from quickcrm.landing.models import LandingPage
+        tweede = s.exec(select(LandingPage).where(LandingPage.slug == "tweede")).one()
+        assert tweede.intro.startswith("Vroeg of laat") and "relatiemanager" not in tweede.intro
+    first, second = client.get(f"/l/{SLUG}/og.png"), client.get("/l/tweede/og.png")
+    assert first.status_code == 200 and first.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(first.content)).size == (1200, 630)
+    generic = client.get("/static/landing.png").content
+    assert first.content != generic and second.content != generic
+    r = register(client)
+    assert "noindex" in client.get(r.headers["location"]).headers["x-robots-tag"]
+
+
+def test_frame_ancestors_come_from_the_setting(sqlite_url, clock):
+    from quickcrm.bootstrap import bootstrap
+    from quickcrm.errors import ConfigError
+    from quickcrm.web.app import create_app
+
+    rt = bootstrap(database_url=sqlite_url, env={
+        "QUICKCRM_FRAME_ANCESTORS": "https://www.firma.nl https://intranet.firma.nl"},
+        clock=clock)
+    make_page(rt, rm=None)
+    with running_app(rt) as base, httpx.Client(base_url=base) as client:
+        landing = client.get(f"/l/{SLUG}").headers
+        assert "frame-ancestors https://www.firma.nl https://intranet.firma.nl" \
+            in landing["content-security-policy"]
+        assert "x-frame-options" not in landing
+        other = client.get("/privacy").headers  # the client's own pages never
+        assert "frame-ancestors 'none'" in other["content-security-policy"]
+        assert other["x-frame-options"] == "DENY"
+    rt.close()
+    bad = bootstrap(database_url=sqlite_url, env={
+        "QUICKCRM_FRAME_ANCESTORS": "https://www.firma.nl; script-src *"}, clock=clock)
+    with pytest.raises(ConfigError, match="web.frame_ancestors"):
+        create_app(bad)
+    bad.close()

@@ -264,7 +264,8 @@ def test_ingest_maildir_marks_bounces_once_and_leaves_the_rest(rt, tmp_path):
     with rt.session() as s:
         counts = ingest(session=s, path_or_messages=tmp_path / "bounces", now=rt.clock.now())
         s.commit()
-    assert counts == {"messages": 7, "bounced": 4, "temporary": 1, "unmatched": 1, "ignored": 1}
+    assert counts == {"messages": 7, "bounced": 4, "known": 0, "temporary": 1,
+                      "unmatched": 1, "ignored": 1}
     assert sorted(ref for ref, _ in seen) == [f"bounce-test:{i}" for i in range(4)]
     with rt.session(read_only=True) as s:
         rows = list(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "bounce-test")
@@ -272,11 +273,11 @@ def test_ingest_maildir_marks_bounces_once_and_leaves_the_rest(rt, tmp_path):
     assert [r.bounced_at is not None for r in rows] == [True, True, True, True, False]
     assert all(r.status == "sent" for r in rows)
     assert "User unknown" in rows[0].bounce_reason
-    # the same mailbox again: counted, but nothing is marked (or reported) twice
+    # the same mailbox again: nothing is marked (or reported) twice, 0 new (issue 24 item 6)
     with rt.session() as s:
         again = ingest(session=s, path_or_messages=str(tmp_path / "bounces"), now=rt.clock.now())
         s.commit()
-    assert again["bounced"] == 4 and len(seen) == 4
+    assert again["bounced"] == 0 and again["known"] == 4 and len(seen) == 4
 
 
 def test_ingest_reads_an_mbox(rt, tmp_path):
@@ -288,7 +289,8 @@ def test_ingest_reads_an_mbox(rt, tmp_path):
     with rt.session() as s:
         counts = ingest(session=s, path_or_messages=tmp_path / "bounces.mbox", now=rt.clock.now())
         s.commit()
-    assert counts == {"messages": 2, "bounced": 1, "temporary": 0, "unmatched": 0, "ignored": 1}
+    assert counts == {"messages": 2, "bounced": 1, "known": 0, "temporary": 0,
+                      "unmatched": 0, "ignored": 1}
 
 
 def test_ingest_rejects_a_path_that_is_no_mailbox(rt, tmp_path):

@@ -145,7 +145,9 @@ def test_cli_list_loads_the_shipped_quickscans_into_a_fresh_database(cli):
     assert data["sections"][0]["questions"][2] == {
         "id": "voortgang", "type": "slider", "text": data["sections"][0]["questions"][2]["text"],
         "explanation": data["sections"][0]["questions"][2]["explanation"], "min": 0,
-        "max": 100, "step": 5, "left": "Nog niet begonnen", "right": "Volledig voorbereid"}
+        "max": 100, "step": 5, "left": "Nog niet begonnen", "right": "Volledig voorbereid",
+        "client_text": "Uw eigen inschatting: 0 is nog niet begonnen, 100 is alles geregeld.",
+        "labels": ["Net begonnen", "Halverwege", "Grotendeels voorbereid"]}
     missing = cli("quickscan", "show", "belasting")
     assert missing.exit_code == 1
     assert "unknown quickscan 'belasting' (loaded: bedrijfsopvolging," in missing.stderr

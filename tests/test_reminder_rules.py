@@ -1,6 +1,8 @@
 """The reminder calendar as pure functions: no database, no clock."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+
+import pytest
 
 from quickcrm.campaigns.reminders_rules import (
     Calendar,
@@ -56,7 +58,7 @@ def test_the_notice_is_due_on_its_own_day_and_nothing_for_finished_or_bounced():
                                at(date(2026, 12, 10)), SUNDAY_SKIP).anything
 
 
-def test_send_window_and_skipped_day_hold_reminders_but_not_the_notice():
+def test_send_window_holds_reminders_and_notice_a_skipped_day_only_reminders():
     cal = Calendar(skip_weekdays=frozenset({6}), window=parse_window("08:00-18:00"))
     s = InvitationState(delivered_on=MONDAY)
     assert not due_actions(s, at(date(2026, 11, 26), 19), cal).first
@@ -64,6 +66,30 @@ def test_send_window_and_skipped_day_hold_reminders_but_not_the_notice():
     sunday = date(2026, 12, 6)
     due = due_actions(s, at(sunday), cal)
     assert due.notice and not due.second
+    assert not due_actions(s, at(sunday, 19), cal).anything  # issue 24 item 4
+
+
+def test_an_overnight_window_sends_across_midnight_and_an_empty_one_is_refused():
+    from quickcrm.errors import ConfigError
+
+    night = Calendar(skip_weekdays=frozenset(), window=parse_window("22:00-06:00"))
+    s = InvitationState(delivered_on=MONDAY)
+    thursday = date(2026, 11, 26)
+    assert due_actions(s, at(thursday, 23), night).first
+    assert due_actions(s, at(thursday, 5), night).first
+    assert not due_actions(s, at(thursday, 12), night).anything
+    with pytest.raises(ConfigError, match="starts where it ends"):
+        parse_window("09:00-09:00")
+
+
+def test_the_default_window_is_office_hours():
+    from quickcrm.settings import OPTIONS
+
+    default = next(o.default for o in OPTIONS if o.name == "reminders.send_window")
+    cal = Calendar(window=parse_window(default))
+    s = InvitationState(delivered_on=MONDAY)
+    assert not due_actions(s, at(date(2026, 11, 26), 0), cal).anything  # just after midnight
+    assert due_actions(s, at(date(2026, 11, 26), 9), cal).first
 
 
 def test_holidays_are_skipped_when_given():
@@ -76,6 +102,8 @@ def test_thursday_warning_only_when_sundays_are_not_skipped():
     warning = thursday_warning(THURSDAY, NO_SKIP)
     assert warning and "donderdag" in warning
     assert thursday_warning(MONDAY, NO_SKIP) is None
+    sunday = thursday_warning(THURSDAY + timedelta(days=3), NO_SKIP)  # issue 24 item 9
+    assert sunday and "niet op zondag" in sunday and "donderdag" not in sunday
 
 
 def test_parse_weekdays():

@@ -76,8 +76,10 @@ def test_pdf_shows_client_every_question_and_answer(tmp_path: Path) -> None:
                      "Anneloes de Vries-Ëlberg", CLIENT.company, "000123", "23 november 2026",
                      "Uw situatie", "Uw wensen", "55 tot 65 jaar", "Nog niet begonnen",
                      "Volledig voorbereid", "De financiële positie is naïef ingeschat.",
-                     "Niet beantwoord", "Pagina 1 van 1"):
+                     "Niet beantwoord", "Samenvatting", "Uw antwoorden", "Volgende stap",
+                     "Pagina 2 van 3"):
         assert expected in text, expected
+    assert "Pagina 1 van" not in text  # the cover has no footer
     for section in data.sections:
         for q in section.questions:
             assert f"{q.number}. {q.text}" in text or q.text in text
@@ -98,8 +100,8 @@ def test_pdf_long_report_breaks_pages_and_numbers_them(tmp_path: Path) -> None:
                       (ReportSection("Alles", questions),))
     raw = pdf_text(render_report_pdf(data), tmp_path)
     pages = raw.split("\f")[:-1]
-    assert len(pages) >= 4
-    for i, page in enumerate(pages, 1):
+    assert len(pages) >= 6  # cover, summary, four pages of answers
+    for i, page in enumerate(pages[1:], 2):
         assert f"Pagina {i} van {len(pages)}" in page
     text = flat(raw)
     for q in questions:
@@ -136,12 +138,12 @@ def test_pptx_title_slide_and_one_slide_per_section() -> None:
     data = sample()
     prs = Presentation(BytesIO(render_report_pptx(data)))
     slides = list(prs.slides)
-    assert len(slides) == 1 + len(data.sections)
+    assert len(slides) == 3 + len(data.sections) + 1  # title, agenda, summary, ..., closing
     title = [sh.text_frame.text for sh in slides[0].shapes if sh.has_text_frame]
-    assert title[0] == data.quickscan_title
-    assert title[1].splitlines() == ["Anneloes de Vries-Ëlberg", CLIENT.company,
-                                     "Relatienummer 000123", "23 november 2026", data.firm_name]
-    for slide, section in zip(slides[1:], data.sections, strict=True):
+    assert data.quickscan_title in title
+    assert ["Anneloes de Vries-Ëlberg", CLIENT.company, "Relatienummer 000123",
+            "23 november 2026", data.firm_name] in [t.splitlines() for t in title]
+    for slide, section in zip(slides[3:-1], data.sections, strict=True):
         texts = [sh.text_frame.text for sh in slide.shapes if sh.has_text_frame]
         assert slide.shapes.title.text_frame.text == section.title
         for q in section.questions:
@@ -150,7 +152,7 @@ def test_pptx_title_slide_and_one_slide_per_section() -> None:
     assert {"55 tot 65 jaar", "35", "-40", "7", "Niet beantwoord",
             "0 · Nog niet begonnen", "Volledig voorbereid · 100"} <= every
     assert f"{SCRIPT} De financiële positie is naïef ingeschat." in every
-    notes = slides[2].notes_slide.notes_text_frame.text  # the full texts, for the conversation
+    notes = slides[4].notes_slide.notes_text_frame.text  # the full texts, for the conversation
     assert f"5. Wat wilt u uw relatiemanager laten weten?\n{SCRIPT}\n" in notes
     assert "6. Bij welk onderwerp wilt u ondersteuning?\nNiet beantwoord" in notes
 
@@ -163,8 +165,8 @@ def test_pptx_a_long_section_stays_on_its_slide() -> None:
                       for n in range(1, 15))
     data = ReportData("Kantoor", CLIENT, date(2026, 1, 5), "Scan", (ReportSection("S", questions),))
     prs = Presentation(BytesIO(render_report_pptx(data)))
-    slide = prs.slides[1]
-    assert len(prs.slides) == 2
+    slide = prs.slides[3]
+    assert len(prs.slides) == 5
     for shape in slide.shapes:
         assert shape.top + shape.height <= prs.slide_height
     texts = [sh.text_frame.text for sh in slide.shapes if sh.has_text_frame]
@@ -176,7 +178,7 @@ def test_pptx_a_long_section_stays_on_its_slide() -> None:
 def test_pptx_keeps_markup_as_text() -> None:
     pptx = render_report_pptx(sample())
     with zipfile.ZipFile(BytesIO(pptx)) as zf:
-        xml = zf.read("ppt/slides/slide3.xml").decode()
+        xml = zf.read("ppt/slides/slide5.xml").decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in xml
     assert "<script" not in xml
 
@@ -239,7 +241,7 @@ def test_shipped_quickscans_render_with_every_question(name: str, tmp_path: Path
     for question in d.questions():
         assert question.text in text
     prs = Presentation(BytesIO(render_report_pptx(data)))
-    assert len(prs.slides) == 1 + len(d.sections)
+    assert len(prs.slides) == 4 + len(d.sections)
 
 
 def test_control_characters_do_not_break_either_document(tmp_path: Path) -> None:
@@ -249,16 +251,16 @@ def test_control_characters_do_not_break_either_document(tmp_path: Path) -> None
     lines = pdf_text(render_report_pdf(data), tmp_path).splitlines()
     assert {"Regel één", "Regel twee[31m", "drie"} <= set(lines)
     prs = Presentation(BytesIO(render_report_pptx(data)))
-    texts = {sh.text_frame.text for sh in prs.slides[1].shapes if sh.has_text_frame}
+    texts = {sh.text_frame.text for sh in prs.slides[3].shapes if sh.has_text_frame}
     assert "Regel één Regel twee[31m drie" in texts
 
 
 def test_pdf_without_a_unicode_font_marks_what_it_cannot_draw(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from quickcrm.quickscans import report_pdf
+    from quickcrm.quickscans import pdf_fonts
 
-    monkeypatch.setattr(report_pdf, "_dejavu", lambda: None)  # a machine without DejaVu Sans
-    monkeypatch.setattr(report_pdf, "_dejavu_latin", lambda: None)
+    monkeypatch.setattr(pdf_fonts, "dejavu", lambda: None)  # a machine without DejaVu Sans
+    monkeypatch.setattr(pdf_fonts, "european_cut", lambda: None)
     data = replace(sample(), client=ClientInfo("Łukasz", "Żak", "Café", "1"))
     text = flat(pdf_text(render_report_pdf(data), tmp_path))
     assert "?ukasz ?ak" in text and "Café" in text and SCRIPT in text
@@ -267,11 +269,11 @@ def test_pdf_without_a_unicode_font_marks_what_it_cannot_draw(
 def test_pdf_remakes_its_font_cut_when_a_tmp_cleaner_removed_it(tmp_path: Path) -> None:
     import shutil
 
-    from quickcrm.quickscans import report_pdf
+    from quickcrm.quickscans import pdf_fonts
 
     data = replace(sample(), client=ClientInfo("Łukasz", "Żak", "Kraków Sp. z o.o.", "1"))
     render_report_pdf(data)
-    cut = report_pdf._dejavu_latin()
+    cut = pdf_fonts.european_cut()
     assert cut is not None
     shutil.rmtree(cut[0].parent)  # what systemd-tmpfiles does to a long-running daemon
     assert "Łukasz Żak" in flat(pdf_text(render_report_pdf(data), tmp_path))

@@ -68,13 +68,15 @@ def test_client_answers_on_a_phone_finishes_and_both_get_the_report(browser, sit
     page.get_by_role("button", name="Volgende").click()
     page.wait_for_url("**/stap/2")
 
-    slider = page.locator("#a-voorbereiding")  # 0..100 step 5, starts in the middle
+    slider = page.locator("#s-voorbereiding")  # 0..100 step 5, its hidden thumb mid-way
+    assert page.locator("#o-voorbereiding").inner_text() == "niet beantwoord"
     slider.focus()
     for _ in range(3):
         page.keyboard.press("ArrowRight")
-    assert page.locator("#o-voorbereiding").inner_text() == "65"  # live value
+    # the live value with its verbal label
+    assert page.locator("#o-voorbereiding").inner_text() == "65 – Grotendeels voorbereid"
     wait_for(lambda: answers(rt, sd.invitation_id).get("voorbereiding") == "65")
-    page.locator("#a-pensioen").focus()
+    page.locator("#s-pensioen").focus()
     page.keyboard.press("ArrowLeft")
     wait_for(lambda: answers(rt, sd.invitation_id).get("pensioen") == "-10")
     for qid in ("waarde", "structuur", "fiscaal"):
@@ -131,23 +133,23 @@ def test_reload_midway_and_resume_on_another_device(browser, site):
     answer_section_one(page)
     page.get_by_role("button", name="Volgende").click()
     page.wait_for_url("**/stap/2")
-    page.locator("#a-afhankelijkheid").focus()
+    page.locator("#s-afhankelijkheid").focus()
     page.keyboard.press("ArrowRight")
     wait_for(lambda: answers(rt, sd.invitation_id).get("afhankelijkheid") == "4")
-    slider = page.locator("#a-pensioen")  # -100..100: a tap at the right end chooses 100
+    slider = page.locator("#s-pensioen")  # -100..100: a tap at the right end chooses 100
     slider.scroll_into_view_if_needed()
     box = slider.bounding_box()
     page.touchscreen.tap(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
     wait_for(lambda: answers(rt, sd.invitation_id).get("pensioen") == "100")
     page.reload()
-    assert page.locator("#a-afhankelijkheid").input_value() == "4"
-    assert page.locator("#o-pensioen").inner_text() == "100"
-    assert page.locator("#o-afhankelijkheid").inner_text() == "4"
+    assert page.locator("#s-afhankelijkheid").input_value() == "4"
+    assert page.locator("#o-pensioen").inner_text() == "100 – Volledig onafhankelijk"
+    assert page.locator("#o-afhankelijkheid").inner_text() == "4 – Draait grotendeels zonder mij"
 
     desktop = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     desktop.goto(f"{base}/q/{sd.token}")  # the same link from the e-mail, another device
     assert "Stap 2 van 3" in desktop.content()  # resumes at the first open section
-    assert desktop.locator("#a-afhankelijkheid").input_value() == "4"
+    assert desktop.locator("#s-afhankelijkheid").input_value() == "4"
     desktop.goto(f"{base}/q/{sd.token}/stap/1")
     assert desktop.locator("#v-leeftijd input:checked").get_attribute("value") == "ke2"
 
@@ -156,12 +158,13 @@ def test_nee_ends_politely(browser, site):
     rt, sd, base, _smtp = site
     page = phone(browser)
     page.goto(f"{base}/q/{sd.token}")
-    page.get_by_role("button", name="Nee, geen interesse").click()
-    page.wait_for_load_state()
-    assert "Bedankt voor uw reactie" in page.content()
+    page.get_by_role("button", name="Nee, geen interesse").click()  # no dialog: at once
+    page.wait_for_url("**?ongedaan=*")
+    assert "Bedankt voor uw reactie" in page.content() and page.dialogs == []
     row = invitation_row(rt, sd.invitation_id)
     assert row.not_interested_at is not None and row.logged_in_at is not None
-    page.reload()
+    assert page.get_by_role("button", name="Ongedaan maken").is_visible()
+    page.goto(f"{base}/q/{sd.token}")  # the e-mail's link later: the Nee stands
     assert "Bedankt voor uw reactie" in page.content() and page.locator("form").count() == 0
 
 
@@ -197,10 +200,15 @@ def test_the_basics_work_without_javascript(browser, site):
     page.wait_for_url("**/stap/2")
     assert answers(rt, sd.invitation_id) == {
         "leeftijd": "ke2", "termijn": "ke2", "opvolger": "ke2", "besproken": "ke2"}
+    # without the script a slider is a number field: empty is no answer (issue 25 item 1)
+    assert page.locator("#a-voorbereiding").input_value() == ""
+    page.get_by_label("Uw antwoord, een getal van -100").fill("-30")
     page.locator("#v-waarde label.option").first.click()
-    page.keyboard.press("Enter")  # Enter means Volgende, not Vorige
+    page.keyboard.press("Enter")  # Enter means Volgende
     page.wait_for_url("**/stap/3")
-    assert answers(rt, sd.invitation_id)["waarde"] == "ke1"
+    stored = answers(rt, sd.invitation_id)
+    assert stored["waarde"] == "ke1" and stored["pensioen"] == "-30"
+    assert not {"voorbereiding", "afhankelijkheid"} & set(stored)  # untouched: not answers
 
 
 def test_preview_in_the_browser_records_nothing_and_is_noindex(browser, site):

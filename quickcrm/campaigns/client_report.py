@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from quickcrm import permissions
+from quickcrm.branding import for_settings
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient
 from quickcrm.clock import local_date
@@ -23,7 +24,14 @@ from quickcrm.errors import NotFound, UnknownCampaign
 from quickcrm.permissions import Actor
 from quickcrm.quickscans.answers import Respondent, load_answers
 from quickcrm.quickscans.models import QuickScan
-from quickcrm.quickscans.report import PDF, PPTX, Documents, render_documents
+from quickcrm.quickscans.report import (
+    PDF,
+    PPTX,
+    Documents,
+    brand_of,
+    contact_of,
+    render_documents,
+)
 from quickcrm.quickscans.report_data import ClientInfo
 from quickcrm.quickscans.schema import Definition
 from quickcrm.settings import Settings
@@ -55,7 +63,8 @@ def queue_report_mails(session: Session, *, invitation: Invitation, client: Camp
     mailer = CampaignMailer(
         definition=definition, campaign_name=campaign.name,
         firm_name=str(settings["firm.name"]), base_url=settings.base_url,
-        sender=address(str(settings["mail.sender_name"]), str(settings["mail.sender"])))
+        sender=address(str(settings["mail.sender_name"]), str(settings["mail.sender"])),
+        brand=for_settings(settings))
     person = Person(first_name=client.first_name, last_name=client.last_name,
                     email=client.email, company=client.company,
                     relation_number=client.relation_number)
@@ -79,6 +88,11 @@ def queue_report_mails(session: Session, *, invitation: Invitation, client: Camp
         drafts.append(replace(copy, attachments=[pdf, (documents.pptx_name, documents.pptx,
                                                        PPTX)]))
     queue_many(session, drafts, now=now)
+    if client.person_id is not None and user is not None and user.id is not None:
+        from quickcrm.crm.signals import QUICKSCAN_FOLLOW_UP, auto_signal
+
+        auto_signal(session, now=now, tz=settings.timezone, person_id=client.person_id,
+                    user_id=user.id, title=QUICKSCAN_FOLLOW_UP, ref=ref)  # issue 26
     return len(drafts)
 
 
@@ -111,9 +125,16 @@ def write_client_documents(*, session: Session, actor: Actor, campaign: str,
     answers = (load_answers(session, Respondent(invitation_id=invitation.id))
                if invitation is not None else {})
     finished = invitation.finished_at if invitation is not None else None
+    rm = session.get(User, client.rm_id) if client.rm_id else None
+    brand = brand_of(settings)
+    if brand.pptx_template:  # the web flow falls back to the shipped master; say so here
+        from quickcrm.quickscans.report_pptx import check_template
+
+        check_template(brand.pptx_template)
     docs = render_documents(definition=definition, answers=answers, client=client_info(client),
                             firm_name=str(settings["firm.name"]),
-                            report_date=local_date(finished or now, settings.timezone))
+                            report_date=local_date(finished or now, settings.timezone),
+                            brand=brand, contact=contact_of(rm))
     directory.mkdir(parents=True, exist_ok=True)
     pdf_path, pptx_path = directory / docs.pdf_name, directory / docs.pptx_name
     pdf_path.write_bytes(docs.pdf)

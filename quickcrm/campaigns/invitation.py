@@ -20,7 +20,8 @@ from quickcrm.store.models import utc_column
 
 class Invitation(SQLModel, table=True):
     __tablename__ = "invitation"
-    __table_args__ = (Index("ix_invitation_campaign_open", "campaign_id", "finished_at"),)
+    __table_args__ = (Index("ix_invitation_campaign_open", "campaign_id", "finished_at"),
+                      Index("ux_invitation_optout_token", "optout_token", unique=True))
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
@@ -43,6 +44,15 @@ class Invitation(SQLModel, table=True):
     first_reminder_skipped: bool = False
     second_reminder_at: datetime | None = Field(default=None, sa_column=utc_column())  # Y, AB
     no_response_at: datetime | None = Field(default=None, sa_column=utc_column())  # Z, AC
+    # mail (issue 24): what the coordinator's digest reports besides bounces, and the
+    # client's own one-click opt-out token (List-Unsubscribe)
+    failed_at: datetime | None = Field(default=None, sa_column=utc_column())  # 4xx for 72 h
+    failed_reason: str = Field(default="", max_length=500)
+    failed_reported_at: datetime | None = Field(default=None, sa_column=utc_column())
+    copy_refused_at: datetime | None = Field(default=None, sa_column=utc_column())  # RM copy 5xx
+    copy_refused_reason: str = Field(default="", max_length=500)
+    copy_reported_at: datetime | None = Field(default=None, sa_column=utc_column())
+    optout_token: str | None = Field(default=None, max_length=64)
 
 
 def _mark(session: Session, invitation_id: int, column: str, now: datetime,
@@ -60,8 +70,30 @@ def mark_delivered(session: Session, invitation_id: int, now: datetime) -> bool:
     return _mark(session, invitation_id, "delivered_at", now)
 
 
-def mark_bounced(session: Session, invitation_id: int, now: datetime, reason: str = "") -> bool:
+def mark_bounced(session: Session, invitation_id: int, now: datetime, reason: str = "",
+                 *, open_only: bool = False) -> bool:
+    """``open_only``: not when the client finished (a bounce matched by address only
+    cannot be about the mail they answered)."""
+    if open_only:
+        changed = session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation_id,  # type: ignore[arg-type]
+                   Invitation.bounced_at.is_(None),  # type: ignore[union-attr]
+                   Invitation.finished_at.is_(None))  # type: ignore[union-attr]
+            .values(bounced_at=now, bounce_reason=reason[:500]))
+        return bool(changed.rowcount)  # type: ignore[attr-defined]
     return _mark(session, invitation_id, "bounced_at", now, bounce_reason=reason[:500])
+
+
+def mark_failed(session: Session, invitation_id: int, now: datetime, reason: str = "") -> bool:
+    """The invitation got 4xx replies until the retry lifetime ran out (never arrived)."""
+    return _mark(session, invitation_id, "failed_at", now, failed_reason=reason[:500])
+
+
+def mark_copy_refused(session: Session, invitation_id: int, now: datetime,
+                      reason: str = "") -> bool:
+    """The relationship manager's copy was refused (5xx); the client's mail is unaffected."""
+    return _mark(session, invitation_id, "copy_refused_at", now, copy_refused_reason=reason[:500])
 
 
 def mark_logged_in(session: Session, invitation_id: int, now: datetime) -> bool:

@@ -10,7 +10,13 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from quickcrm import events
-from quickcrm.campaigns.invitation import Invitation, mark_bounced, mark_delivered
+from quickcrm.campaigns.invitation import (
+    Invitation,
+    mark_bounced,
+    mark_copy_refused,
+    mark_delivered,
+    mark_failed,
+)
 from quickcrm.campaigns.models import CampaignClient
 from quickcrm.mail.hooks import MessageEvent, on
 
@@ -46,7 +52,7 @@ def _delivered(session: Session, event: MessageEvent) -> None:
 def _bounced(session: Session, event: MessageEvent) -> None:
     invitation_id = _invitation_id(event.ref)
     if invitation_id is not None and mark_bounced(session, invitation_id, event.at,
-                                                  event.reason):
+                                                  event.reason, open_only=not event.rejected):
         kind = events.INVITATION_REJECTED if event.rejected else events.INVITATION_BOUNCED
         _record(session, kind, invitation_id, event, mail_kind=event.kind,
                 reason=event.reason[:500])
@@ -54,3 +60,23 @@ def _bounced(session: Session, event: MessageEvent) -> None:
 
 for _kind in CLIENT_KINDS:
     on("bounced", _kind)(_bounced)
+
+
+@on("failed", "invitation")
+def _failed(session: Session, event: MessageEvent) -> None:
+    """4xx until the retry lifetime ran out: for the coordinator's digest (issue 24)."""
+    invitation_id = _invitation_id(event.ref)
+    if invitation_id is not None and mark_failed(session, invitation_id, event.at,
+                                                 event.reason):
+        _record(session, events.INVITATION_FAILED, invitation_id, event,
+                reason=event.reason[:500])
+
+
+@on("bounced", "rm_copy")
+def _copy_refused(session: Session, event: MessageEvent) -> None:
+    """The RM's copy refused (or bounced later): for the coordinator's digest."""
+    invitation_id = _invitation_id(event.ref)
+    if invitation_id is not None and mark_copy_refused(session, invitation_id, event.at,
+                                                       event.reason):
+        _record(session, events.RM_COPY_REFUSED, invitation_id, event,
+                reason=event.reason[:500])

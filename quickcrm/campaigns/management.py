@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import String, and_, case, cast, exists, func, literal, select
 from sqlmodel import Session
 
 from quickcrm.campaigns.campaign import get_campaign
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import CampaignClient, Exclusion
+from quickcrm.crm.models import Signal
 from quickcrm.permissions import Actor
 from quickcrm.store.models import User
 
@@ -27,10 +28,11 @@ I = Invitation.__table__  # type: ignore[attr-defined]  # noqa: E741
 CC = CampaignClient.__table__  # type: ignore[attr-defined]
 EX = Exclusion.__table__  # type: ignore[attr-defined]
 U = User.__table__  # type: ignore[attr-defined]
+SG = Signal.__table__  # type: ignore[attr-defined]
 
 # The seed's five key figures first, then what QuickCRM adds beside them.
 FIGURES = ("sent", "completed", "first_reminders", "second_reminders", "no_response",
-           "bounced", "logged_in", "not_interested")
+           "bounced", "logged_in", "not_interested", "followed_up")
 LABELS = {
     "selected": "Clients in the selection",
     "excluded": "Excluded after finalizing (not invited)", "sent": "Invitations sent",
@@ -38,6 +40,7 @@ LABELS = {
     "second_reminders": "Second reminders sent",
     "no_response": "Not completed after 10 days (RM informed)", "bounced": "Bounced",
     "logged_in": "Logged in", "not_interested": "Not interested (Nee)",
+    "followed_up": "Followed up by the RM (signal done; issue 26)",
     "response_rate": "Response rate",
 }
 
@@ -64,6 +67,11 @@ def _aggregates(now: datetime) -> list[Any]:
         by(I.c.bounced_at).label("bounced"),
         by(I.c.logged_in_at).label("logged_in"),
         by(I.c.not_interested_at).label("not_interested"),
+        # the RM marked the invitation's signal done ("resultaten doornemen", "om respons
+        # vragen": quickcrm.crm.signals.auto_signal)
+        func.count(case((exists().where(
+            SG.c.ref == literal("invitation:") + cast(I.c.id, String),
+            SG.c.done_at.is_not(None), SG.c.done_at <= now), 1))).label("followed_up"),
     ]
 
 

@@ -83,7 +83,7 @@ class CampaignClient(SQLModel, table=True):
     relation_id: int = Field(foreign_key="relation.id", index=True)
     relation_number: str = Field(max_length=50)
     # snapshot at finalize
-    person_id: int | None = Field(default=None, foreign_key="person.id")
+    person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
     first_name: str = Field(default="", max_length=100)
     last_name: str = Field(default="", max_length=150)
     email: str = Field(default="", max_length=320)

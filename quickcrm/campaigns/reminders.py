@@ -82,7 +82,7 @@ def _candidates(now: datetime, campaign_id: int | None) -> Any:
         return I.c.delivered_at <= now - timedelta(days=days - 1)
 
     query = (
-        select(I.c.id, I.c.token, I.c.preview_token, I.c.delivered_at,
+        select(I.c.id, I.c.token, I.c.preview_token, I.c.optout_token, I.c.delivered_at,
                I.c.first_reminder_at, I.c.second_reminder_at, I.c.no_response_at,
                I.c.campaign_id, I.c.relation_id, CC.c.person_id, CC.c.first_name, CC.c.last_name, CC.c.email,
                CC.c.company, CC.c.relation_number, CC.c.rm_id,
@@ -154,13 +154,31 @@ def _act(session: Session, row: Any, due: Any, now: datetime, mailers: _Mailers,
         if wanted and mark(session, row.id, now):
             reminded.append((len(drafts), event, row))
             drafts.append(mailer.draft(kind, ref=ref, to=client, client=client, rm=rm,
-                                       link=mailer.client_link(row.token)))
+                                       link=mailer.client_link(row.token),
+                                       optout=mailer.optout_link(_optout_token(session, row))))
             counts.first_reminders += kind == "reminder1"
             counts.second_reminders += kind == "reminder2"
     if due.notice and inv.mark_no_response(session, row.id, now):
         drafts.append(mailer.draft("no_response", ref=ref, to=rm, client=client, rm=rm,
                                    link=mailer.preview_link(row.preview_token)))
         counts.no_response += 1
+        if row.person_id is not None and row.rm_id is not None:  # issue 26
+            from quickcrm.crm.signals import ASK_FOR_RESPONSE, auto_signal
+
+            auto_signal(session, now=now, tz=mailers.settings.timezone, person_id=row.person_id,
+                        user_id=row.rm_id, title=ASK_FOR_RESPONSE, ref=ref)
+
+
+def _optout_token(session: Session, row: Any) -> str:
+    """The invitation's one-click opt-out token; one sent before tokens existed gets one."""
+    if row.optout_token:
+        return str(row.optout_token)
+    from quickcrm.quickscans.guards import new_token
+
+    token = new_token()
+    session.execute(I.update().where(I.c.id == row.id, I.c.optout_token.is_(None))
+                    .values(optout_token=token))
+    return str(session.scalar(select(I.c.optout_token).where(I.c.id == row.id)))
 
 
 def _reminder_events(reminded: list[Reminded], message_ids: list[str],
@@ -219,11 +237,17 @@ def queue_reminders(
 
 def remind(*, rt: Runtime, campaign: str | None = None, dry_run: bool = False,
            queue_only: bool = False, progress: Callable[[int], None] | None = None) -> RemindCounts:
-    """The `remind` use case: record and queue what is due, then deliver it."""
+    """The `remind` use case: record and queue what is due, then deliver everything due
+    in the outbox (not only what this run queued: a message deferred by a 4xx whose
+    backoff has passed, or a dead worker's claims), so that cron's `remind` alone retries
+    deferred mail (issue 24 item 3)."""
     with rt.session(read_only=dry_run) as session:
         counts = queue_reminders(session=session, actor=rt.actor, now=rt.clock.now(),
                                  settings=rt.settings, campaign=campaign, dry_run=dry_run,
                                  progress=progress)
-    if not dry_run and not queue_only and counts.queued:
+    if not dry_run and not queue_only:
         counts.add_delivery(rt.deliver())
+        from quickcrm.campaigns.bounce_digest import deliver_digests
+
+        counts.add_delivery(deliver_digests(rt))
     return counts

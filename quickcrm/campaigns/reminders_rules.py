@@ -6,7 +6,10 @@ days from the day the invitation was delivered, moves a reminder that falls on a
 weekday (Sunday by default) or, optionally, a Dutch public holiday to the next allowed
 day, and never sends two reminders together: when both are due in one run (after
 downtime) only the second goes out and the first is recorded as skipped. The notice to
-the relationship manager is internal mail and falls due on its own day.
+the relationship manager is internal mail and falls due on its own day (10 calendar days
+after delivery, skipped weekdays included: a Sunday for a Thursday invitation). Both go
+out only inside ``reminders.send_window`` (09:00-17:00 local by default; an overnight
+window such as 22:00-06:00 works across midnight).
 """
 
 from __future__ import annotations
@@ -37,15 +40,20 @@ def parse_weekdays(text: str) -> frozenset[int]:
 
 
 def parse_window(text: str) -> tuple[time, time] | None:
-    """``"08:00-18:00"`` -> (08:00, 18:00); empty -> None (any time)."""
+    """``"09:00-17:00"`` -> (09:00, 17:00); an overnight window ``"22:00-06:00"`` runs from
+    22:00 until 06:00 the next morning; empty -> None (any time). A window that starts
+    where it ends is refused: it would never (or always) be open, nobody can tell."""
+    from quickcrm.errors import ConfigError
+
     if not text.strip():
         return None
     try:
         start, end = (time.fromisoformat(p.strip()) for p in text.split("-", 1))
     except ValueError:
-        from quickcrm.errors import ConfigError
-
         raise ConfigError(f"reminders.send_window: expected HH:MM-HH:MM, got {text!r}") from None
+    if start == end:
+        raise ConfigError(f"reminders.send_window: {text!r} starts where it ends; "
+                          "use e.g. 09:00-17:00, or empty for any time")
     return start, end
 
 
@@ -71,7 +79,9 @@ class Calendar:
         if self.window is None:
             return True
         start, end = self.window
-        return start <= moment < end
+        if start < end:
+            return start <= moment < end
+        return moment >= start or moment < end  # overnight: 22:00-06:00
 
 
 def due_date(delivered: date, after_days: int, calendar: Calendar) -> date:
@@ -111,7 +121,9 @@ def due_actions(state: InvitationState, local_now: datetime, calendar: Calendar)
     if state.delivered_on is None or state.finished or state.not_interested or state.bounced:
         return Due()
     today = local_now.date()
-    reminders_ok = calendar.in_window(local_now.time()) and calendar.allowed_day(today)
+    if not calendar.in_window(local_now.time()):  # reminders and the notice alike
+        return Due()
+    reminders_ok = calendar.allowed_day(today)
     first_due = not state.first_done and today >= due_date(
         state.delivered_on, FIRST_AFTER_DAYS, calendar)
     second_due = not state.second_done and today >= due_date(
@@ -124,17 +136,22 @@ def due_actions(state: InvitationState, local_now: datetime, calendar: Calendar)
     return Due(first=first_due, notice=notice)
 
 
+DUTCH_DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+
+
 def thursday_warning(send_day: date, calendar: Calendar) -> str | None:
     """The seed's warning, printed when Sundays are not skipped and the reminder days of
-    an invitation sent today would fall on a Sunday."""
+    an invitation sent today would fall on a Sunday; it names the day of this send (a
+    Thursday send's first reminder falls on Sunday, a Sunday send's second)."""
     if 6 in calendar.skip_weekdays:
         return None
     hits = [n for n in (FIRST_AFTER_DAYS, SECOND_AFTER_DAYS)
             if (send_day + timedelta(days=n)).weekday() == 6]
     if not hits:
         return None
+    day = DUTCH_DAYS[send_day.weekday()]
     return ("Let op: als je wilt voorkomen dat klanten een herinnering op zondag ontvangen, "
-            "verstuur de uitnodiging dan niet op donderdag (Sundays are not skipped: "
+            f"verstuur de uitnodiging dan niet op {day} (Sundays are not skipped: "
             f"reminder day(s) {', '.join(map(str, hits))} fall on a Sunday)")
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import and_, delete, exists, func, insert, select
 from sqlmodel import Session
 
 from quickcrm import events, permissions
+from quickcrm.branding import for_settings
 from quickcrm.campaigns.campaign import get_campaign, mark_sent
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.mails import COPY_NOTICE, CampaignMailer, Manager, Person
@@ -59,7 +60,9 @@ class Outcome:
     failed: int = 0
     rejected: int = 0
 
-    def add_delivery(self, result: Delivered) -> None:
+    def add_delivery(self, result: Delivered | None) -> None:
+        if result is None:
+            return
         self.delivered += result.delivered
         self.deferred += result.deferred
         self.failed += result.failed
@@ -95,7 +98,7 @@ def mailer_for(session: Session, campaign: Campaign, settings: Settings) -> Camp
     return CampaignMailer(
         definition=definition_of(quickscan), campaign_name=campaign.name,
         firm_name=str(settings["firm.name"]), base_url=settings.base_url,
-        sender=_platform(settings))
+        sender=_platform(settings), brand=for_settings(settings))
 
 
 def _platform(settings: Settings) -> str:
@@ -153,14 +156,15 @@ def _people(row: Any, settings: Settings) -> tuple[Person, Manager]:
 
 
 def _drafts(mailer: CampaignMailer, rows: list[Any], ids: dict[int, int],
-            tokens: dict[int, tuple[str, str]], settings: Settings) -> list[Draft]:
+            tokens: dict[int, tuple[str, str, str]], settings: Settings) -> list[Draft]:
     drafts: list[Draft] = []
     for row in rows:
         client, rm = _people(row, settings)
         ref = f"invitation:{ids[row.id]}"
-        token, preview = tokens[row.id]
+        token, preview, optout = tokens[row.id]
         drafts.append(mailer.draft("invitation", ref=ref, to=client, client=client, rm=rm,
-                                   link=mailer.client_link(token)))
+                                   link=mailer.client_link(token),
+                                   optout=mailer.optout_link(optout)))
         if row.rm_email:
             drafts.append(mailer.draft(
                 "rm_copy", ref=ref, to=rm, client=client, rm=rm,
@@ -185,7 +189,7 @@ def queue_invitations(
     by_rm: Counter[str] = Counter()
     if dry_run:
         rows = _sendable(list(session.execute(_pending(row.id, None))), counts)
-        fake = {r.id: (new_token(), new_token()) for r in rows}
+        fake = {r.id: (new_token(), new_token(), new_token()) for r in rows}
         drafts = _drafts(mailer, rows, {r.id: 0 for r in rows}, fake, settings)
         _count(counts, rows, by_rm)
         counts.sample = _sample(drafts)
@@ -207,10 +211,11 @@ def queue_invitations(
         if not rows:
             session.rollback()
             continue
-        tokens = {r.id: (new_token(), new_token()) for r in rows}
+        tokens = {r.id: (new_token(), new_token(), new_token()) for r in rows}
         session.execute(insert(I), [
             {"campaign_id": row.id, "campaign_client_id": r.id, "relation_id": r.relation_id,
              "token": tokens[r.id][0], "preview_token": tokens[r.id][1],
+             "optout_token": tokens[r.id][2],
              "first_contact": bool(r.first_contact), "invited_at": now, "bounce_reason": "",
              "first_reminder_skipped": False} for r in rows])
         ids = dict(session.execute(
@@ -250,7 +255,7 @@ def _sendable(rows: list[Any], counts: SendCounts) -> list[Any]:
 
 
 def _queue(session: Session, mailer: CampaignMailer, rows: list[Any], ids: dict[int, int],
-           tokens: dict[int, tuple[str, str]], settings: Settings, now: datetime,
+           tokens: dict[int, tuple[str, str, str]], settings: Settings, now: datetime,
            counts: SendCounts) -> tuple[list[Any], list[Draft], list[str]]:
     """Queue the batch's messages in a savepoint; should the outbox refuse one (an
     address it cannot use), queue client by client instead, skip the refused ones and
@@ -311,25 +316,47 @@ def _sample(drafts: list[Draft]) -> dict[str, str] | None:
     return {"to": d.to, "from": d.from_, "subject": d.subject, "text": d.text}
 
 
+Stage = Callable[[str, int], Callable[[int], None]]  # (what, total) -> advance(n)
+
+
+def pending_count(session: Session, campaign: str) -> int:
+    """Selected clients of the campaign without an invitation yet (a progress total)."""
+    row = get_campaign(session, campaign)
+    return int(session.scalar(
+        select(func.count()).select_from(CC)
+        .where(CC.c.campaign_id == row.id,
+               ~exists().where(I.c.campaign_client_id == CC.c.id))) or 0)
+
+
 def send(*, rt: Runtime, campaign: str, dry_run: bool = False, queue_only: bool = False,
-         progress: Callable[[int], None] | None = None) -> SendCounts:
+         progress: Callable[[int], None] | None = None,
+         stages: Stage | None = None) -> SendCounts:
     """The `send` use case: queue the missing invitations, then deliver what is due
-    (unless ``queue_only``), and warn about reminders on Sundays (seed 000)."""
+    (unless ``queue_only``), and warn about reminders on Sundays (seed 000).
+
+    ``stages`` (a progress display): called as ``stages("queued", clients to invite)``
+    and ``stages("delivered", messages due)``, each returning the ``advance`` to call."""
     from quickcrm.campaigns.reminders import calendar_from_settings, local_date
     from quickcrm.campaigns.reminders_rules import thursday_warning
+    from quickcrm.mail.outbox import due_count
 
     now = rt.clock.now()
+    permissions.require(rt.actor, "send campaigns")
     with rt.session(read_only=dry_run) as session:
+        if stages is not None and progress is None:
+            progress = stages("queued", pending_count(session, campaign))
+            session.rollback()
         counts = queue_invitations(session=session, actor=rt.actor, now=now, campaign=campaign,
                                    settings=rt.settings, dry_run=dry_run, progress=progress)
     today = local_date(now, rt.settings.timezone)
     counts.warning = thursday_warning(today, calendar_from_settings(rt.settings, today.year))
     if not dry_run and not queue_only:
-        counts.add_delivery(rt.deliver())
-        with rt.session() as session:  # SMTP-time rejections are reported at once
-            from quickcrm.campaigns.bounce_digest import queue_bounce_digests
+        delivered: Callable[[int], None] | None = None
+        if stages is not None:
+            with rt.session(read_only=True) as session:
+                delivered = stages("delivered", due_count(session, now=rt.clock.now()))
+        counts.add_delivery(rt.deliver(progress=delivered))
+        from quickcrm.campaigns.bounce_digest import deliver_digests
 
-            if queue_bounce_digests(session=session, now=rt.clock.now(), settings=rt.settings):
-                session.commit()
-                counts.add_delivery(rt.deliver())
+        counts.add_delivery(deliver_digests(rt))  # SMTP-time rejections are reported at once
     return counts

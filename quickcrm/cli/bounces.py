@@ -29,6 +29,7 @@ def bounces_ingest(
     def human() -> None:
         console().print(
             f"{counts['messages']} messages: {counts['bounced']} bounced, "
+            f"{counts['known']} bounces recorded before, "
             f"{counts['temporary']} temporary (delay notices), {counts['unmatched']} bounces "
             f"matched no message we sent, {counts['ignored']} not a bounce (left alone)",
             highlight=False)

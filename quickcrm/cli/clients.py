@@ -113,3 +113,24 @@ def clients_count(
     with rt.session(read_only=True) as s:
         n = count_clients(session=s, filters=filters)
     c.emit({"count": n}, lambda: typer.echo(n))
+
+
+@command(app, "add")
+def clients_add(
+    c: Ctx, number: Annotated[str, typer.Argument(help="Relation number.")],
+    company: Annotated[str, typer.Option("--company", help="Company name.")],
+    city: Annotated[str, typer.Option("--city", help="City.")] = "",
+    stage: Annotated[str, typer.Option(help="suspect, prospect, klant or ex-klant.")] = "klant",
+) -> None:
+    """Add one relation by hand ("een relatie toevoegen"; issue 26).
+
+    Example: quickcrm clients add 000777 --company "Bakkerij De Korrel" --city Zwolle
+    """
+    from quickcrm.crm.persons import add_relation
+
+    rt = c.runtime()
+    with rt.session() as s:
+        relation = add_relation(session=s, actor=rt.actor, now=rt.clock.now(), number=number,
+                                company=company, city=city, stage=stage)
+        data = {"id": relation.id, "number": relation.number}
+    c.emit(data, lambda: typer.echo(f"relation {number} added"))

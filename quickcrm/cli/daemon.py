@@ -26,7 +26,7 @@ def daemon(
     """Run the jobs (deliver, and those other areas register) until SIGTERM/SIGINT.
 
     Each job runs at once, then every daemon.<job>_every seconds; one log line per run
-    that did something, on stderr. SIGTERM finishes the message in flight and exits 0.
+    that did something, on stderr or log.file (log.format: plain or json). SIGTERM finishes the message in flight and exits 0.
 
     Example: quickcrm daemon --once --json
     """
@@ -34,8 +34,8 @@ def daemon(
 
     from quickcrm import daemon as service
 
-    service.configure_logging(verbose)
     rt = c.runtime(now=now)
+    service.configure_logging(verbose, rt.settings)
     stop = threading.Event()
     restore = service.stop_on_signals(stop)
     try:

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from quickcrm.cli.common import Ctx, command, fail
+from quickcrm.cli.common import Ctx, command
 
 
 def register(app: typer.Typer) -> None:
@@ -21,16 +21,20 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run a whole collective action on a fresh demo database built from the sample data.
 
+        With --db the story runs on that database instead (it must be empty; SQLite or
+        PostgreSQL); the outbox and documents still go to --dir.
+
         Example: quickcrm demo --dir /tmp/quickcrm-demo
         """
         from quickcrm.demo import run_demo
+        from quickcrm.store.db import database_name
 
-        if c.db:
-            fail("the demo builds its own database in --dir; --db is not used")
-        report = run_demo(directory=dir, config=c.config, progress=c.progress)
+        report = run_demo(directory=dir, config=c.config, progress=c.progress,
+                          database_url=c.db)
 
         def human() -> None:
-            typer.echo(f"demo database: {report.directory / 'quickcrm.db'}")
+            shown = database_name(c.db) if c.db else report.directory / "quickcrm.db"
+            typer.echo(f"demo database: {shown}")
             for step in report.steps:
                 for line in step.lines:
                     typer.echo(line)

@@ -38,12 +38,14 @@ def landing_create(
 
     Example: quickcrm landing create bedrijfsopvolging --slug opvolging --rm rm@firma.nl
     """
+    from quickcrm import branding
     from quickcrm.landing.service import create_page
 
     rt = c.runtime()
+    brand = branding.from_settings(rt.settings)
     with rt.session() as s:
         page = create_page(session=s, actor=rt.actor, now=rt.clock.now(), quickscan=quickscan,
-                           slug=slug, team=team, rm=rm, title=title, intro=intro)
+                           slug=slug, team=team, rm=rm, title=title, intro=intro, brand=brand)
     page["url"] = f"{rt.settings.base_url}{page['url']}"
     c.emit(page, lambda: _show(page))
 

@@ -1,6 +1,8 @@
 """`quickcrm send` and `quickcrm remind`: the campaign's mail, delivered through the outbox."""
 
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
 
 import typer
 
@@ -27,9 +29,9 @@ def send_cmd(
     from quickcrm.campaigns.sending import send
 
     rt = c.runtime(now=now)
-    with c.progress("queueing invitations") as advance:
+    with stage_bars() as stages:
         counts = send(rt=rt, campaign=campaign, dry_run=dry_run, queue_only=queue_only,
-                      progress=advance)
+                      stages=stages)
     if counts.warning:
         warn(counts.warning)
 
@@ -56,6 +58,27 @@ def send_cmd(
                 con.print(f"  {skip.relation}: {skip.detail}", highlight=False, markup=False)
 
     c.emit(counts.to_json(), human)
+
+
+@contextmanager
+def stage_bars() -> Iterator[Any]:
+    """Progress bars on stderr, one per stage (``queued 28/28``, ``delivered 41/56``),
+    each added when its stage starts with its total. Silent when stderr is no tty."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    err = Console(stderr=True)
+    if not err.is_terminal:
+        yield lambda _what, _total: (lambda n: None)
+        return
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                  transient=True) as bar:
+        def stage(what: str, total: int) -> Any:
+            task = bar.add_task(what, total=total)
+            return lambda n: bar.advance(task, n)
+
+        yield stage
 
 
 def remind_cmd(

@@ -18,7 +18,11 @@ from quickcrm.errors import InvalidInput, Problem
 
 # Stored on the relation (besides number, team and relationship manager).
 RELATION_FIELDS = ("company", "address", "postcode", "city", "industry", "size", "ownership",
-                   "client_group", "life_cycle", "entrepreneur_type", "stage")
+                   "client_group", "life_cycle", "entrepreneur_type", "stage", "latitude",
+                   "longitude")
+# Optional: a file without them is still complete (every relation keeps its coordinates).
+COORDINATE_FIELDS = ("latitude", "longitude")
+_BOUNDS = {"latitude": 90.0, "longitude": 180.0}
 # Stored on the relation's campaign contact (a Person).
 PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "opted_out")
 RM_FIELDS = ("rm_first_name", "rm_last_name", "rm_email")
@@ -61,13 +65,30 @@ def parse_bool(text: str) -> bool:
     raise InvalidInput(f"expected ja or nee, not {text!r}")
 
 
+def parse_coordinate(name: str, text: str) -> float | None:
+    """A latitude or longitude in decimal degrees (a decimal comma is accepted); empty:
+    none."""
+    if not text:
+        return None
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        raise InvalidInput(f"not a number of degrees: {text!r}") from None
+    bound = _BOUNDS[name]
+    if not -bound <= value <= bound:
+        raise InvalidInput(f"outside -{bound:g}..{bound:g} degrees: {text!r}")
+    return value
+
+
 def _value(name: str, text: str) -> object:
+    if name in _BOUNDS:
+        return parse_coordinate(name, text)
     if name in SEGMENTS:
         return SEGMENTS[name].parse(text)
     if name == "stage":
         return parse_stage(text)  # empty: keep the stage (a new relation: customer)
-    if name == "opted_out":
-        return parse_bool(text)
+    if name == "opted_out":  # empty: keep (an opt-out sticks until an explicit "nee")
+        return parse_bool(text) if text.strip() else None
     text = " ".join(text.split()) if name in ("team", "rm_first_name", "rm_last_name") else text
     if name in EMAIL_FIELDS and text:
         text = text.lower()
@@ -110,7 +131,7 @@ class _Bad(str):
 
 
 _CACHED = frozenset(SEGMENTS) | {"stage", "opted_out", "team", "rm_first_name", "rm_last_name",
-                                 "rm_email", "city"}
+                                 "rm_email", "city", *COORDINATE_FIELDS}
 _CACHE_LIMIT = 50_000
 
 
@@ -119,7 +140,7 @@ def _convert(name: str, raw: str) -> object:
         value = _value(name, unescape_cell(raw.strip()))
     except InvalidInput as exc:
         return _Bad(str(exc))
-    return ABSENT if name == "stage" and value is None else value
+    return ABSENT if name in ("stage", "opted_out") and value is None else value
 
 
 class RowParser:

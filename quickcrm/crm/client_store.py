@@ -17,8 +17,10 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, insert, select
 
 from quickcrm import permissions
+from quickcrm.crm import search_keys
 from quickcrm.crm.client_rows import (
     ABSENT,
+    COORDINATE_FIELDS,
     IX,
     NUMBER,
     PERSON_FIELDS,
@@ -40,6 +42,8 @@ DEFAULTS: dict[str, Any] = {"company": "", "address": "", "postcode": "", "city"
                             "email": "", "phone": "", "opted_out": False}
 # Positions in a checked row (client_rows.FIELDS); a new relation's values for absent columns.
 V_PERSON, V_TEAM, V_RM, V_STAGE = IX["first_name"], IX["team"], IX["rm_first_name"], IX["stage"]
+V_OPTED_OUT = IX["opted_out"]  # an empty "Afgemeld" cell keeps the opt-out (issue 24)
+V_COORDINATES = tuple(IX[f] for f in COORDINATE_FIELDS)
 NEW = tuple(DEFAULTS.get(f) for f in (*RELATION_FIELDS, *PERSON_FIELDS))
 # Positions in a row of ClientStore.select_sql.
 ID, N, REL0 = 0, 1, 2
@@ -89,7 +93,9 @@ class ClientStore:
         self._build_sql()
         self.has_rm = bool(columns & {"rm_first_name", "rm_last_name", "rm_email"})
         self.has_person = bool(columns & set(PERSON_FIELDS))
-        self.complete = set(RELATION_FIELDS) | set(PERSON_FIELDS) <= columns
+        self.complete = set(RELATION_FIELDS) - set(COORDINATE_FIELDS) | set(PERSON_FIELDS) <= columns
+        # a complete file without coordinates: new relations get none, others keep theirs
+        self.no_coordinates = not set(COORDINATE_FIELDS) <= columns
         # A first import into an empty table needs no lookups: numbers repeat nowhere.
         self.empty = conn.execute(select(R.c.id).limit(1)).first() is None
         self.teams = {n.lower(): i for i, n in conn.execute(select(T.c.id, T.c.name))}
@@ -104,6 +110,7 @@ class ClientStore:
         self._team_ids: dict[str, int | None] = {}
         self.users_created = 0
         self.teams_created = 0
+        self._bulk_ready: set[str] = set()  # PostgreSQL: temporary tables made so far
 
     def _build_sql(self) -> None:
         """Driver-level SQL, made once: executemany with plain tuples skips SQLAlchemy's
@@ -218,17 +225,35 @@ class ClientStore:
         stage = cols[V_STAGE]
         if ABSENT in stage:
             cols[V_STAGE] = tuple("customer" if v is ABSENT else v for v in stage)
+        if ABSENT in cols[V_OPTED_OUT]:
+            cols[V_OPTED_OUT] = tuple(False if v is ABSENT else v for v in cols[V_OPTED_OUT])
+        for pos in V_COORDINATES:
+            if ABSENT in cols[pos]:
+                cols[pos] = tuple(None if v is ABSENT else v for v in cols[pos])
         stamps = (self.stamp,) * n
         before = self._top_id()
-        self.conn.exec_driver_sql(self.insert_relation, list(zip(
+        self._many("insert_relation", list(zip(
             *cols[:V_PERSON], row_teams, rm_ids, numbers, stamps, stamps, stamps, strict=True)))
         record_many(self.conn, self._created(before, numbers), at=self.now)
         persons = [p for p in zip(*cols[V_PERSON:V_TEAM], numbers, (True,) * n, stamps, stamps,
                                   strict=True) if p[0] or p[1] or p[2] or p[3]]
         if persons:
-            self.conn.exec_driver_sql(self.insert_person, persons)
+            top = search_keys.top_person_id(self.conn)
+            self._many("insert_person", persons)
+            search_keys.keys_since(self.conn, top)  # the one helper (issue 26)
         counts.created += n
         return True
+
+    def _many(self, kind: str, params: list[tuple[Any, ...]]) -> None:
+        """One batch of one kind of change: an executemany of the prepared SQL, or on
+        PostgreSQL a COPY into a temporary table and one INSERT or UPDATE from it
+        (``quickcrm.crm.pg_bulk``; issue 30 item 7)."""
+        if self.conn.dialect.name == "postgresql":
+            from quickcrm.crm import pg_bulk
+
+            pg_bulk.write(self.conn, kind, params, self._bulk_ready)
+        else:
+            self.conn.exec_driver_sql(getattr(self, kind), params)
 
     def _top_id(self) -> int:
         return int(self.conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM relation")
@@ -287,6 +312,7 @@ class ClientStore:
         person_updates: list[tuple[Any, ...]] = []
         changed_rows: list[Changed] = []
         stamp, complete, has_rm, has_person = self.stamp, self.complete, self.has_rm, self.has_person
+        complete = complete and not self.no_coordinates  # else merge with what is stored
         team_ids, rm_ids = self._team_ids, self._rm_cache
         created = updated = unchanged = 0
         for values in rows:  # the per-row loop of a million-row import: locals only
@@ -309,7 +335,8 @@ class ClientStore:
             given = values[:V_TEAM]
             wants_person = bool(given[V_PERSON] or given[V_PERSON + 1] or given[V_PERSON + 2]
                                 or given[V_PERSON + 3])
-            partial = not complete or given[V_STAGE] is ABSENT
+            partial = (not complete or given[V_STAGE] is ABSENT
+                       or given[V_OPTED_OUT] is ABSENT)
             if old is None:
                 if partial:
                     given = tuple(d if v is ABSENT else v for v, d in zip(given, NEW, strict=True))
@@ -347,12 +374,16 @@ class ClientStore:
         counts.updated += updated
         counts.unchanged += unchanged
         before = self._top_id() if new_relations else 0
-        for sql, params in ((self.insert_relation, new_relations),
-                            (self.update_relation, relation_updates),
-                            (self.update_person, person_updates),
-                            (self.insert_person, new_persons)):
+        top = search_keys.top_person_id(self.conn) if new_persons else 0
+        for kind, params in (("insert_relation", new_relations),
+                             ("update_relation", relation_updates),
+                             ("update_person", person_updates),
+                             ("insert_person", new_persons)):
             if params:
-                self.conn.exec_driver_sql(sql, params)
+                self._many(kind, params)
+        if new_persons:  # search keys through the one helper (issue 26)
+            search_keys.keys_since(self.conn, top)
+        search_keys.refresh_keys(self.conn, [p[-1] for p in person_updates])
         if new_relations:
             record_many(self.conn, self._created(before, (r[NEW_NUMBER] for r in new_relations)),
                         at=self.now)

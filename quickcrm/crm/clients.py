@@ -53,7 +53,7 @@ def _columns() -> tuple[list[Any], Any]:
         R.c.company, *[R.c[f] for f in SEGMENTS], T.c.name.label("team"),
         rm.c.first_name.label("rm_first_name"), rm.c.last_name.label("rm_last_name"),
         P.c.email, rm.c.email.label("rm_email"), R.c.address, R.c.postcode, P.c.phone,
-        R.c.stage, P.c.opted_out,
+        R.c.stage, P.c.opted_out, R.c.latitude, R.c.longitude,
     ], rm
 
 

@@ -36,6 +36,9 @@ CLIENT_COLUMNS: tuple[Column, ...] = (
     Column("Telefoon klant", "phone"),
     Column("Fase relatie", "stage"),
     Column("Afgemeld", "opted_out"),
+    # attention (issue 28): where the relation is, for the monitor's map
+    Column("Breedtegraad", "latitude"),
+    Column("Lengtegraad", "longitude"),
 )
 
 REQUIRED_FIELDS = frozenset({"relation_number"})

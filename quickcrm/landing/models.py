@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Text
+from sqlalchemy import LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from quickcrm.store.models import utc_column
@@ -53,3 +53,16 @@ class LandingVisitor(SQLModel, table=True):
                                     ondelete="SET NULL")
     person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
     new_prospect: bool = False
+
+
+class LandingImage(SQLModel, table=True):
+    """A landing page's Open Graph image (PNG, 1200x630), drawn when the page is created
+    from its title, the firm's name and logo (``quickcrm.landing.og_image``); apart from
+    ``landing_page`` so reading a page never loads it."""
+
+    __tablename__ = "landing_image"
+
+    page_id: int = Field(foreign_key="landing_page.id", primary_key=True, ondelete="CASCADE")
+    content_type: str = Field(max_length=40)
+    data: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime | None = Field(default=None, sa_column=utc_column())

@@ -16,7 +16,7 @@ from quickcrm import permissions
 from quickcrm.clock import as_utc
 from quickcrm.errors import InvalidInput, InvalidState, NotFound
 from quickcrm.events import LANDING_CLOSED, LANDING_CREATED, record
-from quickcrm.landing.models import LandingPage, LandingVisitor
+from quickcrm.landing.models import LandingImage, LandingPage, LandingVisitor
 from quickcrm.permissions import Actor
 from quickcrm.quickscans.models import Answer, QuickScan
 from quickcrm.store.models import Relation, Team, User
@@ -43,8 +43,10 @@ def get_page(session: Session, slug: str) -> LandingPage:
 
 def create_page(*, session: Session, actor: Actor, now: datetime, quickscan: str, slug: str,
                 team: str | None = None, rm: str | None = None, title: str | None = None,
-                intro: str | None = None) -> dict[str, Any]:
-    """A new open landing page for a QuickScan at /l/{slug}."""
+                intro: str | None = None, brand: Any = None) -> dict[str, Any]:
+    """A new open landing page for a QuickScan at /l/{slug}. Its intro defaults to the
+    definition's ``landing_introduction`` (written for prospects); with ``brand`` (the
+    firm's ``quickcrm.branding.Branding``) its own Open Graph image is drawn now."""
     from quickcrm.crm.users import normalize_email
     from quickcrm.quickscans.definitions import definition_of, get_quickscan
 
@@ -68,12 +70,19 @@ def create_page(*, session: Session, actor: Actor, now: datetime, quickscan: str
         if team_id is None:
             team_id = user.team_id
     definition = definition_of(qs)
+    default_intro = definition.landing_introduction or definition.introduction
     page = LandingPage(slug=slug, quickscan_id=qs.id or 0, title=(title or definition.title)[:300],
-                       intro=(intro if intro is not None else definition.introduction) or "",
+                       intro=(intro if intro is not None else default_intro) or "",
                        team_id=team_id, rm_id=rm_id, secret=secrets.token_urlsafe(32),
                        created_by=actor.id, created_at=now)
     session.add(page)
     session.flush()
+    if brand is not None:
+        from quickcrm.landing.og_image import draw
+
+        png = draw(title=page.title, quickscan=definition.title, brand=brand)
+        session.add(LandingImage(page_id=page.id or 0, content_type="image/png", data=png,
+                                 created_at=now))
     record(session, kind=LANDING_CREATED, at=now, user_id=actor.id, slug=slug,
            quickscan=qs.key)
     session.commit()

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
+from quickcrm.crm import search_keys
 from quickcrm.events import (
     LANDING_COMPLETED,
     LANDING_COMPLETED_UNCONFIRMED,
@@ -64,9 +65,10 @@ def form_csrf_ok(page: LandingPage, given: str | None, now: datetime) -> bool:
     if not given or "." not in given:
         return False
     issued, _, _mac = given.partition(".")
-    if not issued.isdigit() or not 0 <= now.timestamp() - int(issued) <= FORM_MAX_AGE:
+    if not (issued.isascii() and issued.isdigit()) or len(issued) > 12 \
+            or not 0 <= now.timestamp() - int(issued) <= FORM_MAX_AGE:
         return False
-    return hmac.compare_digest(given, form_csrf(page, int(issued)))
+    return hmac.compare_digest(given.encode(), form_csrf(page, int(issued)).encode())
 
 
 def visitor_csrf(visitor: LandingVisitor) -> str:
@@ -82,6 +84,7 @@ class Page:
     page: LandingPage
     quickscan: QuickScan
     definition: Definition
+    contact: Any = None  # quickscans.contacts.Contact of the page's RM, read for some pages
 
     @property
     def closed(self) -> bool:
@@ -117,6 +120,12 @@ class Visit:
 
 
 def find_page(session: Session, slug: str) -> Page | None:
+    """The page at /l/{slug}; None for an unknown slug or one no page can have (which
+    never reaches the database: a NUL in a path is a PostgreSQL error)."""
+    from quickcrm.landing.service import SLUG_RE
+
+    if not SLUG_RE.match(slug.lower()):
+        return None
     row = session.execute(
         select(LandingPage, QuickScan).join(QuickScan, col(QuickScan.id) ==
                                             col(LandingPage.quickscan_id))
@@ -125,6 +134,14 @@ def find_page(session: Session, slug: str) -> Page | None:
         return None
     page, qs = row
     return Page(page, qs, definition_of(qs))
+
+
+def og_image_of(session: Session, page: Page) -> bytes | None:
+    """The page's own Open Graph image (PNG), None for a page created without one."""
+    from quickcrm.landing.models import LandingImage
+
+    image = session.get(LandingImage, page.page.id)
+    return image.data if image is not None else None
 
 
 def count_visit(session: Session, page_id: int) -> None:
@@ -172,32 +189,53 @@ def check_details(form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]
     return clean, errors
 
 
-def too_many(session: Session, *, email: str, address: str, now: datetime) -> bool:
-    """True when this e-mail address or client address registered too often lately."""
+def too_many_starts(session: Session, *, address: str, now: datetime) -> bool:
+    """True when this client address started too many visits lately."""
     v = LandingVisitor
-    by_email = session.execute(select(func.count(col(v.id))).where(
-        col(v.email) == email, col(v.started_at) >= now - PER_EMAIL_WINDOW)).scalar_one()
-    if by_email >= PER_EMAIL:
-        return True
     by_address = session.execute(select(func.count(col(v.id))).where(
         col(v.address_hash) == address_hash(session, address),
         col(v.started_at) >= now - PER_ADDRESS_WINDOW)).scalar_one()
     return bool(by_address >= PER_ADDRESS)
 
 
-def register(session: Session, page: Page, details: dict[str, str], *, consent_text: str,
-             address: str, now: datetime) -> LandingVisitor:
-    """A visitor who left details and consent; committed."""
+def too_many_reports(session: Session, *, email: str, now: datetime) -> bool:
+    """True when this e-mail address asked for too many reports lately."""
+    v = LandingVisitor
+    by_email = session.execute(select(func.count(col(v.id))).where(
+        col(v.email) == email, col(v.consent_at) >= now - PER_EMAIL_WINDOW)).scalar_one()
+    return bool(by_email >= PER_EMAIL)
+
+
+def start(session: Session, page: Page, answers: dict[str, str | None], *, address: str,
+          now: datetime) -> LandingVisitor:
+    """A visitor who answered the landing page's first questions: no details yet (they
+    are asked with the report, ``give_details``); committed with those answers."""
     visitor = LandingVisitor(
         page_id=page.page.id or 0, token=new_token(), secret=new_token(),
-        confirm_token=new_token(),
-        first_name=details["voornaam"], last_name=details["achternaam"],
-        company=details["bedrijf"], email=details["email"],
-        address_hash=address_hash(session, address), consent_text=consent_text, consent_at=now,
-        started_at=now)
+        confirm_token=new_token(), address_hash=address_hash(session, address), started_at=now)
+    session.add(visitor)
+    session.flush()
+    write_answers(session, Respondent(landing_visitor_id=visitor.id), {}, answers, now=now)
+    session.commit()
+    return visitor
+
+
+def register(session: Session, page: Page, details: dict[str, str], *, consent_text: str,
+             address: str, now: datetime) -> LandingVisitor:
+    """A visitor with details and consent before any answer (imports, tests); committed."""
+    visitor = start(session, page, {}, address=address, now=now)
+    give_details(visitor, details, consent_text=consent_text, now=now)
     session.add(visitor)
     session.commit()
     return visitor
+
+
+def give_details(visitor: LandingVisitor, details: dict[str, str], *, consent_text: str,
+                 now: datetime) -> None:
+    """Set the checked details and the consent on the visitor (the caller commits)."""
+    visitor.first_name, visitor.last_name = details["voornaam"], details["achternaam"]
+    visitor.company, visitor.email = details["bedrijf"], details["email"]
+    visitor.consent_text, visitor.consent_at = consent_text, now
 
 
 def store_answers(session: Session, visit: Visit, changes: dict[str, str | None], *,
@@ -211,6 +249,13 @@ def store_answers(session: Session, visit: Visit, changes: dict[str, str | None]
     write_answers(session, Respondent(landing_visitor_id=vid), visit.answers, changes, now=now)
     session.commit()
     return True
+
+
+def _brand(settings: Any) -> dict[str, Any]:
+    """The firm's branding for ``html_message``."""
+    from quickcrm.branding import for_settings
+
+    return {"brand": for_settings(settings), "base_url": settings.base_url}
 
 
 def _mailer_parts(settings: Any) -> tuple[str, str]:
@@ -252,7 +297,8 @@ def complete(session: Session, visit: Visit, *, runtime: Runtime) -> bool:
                   to=address(f"{v.first_name} {v.last_name}", v.email), from_=sender,
                   sender=sender, subject=subject, text=text,
                   html=html_message(subject, firm, text, link=link,
-                                    button="Bevestig mijn e-mailadres"), now=now)
+                                    button="Bevestig mijn e-mailadres",
+                                    **_brand(settings)), now=now)
     record(session, kind=LANDING_COMPLETED_UNCONFIRMED, at=now, slug=visit.page.page.slug,
            visitor_id=v.id)
     session.commit()
@@ -309,6 +355,9 @@ def confirm(session: Session, visit: Visit, *, runtime: Runtime) -> bool:
                         created_at=now, updated_at=now)
         session.add(person)
         session.flush()
+        assert person.id is not None
+        search_keys.write_keys(session, [(person.id, person.first_name, person.last_name,
+                                          person.email)], replace=False)  # issue 26
         record(session, kind=RELATION_CREATED, at=now, relation_id=relation.id,
                person_id=person.id, source="landing", slug=page.slug, stage="prospect")
     else:
@@ -359,14 +408,16 @@ def queue_report(session: Session, visit: Visit, *, relation: Relation, new: boo
     pdf = (docs.pdf_name, docs.pdf, PDF)
     drafts = [Draft(kind="landing_report", ref=ref, to=address(name, v.email), from_=from_,
                     sender=sender, subject=subject, text=text,
-                    html=html_message(subject, firm, text), attachments=[pdf])]
+                    html=html_message(subject, firm, text, **_brand(settings)),
+                    attachments=[pdf])]
     if rm is not None and "@" in rm.email:
         copy = (f"Kopie voor de relatiemanager: {name} ({v.company}) heeft de QuickScan "
                 f"van landingpage {page.slug} afgerond en deze rapportage ontvangen.")
         drafts.append(Draft(kind="landing_report", ref=ref, to=address(rm.name, rm.email),
                             from_=from_, sender=sender, subject=subject,
                             text=copy + "\n\n" + text,
-                            html=html_message(subject, firm, copy + "\n\n" + text, notice=copy),
+                            html=html_message(subject, firm, copy + "\n\n" + text, notice=copy,
+                                              **_brand(settings)),
                             attachments=[pdf, (docs.pptx_name, docs.pptx, PPTX)]))
         what = "Nieuwe prospect" if new else "Bestaande relatie"
         ntext = (f"Beste {rm.first_name or rm.name},\n\n"
@@ -378,6 +429,6 @@ def queue_report(session: Session, visit: Visit, *, relation: Relation, new: boo
         nsubject = f"{what}: {name} ({v.company}) via {page.slug}"
         drafts.append(Draft(kind="landing_prospect", ref=ref, to=address(rm.name, rm.email),
                             from_=sender, sender=sender, subject=nsubject, text=ntext,
-                            html=html_message(nsubject, firm, ntext)))
+                            html=html_message(nsubject, firm, ntext, **_brand(settings))))
     queue_many(session, [replace(d) for d in drafts], now=now)
     return len(drafts)

@@ -19,11 +19,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from quickcrm.landing import visitors as lv
+from quickcrm.quickscans.contacts import contact_of, photo_of
 from quickcrm.quickscans.pages import (
-    blocked,
     client_address,
     forbidden,
     lookup,
+    miss,
     not_found,
     read_post,
     render,
@@ -44,29 +45,39 @@ def _closed(request: Request, page: lv.Page) -> Response:
 
 
 def _landing(request: Request, page: lv.Page, *, status: int = 200,
-             errors: dict[str, str] | None = None, values: dict[str, str] | None = None
-             ) -> Response:
+             errors: dict[str, str] | None = None,
+             submitted: dict[str, str | None] | None = None) -> Response:
+    """The page itself: the intro and the first section's questions; details are asked
+    only when the visitor wants the report (on the overview)."""
     web = state(request)
     settings = web.runtime.settings
     issued = int(web.runtime.clock.now().timestamp())
     base = settings.base_url
-    return render(request, "landing.html", status, page=page.page, title=page.page.title,
-                  definition=page.definition, errors=errors or {}, values=values or {},
-                  csrf=lv.form_csrf(page.page, issued),
-                  privacy=str(settings["landing.privacy_text"]),
-                  url=f"{base}/l/{page.page.slug}", image=f"{base}/static/landing.png",
-                  description=" ".join((page.page.intro or page.definition.title).split())[:200])
+    views = sections(page.definition.sections, {}, submitted=submitted, errors=errors)
+    rm = page.contact
+    photo = f"/l/{page.page.slug}/foto" if rm is not None and rm.has_photo else ""
+    response = render(request, "landing.html", status, page=page.page, title=page.page.title,
+                      rm=rm, photo_url=photo,
+                      definition=page.definition, errors=errors or {}, views=views,
+                      view=views[0], total=len(views), csrf=lv.form_csrf(page.page, issued),
+                      url=f"{base}/l/{page.page.slug}",
+                      image=f"{base}/l/{page.page.slug}/og.png",
+                      description=" ".join((page.page.intro or page.definition.title)
+                                           .split())[:200])
+    if status == 200:
+        response.headers["x-robots-tag"] = "index, follow"  # the one page search may show
+    return response
 
 
 async def landing_page(request: Request) -> Response:
     web = state(request)
-    if blocked(request):
-        return too_many(request)
     slug = request.path_params["slug"]
 
     def work() -> lv.Page | None:
         with web.runtime.session(read_only=True) as s:
             page = lv.find_page(s, slug)
+            if page is not None:
+                page.contact = contact_of(s, page.page.rm_id)
         if page is not None and not page.closed:
             with web.writing(), web.runtime.session() as s:
                 lv.count_visit(s, page.page.id)  # type: ignore[arg-type]
@@ -74,17 +85,45 @@ async def landing_page(request: Request) -> Response:
 
     page = await web.in_thread(work)
     if page is None:
-        return not_found(request)
+        return miss(request)
     return _closed(request, page) if page.closed else _landing(request, page)
 
 
+async def og_image(request: Request) -> Response:
+    """The page's own Open Graph image, drawn when it was created (else the generic one)."""
+    from starlette.responses import FileResponse
+
+    from quickcrm.resources import templates_dir
+
+    web = state(request)
+    slug = request.path_params["slug"]
+
+    def work() -> tuple[lv.Page, bytes | None] | None:
+        with web.runtime.session(read_only=True) as s:
+            page = lv.find_page(s, slug)
+            return (page, lv.og_image_of(s, page)) if page is not None else None
+
+    found = await web.in_thread(work)
+    if found is None:
+        return miss(request)
+    if found[1] is None:
+        return FileResponse(templates_dir() / "web" / "static" / "landing.png",
+                            headers={"cache-control": "public, max-age=3600"})
+    return Response(found[1], media_type="image/png",
+                    headers={"cache-control": "public, max-age=3600"})
+
+
 async def register(request: Request) -> Response:
+    """The first section's answers: a new visitor, without details yet."""
+    from types import SimpleNamespace
+
+    from quickcrm.quickscans.steps import check_answers
+
     web = state(request)
     slug = request.path_params["slug"]
     form = await read_post(request)
     if isinstance(form, Response):
         return form
-    data = {k: v for k, v in form.items() if isinstance(v, str)}
     rt, address = web.runtime, client_address(request)
 
     def work() -> Any:
@@ -93,23 +132,25 @@ async def register(request: Request) -> Response:
         if page is None or page.closed:
             return page
         now = rt.clock.now()
-        if not lv.form_csrf_ok(page.page, data.get("csrf"), now):
+        given = form.get("csrf")
+        if not lv.form_csrf_ok(page.page, given if isinstance(given, str) else None, now):
             return "csrf"
-        if data.get("website"):  # the honeypot: people never see it, robots fill it
+        if form.get("website"):  # the honeypot: people never see it, robots fill it
             return "robot"
-        details, errors = lv.check_details(data)
+        submitted = step_answers(page.definition, 1, form)
+        changes, errors = check_answers(SimpleNamespace(definition=page.definition, answers={}),
+                                        submitted)
         if errors:
-            return page, errors, details
+            return page, errors, submitted
         with web.writing(), rt.session() as s:
-            if lv.too_many(s, email=details["email"], address=address, now=now):
+            if lv.too_many_starts(s, address=address, now=now):
                 return "limit"
-            visitor = lv.register(s, page, details, address=address, now=now,
-                                  consent_text=str(rt.settings["landing.privacy_text"]))
+            visitor = lv.start(s, page, changes, address=address, now=now)
         return page, visitor.token
 
     done = await web.in_thread(work)
     if done is None:
-        return not_found(request)
+        return miss(request)
     if isinstance(done, lv.Page):
         return _closed(request, done)
     if done == "csrf":
@@ -120,25 +161,33 @@ async def register(request: Request) -> Response:
         return render(request, "message.html", 200, title="Bedankt",
                       text="Bedankt voor uw belangstelling.")
     if len(done) == 3:
-        page, errors, details = done
-        values = {**details, "toestemming": data.get("toestemming", "")}
-        return _landing(request, page, status=422, errors=errors, values=values)
+        page, errors, submitted = done
+        return _landing(request, page, status=422, errors=errors, submitted=submitted)
     page, token = done
-    return RedirectResponse(f"/l/{page.page.slug}/{token}/stap/1", status_code=303)
+    where = step_after(form.get("ga"), 1, len(page.definition.sections))
+    return RedirectResponse(f"/l/{page.page.slug}/{token}{where}", status_code=303)
 
 
 def _visit_page(request: Request, visit: lv.Visit, step: int | str | None = None, *,
                 status: int = 200, errors: dict[str, str] | None = None,
-                submitted: dict[str, str | None] | None = None) -> Response:
+                submitted: dict[str, str | None] | None = None,
+                details: dict[str, str] | None = None) -> Response:
     views = sections(visit.definition.sections, visit.answers, submitted=submitted,
                      errors=errors)
     base = f"/l/{visit.page.page.slug}/{visit.visitor.token}"
+    v = visit.visitor
+    values = details if details is not None else {
+        "voornaam": v.first_name, "achternaam": v.last_name, "bedrijf": v.company,
+        "email": v.email, "toestemming": "ja" if v.consent_at else ""}
     common = dict(visit=visit, base=base, title=visit.page.page.title,
-                  csrf=lv.visitor_csrf(visit.visitor), errors=errors or {})
+                  csrf=lv.visitor_csrf(visit.visitor), errors=errors or {}, values=values,
+                  privacy=str(state(request).runtime.settings["landing.privacy_text"]))
     if visit.page.closed and visit.status == "started":
         return _closed(request, visit.page)
     if visit.status != "started":
-        return render(request, "landing_check.html", status, views=views, **common,
+        rm = visit.page.contact
+        return render(request, "landing_check.html", status, views=views, **common, rm=rm,
+                      photo_url=f"/l/{visit.page.page.slug}/foto" if rm and rm.has_photo else "",
                       confirmed=visit.status == "confirmed")
     return render_step(request, views, step, overview="landing_overview.html",
                        section="landing_section.html", status=status, **common)
@@ -152,8 +201,16 @@ async def _find(request: Request, find: Callable[[Session, str, str], lv.Visit |
     return await lookup(request, lambda s: find(s, slug, token))
 
 
+def _with_contact(session: Session, visit: lv.Visit | None) -> lv.Visit | None:
+    """The visit, with the page's RM when the visitor is done (the pages that name them)."""
+    if visit is not None and visit.status != "started":
+        visit.page.contact = contact_of(session, visit.page.page.rm_id)
+    return visit
+
+
 async def _load(request: Request) -> lv.Visit | Response:
-    return await _find(request, lv.find_visit)
+    return await _find(request, lambda s, slug, token: _with_contact(
+        s, lv.find_visit(s, slug, token)))
 
 
 async def visit_page(request: Request) -> Response:
@@ -224,27 +281,65 @@ async def save_one(request: Request) -> Response:
 
 
 async def finish(request: Request) -> Response:
+    """"Rapportage" with the details and consent asked on the overview: the
+    confirmation e-mail goes out; the report follows the confirmation."""
     web = state(request)
     posted = await _posted(request)
     if isinstance(posted, Response):
         return posted
-    visit, _form_ = posted
+    visit, form = posted
     if visit.page.closed:
         return _closed(request, visit.page)
     slug, token = visit.page.page.slug, visit.visitor.token
+    data = {k: v for k, v in form.items() if isinstance(v, str)}
+    details, errors = lv.check_details(data)
+    if errors:
+        return _visit_page(request, visit, "overzicht", status=422, errors=errors,
+                           details={**details, "toestemming": data.get("toestemming", "")})
+    rt = web.runtime
 
-    def work() -> bool:
-        with web.writing(), web.runtime.session() as s:
+    def work() -> bool | str:
+        now = rt.clock.now()
+        with web.writing(), rt.session() as s:
             fresh = lv.find_visit(s, slug, token, lock=True)
-            return fresh is not None and lv.complete(s, fresh, runtime=web.runtime)
+            if fresh is None or fresh.status != "started":
+                return False
+            if lv.too_many_reports(s, email=details["email"], now=now):
+                return "limit"
+            lv.give_details(fresh.visitor, details, now=now,
+                            consent_text=str(rt.settings["landing.privacy_text"]))
+            s.add(fresh.visitor)
+            s.flush()
+            return lv.complete(s, fresh, runtime=rt)
 
-    if await web.in_thread(work):
+    done = await web.in_thread(work)
+    if done == "limit":
+        return too_many(request)
+    if done:
         web.deliver_soon()
     return _back(visit)
 
 
 async def _load_confirm(request: Request) -> lv.Visit | Response:
-    return await _find(request, lv.find_by_confirm)
+    return await _find(request, lambda s, slug, token: _with_contact(
+        s, lv.find_by_confirm(s, slug, token)))
+
+
+async def rm_photo(request: Request) -> Response:
+    """The photo of the page's relationship manager."""
+    web = state(request)
+    slug = request.path_params["slug"]
+
+    def work() -> tuple[str, bytes] | None:
+        with web.runtime.session(read_only=True) as s:
+            page = lv.find_page(s, slug)
+            return photo_of(s, page.page.rm_id) if page is not None else None
+
+    found = await web.in_thread(work)
+    if found is None:
+        return miss(request)
+    return Response(found[1], media_type=found[0],
+                    headers={"cache-control": "public, max-age=3600"})
 
 
 def _confirm_page(request: Request, visit: lv.Visit) -> Response:
@@ -253,7 +348,10 @@ def _confirm_page(request: Request, visit: lv.Visit) -> Response:
         return render(request, "message.html", 410, title="Link verlopen",
                       text="Deze bevestigingslink is verlopen. Vul de QuickScan opnieuw in "
                            "om uw rapportage te ontvangen.")
+    rm = visit.page.contact
     return render(request, "landing_confirm.html", title=visit.page.page.title, visit=visit,
+                  rm=rm, photo_url=f"/l/{visit.page.page.slug}/foto" if rm and rm.has_photo
+                  else "",
                   csrf=lv.visitor_csrf(visit.visitor),
                   action=f"/l/{visit.page.page.slug}/bevestig/{visit.visitor.confirm_token}",
                   confirmed=visit.status == "confirmed")
@@ -297,6 +395,8 @@ def routes() -> list[Route]:
     return [
         Route(f"/l/{slug}", landing_page, methods=["GET"]),
         Route(f"/l/{slug}", register, methods=["POST"]),
+        Route(f"/l/{slug}/og.png", og_image, methods=["GET"]),
+        Route(f"/l/{slug}/foto", rm_photo, methods=["GET"]),
         Route(f"/l/{slug}/bevestig/{token}", confirm_page, methods=["GET"]),
         Route(f"/l/{slug}/bevestig/{token}", confirm, methods=["POST"]),
         Route(f"/l/{slug}/{token}", visit_page, methods=["GET"]),

@@ -31,9 +31,14 @@ _WIRE = policy.compat32.clone(linesep="\r\n")
 
 @dataclass(frozen=True)
 class Attachment:
+    """A file attached to a message. ``alternative``: also a part of the body's
+    multipart/alternative (an iCalendar invitation: ``text/calendar; method=REQUEST``
+    there is what makes mail programs show Accept/Decline; the file is attached too)."""
+
     filename: str
     content: bytes
     mimetype: str = "application/octet-stream"
+    alternative: bool = False
 
 
 def new_message_id(domain: str) -> str:
@@ -64,13 +69,28 @@ def _attachment(item: Attachment | tuple[str, bytes, str]) -> Message:
     from email import encoders
 
     att = item if isinstance(item, Attachment) else Attachment(*item)
-    maintype, _, subtype = att.mimetype.partition("/")
+    maintype, _, subtype = att.mimetype.split(";")[0].strip().partition("/")
     part = MIMEBase(maintype, subtype or "octet-stream")
     part.set_payload(att.content)
     encoders.encode_base64(part)
     filename: str | tuple[str, str, str] = (
         att.filename if att.filename.isascii() else ("utf-8", "", att.filename))
     part.add_header("Content-Disposition", "attachment", filename=filename)
+    return part
+
+
+def _alternative_part(att: Attachment) -> Message:
+    """``text/calendar; method=REQUEST; charset=utf-8``, base64 (its CRLF lines kept)."""
+    from email import encoders
+
+    maintype, _, rest = att.mimetype.partition("/")
+    subtype, *params = [p.strip() for p in rest.split(";")]
+    extra = dict(p.split("=", 1) for p in params if "=" in p)
+    part = MIMEBase(maintype, subtype, charset="utf-8")
+    for key, value in extra.items():
+        part.set_param(key, value)
+    part.set_payload(att.content)
+    encoders.encode_base64(part)
     return part
 
 
@@ -94,8 +114,12 @@ def compose(
     platform is honest about it.
     """
     body: Message = MIMEText(text, "plain", _UTF8)  # type: ignore[arg-type]  # a Charset is accepted
-    if html is not None:
-        body = MIMEMultipart("alternative", _subparts=[body, MIMEText(html, "html", _UTF8)])  # type: ignore[arg-type]
+    attachments = list(attachments)
+    extra = [_alternative_part(a) for a in attachments
+             if isinstance(a, Attachment) and a.alternative]
+    if html is not None or extra:
+        alts = [body, *([MIMEText(html, "html", _UTF8)] if html is not None else []), *extra]  # type: ignore[arg-type]
+        body = MIMEMultipart("alternative", _subparts=alts)
     parts = [_attachment(a) for a in attachments]
     msg = MIMEMultipart("mixed", _subparts=[body, *parts]) if parts else body
     msg["From"] = _mailbox(from_)

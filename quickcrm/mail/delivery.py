@@ -3,8 +3,9 @@
 The three steps, each its own short transaction, so that no database write lock is held
 while we talk SMTP (see ../shared/pitfalls.md):
 
-1. claim: one transaction releases claims of dead workers (``store.claims.dead``: today a
-   ``claimed_at`` older than ``mail.lease_seconds``) and marks up to a batch of due rows
+1. claim: one transaction releases claims of dead workers (``store.claims``: a worker
+   on this machine whose process is gone, on PostgreSQL one whose session is gone, at
+   once; others after ``mail.lease_seconds``) and marks up to a batch (20) of due rows
    ``sending`` for this worker
    (``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``; on
    SQLite the transaction starts with BEGIN IMMEDIATE, so claims are serialised);
@@ -15,7 +16,7 @@ while we talk SMTP (see ../shared/pitfalls.md):
    it (see ``_Recorder``).
 
 So a worker killed mid-batch loses nothing: its unsent rows are still ``sending`` and are
-reclaimed after the lease, and only the one message in flight can go out twice (with the
+reclaimed by the next run (at once when its death is provable, else after the lease), and only the one message in flight can go out twice (with the
 same Message-ID). A worker that outlives half its lease renews its claims.
 
 Replies: 250 -> ``sent``; 4xx -> ``deferred`` and retried after 1, 2, 4 ... (at most 60)
@@ -31,6 +32,7 @@ Callers (``send``, ``remind``, the web app) commit their messages, then call::
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -65,7 +67,7 @@ from quickcrm.mail.transports import (
 from quickcrm.store import claims
 
 M = OutboxMessage
-BATCH = 100
+BATCH = 20  # small claims: after a crash, few messages wait for their worker's fate
 DEFAULT_MAX_AGE = timedelta(hours=72)
 MAX_BACKOFF_MINUTES = 60
 
@@ -120,10 +122,14 @@ def claim(engine: Engine, *, worker_id: str, now: datetime, limit: int,
           lease: timedelta) -> list[Claimed]:
     """Release stale claims and claim up to ``limit`` due messages, in one commit."""
     with Session(engine) as session:
+        holders = session.scalars(select(col(M.claimed_by)).where(
+            col(M.status) == SENDING, col(M.claimed_by) != worker_id).distinct()).all()
+        gone = claims.dead_workers(session, holders) if holders else set()
         session.execute(
             update(M).where(col(M.status) == SENDING,
                             claims.dead(worker=col(M.claimed_by),
-                                        renewed_at=col(M.claimed_at), now=now, lease=lease))
+                                        renewed_at=col(M.claimed_at), now=now, lease=lease,
+                                        dead_ids=gone))
             .values(status=QUEUED, claimed_by=None, claimed_at=None)
         )
         due = (select(col(M.id))
@@ -281,6 +287,13 @@ class _Recorder:
             self.pool.shutdown(wait=True)
 
 
+_log = logging.getLogger("quickcrm.mail")  # ids only: no names, addresses or tokens
+
+
+def _about(item: Claimed) -> dict[str, str]:
+    return {"message_id": item.message_id, "ref": item.ref}
+
+
 def _send_batch(items: list[Claimed], *, engine: Engine, transport: Transport, clock: Clock,
                 recorder: _Recorder, worker: str, lease: timedelta, max_age: timedelta,
                 counts: DeliveryCounts, stop: threading.Event | None,
@@ -306,15 +319,18 @@ def _send_batch(items: list[Claimed], *, engine: Engine, transport: Transport, c
         except PermanentFailure as exc:
             recorder.submit(item, status=REJECTED, now=clock.now(), error=str(exc))
             counts.rejected += 1
+            _log.warning("%s rejected: %s", item.kind, exc, extra=_about(item))
         except TemporaryFailure as exc:
             now = clock.now()
             if now - as_utc(item.queued_at) >= max_age:
                 recorder.submit(item, status=FAILED, now=now, error=str(exc))
                 counts.failed += 1
+                _log.warning("%s failed after retries: %s", item.kind, exc, extra=_about(item))
             else:
                 recorder.submit(item, status=DEFERRED, now=now, error=str(exc),
                                 next_at=now + backoff(item.attempts + 1))
                 counts.deferred += 1
+                _log.info("%s deferred: %s", item.kind, exc, extra=_about(item))
         else:
             recorder.submit(item, status=SENT, now=clock.now())
             counts.delivered += 1
@@ -348,6 +364,8 @@ def deliver(
     counts = DeliveryCounts()
     done = 0
     recorder = _Recorder(engine, worker, durable=bool(_setting(settings, "mail.durable_results", 0)))
+    liveness = claims.alive(engine, worker)
+    liveness.__enter__()
     try:
         while (limit is None or done < limit) and not (stop is not None and stop.is_set()):
             items = claim(engine, worker_id=worker, now=clock.now(), lease=lease,
@@ -362,7 +380,10 @@ def deliver(
             if counts.error:
                 break
     finally:
-        recorder.close()
+        try:
+            recorder.close()
+        finally:
+            liveness.__exit__(None, None, None)
     with Session(engine.execution_options(sqlite_begin="DEFERRED")) as session:
         counts.queued = int(session.scalar(
             select(func.count()).select_from(M).where(col(M.status) == QUEUED)) or 0)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, LargeBinary
+from sqlalchemy import BigInteger, Column, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from quickcrm.store.models import utc_column
@@ -61,6 +61,22 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=utc_column())
     bounced_at: datetime | None = Field(default=None, sa_column=utc_column())
     bounce_reason: str = Field(default="", max_length=500)
+
+
+class ImapSeen(SQLModel, table=True):
+    """A message of a bounce mailbox (``mail.imap_url``) that was ingested, by its
+    mailbox, UIDVALIDITY and UID: what was read is tracked here, never by the shared,
+    user-visible ``\\Seen`` flag. ``bounce``: it was a bounce, so its flag is set (or it is
+    moved) after the commit; ``done``: that happened (else the next poll does it)."""
+
+    __tablename__ = "imap_seen"
+
+    mailbox: str = Field(primary_key=True, max_length=300)  # imap://user@host:port/FOLDER
+    uidvalidity: int = Field(primary_key=True, sa_type=BigInteger)
+    uid: int = Field(primary_key=True, sa_type=BigInteger)
+    bounce: bool = False
+    done: bool = False
+    seen_at: datetime = Field(sa_column=utc_column(nullable=False))
 
 
 class OutboxBody(SQLModel, table=True):

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
@@ -49,8 +50,9 @@ class Draft:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-def _rows(draft: Draft, now: datetime) -> tuple[dict[str, object], dict[str, object]]:
-    """The outbox row and its body row."""
+def _rows(draft: Draft, now: datetime, signer: Any = None
+          ) -> tuple[dict[str, object], dict[str, object]]:
+    """The outbox row and its body row (signed by ``signer``, a ``mail.dkim.Signer``)."""
     recipient = parseaddr(draft.to)[1]
     envelope = parseaddr(draft.sender)[1]
     if "@" not in recipient:
@@ -61,6 +63,8 @@ def _rows(draft: Draft, now: datetime) -> tuple[dict[str, object], dict[str, obj
     body = compose(from_=draft.from_, to=draft.to, subject=draft.subject, text=draft.text,
                    html=draft.html, attachments=draft.attachments, sender=draft.sender,
                    headers=draft.headers, message_id=message_id, date=now)
+    if signer is not None:
+        body = signer.sign(body, domain_of(draft.from_))
     return ({"kind": draft.kind, "ref": draft.ref, "message_id": message_id,
              "sender": envelope, "recipient": recipient, "subject": draft.subject[:500],
              "status": QUEUED, "attempts": 0, "created_at": now, "queued_at": now,
@@ -87,7 +91,7 @@ def queue_message(
     commits. For more than a handful, ``queue_many`` is much faster."""
     row, body = _rows(Draft(kind=kind, ref=ref, to=to, from_=from_, subject=subject,
                             text=text, sender=sender, html=html, attachments=attachments,
-                            headers=dict(headers or {})), now)
+                            headers=dict(headers or {})), now, session.info.get("dkim"))
     message = OutboxMessage(**row)  # type: ignore[arg-type]
     session.add(message)
     session.flush()  # the body's foreign key needs the message row first
@@ -110,8 +114,9 @@ def queue_many(session: Session, drafts: Iterable[Draft], *, now: datetime) -> l
         rows.clear()
         bodies.clear()
 
+    signer = session.info.get("dkim")
     for draft in drafts:
-        row, body = _rows(draft, now)
+        row, body = _rows(draft, now, signer)
         ids.append(str(row["message_id"]))
         rows.append(row)
         bodies.append(body)
@@ -143,6 +148,17 @@ def status_counts(session: Session) -> dict[str, int]:
     counts = dict.fromkeys(STATUSES, 0)
     counts.update({str(status): int(n) for status, n in rows})
     return counts
+
+
+def due_count(session: Session, *, now: datetime) -> int:
+    """How many messages a delivery run at ``now`` would try (queued or deferred and due),
+    for a progress bar's total."""
+    from quickcrm.mail.models import WAITING
+
+    return int(session.scalar(
+        select(func.count()).select_from(OutboxMessage)
+        .where(col(OutboxMessage.status).in_(WAITING),
+               col(OutboxMessage.next_attempt_at) <= now)) or 0)
 
 
 def list_messages(session: Session, *, status: str | None = None, kind: str | None = None,

@@ -4,7 +4,11 @@ and ratings as numbers, a choice as 'ke1'.., open text as typed. Used by the cam
 Excel download and the landing page report.
 
 ``AnswerSheet`` streams rows into an openpyxl write_only sheet. Text is always written
-as a typed string cell, so a value starting with = + - @ is shown, never run.
+as a typed string cell, so a value starting with = + - @ is shown, never run; such a cell
+also gets Excel's leading-apostrophe mark (the ``quotePrefix`` cell style, issue 25 item
+12), so it stays text when someone edits it (F2, Enter) instead of turning into a
+formula then. Control characters XML cannot hold become spaces (two words stay two
+words). The header row wraps, so a long question stays readable in its column.
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ from quickcrm.documents.tabular import FORMULA_TRIGGERS
 from quickcrm.quickscans.schema import Question
 
 DATE_FORMAT = "DD-MM-YYYY"
-# XML 1.0 cannot hold these; openpyxl refuses them, so they are dropped from text.
+# XML 1.0 cannot hold these; openpyxl refuses them, so they become spaces.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+HEADER_MAX_WIDTH = 30  # characters; a longer header wraps onto more lines
+HEADER_MAX_LINES = 6
+POINTS_PER_LINE = 15.0
 
 
 def question_header(number: int, question: Question) -> str:
@@ -57,12 +64,16 @@ class AnswerSheet:
 
     def text(self, value: str, bold: bool = False) -> Any:
         cell = self._cell(self.sheet)
-        cell._value = _ILLEGAL.sub("", value)  # bypass openpyxl's "=" means formula guess
+        text = _ILLEGAL.sub(" ", value)
+        cell._value = text  # bypass openpyxl's "=" means formula guess
         cell.data_type = "s"
+        if text[:1] in FORMULA_TRIGGERS:
+            cell.quotePrefix = True  # Excel's leading apostrophe: still text after F2/Enter
         if bold:
-            from openpyxl.styles import Font
+            from openpyxl.styles import Alignment, Font
 
             cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
         return cell
 
     def date_cell(self, value: date) -> Any:
@@ -85,10 +96,14 @@ class AnswerSheet:
     def start(self, sample: list[list[Any]]) -> None:
         from openpyxl.utils import get_column_letter
 
+        lines = 1
         for i, header in enumerate(self.headers):
             seen = [_width(r[i]) for r in sample]
-            width = max([min(len(header), 30), *seen])
-            self.sheet.column_dimensions[get_column_letter(i + 1)].width = min(50, width + 2)
+            width = min(50, max([min(len(header), HEADER_MAX_WIDTH), *seen]) + 2)
+            self.sheet.column_dimensions[get_column_letter(i + 1)].width = width
+            lines = max(lines, _lines(header, width - 2))
+        # Excel does not grow a row for wrapped text it did not lay out itself
+        self.sheet.row_dimensions[1].height = POINTS_PER_LINE * min(lines, HEADER_MAX_LINES)
         self.sheet.freeze_panes = "A2"
         self.sheet.append([self.text(h, bold=True) for h in self.headers])
 
@@ -110,6 +125,17 @@ class AnswerSheet:
         last = get_column_letter(len(self.headers))
         self.sheet.auto_filter.ref = f"A1:{last}{self.rows + 1}"
         self.book.save(self.path)
+
+
+def _lines(text: str, width: int) -> int:
+    """How many lines ``text`` wraps to at ``width`` characters (at spaces)."""
+    count, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) > width:
+            count, used = count + 1, len(word)
+        else:
+            used += len(word) + (1 if used else 0)
+    return count
 
 
 def _width(value: Any) -> int:

@@ -41,7 +41,25 @@ def csrf_token(token: str, secret: str) -> str:
 
 
 def csrf_ok(given: str | None, token: str, secret: str) -> bool:
-    return bool(given) and hmac.compare_digest(str(given), csrf_token(token, secret))
+    # bytes: compare_digest refuses str with non-ASCII characters (a browser can send any)
+    return bool(given) and hmac.compare_digest(str(given).encode(),
+                                               csrf_token(token, secret).encode())
+
+
+# C0 control characters but tab, line feed and carriage return, and DEL: never typed,
+# only pasted from broken documents; PostgreSQL refuses NUL in text outright.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: str) -> str:
+    """A browser's text as it may be stored: NUL dropped, other control characters
+    (but tab and line ends) made spaces, lone surrogates replaced."""
+    text = _CONTROLS.sub(lambda m: "" if m.group() == "\x00" else " ", value)
+    return text.encode("utf-8", "replace").decode("utf-8") if _has_surrogate(text) else text
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text) if not text.isascii() else False
 
 
 def cross_site(headers: Any) -> bool:

@@ -23,24 +23,69 @@ def render_mail(definition: Definition, kind: str, context: dict[str, Any]) -> t
 
 
 def html_message(subject: str, firm: str, text: str, *, link: str = "", button: str = "",
-                 notice: str = "") -> str:
+                 notice: str = "", always: bool = False, brand: Any = None,
+                 base_url: str = "") -> str:
     """The HTML alternative of a plain-text e-mail: its paragraphs in the firm's layout,
-    the paragraph that is only ``link`` as a ``button``, ``notice`` in a band on top."""
+    ``link`` as one ``button`` with the plain link under it (``always``: even when the
+    text does not hold the link), ``notice`` in a band on top. With ``brand``
+    (``quickcrm.branding.Branding``): the firm's colours, its logo (from the web app at
+    ``base_url``, the firm's name as its alt text for mail programs that hold back
+    images), and a footer with the contact details and the privacy statement."""
+    from quickcrm.branding import ensure_contrast
+
+    colors = {"primary": "#1f5fa8", "on_primary": "#ffffff", "link": "#1f5fa8"}
+    if brand is not None:
+        colors = {"primary": brand.color_primary, "on_primary": brand.on_primary,
+                  "link": ensure_contrast(brand.color_primary)}
+    logo = f"{base_url}/huisstijl/logo" if brand is not None and brand.logo_path and base_url \
+        else ""
     return html_files("mail").get_template("message.html").render(
         subject=subject, firm=firm, notice=notice, button=button,
-        blocks=blocks(text, link, notice))
+        blocks=blocks(text, link, notice, always=always), brand=brand, colors=colors,
+        logo=logo)
 
 
-def blocks(text: str, link: str, notice: str) -> list[dict[str, Any]]:
-    """Paragraphs of the text; the paragraph that is only the link becomes the button."""
+SIGN_OFF = "met vriendelijke groet"
+
+
+def blocks(text: str, link: str, notice: str, *, always: bool = False) -> list[dict[str, Any]]:
+    """Paragraphs of the text, with exactly one button when there is a ``link``: where
+    the link stands on a line of its own (the lines before it stay a paragraph: "Start
+    de QuickScan via deze link:"), else, when ``always``, before the sign-off (a firm's
+    own template that left the link out still gets its button)."""
     body = text[len(notice):].strip() if notice and text.startswith(notice) else text
     out: list[dict[str, Any]] = []
+    placed = False
     for para in body.strip().split("\n\n"):
         lines = [ln for ln in para.strip().splitlines()]
         if not lines:
             continue
-        if link and [ln.strip() for ln in lines] == [link]:
+        if link and not placed and link in (ln.strip() for ln in lines):
+            at = [ln.strip() for ln in lines].index(link)
+            if lines[:at]:
+                out.append({"lines": lines[:at], "link": None})
             out.append({"link": link})
-        else:
-            out.append({"lines": lines, "link": None})
-    return out
+            if lines[at + 1:]:
+                out.append({"lines": lines[at + 1:], "link": None})
+            placed = True
+            continue
+        out.append({"lines": [ln for ln in lines if not (link and ln.strip() == link)],
+                    "link": None})
+    if link and always and not placed:
+        at = next((i for i, b in enumerate(out)
+                   if b["lines"] and b["lines"][0].strip().lower().startswith(SIGN_OFF)),
+                  len(out))
+        out.insert(at, {"link": link})
+    return [b for b in out if b["link"] or b["lines"]]
+
+
+def with_link(body: str, link: str) -> str:
+    """The plain-text body with ``link`` on a line of its own: a firm's template that
+    left it out gets it before the sign-off."""
+    if not link or link in body:
+        return body
+    paras = body.strip().split("\n\n")
+    at = next((i for i, p in enumerate(paras) if p.strip().lower().startswith(SIGN_OFF)),
+              len(paras))
+    paras.insert(at, link)
+    return "\n\n".join(paras) + "\n"

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from quickcrm.quickscans.guards import cross_site
+from quickcrm.quickscans.guards import clean_text, cross_site
 from quickcrm.quickscans.views import SectionView, resume_step
 
 MAX_FORM_FIELDS = 400
@@ -36,7 +36,9 @@ def client_address(request: Request) -> str:
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     web = state(request)
-    html = web.templates.get_template(template).render(firm=web.firm, **context)
+    html = web.templates.get_template(template).render(
+        firm=web.firm, brand=web.brand, privacy_href=web.extra.get("privacy_href", "/privacy"),
+        **context)
     return HTMLResponse(html, status_code=status)
 
 
@@ -60,6 +62,17 @@ def blocked(request: Request) -> bool:
     return bool(state(request).limiter.blocked(client_address(request)))
 
 
+def miss(request: Request) -> HTMLResponse:
+    """The answer to a token (or page) that does not exist: 429 once the address guessed
+    too often, else the 404 page, counted as a guess. Only misses are ever refused: a
+    valid link is served to an address the limiter blocks (an office behind one address
+    must not lock all its staff out), so callers look up first and call this on a miss."""
+    if blocked(request):
+        state(request).limiter.failed(client_address(request))
+        return too_many(request)
+    return not_found(request)
+
+
 def forbidden(request: Request) -> HTMLResponse:
     return render(request, "message.html", 403, title="Pagina verlopen",
                   text="Deze pagina is verlopen. Open de link uit uw e-mail opnieuw.")
@@ -67,10 +80,8 @@ def forbidden(request: Request) -> HTMLResponse:
 
 async def lookup(request: Request, find: Callable[[Session], T | None]) -> T | Response:
     """What ``find`` reads in a read-only session in the thread pool (a respondent by
-    the path's token), or the page that answers instead: 429 for an address that guessed
-    too often, the 404 page (counted as a guess) when nothing was found."""
-    if blocked(request):
-        return too_many(request)
+    the path's token), or the page that answers a miss instead (``miss``: 404 counted as
+    a guess, 429 for an address that guessed too often)."""
     web = state(request)
 
     def work() -> T | None:
@@ -78,18 +89,35 @@ async def lookup(request: Request, find: Callable[[Session], T | None]) -> T | R
             return find(session)
 
     found = await web.in_thread(work)
-    return found if found is not None else not_found(request)
+    return found if found is not None else miss(request)
+
+
+def bad_form(request: Request) -> HTMLResponse:
+    return render(request, "message.html", 400, title="Formulier niet verwerkt",
+                  text="Dit formulier kon niet worden verwerkt. Ga terug en probeer het "
+                       "opnieuw, of open de link uit uw e-mail opnieuw.")
 
 
 async def read_post(request: Request) -> Any:
-    """The form of a respondent's POST, or the page that answers instead: 429 for an
-    address that guessed too often, 403 for a POST from another site."""
-    if blocked(request):
-        return too_many(request)
-    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    """The form of a respondent's POST with every value cleaned (``clean_text``: no NUL
+    or other control characters, which PostgreSQL refuses), or the page that answers
+    instead: 403 for a POST from another site, 400 (a Dutch page) for a form that cannot
+    be read (a file, too many fields, a broken multipart body)."""
+    from starlette.datastructures import FormData
+    from starlette.exceptions import HTTPException
+
     if cross_site(request.headers):
         return forbidden(request)
-    return form
+    try:
+        form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    except HTTPException:
+        return bad_form(request)
+    items: list[tuple[str, str | Any]] = []
+    for key, value in form.multi_items():
+        if not isinstance(value, str):
+            return bad_form(request)
+        items.append((clean_text(key), clean_text(value)))
+    return FormData(items)
 
 
 def render_step(request: Request, views: list[SectionView], step: int | str | None, *,

@@ -44,6 +44,12 @@ class ReportQuestion:
     scale: tuple[float, float] | None = None
     left: str = ""
     right: str = ""
+    label: str = ""  # a slider's verbal label at the answer ("Halverwege"), as the page says
+
+    @property
+    def shown(self) -> str:
+        """The answer with a slider's verbal label: ``50 · Halverwege``."""
+        return f"{self.answer} · {self.label}" if self.label and self.answer else self.answer
 
 
 @dataclass(frozen=True)
@@ -65,14 +71,71 @@ class ClientInfo:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """Who the client talks to next: the relationship manager (or the firm)."""
+
+    name: str
+    function: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Brand:
+    """The firm as the documents show it (issue 25 item 4): ``logo`` is a PNG or JPEG's
+    bytes (None: the name in text), colours are ``#rrggbb``, ``pptx_template`` a .pptx
+    path whose master the PowerPoint uses ('' : the shipped one)."""
+
+    name: str
+    logo: bytes | None = None
+    primary: str = "#1f4e79"
+    accent: str = "#b34700"
+    phone: str = ""
+    email: str = ""
+    website: str = ""
+    address: str = ""
+    pptx_template: str = ""
+
+    def contact_lines(self) -> list[str]:
+        """The firm's own contact details, each known one a line."""
+        lines = [self.address, f"Telefoon {self.phone}" if self.phone else "",
+                 self.email, self.website]
+        return [line for line in lines if line]
+
+
+@dataclass(frozen=True)
+class AttentionPoint:
+    title: str
+    text: str
+
+
+DEFAULT_NEXT_STEP = ("Uw relatiemanager neemt binnenkort contact met u op om de uitkomsten "
+                     "van deze QuickScan met u te bespreken. Wilt u niet wachten? Neem dan "
+                     "gerust zelf contact op.")
+
+
+@dataclass(frozen=True)
 class ReportData:
-    """Everything on a report; ``report_date`` is the local (Europe/Amsterdam) date."""
+    """Everything on a report; ``report_date`` is the local (Europe/Amsterdam) date.
+    ``brand`` None: the firm's name only, in the default colours; ``contact`` None: the
+    firm is the contact."""
 
     firm_name: str
     client: ClientInfo
     report_date: date
     quickscan_title: str
     sections: tuple[ReportSection, ...]
+    attention: tuple[AttentionPoint, ...] = ()
+    next_step: str = DEFAULT_NEXT_STEP
+    contact: Contact | None = None
+    brand: Brand | None = None
+
+    @property
+    def firm(self) -> Brand:
+        return self.brand if self.brand is not None else Brand(name=self.firm_name)
+
+    def questions(self) -> list[ReportQuestion]:
+        return [q for s in self.sections for q in s.questions]
 
 
 def dutch_date(day: date) -> str:
@@ -131,15 +194,22 @@ def report_question(number: int, question: Question, stored: str | None) -> Repo
             return replace(base, answer=raw)
         low, high = float(question.min), float(question.max)
         bar = value if low <= value <= high else None
+        from quickcrm.quickscans.validation import slider_label
+
+        label = slider_label(question, value) if bar is not None else ""
         return replace(base, answer=dutch_number(value), value=bar,
-                        scale=(low, high) if bar is not None else None)
+                       scale=(low, high) if bar is not None else None, label=label)
     return replace(base, answer=stored or "")
 
 
 def report_data_from(definition: Definition, answers: dict[str, str], *, client: ClientInfo,
-                     firm_name: str, report_date: date) -> ReportData:
+                     firm_name: str, report_date: date, brand: Brand | None = None,
+                     contact: Contact | None = None) -> ReportData:
     """The report of one client's answers to ``definition``; questions are numbered
-    1..n across sections, as the client saw them."""
+    1..n across sections, as the client saw them; the attention points are the
+    definition's rules that the answers meet."""
+    from quickcrm.quickscans.schema import attention_points
+
     sections = []
     number = 0
     for section in definition.sections:
@@ -148,5 +218,65 @@ def report_data_from(definition: Definition, answers: dict[str, str], *, client:
             number += 1
             questions.append(report_question(number, question, answers.get(question.id)))
         sections.append(ReportSection(title=section.title, questions=tuple(questions)))
+    points = tuple(AttentionPoint(title=r.title, text=r.text)
+                   for r in attention_points(definition, answers))
     return ReportData(firm_name=firm_name, client=client, report_date=report_date,
-                      quickscan_title=definition.title, sections=tuple(sections))
+                      quickscan_title=definition.title, sections=tuple(sections),
+                      attention=points, next_step=definition.next_step or DEFAULT_NEXT_STEP,
+                      contact=contact, brand=brand)
+
+
+def bar_share(q: ReportQuestion) -> tuple[float, float] | None:
+    """(start, end) of a question's bar as shares 0..1 of its track, None without a
+    bar (unanswered: no bar, never one at zero). A slider fills from its minimum (from 0
+    on a -100..100 slider); a rating fills as many of its steps as the mark, so the
+    lowest mark shows a bar too (a 1 of 1..5 fills a fifth)."""
+    if q.value is None or q.scale is None:
+        return None
+    low, high = q.scale
+    if q.kind == "rating":
+        steps = high - low + 1
+        return 0.0, min(max((q.value - low + 1) / steps, 0.0), 1.0) if steps > 0 else 1.0
+
+    def at(value: float) -> float:
+        return min(max((value - low) / (high - low), 0.0), 1.0) if high > low else 1.0
+
+    anchor = 0.0 if low < 0 < high else low
+    start, end = sorted((at(anchor), at(q.value)))
+    return start, end
+
+
+def hex_rgb(color: str, default: tuple[int, int, int] = (31, 78, 121)) -> tuple[int, int, int]:
+    """``#1f4e79`` as (31, 78, 121); ``default`` for anything else."""
+    text = color.strip().lstrip("#")
+    if len(text) == 3:
+        text = "".join(c * 2 for c in text)
+    if not re.fullmatch(r"[0-9a-fA-F]{6}", text):
+        return default
+    return int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16)
+
+
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    """The WCAG contrast ratio of two colours (1..21)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def readable(rgb: tuple[int, int, int], on: tuple[int, int, int] = (255, 255, 255),
+             ratio: float = 4.5) -> tuple[int, int, int]:
+    """``rgb`` darkened just enough to reach ``ratio`` against ``on`` (a pale firm
+    colour would make headings unreadable): text 4.5:1, bars and borders 3:1."""
+    colour = rgb
+    for _ in range(40):
+        if contrast(colour, on) >= ratio:
+            return colour
+        colour = tuple(int(c * 0.9) for c in colour)  # type: ignore[assignment]
+    return colour

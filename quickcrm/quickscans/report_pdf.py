@@ -1,39 +1,36 @@
 """The client's PDF report ("Rapportage") of one QuickScan, drawn with fpdf2.
 
-Every string is drawn as text (``cell`` without markdown, one line at a time), never
-interpreted, so an answer ``<script>alert(1)</script>`` appears literally.
+A report, not an answer list (issue 25 item 8): a cover with the firm's logo and name,
+a one-page summary (the attention points the answers meet, the client's scores per
+section), the answers per section, and the next step with the relationship manager's
+contact details. The firm's colours come from its branding, darkened where needed so
+that text keeps 4.5:1 contrast on white (bars and rules 3:1).
 
-Speed (issue 17: at least 20 reports a second): fpdf2 parses an embedded TrueType font
-per document and subsets it in place when writing, so a parsed font cannot be shared
-between documents and costs some 30-60 ms each time. A report whose text fits the PDF's
-built-in Windows-1252 fonts (all Dutch and most Western European text, '€' and curly
-quotes included) therefore uses Helvetica, which needs no font file at all; only a
-report with other characters embeds DejaVu Sans (matplotlib's copy, else the Debian
-package's): a Latin-only cut of it, made once per process in a private temporary
-directory, when that covers the text (a Polish or Turkish name; it parses in a fraction
-of the time), else the whole font (Greek, Cyrillic, symbols).
+Every string is drawn as text (``cell`` without markdown, one line at a time), never
+interpreted, so an answer ``<script>alert(1)</script>`` appears literally. Fonts and
+characters no font has: ``pdf_fonts``.
 """
 
 from __future__ import annotations
 
-import atexit
 import functools
-import importlib.util
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
+import hashlib
+from io import BytesIO
+from typing import Any
 
 from fpdf import FPDF
 
+from quickcrm.quickscans.pdf_fonts import CP1252, choose, drawable, drawable_set, use_fonts
 from quickcrm.quickscans.report_data import (
     NOT_ANSWERED,
     ReportData,
     ReportQuestion,
+    bar_share,
     dutch_date,
     dutch_number,
+    hex_rgb,
     printable,
+    readable,
 )
 
 MARGIN = 18.0
@@ -41,136 +38,80 @@ NUMBER_W = 9.0  # the "12." column
 BAR_W = 105.0
 BAR_H = 4.5
 INK = (33, 37, 41)
-MUTED = (108, 117, 125)
-ACCENT = (31, 78, 121)
-BAR = (46, 117, 182)
+MUTED = (90, 98, 106)  # 6.3:1 on white
+WHITE = (255, 255, 255)
 TRACK = (222, 228, 235)
-BAND = (234, 240, 247)
-_DEJAVU_DIRS = ("/usr/share/fonts/truetype/dejavu",)
+BAND = (238, 242, 247)
+RULE = (200, 207, 214)
+Colour = tuple[int, int, int]
+REPLACED_NOTE = ("Tekens die dit document niet kan weergeven, zijn vervangen: een emoji "
+                 "door een woord tussen haken, een ander teken door \ufffd. Uw antwoorden "
+                 "zelf zijn ongewijzigd bewaard.")
 
 
-@functools.cache
-def _dejavu() -> tuple[Path, Path] | None:
-    """(regular, bold) DejaVu Sans files, looked up once per process."""
-    dirs = list(_DEJAVU_DIRS)
-    spec = importlib.util.find_spec("matplotlib")  # locates without importing it
-    if spec is not None and spec.origin:
-        dirs.insert(0, str(Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf"))
-    for folder in dirs:
-        regular, bold = Path(folder, "DejaVuSans.ttf"), Path(folder, "DejaVuSans-Bold.ttf")
-        if regular.is_file() and bold.is_file():
-            return regular, bold
-    return None
-
-
-# Latin-1, Latin Extended-A/B and Additional, punctuation, currency, letterlike, arrows,
-# minus and check marks: every Latin-script name and most symbols typed in an answer.
-LATIN = ((0x20, 0x7E), (0xA0, 0x24F), (0x1E00, 0x1EFF), (0x2000, 0x206F), (0x20A0, 0x20CF),
-         (0x2100, 0x215F), (0x2190, 0x2199), (0x2212, 0x2212), (0x2713, 0x2714))
-
-
-@functools.cache
-def _dejavu_latin() -> tuple[Path, Path, frozenset[int]] | None:
-    """(regular, bold, code points covered) of the Latin cut, made once per process."""
-    full = _dejavu()
-    if full is None:
-        return None
-    from fontTools import subset
-
-    folder = Path(tempfile.mkdtemp(prefix="quickcrm-fonts-"))
-    atexit.register(_remove, folder, os.getpid())
-    options = subset.Options(notdef_outline=True, recommended_glyphs=True, name_IDs=["*"],
-                             layout_features=[], hinting=False)
-    options.drop_tables += ["FFTM"]  # FontForge's timestamp: fontTools would warn on it
-    paths, covered = [], frozenset[int]()
-    for source in full:
-        font = subset.load_font(str(source), options)
-        cutter = subset.Subsetter(options)
-        cutter.populate(unicodes=[c for low, high in LATIN for c in range(low, high + 1)])
-        cutter.subset(font)
-        covered = frozenset(font.getBestCmap())
-        path = folder / source.name
-        subset.save_font(font, str(path), options)
-        paths.append(path)
-    return paths[0], paths[1], covered
-
-
-def _remove(folder: Path, pid: int) -> None:
-    if os.getpid() == pid:  # not when a forked child exits
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _latin_cut() -> tuple[Path, Path, frozenset[int]] | None:
-    """The Latin cut, made again if its files went (a /tmp cleaner in a long-lived daemon)."""
-    cut = _dejavu_latin()
-    if cut is not None and not (cut[0].is_file() and cut[1].is_file()):
-        _dejavu_latin.cache_clear()
-        cut = _dejavu_latin()
-    return cut
-
-
-def _strings(data: ReportData) -> Iterator[str]:
-    yield from (data.firm_name, data.quickscan_title, data.client.name, data.client.company,
-                data.client.relation_number)
+def strings(data: ReportData) -> list[str]:
+    """Every text the report draws, to choose its font from."""
+    firm, contact = data.firm, data.contact
+    out = [data.firm_name, firm.name, *firm.contact_lines(), data.quickscan_title,
+           data.client.name, data.client.company, data.client.relation_number, data.next_step]
+    if contact is not None:
+        out += [contact.name, contact.function, contact.phone, contact.email]
+    for point in data.attention:
+        out += [point.title, point.text]
     for section in data.sections:
-        yield section.title
+        out.append(section.title)
         for q in section.questions:
-            yield from (q.text, q.answer, q.left, q.right)
-
-
-def _fonts_for(data: ReportData) -> tuple[Path, Path] | None:
-    """None when Helvetica (Windows-1252) can draw every text, else the lightest
-    DejaVu Sans (regular, bold) that can; None too when no DejaVu Sans is found."""
-    text = "".join(printable(t) for t in _strings(data))
-    try:
-        text.encode("cp1252")
-        return None
-    except UnicodeEncodeError:
-        pass
-    latin = _latin_cut()
-    if latin is not None and set(map(ord, text.replace("\n", " "))) <= latin[2]:
-        return latin[0], latin[1]
-    return _dejavu()
+            out += [q.text, q.answer, q.left, q.right]
+    return out
 
 
 _WIDTHS: dict[tuple[str, str], dict[str, float]] = {}  # (family, style) -> char -> width / pt
 
 
-class _ReportPDF(FPDF):
-    """A4 portrait with the firm and page number in every footer."""
+class ReportPDF(FPDF):
+    """A4 portrait in the firm's colours with the firm and page number in every footer
+    but the cover's; ``t`` makes any text drawable in the chosen font."""
 
     def __init__(self, data: ReportData) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.core_fonts_encoding = "windows-1252"
         self.text_family = "Helvetica"
-        fonts = _fonts_for(data)
-        # Helvetica: a no-op, or (no DejaVu Sans on this machine) '?' for what it lacks
-        self.replace_unencodable = fonts is None
+        self.replaced = False  # did ``t`` replace a character (see REPLACED_NOTE)
+        self._lines: dict[tuple[str, str, float, float, str], list[str]] = {}
+        fonts = choose("".join(printable(t) for t in strings(data)))
+        self.charset = CP1252
         if fonts is not None:
-            self.add_font("DejaVu", "", fonts[0])
-            self.add_font("DejaVu", "B", fonts[1])
+            use_fonts(self, "DejaVu", fonts)
             self.text_family = "DejaVu"
-        self.footer_text = self.t(f"{data.firm_name} · Rapportage {data.client.name}")
+            self.charset = drawable_set(fonts)
+        brand = data.firm
+        self.primary = readable(hex_rgb(brand.primary))
+        self.accent = readable(hex_rgb(brand.accent, (179, 71, 0)))
+        self.bar = readable(hex_rgb(brand.primary), ratio=3.0)
+        self.footer_text = self.t(f"{brand.name or data.firm_name} · Rapportage "
+                                  f"{data.client.name}")
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(True, margin=MARGIN)
         self.set_title(self.t(f"Rapportage {data.quickscan_title}"))
-        self.set_author(self.t(data.firm_name))
+        self.set_author(self.t(brand.name or data.firm_name))
         self.set_subject(self.t(data.client.name))
         self.set_creator("QuickCRM")
         self.set_lang("nl")
 
     def t(self, text: str) -> str:
-        """Text as drawn with the chosen font (see the module docstring)."""
-        text = printable(text)
-        if self.replace_unencodable:
-            return text.encode("cp1252", "replace").decode("cp1252")
+        """Text as drawn with the chosen font: printable, and what the font lacks
+        replaced visibly (``pdf_fonts.drawable``)."""
+        text, replaced = drawable(printable(text), self.charset)
+        self.replaced = self.replaced or replaced
         return text
 
-    def style(self, size: float, bold: bool = False, color: tuple[int, int, int] = INK) -> None:
+    def style(self, size: float, bold: bool = False, color: Colour = INK) -> None:
         self.set_font(self.text_family, "B" if bold else "", size)
         self.set_text_color(*color)
 
     def footer(self) -> None:
+        if self.page_no() == 1:
+            return  # the cover
         self.set_y(-12)
         self.style(8, color=MUTED)
         width = self.epw - 35  # the rest holds "Pagina 12 van 12"
@@ -182,18 +123,25 @@ class _ReportPDF(FPDF):
         call costs more than the rest of a report's layout (no kerning or shaping is used,
         so a string's width is the sum of its characters')."""
         table = _WIDTHS.setdefault((self.text_family, self.font_style), {})
-        total = 0.0
-        for char in text:
-            w = table.get(char)
-            if w is None:
-                w = table[char] = self.get_string_width(char) / self.font_size_pt
-            total += w
-        return total * self.font_size_pt
+        try:
+            return sum(map(table.__getitem__, text)) * self.font_size_pt
+        except KeyError:
+            for char in set(text) - table.keys():
+                table[char] = self.get_string_width(char) / self.font_size_pt
+            return sum(map(table.__getitem__, text)) * self.font_size_pt
 
     def lines(self, text: str, width: float) -> list[str]:
         """``text`` wrapped at spaces (a word wider than a line is cut) in the current
         font. fpdf2's multi_cell re-measures a line per added character, which made it
-        the slowest part of a report; this measures each word once."""
+        the slowest part of a report; this measures each word once, and a text once
+        per font and width (the summary is measured before it is drawn)."""
+        key = (self.font_family, self.font_style, self.font_size_pt, width, text)
+        found = self._lines.get(key)
+        if found is None:
+            found = self._lines[key] = self._wrap(text, width)
+        return found
+
+    def _wrap(self, text: str, width: float) -> list[str]:
         space, out = self.width(" "), []
         for paragraph in text.split("\n"):
             line, used = "", 0.0
@@ -217,13 +165,14 @@ class _ReportPDF(FPDF):
             out.append(line)
         return out
 
-    def paragraph(self, x: float, width: float, height: float, text: str | list[str]) -> None:
+    def paragraph(self, x: float, width: float, height: float, text: str | list[str],
+                  align: str = "L") -> None:
         """``text`` (or its ``lines``) wrapped into ``width`` from ``x``, one cell a line;
         an automatic page break keeps x."""
         lines = self.lines(text, width - 2 * self.c_margin) if isinstance(text, str) else text
         for line in lines:
             self.set_x(x)
-            self.cell(width, height, line, new_x="LMARGIN", new_y="NEXT")
+            self.cell(width, height, line, new_x="LMARGIN", new_y="NEXT", align=align)
 
     def fit(self, text: str, width: float) -> str:
         """``text`` shortened with '…' to fit ``width`` in the current font."""
@@ -233,54 +182,292 @@ class _ReportPDF(FPDF):
             text = text[:-1]
         return text.rstrip() + "…"
 
+    def heading(self, text: str, size: float = 20) -> None:
+        self.style(size, bold=True, color=self.primary)
+        self.paragraph(MARGIN, self.epw, size * 0.5, self.t(text))
+        self.set_draw_color(*self.accent)
+        self.set_line_width(0.8)
+        self.line(MARGIN + self.c_margin, self.get_y() + 1, MARGIN + 30, self.get_y() + 1)
+        self.set_line_width(0.2)
+        self.ln(5)
+
 
 def render_report_pdf(data: ReportData) -> bytes:
-    """The client's report as PDF bytes."""
-    pdf = _ReportPDF(data)
+    """The client's report as PDF bytes: cover, summary, answers, next step."""
+    pdf = ReportPDF(data)
     pdf.add_page()
-    _heading(pdf, data)
+    _cover(pdf, data)
+    pdf.add_page()
+    _summary(pdf, data)
+    pdf.add_page()
+    pdf.heading("Uw antwoorden")
     for section in data.sections:
-        if pdf.will_page_break(32):
-            pdf.add_page()
-        pdf.ln(3)
-        pdf.style(13, bold=True, color=ACCENT)
-        pdf.set_fill_color(*BAND)
-        pdf.cell(0, 9, pdf.fit(pdf.t(section.title), pdf.epw - 4), fill=True,
-                 new_x="LMARGIN", new_y="NEXT", align="L")
-        pdf.ln(2)
-        for question in section.questions:
-            _question(pdf, question)
+        draw_section(pdf, section.title, section.questions)
+    _next_step(pdf, data)
     return bytes(pdf.output())
 
 
-def _heading(pdf: _ReportPDF, data: ReportData) -> None:
-    pdf.style(10, color=MUTED)
-    pdf.cell(0, 5, pdf.t(data.firm_name), new_x="LMARGIN", new_y="NEXT")
+# -- the cover ---------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=8)
+def _logo_image(digest: str, logo: bytes) -> Any:
+    """The logo decoded (and made at most 900 px wide) once per process, as a Pillow
+    image; None when it is no image Pillow reads."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        opened = Image.open(BytesIO(logo))
+        opened.load()
+        image: Image.Image = opened
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+    if image.width > 900:
+        image = image.resize((900, max(1, round(image.height * 900 / image.width))))
+    if image.mode not in ("RGB", "RGBA", "L", "LA"):
+        image = image.convert("RGBA")
+    return image
+
+
+_LOGO_INFO: dict[str, tuple[str, Any]] = {}  # digest -> fpdf2's parsed image info, shared per process
+
+
+def draw_logo(pdf: FPDF, logo: bytes, x: float, y: float, w: float, h: float) -> float:
+    """The logo fitted into w x h at (x, y), decoded and compressed once per process
+    (fpdf2's image record is handed to every later document); returns its height, 0
+    when it is no image Pillow reads."""
+    digest = hashlib.sha256(logo).hexdigest()
+    image = _logo_image(digest, logo)
+    if image is None:
+        return 0.0
+    scale = min(w / image.width, h / image.height)
+    width, height = image.width * scale, image.height * scale
+    images = pdf.image_cache.images
+    cached = _LOGO_INFO.get(digest)
+    if cached is None:
+        before = set(images)
+        pdf.image(image, x, y, width, height)
+        added = [k for k in images if k not in before]
+        if len(added) == 1 and not images[added[0]].get("iccp"):
+            _LOGO_INFO[digest] = (added[0], images[added[0]].__class__(images[added[0]]))
+        return height
+    name, info = cached
+    if name not in images:
+        record = info.__class__(info)
+        record.update(i=len(images) + 1, usages=0, iccp_i=None)
+        record.pop("obj_id", None)
+        images[name] = record
+    pdf.image(name, x, y, width, height)
+    return height
+
+
+def _cover(pdf: ReportPDF, data: ReportData) -> None:
+    brand = data.firm
+    firm = brand.name or data.firm_name
+    top = MARGIN
+    logo_h = draw_logo(pdf, brand.logo, MARGIN, top, 70, 24) if brand.logo else 0.0
+    pdf.set_y(top + logo_h + (3 if logo_h else 0))
+    pdf.style(10 if logo_h else 16, bold=not logo_h, color=MUTED if logo_h else pdf.primary)
+    pdf.paragraph(MARGIN, pdf.epw, 6 if logo_h else 8, pdf.t(firm))
+    band_y, band_h = 92.0, 62.0
+    pdf.set_fill_color(*pdf.primary)
+    pdf.rect(0, band_y, pdf.w, band_h, style="F")
+    pdf.set_fill_color(*pdf.accent)
+    pdf.rect(0, band_y + band_h, pdf.w, 2.5, style="F")
+    pdf.set_xy(MARGIN, band_y + 10)
+    pdf.style(32, bold=True, color=WHITE)
+    pdf.cell(0, 14, "Rapportage", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    pdf.style(24, bold=True, color=ACCENT)
-    pdf.cell(0, 11, "Rapportage", new_x="LMARGIN", new_y="NEXT")
-    pdf.style(14, bold=True)
-    pdf.paragraph(MARGIN, pdf.epw, 7, pdf.t(data.quickscan_title))
+    pdf.style(16, color=WHITE)
+    title = pdf.lines(pdf.t(data.quickscan_title), pdf.epw - 2 * pdf.c_margin)[:3]
+    pdf.paragraph(MARGIN, pdf.epw, 8, title)
+    pdf.set_y(band_y + band_h + 16)
+    pdf.style(10, color=MUTED)
+    pdf.cell(0, 6, "Opgesteld voor", new_x="LMARGIN", new_y="NEXT")
+    pdf.style(18, bold=True)
+    pdf.paragraph(MARGIN, pdf.epw, 9, pdf.t(data.client.name) or "-")
+    pdf.style(13)
+    if data.client.company:
+        pdf.paragraph(MARGIN, pdf.epw, 7, pdf.t(data.client.company))
     pdf.ln(3)
-    rows = (("Klant", data.client.name), ("Bedrijf", data.client.company),
-            ("Relatienummer", data.client.relation_number),
-            ("Datum", dutch_date(data.report_date)))
-    for label, value in rows:
+    for label, value in (("Relatienummer", data.client.relation_number),
+                         ("Datum", dutch_date(data.report_date))):
         pdf.style(10, color=MUTED)
         pdf.cell(32, 6, label)
         pdf.style(11)
         pdf.paragraph(MARGIN + 32, pdf.epw - 32, 6, pdf.t(value) or "-")
+    lines = brand.contact_lines()
+    pdf.set_y(pdf.h - MARGIN - 6 - 4.5 * len(lines))
+    pdf.set_draw_color(*RULE)
+    pdf.line(MARGIN, pdf.get_y() - 2, pdf.w - MARGIN, pdf.get_y() - 2)
+    pdf.style(9, bold=True)
+    pdf.cell(0, 5, pdf.fit(pdf.t(firm), pdf.epw), new_x="LMARGIN", new_y="NEXT")
+    pdf.style(9, color=MUTED)
+    for line in lines:
+        pdf.cell(0, 4.5, pdf.fit(pdf.t(line), pdf.epw), new_x="LMARGIN", new_y="NEXT")
+
+
+# -- the summary -------------------------------------------------------------------------
+
+SUMMARY_SIZES = (10.5, 9.5, 8.5, 7.5)
+MORE_POINTS = "De toelichting bij elk aandachtspunt staat op de volgende pagina."
+
+
+def _summary(pdf: ReportPDF, data: ReportData) -> None:
+    """Attention points and scores per section on one page: the largest type that fits;
+    when even the smallest does not (a definition with very many points), the points'
+    titles only, as many as fit, with every point in full on the page after."""
+    pdf.heading("Samenvatting")
+    room = pdf.h - MARGIN - 8 - pdf.get_y()
+    points = len(data.attention)
+    tries = [(size, True, points) for size in SUMMARY_SIZES]
+    tries += [(SUMMARY_SIZES[1], False, n) for n in range(points, 0, -1)]
+    size, full, shown = next(
+        (t for t in tries if _summary_body(pdf, data, *t, dry=True) <= room), tries[-1])
+    _summary_body(pdf, data, size, full, shown, dry=False)
+    if not full:
+        pdf.add_page()
+        pdf.heading("Aandachtspunten")
+        for point in data.attention:
+            _point(pdf, point.title, point.text, 10.5, 10.5 * 0.48)
+
+
+def _point(pdf: ReportPDF, title: str, text: str, size: float, line: float,
+           dry: bool = False) -> float:
+    """One attention point (a bar in the accent colour, the title, the text); its height."""
+    text_w = pdf.epw - 6
+    pdf.style(size, bold=True)
+    titles = pdf.lines(pdf.t(title), text_w - 2 * pdf.c_margin) if title else []
+    pdf.style(size)
+    body = pdf.lines(pdf.t(text), text_w - 2 * pdf.c_margin) if text else []
+    h = (len(titles) + len(body)) * line
+    if dry:
+        return h + 2
+    if pdf.will_page_break(h + 2):
+        pdf.add_page()
+    y = pdf.get_y()
+    pdf.set_fill_color(*pdf.accent)
+    pdf.rect(MARGIN + pdf.c_margin, y + 0.6, 1.4, h - 0.6, style="F")
+    pdf.style(size, bold=True)
+    pdf.paragraph(MARGIN + 6, text_w, line, titles)
+    pdf.style(size)
+    pdf.paragraph(MARGIN + 6, text_w, line, body)
     pdf.ln(2)
-    pdf.set_draw_color(*TRACK)
-    pdf.line(MARGIN, pdf.get_y(), pdf.w - MARGIN, pdf.get_y())
+    return h + 2
+
+
+def _summary_body(pdf: ReportPDF, data: ReportData, size: float, full: bool, shown: int, *,
+                  dry: bool) -> float:
+    """Draw (or, ``dry``, only measure) the summary at type ``size``, the first ``shown``
+    attention points with their texts (``full``) or their titles only; returns its height."""
+    line = size * 0.48
+    height = 0.0
+
+    def sub(title: str) -> float:
+        if not dry:
+            pdf.style(size + 2.5, bold=True, color=pdf.primary)
+            pdf.cell(0, line + 3, title, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(1)
+        return line + 4
+
+    def note(text: str) -> float:
+        pdf.style(size)
+        lines = pdf.lines(pdf.t(text), pdf.epw - 2 * pdf.c_margin)
+        if not dry:
+            pdf.paragraph(MARGIN, pdf.epw, line, lines)
+        return len(lines) * line
+
+    height += sub("Aandachtspunten")
+    if not data.attention:
+        height += note("Uit uw antwoorden komen geen bijzondere aandachtspunten naar voren. "
+                       "Uw relatiemanager bespreekt de uitkomsten graag met u.")
+    for point in data.attention[:shown]:
+        if full:
+            height += _point(pdf, point.title, point.text, size, line, dry)
+        else:
+            title = point.title or point.text
+            pdf.style(size, bold=True)
+            height += _point(pdf, pdf.fit(title, pdf.epw - 10), "", size, line, dry)
+    if not full:
+        rest = len(data.attention) - shown
+        height += note((f"En nog {rest} aandachtspunt{'en' if rest > 1 else ''}. " if rest
+                        else "") + MORE_POINTS)
+    if not dry:
+        pdf.ln(3)
+    height += 3 + sub("Uw scores per onderdeel")
+    label_w, bar_x, bar_w = 92.0, MARGIN + 96, 50.0
+    for section in data.sections:
+        answered = sum(1 for q in section.questions if q.answer.strip())
+        count = f"{answered} van {len(section.questions)} vragen beantwoord"
+        if not dry:
+            pdf.style(size, bold=True)
+            pdf.cell(pdf.epw - 55, line + 1.5, pdf.fit(pdf.t(section.title), pdf.epw - 57))
+            pdf.style(size - 1, color=MUTED)
+            pdf.cell(55, line + 1.5, count, align="R", new_x="LMARGIN", new_y="NEXT")
+        height += line + 1.5
+        for q in section.questions:
+            if q.kind not in ("slider", "rating"):
+                continue
+            height += line + 1
+            if dry:
+                continue
+            pdf.style(size - 0.5)
+            pdf.cell(label_w, line + 1, pdf.fit(pdf.t(f"{q.number}. {q.text}"), label_w - 2))
+            share = bar_share(q)
+            if share is None:
+                pdf.style(size - 0.5, color=MUTED)
+                pdf.cell(0, line + 1, NOT_ANSWERED if not q.answer.strip() else pdf.t(q.answer),
+                         new_x="LMARGIN", new_y="NEXT")
+                continue
+            y = pdf.get_y() + (line + 1 - 2.6) / 2
+            _track(pdf, bar_x, y, bar_w, 2.6, share, q)
+            pdf.set_x(bar_x + bar_w + 2)
+            pdf.style(size - 0.5, bold=True)
+            assert q.scale is not None
+            pdf.cell(0, line + 1, f"{q.answer} van {dutch_number(q.scale[1])}"
+                     if q.scale[0] >= 0 else q.answer, new_x="LMARGIN", new_y="NEXT")
+        if not dry:
+            pdf.ln(1.5)
+        height += 1.5
+    return height
+
+
+def _track(pdf: ReportPDF, x: float, y: float, w: float, h: float,
+           share: tuple[float, float], q: ReportQuestion) -> None:
+    """A track with its filled part, a line at zero on a -100..100 slider."""
+    start, end = share
+    pdf.set_fill_color(*TRACK)
+    pdf.rect(x, y, w, h, style="F")
+    pdf.set_fill_color(*pdf.bar)
+    pdf.rect(x + w * start, y, max(w * (end - start), 0.8), h, style="F")
+    assert q.scale is not None
+    low, high = q.scale
+    if q.kind == "slider" and low < 0 < high:
+        zero = x + w * (-low) / (high - low)
+        pdf.set_draw_color(*MUTED)
+        pdf.line(zero, y - 0.8, zero, y + h + 0.8)
+
+
+# -- the answers -------------------------------------------------------------------------
+
+def draw_section(pdf: ReportPDF, title: str, questions: tuple[ReportQuestion, ...]) -> None:
+    """A section's band and its numbered questions with the answers."""
+    if pdf.will_page_break(32):
+        pdf.add_page()
     pdf.ln(3)
+    pdf.style(13, bold=True, color=pdf.primary)
+    pdf.set_fill_color(*BAND)
+    pdf.cell(0, 9, pdf.fit(pdf.t(title), pdf.epw - 4), fill=True,
+             new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.ln(2)
+    for question in questions:
+        draw_question(pdf, question)
 
 
-def _question(pdf: _ReportPDF, q: ReportQuestion) -> None:
+def draw_question(pdf: ReportPDF, q: ReportQuestion) -> None:
     text_w = pdf.epw - NUMBER_W
     pdf.style(11, bold=True)
     question = pdf.lines(pdf.t(q.text), text_w - 2 * pdf.c_margin)
-    bar = q.value is not None and q.scale is not None
+    bar = bar_share(q) is not None
     if pdf.will_page_break(len(question) * 5.5 + (16 if bar else 8)):  # keep it with its answer
         pdf.add_page()
     pdf.ln(2)
@@ -300,29 +487,21 @@ def _question(pdf: _ReportPDF, q: ReportQuestion) -> None:
     pdf.ln(1.5)
 
 
-def _bar(pdf: _ReportPDF, q: ReportQuestion) -> None:
-    """A track over the scale, filled from zero (a -100..100 slider) or from the
-    minimum to the answer, with the number beside it and the scale's ends below."""
-    assert q.value is not None and q.scale is not None
+def _bar(pdf: ReportPDF, q: ReportQuestion) -> None:
+    """The answer on its scale: the track, the filled part, the number beside it and
+    the scale's ends (with the slider's labels) below."""
+    share = bar_share(q)
+    assert share is not None and q.scale is not None
     low, high = q.scale
     x, y = MARGIN + NUMBER_W, pdf.get_y() + 0.5
-
-    def at(value: float) -> float:
-        share = (value - low) / (high - low) if high > low else 1.0
-        return x + BAR_W * min(max(share, 0.0), 1.0)
-
-    anchor = 0.0 if low < 0 < high else low
-    start, end = sorted((at(anchor), at(q.value)))
-    pdf.set_fill_color(*TRACK)
-    pdf.rect(x, y, BAR_W, BAR_H, style="F")
-    pdf.set_fill_color(*BAR)
-    pdf.rect(start, y, max(end - start, 0.6), BAR_H, style="F")
-    if anchor != low:
-        pdf.set_draw_color(*MUTED)
-        pdf.line(at(anchor), y - 1, at(anchor), y + BAR_H + 1)
+    _track(pdf, x, y, BAR_W, BAR_H, share, q)
     pdf.set_xy(x + BAR_W + 3, y - 0.5)
     pdf.style(11, bold=True)
-    pdf.cell(0, BAR_H + 1, pdf.t(q.answer))
+    pdf.cell(pdf.width(q.answer) + 2 * pdf.c_margin, BAR_H + 1, pdf.t(q.answer))
+    if q.label:
+        pdf.style(9.5, color=MUTED)
+        room = pdf.w - MARGIN - pdf.get_x()
+        pdf.cell(room, BAR_H + 1, pdf.fit(pdf.t(q.label), room - 2 * pdf.c_margin))
     pdf.set_xy(x, y + BAR_H + 0.8)
     pdf.style(8, color=MUTED)
     half = BAR_W / 2
@@ -331,3 +510,52 @@ def _bar(pdf: _ReportPDF, q: ReportQuestion) -> None:
     pdf.cell(half, 4, pdf.fit(left, half - 1))
     pdf.cell(half, 4, pdf.fit(right, half - 1), align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2.5)
+
+
+# -- the next step -----------------------------------------------------------------------
+
+def _next_step(pdf: ReportPDF, data: ReportData) -> None:
+    brand, contact = data.firm, data.contact
+    firm = brand.name or data.firm_name
+    pdf.style(11)
+    text = pdf.lines(pdf.t(data.next_step), pdf.epw - 2 * pdf.c_margin)
+    people = ([contact.name, contact.function, f"Telefoon {contact.phone}"
+               if contact.phone else "", f"E-mail {contact.email}" if contact.email else ""]
+              if contact is not None else [])
+    people = [p for p in people if p]
+    firm_lines = brand.contact_lines()
+    need = 30 + 5.5 * len(text) + 6 * (len(people) + len(firm_lines) + 3)
+    if pdf.will_page_break(min(need, pdf.eph - 10)):
+        pdf.add_page()
+    else:
+        pdf.ln(6)
+    pdf.heading("Volgende stap", size=16)
+    pdf.style(11)
+    pdf.paragraph(MARGIN, pdf.epw, 5.5, text)
+    pdf.ln(4)
+    y0 = pdf.get_y()
+    pdf.set_fill_color(*BAND)
+    box_h = 8 + 5.5 * (len(people) + (1 if people else 0)) + 5 * (len(firm_lines) + 1) + 4
+    pdf.rect(MARGIN, y0, pdf.epw, box_h, style="F")
+    pdf.set_fill_color(*pdf.accent)
+    pdf.rect(MARGIN, y0, 1.4, box_h, style="F")
+    pdf.set_xy(MARGIN + 5, y0 + 4)
+    if people:
+        pdf.style(9, color=MUTED)
+        pdf.cell(0, 5.5, "Uw relatiemanager", new_x="LMARGIN", new_y="NEXT")
+        for i, line in enumerate(people):
+            pdf.set_x(MARGIN + 5)
+            pdf.style(12 if i == 0 else 10.5, bold=i == 0)
+            pdf.cell(0, 5.5, pdf.fit(pdf.t(line), pdf.epw - 10), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+    pdf.set_x(MARGIN + 5)
+    pdf.style(10.5, bold=True)
+    pdf.cell(0, 5, pdf.fit(pdf.t(firm), pdf.epw - 10), new_x="LMARGIN", new_y="NEXT")
+    pdf.style(10, color=MUTED)
+    for line in firm_lines:
+        pdf.set_x(MARGIN + 5)
+        pdf.cell(0, 5, pdf.fit(pdf.t(line), pdf.epw - 10), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(y0 + box_h + 4)
+    if pdf.replaced:
+        pdf.style(8.5, color=MUTED)
+        pdf.paragraph(MARGIN, pdf.epw, 4.2, pdf.t(REPLACED_NOTE))

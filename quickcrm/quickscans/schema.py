@@ -11,7 +11,7 @@ docs/quickscans.md.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from quickcrm import codes
@@ -40,12 +40,14 @@ class Question:
     id: str
     type: QuestionType
     text: str
-    explanation: str = ""
+    explanation: str = ""  # for staff: the explanation document, the RM's preview
+    client_text: str = ""  # for the client: shown under the question on their pages
     min: float | None = None  # slider, rating
     max: float | None = None  # slider, rating
     step: float | None = None  # slider
     left: str = ""  # slider: label at the minimum
     right: str = ""  # slider: label at the maximum
+    labels: tuple[str, ...] = ()  # slider: labels between left and right, evenly spaced
     options: tuple[str, ...] = ()  # choice: stored as 'ke1', 'ke2', ...
     max_length: int | None = None  # text
 
@@ -102,6 +104,28 @@ class UpdateRule:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """One answer condition of an attention point: ``answer`` (choice: the stored codes
+    'ke1'..), ``at_least``/``at_most`` (slider, rating: inclusive bounds) or ``answered``
+    (any question: given or not). An unanswered question meets only ``answered = false``."""
+
+    question: str
+    answer: tuple[str, ...] = ()
+    at_least: float | None = None
+    at_most: float | None = None
+    answered: bool | None = None
+
+
+@dataclass(frozen=True)
+class AttentionRule:
+    """An attention point of the report: shown when every condition holds."""
+
+    text: str
+    when: tuple[Condition, ...]
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Definition:
     key: str
     title: str
@@ -112,6 +136,9 @@ class Definition:
     profile: Profile
     update: str | None = None  # personal: the key of its update QuickScan
     update_rule: UpdateRule | None = None
+    landing_introduction: str = ""  # a landing page's default intro, for prospects
+    attention: tuple[AttentionRule, ...] = ()  # issue 25: the report's attention points
+    next_step: str = ""  # issue 25: the report's closing text (empty: the default)
 
     def questions(self) -> list[Question]:
         return [q for s in self.sections for q in s.questions]
@@ -201,7 +228,8 @@ def parse_definition(data: dict[str, Any], source: str) -> Definition:
     """Validate ``data`` (a parsed TOML file) into a Definition or raise FileProblems."""
     ck = _Check(source)
     ck.unknown(data, {"key", "title", "kind", "introduction", "sections", "mails", "profile",
-                      "update", "update_rule"}, "")
+                      "update", "update_rule", "landing_introduction", "attention",
+                      "next_step"}, "")
     key = ck.text(data, "key", "")
     if key and not KEY_RE.match(key):
         ck.bad("key", f"{key!r} must be lower-case letters, digits, '-' or '_'")
@@ -232,6 +260,9 @@ def parse_definition(data: dict[str, Any], source: str) -> Definition:
         introduction=ck.text(data, "introduction", ""), sections=sections,
         mails=_mails(ck, data.get("mails")), profile=_profile(ck, data.get("profile")),
         update=update or None, update_rule=rule,
+        landing_introduction=ck.text(data, "landing_introduction", "", required=False),
+        attention=_attention(ck, data.get("attention"), sections),
+        next_step=ck.text(data, "next_step", "", required=False),
     )
     if ck.problems:
         raise FileProblems(ck.problems)
@@ -247,7 +278,7 @@ def _section(ck: _Check, data: dict[str, Any], place: str) -> Section:
 
 
 _FIELDS = {
-    "slider": {"min", "max", "step", "left", "right"},
+    "slider": {"min", "max", "step", "left", "right", "labels"},
     "choice": {"options"},
     "text": {"max_length"},
     "rating": {"min", "max"},
@@ -259,7 +290,8 @@ def _question(ck: _Check, data: dict[str, Any], place: str) -> Question:
     if qtype and qtype not in QUESTION_TYPES:
         ck.bad(f"{place}.type", f"must be one of {', '.join(QUESTION_TYPES)}, not {qtype!r}")
         qtype = ""
-    ck.unknown(data, {"id", "type", "text", "explanation", *_FIELDS.get(qtype, set())}, place)
+    ck.unknown(data, {"id", "type", "text", "explanation", "client_text",
+                      *_FIELDS.get(qtype, set())}, place)
     qid = ck.text(data, "id", place)
     if qid and not ID_RE.match(qid):
         ck.bad(f"{place}.id", f"{qid!r} must start with a letter (letters, digits, '-', '_')")
@@ -287,7 +319,8 @@ def _question(ck: _Check, data: dict[str, Any], place: str) -> Question:
             length = 1000
         extra = {"max_length": length}
     return Question(id=qid, type=qtype or "text", text=ck.text(data, "text", place),  # type: ignore[arg-type]
-                    explanation=ck.text(data, "explanation", place, required=False), **extra)
+                    explanation=ck.text(data, "explanation", place, required=False),
+                    client_text=ck.text(data, "client_text", place, required=False), **extra)
 
 
 def _slider(ck: _Check, data: dict[str, Any], place: str) -> dict[str, Any]:
@@ -299,9 +332,18 @@ def _slider(ck: _Check, data: dict[str, Any], place: str) -> dict[str, Any]:
     if step is not None and (step <= 0 or (low is not None and high is not None
                                            and not float((high - low) / step).is_integer())):
         ck.bad(f"{place}.step", f"must be positive and divide the range {low}..{high}, not {step}")
+    labels = data.get("labels", [])
+    if not isinstance(labels, list) or not all(isinstance(t, str) and t.strip() for t in labels):
+        ck.bad(f"{place}.labels", "must be a list of label texts (between left and right)")
+        labels = []
+    elif labels and low is not None and high is not None and step \
+            and len(labels) > (high - low) / step - 1:
+        ck.bad(f"{place}.labels", f"{len(labels)} labels do not fit between the "
+               f"{int((high - low) / step) + 1} values of {low}..{high}")
     return {"min": low, "max": high, "step": step,
             "left": ck.text(data, "left", place, required=False),
-            "right": ck.text(data, "right", place, required=False)}
+            "right": ck.text(data, "right", place, required=False),
+            "labels": tuple(t.strip() for t in labels)}
 
 
 def _mails(ck: _Check, data: Any) -> dict[str, Mail]:
@@ -413,3 +455,129 @@ def check_update_rule(personal: Definition, update: Definition, source: str) -> 
             ck.bad(f"{place}.weight", f"{q.id!r} is a {q.type} question: use points")
     if ck.problems:
         raise FileProblems(ck.problems)
+
+
+# Attention points (issue 25): answer conditions -> a short Dutch text in the report.
+ATTENTION_TEXT_MAX, ATTENTION_TITLE_MAX = 400, 80
+_CONDITION_KEYS = {"question", "answer", "at_least", "at_most", "answered"}
+
+
+def _attention(ck: _Check, data: Any, sections: tuple[Section, ...]) -> tuple[AttentionRule, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        ck.bad("attention", "must be a list of tables ([[attention]])")
+        return ()
+    questions = {q.id: q for s in sections for q in s.questions}
+    rules = []
+    for i, raw in enumerate(data, 1):
+        place = f"attention[{i}]"
+        rule = ck.table(raw, place)
+        ck.unknown(rule, {"title", "text", "when"}, place)
+        text, title = ck.text(rule, "text", place), ck.text(rule, "title", place, required=False)
+        if len(text) > ATTENTION_TEXT_MAX:
+            ck.bad(f"{place}.text", f"is {len(text)} characters; an attention point is short "
+                   f"(at most {ATTENTION_TEXT_MAX})")
+        if len(title) > ATTENTION_TITLE_MAX:
+            ck.bad(f"{place}.title", f"is {len(title)} characters (at most {ATTENTION_TITLE_MAX})")
+        when = rule.get("when")
+        if isinstance(when, dict):
+            when = [when]
+        if not isinstance(when, list) or not when:
+            ck.bad(f"{place}.when", "must be a condition or a non-empty list of conditions, "
+                   "e.g. { question = \"termijn\", answer = [\"ke1\"] }")
+            when = []
+        conditions = tuple(_condition(ck, c, f"{place}.when[{j}]", questions)
+                           for j, c in enumerate(when, 1))
+        rules.append(AttentionRule(text=text, title=title,
+                                   when=tuple(c for c in conditions if c is not None)))
+    return tuple(rules)
+
+
+def _condition(ck: _Check, raw: Any, place: str, questions: dict[str, Question]
+               ) -> Condition | None:
+    cond = ck.table(raw, place)
+    if not cond:
+        return None
+    ck.unknown(cond, _CONDITION_KEYS, place)
+    qid = ck.text(cond, "question", place)
+    q = questions.get(qid)
+    if qid and q is None:
+        ck.bad(f"{place}.question", f"the QuickScan has no question {qid!r}")
+    tests = sorted(k for k in ("answer", "at_least", "at_most", "answered") if k in cond)
+    if not tests:
+        ck.bad(place, "needs answer (choice), at_least / at_most (slider, rating) or answered")
+        return None
+    if "answered" in tests and len(tests) > 1:
+        ck.bad(place, "answered stands alone: write another condition for the answer")
+    out = Condition(question=qid)
+    if "answered" in cond:
+        if not isinstance(cond["answered"], bool):
+            ck.bad(f"{place}.answered", f"must be true or false, not {cond['answered']!r}")
+        return Condition(question=qid, answered=bool(cond["answered"]))
+    if "answer" in cond:
+        if q is not None and q.type != "choice":
+            ck.bad(f"{place}.answer", f"{qid!r} is a {q.type} question: use at_least / at_most")
+        if "at_least" in cond or "at_most" in cond:
+            ck.bad(place, "answer and at_least / at_most do not go together")
+        values = cond["answer"]
+        values = [values] if isinstance(values, str) else values
+        if not isinstance(values, list) or not values or not all(
+                isinstance(v, str) and v.strip() for v in values):
+            ck.bad(f"{place}.answer", "must be an answer ('ke1' or the option's text) "
+                   "or a list of them")
+            return out
+        codes_ = []
+        options = q.choice_values() if q is not None and q.type == "choice" else []
+        by_text = {text.strip().lower(): code for code, text in options}
+        for value in values:
+            v = value.strip().lower()
+            if not options or v in dict(options):
+                codes_.append(v)
+            elif v in by_text:
+                codes_.append(by_text[v])
+            else:
+                known = ", ".join(f"{c} ({t})" for c, t in options)
+                ck.bad(f"{place}.answer", f"{qid!r} has no answer {value!r} (known: {known})")
+        return replace(out, answer=tuple(dict.fromkeys(codes_)))
+    bounds: dict[str, float | None] = {}
+    for key in ("at_least", "at_most"):
+        bounds[key] = ck.number(cond, key, place) if key in cond else None
+    if q is not None and q.type not in ("slider", "rating"):
+        ck.bad(f"{place}.{tests[0]}", f"{qid!r} is a {q.type} question: "
+               + ("use answer" if q.type == "choice" else "use answered"))
+    elif q is not None and q.min is not None and q.max is not None:
+        for key, value in bounds.items():
+            if value is not None and not q.min <= value <= q.max:
+                ck.bad(f"{place}.{key}", f"{value:g} is outside {qid!r}'s range "
+                       f"{q.min:g}..{q.max:g}")
+    low, high = bounds["at_least"], bounds["at_most"]
+    if low is not None and high is not None and low > high:
+        ck.bad(f"{place}.at_most", f"is below at_least ({high:g} < {low:g}): nothing matches")
+    return replace(out, at_least=low, at_most=high)
+
+
+def condition_holds(condition: Condition, question: Question | None, stored: str | None) -> bool:
+    """Whether one stored answer (None or '': not answered) meets ``condition``."""
+    raw = (stored or "").strip()
+    if condition.answered is not None:
+        return bool(raw) == condition.answered
+    if not raw or question is None:
+        return False
+    if condition.answer:
+        return raw.lower() in condition.answer
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        return False
+    if value != value:  # NaN
+        return False
+    return ((condition.at_least is None or value >= condition.at_least)
+            and (condition.at_most is None or value <= condition.at_most))
+
+
+def attention_points(definition: Definition, answers: dict[str, str]) -> list[AttentionRule]:
+    """The definition's attention points that ``answers`` meet, in the file's order."""
+    return [rule for rule in definition.attention
+            if rule.when and all(condition_holds(c, definition.question(c.question),
+                                                 answers.get(c.question)) for c in rule.when)]

@@ -90,6 +90,26 @@ def check_answer(question: Question, raw: FormValue) -> tuple[str | None, str | 
     return (str(value) if value != "" else None), None
 
 
+def slider_label(question: Question, value: str | float | None) -> str:
+    """The verbal label of a slider value: with labels between ``left`` and ``right``,
+    the label nearest the value (all evenly spread over the range); without them,
+    ``left`` at the minimum and ``right`` at the maximum only. "" when there is none."""
+    if question.type != "slider" or value in (None, ""):
+        return ""
+    try:
+        v = _number(value)
+    except (TypeError, ValueError):
+        return ""
+    low, high = question.min or 0, question.max or 0
+    if high <= low:
+        return ""
+    if not question.labels:
+        return question.left if v <= low else question.right if v >= high else ""
+    points = [question.left, *question.labels, question.right]
+    index = math.floor((v - low) / (high - low) * (len(points) - 1) + 0.5)
+    return points[max(0, min(len(points) - 1, index))]
+
+
 def display(question: Question, value: str | None) -> str:
     """The answer as the client reads it back (choice text, number, the text itself)."""
     if value is None or value == "":

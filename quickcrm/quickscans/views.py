@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from quickcrm.clock import as_utc
 from quickcrm.quickscans.schema import Question, Section
-from quickcrm.quickscans.validation import display
+from quickcrm.quickscans.validation import display, slider_label
 
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
           "september", "oktober", "november", "december")
@@ -32,11 +32,37 @@ class Item:
 
     @property
     def display(self) -> str:
-        return display(self.q, self.value)
+        """The answer as the client reads it back; a slider's with its verbal label
+        ("65 – Grotendeels voorbereid"); "" when not answered."""
+        shown = display(self.q, self.value)
+        verbal = self.verbal
+        return f"{shown} – {verbal}" if shown and verbal else shown
+
+    @property
+    def verbal(self) -> str:
+        return slider_label(self.q, self.value)
+
+    @property
+    def answered(self) -> bool:
+        return self.value not in (None, "")
+
+    @property
+    def points(self) -> list[tuple[str, str]]:
+        """A slider's values with their verbal labels, for the page's script."""
+        q = self.q
+        low, high, step = q.min or 0, q.max or 0, q.step or 1
+        count = int(round((high - low) / step)) + 1
+        values = [low + i * step for i in range(count)]
+        out = []
+        for v in values:
+            text = str(int(v)) if float(v).is_integer() else str(v)
+            out.append((text, slider_label(q, text)))
+        return out
 
     @property
     def slider_value(self) -> str:
-        """The stored value, else the middle of the range on a step."""
+        """The stored value, else the middle of the range on a step (where the thumb
+        waits, hidden, until the client sets it: an untouched slider is no answer)."""
         if self.value not in (None, ""):
             return str(self.value)
         low, high, step = self.q.min or 0, self.q.max or 0, self.q.step or 1

@@ -6,7 +6,7 @@ off ``Event`` (who, when, which relation). Times are stored in UTC.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Column, DateTime, Index, LargeBinary, Text, text
 from sqlmodel import Field, SQLModel
@@ -106,6 +106,9 @@ class Relation(SQLModel, table=True):
     # changed; indexed: compute_profile_faces compares the newest change with the
     # oldest face. A change of any other field leaves it, so it cannot unseat a face.
     segments_at: datetime | None = Field(default=None, sa_column=utc_column(index=True))
+    # attention (issue 28): where the relation is, for the map (no online geocoding)
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class Person(SQLModel, table=True):
@@ -134,6 +137,17 @@ class Person(SQLModel, table=True):
     campaign_contact: bool = False
     created_at: datetime | None = Field(default=None, sa_column=utc_column())
     updated_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # the person CRM (issue 26, seed 001): the card's personal data; party_type names
+    # another party ("notaris", "geldverstrekker"), empty for leads and clients
+    date_of_birth: date | None = Field(default=None, index=True)
+    address: str = Field(default="", max_length=300)
+    postcode: str = Field(default="", max_length=20)
+    city: str = Field(default="", max_length=120)
+    label: str = Field(default="", max_length=100)
+    party_type: str = Field(default="", max_length=60)
+    # "1234ab 12" (postcode + house number, normalised): "meer op dit adres" and the
+    # duplicate check; filled with the search keys (quickcrm.crm.search_keys)
+    address_key: str = Field(default="", max_length=40, index=True)
 
 
 class Event(SQLModel, table=True):
@@ -141,10 +155,15 @@ class Event(SQLModel, table=True):
     contact-moment counting read. ``details`` is a JSON text."""
 
     __tablename__ = "event"
-    __table_args__ = (Index("ix_event_relation_at", "relation_id", "at"),)
+    __table_args__ = (
+        Index("ix_event_relation_at", "relation_id", "at"),
+        # attention (issue 28): contact moments per relation in a period, from the index
+        Index("ix_event_attention", "at", "kind", "relation_id", "user_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(sa_column=utc_column(index=True, nullable=False))
+    # no index of its own: ix_event_attention (issue 28) leads with ``at``
+    at: datetime = Field(sa_column=utc_column(nullable=False))
     kind: str = Field(max_length=60, index=True)
     relation_id: int | None = Field(default=None, foreign_key="relation.id", ondelete="SET NULL")
     person_id: int | None = Field(
@@ -152,6 +171,10 @@ class Event(SQLModel, table=True):
     )
     user_id: int | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
     details: str = Field(default="{}", sa_type=Text)
+    # attention (issue 28): the contact's channel (telefoon, e-mail, ...) and an
+    # order's or invoice's amount in euros, when known
+    channel: str | None = Field(default=None, max_length=20)
+    amount: float | None = None
 
 
 class JobRun(SQLModel, table=True):

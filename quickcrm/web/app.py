@@ -85,6 +85,7 @@ class WebState:
     firm: str = ""
     tz: str = "Europe/Amsterdam"
     extra: dict[str, Any] = field(default_factory=dict)
+    brand: Any = None  # quickcrm.branding.Branding, checked when the app is built
 
     db_threads: Any = None
     write_lock: Any = None  # SQLite: one writer at a time, queued here, not in busy_timeout
@@ -121,22 +122,36 @@ def warm_up(state: WebState) -> None:
     import quickcrm.quickscans.report_pptx  # noqa: F401
 
     for name in ("new.html", "declined.html", "section.html", "overview.html",
-                 "finished.html", "preview.html", "notfound.html", "message.html"):
+                 "finished.html", "preview.html", "notfound.html", "message.html",
+                 "unsubscribe.html", "privacy.html"):
         state.templates.get_template(name)
 
 
 def create_app(runtime: Runtime, *, limiter: FailureLimiter | None = None,
                max_body: int = MAX_BODY) -> Any:
-    """The ASGI app (Starlette inside the body-size and security-header middleware)."""
+    """The ASGI app (Starlette inside the body-size and security-header middleware).
+    The firm's branding and frame-ancestors settings are checked here: a bad colour or
+    logo stops ``serve`` with one line naming the setting."""
+    from quickcrm import branding
+
+    brand = branding.from_settings(runtime.settings)
     state = WebState(runtime=runtime, templates=html_files("web"),
                      limiter=limiter or FailureLimiter(), deliverer=Deliverer(runtime),
-                     firm=str(runtime.settings["firm.name"]), tz=runtime.settings.timezone)
+                     firm=brand.name or str(runtime.settings["firm.name"]),
+                     tz=runtime.settings.timezone, brand=brand)
+    state.extra["stylesheet"] = pages.brand_stylesheet(brand).encode()
+    own = runtime.settings.base_url + branding.OWN_PRIVACY_PATH
+    state.extra["privacy_href"] = (branding.OWN_PRIVACY_PATH if brand.privacy_url == own
+                                   else brand.privacy_url)
     if runtime.settings.database_url.startswith("sqlite"):
         state.write_lock = threading.Lock()
     routes = [
         *web_routes(),  # every area's, in the order of quickcrm.areas.AREAS
         Route("/robots.txt", pages.robots, methods=["GET"]),
         Route("/favicon.ico", pages.favicon, methods=["GET"]),
+        Route("/huisstijl.css", pages.stylesheet, methods=["GET"]),
+        Route("/huisstijl/logo", pages.logo, methods=["GET"]),
+        Route("/privacy", pages.privacy, methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(templates_dir() / "web" / "static")),
               name="static"),
     ]
@@ -150,17 +165,36 @@ def create_app(runtime: Runtime, *, limiter: FailureLimiter | None = None,
 
     app = Starlette(routes=routes, exception_handlers={404: pages.missing}, lifespan=lifespan)
     app.state.web = state
-    return SecurityHeaders(BodyLimit(app, limit=max_body))
+    return SecurityHeaders(BodyLimit(app, limit=max_body),
+                           frame_ancestors=frame_ancestors(runtime.settings))
+
+
+def frame_ancestors(settings: Any) -> tuple[str, ...]:
+    """The sites ``web.frame_ancestors`` allows to embed landing pages (empty: none),
+    each checked as an origin (https://www.firma.nl) so no CSP can be injected."""
+    import re
+
+    from quickcrm.errors import ConfigError
+
+    raw = str(settings["web.frame_ancestors"]).replace(",", " ").split()
+    for origin in raw:
+        if not re.match(r"^https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$", origin):
+            raise ConfigError(f"web.frame_ancestors: {origin!r} is not a site such as "
+                              "https://www.firma.nl (scheme and host, no path)")
+    return tuple(raw)
 
 
 def serve(runtime: Runtime, *, host: str = "127.0.0.1", port: int = 8000,
           access_log: bool = False) -> None:
-    """Run the app under uvicorn until interrupted. The access log is off by default:
-    its lines would hold every client's token."""
+    """Run the app under uvicorn until interrupted. The access log is off by default;
+    with it, each path is logged with the client's token replaced (``ops.logs``)."""
     import uvicorn
 
+    from quickcrm.ops.logs import configure  # log.format/file/level; tokens left out
+
+    configure(runtime.settings)
     uvicorn.run(create_app(runtime), host=host, port=port, access_log=access_log,
-                proxy_headers=True, server_header=False, log_level="info")
+                proxy_headers=True, server_header=False, log_level="info", log_config=None)
 
 
 class BackgroundServer:
@@ -171,7 +205,8 @@ class BackgroundServer:
         import uvicorn
 
         config = uvicorn.Config(create_app(runtime), host=host, port=port, access_log=False,
-                                proxy_headers=True, server_header=False, log_level="warning")
+                                proxy_headers=True, server_header=False, log_level="warning",
+                                log_config=None)  # the daemon's log (quickcrm.ops.logs)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="quickcrm-web", daemon=True)
 

@@ -17,18 +17,18 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from quickcrm.quickscans.contacts import photo_of
 from quickcrm.quickscans.guards import csrf_ok, csrf_token, well_formed
 from quickcrm.quickscans.pages import (
-    blocked,
     forbidden,
     lookup,
+    miss,
     not_found,
     read_post,
     render,
     render_step,
     saved_reply,
     state,
-    too_many,
 )
 from quickcrm.quickscans.steps import save_answers, step_after, step_answers
 from quickcrm.quickscans.views import dutch_datetime, sections
@@ -39,14 +39,15 @@ async def missing(request: Request, exc: Exception) -> Response:
     """Starlette's 404 for unknown paths: the same page as an unknown token; it counts
     as a guess under /q/ and /p/ only (favicon.ico and other paths browsers fetch on
     their own do not)."""
-    if blocked(request):
-        return too_many(request)
-    return not_found(request, guess=request.url.path.startswith(("/q/", "/p/")))
+    if request.url.path.startswith(("/q/", "/p/", "/u/")):
+        return miss(request)
+    return not_found(request, guess=False)
 
 
 async def _load(request: Request, *, preview: bool = False) -> respond.Scan | Response:
     token = request.path_params["token"]
-    return await lookup(request, lambda s: respond.find_scan(s, token, preview=preview))
+    return await lookup(request, lambda s: respond.find_scan(s, token, preview=preview,
+                                                             with_contact=True))
 
 
 def _page(request: Request, scan: respond.Scan, step: int | str | None = None, *,
@@ -59,9 +60,81 @@ def _page(request: Request, scan: respond.Scan, step: int | str | None = None, *
                   csrf=csrf_token(token, scan.invitation.preview_token), errors=errors or {},
                   finished_at=dutch_datetime(scan.invitation.finished_at, state(request).tz))
     if scan.status in ("new", "declined", "finished"):
-        return render(request, f"{scan.status}.html", status, views=views, **common)
+        rm = scan.contact
+        undo = request.query_params.get("ongedaan") if scan.status == "declined" else None
+        if undo and not respond.can_undo(scan, undo, state(request).runtime.clock.now()):
+            undo = None
+        return render(request, f"{scan.status}.html", status, views=views, rm=rm,
+                      photo_url=f"/q/{token}/foto" if rm and rm.has_photo else "",
+                      undo=undo, **common)
     return render_step(request, views, step, overview="overview.html", section="section.html",
                      status=status, **common)
+
+
+async def rm_photo(request: Request) -> Response:
+    """The photo of the client's relationship manager, for their own pages only."""
+    web = state(request)
+    token = request.path_params["token"]
+
+    def work() -> tuple[str, bytes] | None:
+        with web.runtime.session(read_only=True) as s:
+            scan = respond.find_scan(s, token)
+            return photo_of(s, scan.client.rm_id) if scan is not None else None
+
+    found = await web.in_thread(work)
+    if found is None:
+        return miss(request)
+    return Response(found[1], media_type=found[0],
+                    headers={"cache-control": "private, max-age=3600"})
+
+
+async def undo(request: Request) -> Response:
+    """ "Ongedaan maken" on the page right after Nee: the client continues after all."""
+    def action(session: Session | None, scan: respond.Scan, form: Any) -> bool:
+        assert session is not None
+        code = form.get("code")
+        return respond.undo_decline(session, scan, code=code if isinstance(code, str) else None,
+                                    now=state(request).runtime.clock.now())
+
+    posted = await _post(request, action)
+    if isinstance(posted, Response):
+        return posted
+    scan, undone, _form = posted
+    return _back(scan.invitation.token, "/stap/1" if undone else "")
+
+
+def brand_stylesheet(brand: Any) -> str:
+    """The firm's colours as CSS custom properties, over app.css's defaults. Links and
+    borders use the colour made dark enough for their contrast (``ensure_contrast``)."""
+    from quickcrm.branding import ensure_contrast
+
+    # measured against the darkest light background the pages use (a chosen option)
+    tint = "#eef3f8"
+    return (":root {\n"
+            f"  --primary: {brand.color_primary};\n"
+            f"  --on-primary: {brand.on_primary};\n"
+            f"  --accent: {brand.color_accent};\n"
+            f"  --link: {ensure_contrast(brand.color_primary, tint)};\n"
+            f"  --control: {ensure_contrast(brand.color_primary, tint, ratio=3.0)};\n"
+            f"  --focus: {ensure_contrast(brand.color_accent, tint, ratio=3.0)};\n"
+            "}\n")
+
+
+async def stylesheet(request: Request) -> Response:
+    return Response(state(request).extra["stylesheet"], media_type="text/css",
+                    headers={"cache-control": "public, max-age=300"})
+
+
+async def logo(request: Request) -> Response:
+    brand = state(request).brand
+    if brand is None or brand.logo_path is None:
+        return not_found(request, guess=False)
+    return Response(brand.logo_bytes, media_type=brand.logo_mime,
+                    headers={"cache-control": "public, max-age=300"})
+
+
+async def privacy(request: Request) -> Response:
+    return render(request, "privacy.html", title="Privacyverklaring")
 
 
 async def robots(request: Request) -> Response:
@@ -108,8 +181,8 @@ async def _post(request: Request, action: Callable[[Session | None, respond.Scan
     a lock and the action gets no session and writes on its own (answers)."""
     web = state(request)
     token = request.path_params["token"]
-    if not well_formed(token) and not blocked(request):
-        return not_found(request)
+    if not well_formed(token):
+        return miss(request)
     form = await read_post(request)
     if isinstance(form, Response):
         return form
@@ -134,7 +207,7 @@ async def _post(request: Request, action: Callable[[Session | None, respond.Scan
 
     done = await web.in_thread(work)
     if done is None:
-        return not_found(request)
+        return miss(request)
     if done == "csrf":
         return forbidden(request)
     assert isinstance(done, tuple)
@@ -158,6 +231,8 @@ async def choose(request: Request) -> Response:
     if isinstance(posted, Response):
         return posted
     scan, choice, _form = posted
+    if choice == "nee" and scan.status == "declined":
+        return _back(scan.invitation.token, f"?ongedaan={respond.undo_code(scan)}")
     return _back(scan.invitation.token, "/stap/1" if choice == "ja" else "")
 
 

@@ -10,24 +10,28 @@ after the QuickScan was finished in another tab.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from quickcrm.campaigns import invitation as inv
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient
-from quickcrm.clock import local_date
+from quickcrm.clock import as_utc, local_date
 from quickcrm.events import (
     QUICKSCAN_FINISHED,
     QUICKSCAN_LOGGED_IN,
     QUICKSCAN_NOT_INTERESTED,
+    QUICKSCAN_NOT_INTERESTED_UNDONE,
     record,
 )
 from quickcrm.quickscans.answers import Respondent, load_answers, write_answers
+from quickcrm.quickscans.contacts import Contact, contact_of
 from quickcrm.quickscans.definitions import definition_of
 from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.schema import Definition
@@ -47,6 +51,7 @@ class Scan:
     quickscan: QuickScan
     definition: Definition
     answers: dict[str, str] = field(default_factory=dict)
+    contact: Contact | None = None  # read for the intro, declined and finished pages
 
     @property
     def status(self) -> Status:
@@ -77,7 +82,7 @@ class Scan:
 
 
 def find_scan(session: Session, token: str, *, preview: bool = False,
-              lock: bool = False) -> Scan | None:
+              lock: bool = False, with_contact: bool = False) -> Scan | None:
     """The invitation behind a client token (or a preview token); None for anything
     unknown or malformed, so every miss looks the same."""
     column = col(Invitation.preview_token) if preview else col(Invitation.token)
@@ -91,6 +96,8 @@ def find_scan(session: Session, token: str, *, preview: bool = False,
     invitation, client, campaign, quickscan = row
     scan = Scan(invitation, client, campaign, quickscan, definition_of(quickscan))
     scan.answers = load_answers(session, scan.respondent)
+    if with_contact and scan.status != "started":
+        scan.contact = contact_of(session, client.rm_id)
     return scan
 
 
@@ -119,6 +126,40 @@ def choose(session: Session, scan: Scan, *, interested: bool, now: datetime) -> 
             record(session, kind=QUICKSCAN_NOT_INTERESTED, at=now, **_about(scan))
         _login(session, scan, now)
         session.commit()
+
+
+UNDO_WINDOW = timedelta(hours=1)  # "ongedaan maken" on the page right after Nee
+
+
+def undo_code(scan: Scan) -> str:
+    """The code the page right after Nee carries (and only that page: the link in the
+    e-mail does not), so the declined page offers "ongedaan maken" until the client
+    leaves it. Bound to this Nee: a new Nee needs a new code."""
+    i = scan.invitation
+    stamp = as_utc(i.not_interested_at).isoformat() if i.not_interested_at else ""
+    return hmac.new(i.preview_token.encode(), f"undo:{i.token}:{stamp}".encode(),
+                    hashlib.sha256).hexdigest()[:32]
+
+
+def can_undo(scan: Scan, code: str | None, now: datetime) -> bool:
+    i = scan.invitation
+    return (scan.status == "declined" and i.not_interested_at is not None and bool(code)
+            and now - as_utc(i.not_interested_at) <= UNDO_WINDOW
+            and hmac.compare_digest(str(code).encode(), undo_code(scan).encode()))
+
+
+def undo_decline(session: Session, scan: Scan, *, code: str | None, now: datetime) -> bool:
+    """Clear a Nee given moments ago (``can_undo``); the client then continues with the
+    questions. ``scan`` was found with ``lock=True``. True when it was undone."""
+    if not can_undo(scan, code, now):
+        return False
+    assert scan.invitation.id is not None
+    session.execute(update(Invitation).where(col(Invitation.id) == scan.invitation.id)
+                    .values(not_interested_at=None))
+    scan.invitation.not_interested_at = None
+    record(session, kind=QUICKSCAN_NOT_INTERESTED_UNDONE, at=now, **_about(scan))
+    session.commit()
+    return True
 
 
 def store_answers(session: Session, scan: Scan, changes: dict[str, str | None], *,

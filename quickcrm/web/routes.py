@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from quickcrm.web import pages
+from quickcrm.web import pages, unsubscribe
 
 
 def routes() -> list[Route]:
@@ -18,5 +18,10 @@ def routes() -> list[Route]:
         Route(f"/q/{token}/stap/{{n:int}}", pages.save_step, methods=["POST"]),
         Route(f"/q/{token}/antwoord", pages.save_one, methods=["POST"]),
         Route(f"/q/{token}/rapportage", pages.finish, methods=["POST"]),
+        Route(f"/q/{token}/ongedaan", pages.undo, methods=["POST"]),
+        Route(f"/q/{token}/foto", pages.rm_photo, methods=["GET"]),
         Route(f"/p/{token}", pages.preview_page, methods=["GET"]),
+        # mail (issue 24): the one-click opt-out of List-Unsubscribe (RFC 8058)
+        Route(f"/u/{token}", unsubscribe.confirm_page, methods=["GET"]),
+        Route(f"/u/{token}", unsubscribe.unsubscribe, methods=["POST"]),
     ]

@@ -75,22 +75,32 @@ class FailureLimiter:
 
 
 class SecurityHeaders:
-    """Adds the fixed security headers to every HTTP response."""
+    """Adds the fixed security headers to every HTTP response. ``frame_ancestors``:
+    the sites (``web.frame_ancestors``) that may show the landing pages (/l/) in a
+    frame; every other page, and /l/ without the setting, may not be framed at all."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, frame_ancestors: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.landing_headers: list[tuple[bytes, bytes]] = HEADERS
+        if frame_ancestors:
+            csp = CSP.replace("frame-ancestors 'none'",
+                              "frame-ancestors " + " ".join(frame_ancestors))
+            self.landing_headers = [(b"content-security-policy", csp.encode())] + [
+                h for h in HEADERS if h[0] not in (b"content-security-policy",
+                                                   b"x-frame-options")]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         static = scope["path"].startswith("/static/")
+        fixed = self.landing_headers if scope["path"].startswith("/l/") else HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {name.lower() for name, _ in headers}
-                headers += [h for h in HEADERS if h[0] not in names]
+                headers += [h for h in fixed if h[0] not in names]
                 if not static and b"cache-control" not in names:
                     headers.append(NO_STORE)
                 if b"x-robots-tag" not in names:
@@ -101,12 +111,13 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
-    """Refuses request bodies over ``limit`` bytes with 413 (declared or streamed)."""
+    """Refuses request bodies over ``limit`` bytes with 413, declared or streamed.
+
+    A declared length over the limit is refused before anything is read. A body without
+    one (``Transfer-Encoding: chunked``) is read here first, at most ``limit`` bytes, and
+    handed to the app only when it fits: refusing it half-way through the app's own
+    reading would leave a response already started (a 500)."""
 
     def __init__(self, app: ASGIApp, limit: int = 256 * 1024) -> None:
         self.app, self.limit = app, limit
@@ -115,32 +126,43 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        declared = None
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
-                await _plain(send, 413, "Het verzoek is te groot.")
-                return
+            if name == b"content-length":
+                if not (value.isdigit() and len(value) < 19) or int(value) > self.limit:
+                    await _plain(send, 413, TOO_LARGE)
+                    return
+                declared = int(value)
+        if declared is not None or scope.get("method") in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
         seen = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise TooLarge
-            return message
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.limit:
+                await _plain(send, 413, TOO_LARGE)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except TooLarge:
-            if not started:
-                await _plain(send, 413, "Het verzoek is te groot.")
+        await self.app(scope, replay, send)
+
+
+TOO_LARGE = "Het verzoek is te groot."
 
 
 async def _plain(send: Send, status: int, text: str) -> None:

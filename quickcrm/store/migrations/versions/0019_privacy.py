@@ -2,7 +2,7 @@
 secrets (the key of the landing visitors' address HMAC)
 
 Revision ID: 0019
-Revises: 0011
+Revises: 0016
 Create Date: 2026-12-02
 """
 import secrets
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | None = "0011"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

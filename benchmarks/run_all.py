@@ -1,0 +1,137 @@
+"""Run every ``benchmarks/bench_*.py`` at a small size and print one table (issue 30):
+bench, figure, value, target, ratio to its peer or floor, pass/fail. Exit 1 when a target
+is missed or a bench fails.
+
+    python benchmarks/run_all.py [--db postgresql+psycopg://...] [--only bench_x ...]
+        [--timeout 300]
+
+``ARGS`` holds the small-size arguments of the benches that have landed; a bench not in
+it runs with ``--quick``. Each bench's last line is one JSON document ``{"bench": ...,
+"results": [{"figure", "value", "target", "ratio", "pass"}]}``; for a bench that does not
+print one yet, its ratio lines (``... 1.25x (target <= 1.3x)``) are read instead. The
+sizes are chosen for the whole run to stay under 10 minutes on the 2-core machine; the
+figures are not the documented full-size ones (each bench's docstring has those).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+PG = os.environ.get("QUICKCRM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+ARGS: dict[str, list[str]] = {
+    "bench_actor_check.py": ["--users", "200", "--runs", "10"],
+    "bench_daemons.py": ["--quick", "--db", "{pg}"],
+    "bench_delivery.py": ["--n", "1000", "--no-dkim"],
+    "bench_excel.py": ["--clients", "2000", "--questions", "20"],
+    "bench_faces.py": ["--clients", "100000"],
+    "bench_help.py": ["--quick"],
+    "bench_import.py": ["--quick", "--db", "{pg}"],
+    "bench_remind.py": ["--n", "10000"],
+    "bench_report_pdf.py": ["-n", "20"],
+    "bench_select.py": ["--clients", "100000"],
+    "bench_web.py": ["--duration", "10", "--step-duration", "10", "--max-steps", "3"],
+}
+_RATIO = re.compile(r"(?P<figure>[^:()]*?)[:\s]+(?:wall\s+)?(?P<ratio>\d+(?:\.\d+)?)x"
+                    r".*?target\s*(?P<op><=|>=|≤|≥)\s*(?P<target>\d+(?:\.\d+)?)")
+
+
+def results_of(bench: str, stdout: str) -> list[dict[str, Any]]:
+    """The bench's figures: its last-line JSON, else its ratio lines."""
+    lines = [line for line in stdout.strip().splitlines() if line.strip()]
+    if lines:
+        try:
+            data = json.loads(lines[-1])
+            if isinstance(data, dict) and isinstance(data.get("results"), list):
+                return list(data["results"])
+        except ValueError:
+            pass
+    found = []
+    for line in lines:
+        m = _RATIO.search(line)
+        if m is None:
+            continue
+        ratio, target = float(m["ratio"]), float(m["target"])
+        higher = m["op"] in (">=", "≥")
+        found.append({"figure": m["figure"].strip() or line.strip()[:40], "value": None,
+                      "target": target, "ratio": ratio,
+                      "pass": ratio >= target if higher else ratio <= target,
+                      "better": "higher" if higher else "lower"})
+    return found
+
+
+def run(bench: Path, args: list[str], timeout: float) -> tuple[list[dict[str, Any]], str, float]:
+    started = time.monotonic()
+    try:
+        done = subprocess.run([sys.executable, str(bench), *args], cwd=HERE,
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return [], f"timed out after {timeout:.0f} s", time.monotonic() - started
+    took = time.monotonic() - started
+    figures = results_of(bench.name, done.stdout)
+    if done.returncode != 0 and not figures:
+        tail = (done.stderr or done.stdout).strip().splitlines()
+        return [], f"exit {done.returncode}: {tail[-1] if tail else ''}"[:120], took
+    if not figures:
+        return [], "printed no figures", took
+    return figures, "", took
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=PG, help="PostgreSQL server for the benches using one")
+    parser.add_argument("--only", nargs="*", default=None, help="bench file names")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds per bench")
+    opts = parser.parse_args()
+    benches = sorted(HERE.glob("bench_*.py"))
+    if opts.only:
+        wanted = {n if n.endswith(".py") else f"{n}.py" for n in opts.only}
+        benches = [b for b in benches if b.name in wanted]
+    rows: list[tuple[str, str, str, str, str, str]] = []
+    failed = False
+    started = time.monotonic()
+    for bench in benches:
+        args = [a.replace("{pg}", opts.db) for a in ARGS.get(bench.name, ["--quick"])]
+        print(f"running {bench.name} {' '.join(args)}", file=sys.stderr, flush=True)
+        figures, problem, took = run(bench, args, opts.timeout)
+        name = f"{bench.stem} ({took:.0f} s)"
+        if problem:
+            rows.append((name, problem, "", "", "", "FAIL"))
+            failed = True
+            continue
+        for f in figures:
+            ok = bool(f.get("pass"))
+            failed |= not ok
+            target = f.get("target")
+            better = ">=" if f.get("better") == "higher" else "<="
+            value = f.get("value")
+            rows.append((name, str(f.get("figure", "")),
+                         "" if value is None else f"{value} {f.get('unit', '')}".strip(),
+                         "" if target is None else f"{better} {target}",
+                         "" if f.get("ratio") is None else f"{f['ratio']}x",
+                         "pass" if ok else "FAIL"))
+            name = ""
+    headers = ("bench", "figure", "value", "target", "ratio", "result")
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    print(line)
+    print("-" * len(line))
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+    print(f"{len(benches)} benches in {time.monotonic() - started:.0f} s "
+          "(a shared 2-core machine: the ratios were measured side by side, within each bench)")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

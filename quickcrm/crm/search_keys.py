@@ -1,0 +1,147 @@
+"""The one helper that makes a person findable: normalised search keys, written by every
+writer of ``person`` (the client importer's raw SQL, landing confirmation, the person
+CRM's services) and read by ``person search`` and the duplicate check.
+
+A key is lower case without accents (NFKD, combining marks dropped, casefolded, a few
+letters NFKD keeps spelled out: ø, ł, đ, æ, œ, ß). A person's keys are each word of the
+first and last name, the whole last name ("van den berg", so "van den b" finds it) and
+the e-mail address. A prefix search is a range on the indexed key, ``key >= 'berg' AND
+key < 'berh'``, which SQLite and PostgreSQL (the column collates as "C" there) answer
+from the index alike: no unaccent extension, no LIKE.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlmodel import Session
+
+KEY_LENGTH = 120
+_SPELLED = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "æ": "ae", "œ": "oe", "ı": "i",
+                          "þ": "th", "ð": "d"})
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+_HOUSE_NUMBER = re.compile(r"(\d+)\s*([a-z]{0,2})\b")
+_ROWS = 400  # keys per INSERT statement (2 values each: below both databases' limits)
+
+
+def normalise(text: str) -> str:
+    """``"  Zoë ÇELIK "`` -> ``"zoe celik"``: lower case, accents stripped, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(plain.translate(_SPELLED).split())
+
+
+def words(text: str) -> list[str]:
+    """The words of a normalised text ("jansen-de vries" -> jansen, de, vries)."""
+    return [w for w in _NOT_WORD.split(normalise(text)) if w]
+
+
+def keys_for(first_name: str, last_name: str, email: str) -> set[str]:
+    """Every search key of one person."""
+    keys = set(words(first_name)) | set(words(last_name))
+    last = normalise(last_name)
+    if last:
+        keys.add(last)
+    mail = normalise(email)
+    if mail:
+        keys.add(mail)
+    return {k[:KEY_LENGTH] for k in keys}
+
+
+def full_name(first_name: str, last_name: str) -> str:
+    """The normalised full name the duplicate check compares."""
+    return " ".join(words(first_name) + words(last_name))
+
+
+def house_number(address: str) -> str:
+    """The house number of a Dutch street address: ``"Kerkstraat 12 A"`` -> ``"12a"``."""
+    found = _HOUSE_NUMBER.search(normalise(address))
+    return (found.group(1) + found.group(2)) if found else ""
+
+
+def address_key(address: str, postcode: str) -> str:
+    """``"1234ab 12a"``: postcode and house number, "" unless both are known."""
+    code = "".join(normalise(postcode).split())
+    number = house_number(address)
+    return f"{code} {number}" if code and number else ""
+
+
+def prefix_range(prefix: str) -> tuple[str, str]:
+    """The key range ``[low, high)`` of every key starting with ``prefix``."""
+    low = prefix[:KEY_LENGTH]
+    return low, low[:-1] + chr(ord(low[-1]) + 1)
+
+
+def _conn(db: Session | Connection) -> Connection:
+    return db.connection() if isinstance(db, Session) else db
+
+
+def _mark(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def write_keys(db: Session | Connection,
+               persons: Iterable[tuple[int, str, str, str]], *, replace: bool = True) -> int:
+    """Store the keys of ``persons`` (id, first name, last name, e-mail), replacing their
+    old keys (``replace=False``: persons just inserted, who have none). Driver-level
+    statements of many rows, bound values only; returns how many keys were written."""
+    conn = _conn(db)
+    m = _mark(conn)
+    rows: list[Any] = []
+    ids: list[int] = []
+    for pid, first, last, email in persons:
+        ids.append(pid)
+        for key in keys_for(first or "", last or "", email or ""):
+            rows += (key, pid)
+    if replace:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            conn.exec_driver_sql(
+                f"DELETE FROM person_key WHERE person_id IN ({', '.join([m] * len(chunk))})",
+                tuple(chunk))
+    count = len(rows) // 2
+    full = count - count % _ROWS
+    if full:
+        sql = f"INSERT INTO person_key (key, person_id) VALUES {', '.join([f'({m}, {m})'] * _ROWS)}"
+        conn.exec_driver_sql(sql, [tuple(rows[i * 2:(i + _ROWS) * 2])
+                                   for i in range(0, full, _ROWS)])
+    if full < count:
+        rest = count - full
+        sql = f"INSERT INTO person_key (key, person_id) VALUES {', '.join([f'({m}, {m})'] * rest)}"
+        conn.exec_driver_sql(sql, tuple(rows[full * 2:]))
+    return count
+
+
+def refresh_keys(db: Session | Connection, person_ids: Sequence[int]) -> int:
+    """Rewrite the keys of these persons from what ``person`` holds now."""
+    if not person_ids:
+        return 0
+    conn = _conn(db)
+    m = _mark(conn)
+    found: list[tuple[int, str, str, str]] = []
+    for start in range(0, len(person_ids), 500):
+        chunk = tuple(person_ids[start:start + 500])
+        found += [tuple(r) for r in conn.exec_driver_sql(  # type: ignore[misc]
+            f"SELECT id, first_name, last_name, email FROM person WHERE id IN "
+            f"({', '.join([m] * len(chunk))})", chunk)]
+    return write_keys(conn, found)
+
+
+def top_person_id(db: Session | Connection) -> int:
+    """The highest person id now (persons inserted after it are ``keys_since``'s)."""
+    return int(_conn(db).exec_driver_sql("SELECT coalesce(max(id), 0) FROM person").scalar_one())
+
+
+def keys_since(db: Session | Connection, after_id: int) -> int:
+    """Write the keys of the persons inserted after ``after_id`` (a bulk insert that does
+    not return ids: the client importer). Persons another transaction inserted
+    meanwhile are either invisible here or get their keys rewritten: harmless."""
+    conn = _conn(db)
+    m = _mark(conn)
+    rows = [tuple(r) for r in conn.exec_driver_sql(
+        f"SELECT id, first_name, last_name, email FROM person WHERE id > {m}", (after_id,))]
+    return write_keys(conn, rows)  # type: ignore[arg-type]

@@ -1,0 +1,324 @@
+"""Working a project: the prospect list, the steps a user may take now, and taking one.
+
+A step is allowed by the matrix alone (``permissions.require(actor, "take step",
+TakeStep(...))``): the acting user's role in the project, the contact's last step and
+the procedure's transitions. Taking it is one transaction: the step, the contact's last
+step, the relation's stage (a suspect becomes a prospect), the ``procedure.step`` event
+and the mail it causes (an e-mail step's template; an appointment's invitations).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Any, NamedTuple
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from quickcrm import permissions
+from quickcrm.errors import InvalidInput, InvalidState, NotFound
+from quickcrm.events import PROCEDURE_STEP, record
+from quickcrm.permissions import Actor
+from quickcrm.procedures import agenda
+from quickcrm.procedures.matrix import TakeStep, allowed_next
+from quickcrm.procedures.models import (
+    CLOSED,
+    PREPARING,
+    RUNNING,
+    Appointment,
+    CloseReason,
+    ProjectContact,
+    StepTaken,
+    StepType,
+)
+from quickcrm.procedures.projects import find_contact, get_project, role_in
+from quickcrm.procedures.setup import render, rules
+from quickcrm.settings import Settings
+from quickcrm.store.models import Person, Relation, User
+
+
+def list_prospects(*, session: Session, actor: Actor, project: str, actionable: bool = False,
+                   closed: bool = False, preparing: bool = False) -> dict[str, Any]:
+    """``project prospects``: the running contacts (``closed``: closed ones too;
+    ``preparing``: preparing ones too, for ``manage projects`` only) with their last
+    step, by whom and when, and the steps the acting user may take now (``actionable``:
+    only contacts with at least one)."""
+    p = get_project(session, actor, project)
+    assert p.id is not None
+    if preparing:
+        permissions.require(actor, "manage projects")
+    statuses = [RUNNING, *([CLOSED] if closed else []), *([PREPARING] if preparing else [])]
+    r = rules(session, p.procedure_id)
+    role = role_in(session, p.id, actor.id)
+    open_ = p.closed_at is None
+    may: dict[str | None, list[str]] = {}
+    if role is not None and open_:
+        for last in (None, *r.steps):
+            may[last] = allowed_next(r.transitions, role, last)
+    P, PM, PR, PS, PT, ST, PC, PE, RE, US, TK = _tables()
+    by = US.alias("by_user")
+    CR = CloseReason.__table__  # type: ignore[attr-defined]
+    query = (select(PC.c.id, PC.c.status, PE.c.id, PE.c.first_name, PE.c.last_name,
+                    PE.c.email, RE.c.number, RE.c.company, PC.c.last_step_type_id,
+                    by.c.email, PC.c.last_step_at, CR.c.name)
+             .select_from(PC.join(PE, PE.c.id == PC.c.person_id)
+                          .join(RE, RE.c.id == PC.c.relation_id)
+                          .outerjoin(by, by.c.id == PC.c.last_step_by)
+                          .outerjoin(CR, CR.c.id == PC.c.close_reason_id))
+             .where(PC.c.project_id == p.id, PC.c.status.in_(statuses))
+             .order_by(PC.c.id))
+    names = r.names
+    rows = []
+    empty: list[str] = []
+    for (cid, status, pid, first, last, email, number, company, step_id, by_email, at,
+         reason) in session.connection().execute(query).all():
+        step = names.get(step_id) if step_id is not None else None
+        steps = may.get(step, empty) if status == RUNNING else empty
+        if actionable and not steps:
+            continue
+        rows.append({"contact_id": cid, "person_id": pid, "status": status,
+                     "name": f"{first} {last}".strip(), "email": email,
+                     "relation": number, "company": company, "last_step": step,
+                     "by": by_email, "at": at, "reason": reason, "may": steps})
+    return {"project": p.name, "role": role, "contacts": rows}
+
+
+def next_steps(*, session: Session, actor: Actor, project: str, contact: str) -> dict[str, Any]:
+    """``procedure next``: the steps the acting user may take with the contact now."""
+    p = get_project(session, actor, project)
+    assert p.id is not None
+    c = find_contact(session, p, contact)
+    r = rules(session, p.procedure_id)
+    role = role_in(session, p.id, actor.id)
+    last = r.names.get(c.row.last_step_type_id) if c.row.last_step_type_id else None
+    steps = (allowed_next(r.transitions, role, last)
+             if c.row.status == RUNNING and p.closed_at is None else [])
+    return {"project": p.name, "contact_id": c.row.id, "person_id": c.person.id,
+            "status": c.row.status, "role": role, "last_step": last, "may": steps,
+            "kinds": {s: r.kinds[s] for s in steps}}
+
+
+def _tables() -> Any:
+    from quickcrm.procedures.models import (
+        ProcedureStep,
+        ProcedureTransition,
+        Project,
+        ProjectMember,
+        ProjectRole,
+    )
+
+    return (Project.__table__, ProjectMember.__table__,  # type: ignore[attr-defined]
+            ProjectRole.__table__, ProcedureStep.__table__,  # type: ignore[attr-defined]
+            ProcedureTransition.__table__, StepType.__table__,  # type: ignore[attr-defined]
+            ProjectContact.__table__, Person.__table__,  # type: ignore[attr-defined]
+            Relation.__table__, User.__table__, StepTaken.__table__)  # type: ignore[attr-defined]
+
+
+@cache
+def _statements() -> dict[str, Any]:
+    """take_step's statements, built once with bound parameters (building and keying a
+    statement costs more than SQLite running it)."""
+    from sqlalchemy import and_, bindparam, func, insert
+
+    P, PM, PR, PS, PT, ST, PC, PE, RE, US, TK = _tables()
+    return {
+        "project": select(P.c.id, P.c.name, P.c.procedure_id, P.c.closed_at, PR.c.id,
+                          PR.c.name, US.c.email, US.c.first_name, US.c.last_name,
+                          US.c.phone, US.c.function, US.c.signature)
+        .select_from(P.join(US, US.c.id == bindparam("actor"))
+                     .outerjoin(PM, and_(PM.c.project_id == P.c.id,
+                                         PM.c.user_id == bindparam("actor")))
+                     .outerjoin(PR, PR.c.id == PM.c.role_id))
+        .where(func.lower(P.c.name) == bindparam("name")),
+        "steps": select(ST.c.id, ST.c.name, ST.c.kind, ST.c.channel, ST.c.subject,
+                        ST.c.body, ST.c.minutes)
+        .select_from(PS.join(ST, ST.c.id == PS.c.step_type_id))
+        .where(PS.c.procedure_id == bindparam("procedure")).order_by(PS.c.position),
+        "transitions": select(PT.c.after_step_type_id, PT.c.next_step_type_id)
+        .where(PT.c.procedure_id == bindparam("procedure"),
+               PT.c.role_id == bindparam("role")),
+        "step": insert(TK).values(contact_id=bindparam("contact"),
+                                  step_type_id=bindparam("step_type"),
+                                  user_id=bindparam("user"), at=bindparam("at"),
+                                  note=bindparam("note")).returning(TK.c.id),
+        "last": update(PC).where(PC.c.id == bindparam("contact")).values(
+            last_step_type_id=bindparam("step_type"), last_step_by=bindparam("user"),
+            last_step_at=bindparam("at")),
+        "prospect": update(RE).where(RE.c.id == bindparam("relation"),
+                                     RE.c.stage == "suspect")
+        .values(stage="prospect", updated_at=bindparam("at")),
+    }
+
+
+def take_step(*, session: Session, actor: Actor, now: datetime, settings: Settings,
+              project: str, contact: str, step: str, note: str = "",
+              start: datetime | None = None, minutes: int | None = None,
+              place: str = "") -> dict[str, Any]:
+    """``procedure step``: take STEP with the contact, as the matrix allows; one
+    transaction with its event and its mail (committed here).
+
+    Core SQL on the session's connection, a handful of statements: a step is the
+    unit of a marketeer's day and of the benchmark (1,000 in a row)."""
+    sql = _statements()
+    conn = session.connection()
+    found = conn.execute(sql["project"], {
+        "actor": actor.id, "name": " ".join(project.split()).lower()}).first()
+    if found is None or (found[5] is None and not actor.rights):
+        get_project(session, actor, project)  # raises: unknown (to this user)
+        raise AssertionError("unreachable")
+    pid, pname, procedure_id, closed_at, role_id, role = found[:6]
+    user = found[6:]
+    if closed_at is not None:
+        raise InvalidState(f"project {pname!r} is closed: no step can be taken in it")
+    steps = conn.execute(sql["steps"], {"procedure": procedure_id}).all()
+    names = {row[0]: row[1] for row in steps}
+    wanted = " ".join(step.split()).lower()
+    st = next((row for row in steps if row[1].lower() == wanted), None)
+    if st is None:
+        from quickcrm.errors import unknown_value
+        from quickcrm.procedures.models import Procedure
+
+        proc = session.get(Procedure, procedure_id)
+        raise unknown_value(f"step of procedure {proc.name if proc else ''!r}", step,
+                            [row[1] for row in steps], plural="steps")
+    st_id, name, kind, channel, subject, body, default_minutes = st
+    c = _contact_row(session, pid, pname, contact)
+    if c.status != RUNNING:
+        raise InvalidState(f"contact {contact!r} is {c.status}, not running: no step can "
+                           "be taken")
+    last = names.get(c.last_step_type_id) if c.last_step_type_id is not None else None
+    transitions: frozenset[tuple[str, str | None, str]] = frozenset()
+    if role_id is not None:
+        transitions = frozenset(
+            (role, names[a] if a is not None else None, names[n])
+            for a, n in conn.execute(sql["transitions"],
+                                     {"procedure": procedure_id, "role": role_id})
+            if n in names and (a is None or a in names))
+    permissions.require(actor, "take step", TakeStep(
+        project=pname, role=role, last_step=last, next_step=name, transitions=transitions))
+    if len(note) > 10_000:
+        raise InvalidInput("--note is longer than 10,000 characters")
+    if kind == "email":
+        if not c.email:
+            raise InvalidState(f"contact {contact!r} has no e-mail address: e-mail step "
+                               f"{name!r} cannot be sent")
+        if c.opted_out:
+            raise InvalidState(f"contact {contact!r} ({c.email}) opted out of e-mail "
+                               f"(afgemeld): e-mail step {name!r} is direct marketing and is "
+                               "not sent")
+    if kind == "appointment":
+        start = agenda.check_start(start, now)
+        minutes = agenda.check_minutes(minutes if minutes is not None else default_minutes)
+    elif start is not None or minutes is not None or place:
+        raise InvalidInput(f"--start, --minutes and --place go with an appointment step, "
+                           f"not with {kind} step {name!r}")
+    values = {"contact": c.id, "step_type": st_id, "user": actor.id, "at": now,
+              "note": note, "relation": c.relation_id}
+    taken_id = conn.execute(sql["step"], values).scalar_one()
+    conn.execute(sql["last"], values)
+    became_prospect = bool(conn.execute(sql["prospect"], values).rowcount)
+    record(session, kind=PROCEDURE_STEP, at=now, relation_id=c.relation_id,
+           person_id=c.person_id, user_id=actor.id, project_id=pid, contact_id=c.id,
+           step=name, step_kind=kind, channel=channel)
+    u_email, u_first, u_last, u_phone, u_function, u_signature = user
+    user_name = " ".join(x for x in (u_first, u_last) if x) or u_email
+    context = {
+        "contact": {"first_name": c.first_name, "last_name": c.last_name,
+                    "name": f"{c.first_name} {c.last_name}".strip(), "email": c.email,
+                    "phone": c.phone},
+        "company": {"name": c.company, "number": c.number, "address": c.address,
+                    "postcode": c.postcode, "city": c.city},
+        "user": {"name": user_name, "first_name": u_first, "last_name": u_last,
+                 "email": u_email, "phone": u_phone, "function": u_function,
+                 "signature": u_signature},
+        "project": {"name": pname},
+    }
+    mails, appointment_id = 0, None
+    if kind == "email":
+        from quickcrm.mail.compose import address
+        from quickcrm.mail.outbox import Draft, queue_many
+        from quickcrm.quickscans.mail import html_message
+
+        the_subject = " ".join(render(subject, context).split())
+        text = render(body, context)  # sandboxed, plain text
+        queue_many(session, [Draft(
+            kind="procedure_email", ref=f"step:{taken_id}",
+            to=address(context["contact"]["name"], c.email),
+            from_=address(user_name, u_email),
+            sender=address(str(settings["mail.sender_name"]), str(settings["mail.sender"])),
+            subject=the_subject, text=text,
+            # the same text in the firm's HTML layout, escaped (a "<b>" in a company
+            # name is shown, never interpreted)
+            html=html_message(the_subject, str(settings["firm.name"]), text))], now=now)
+        mails = 1
+    elif kind == "appointment":
+        assert start is not None and minutes is not None
+        title = (" ".join(render(subject, context).split()) if subject
+                 else f"Afspraak {c.company or context['contact']['name']} met {user_name}")
+        person, relation = session.get(Person, c.person_id), session.get(Relation, c.relation_id)
+        the_user = session.get(User, actor.id)
+        assert person is not None and the_user is not None
+        appt = Appointment(uid=agenda.new_uid(settings), sequence=0, user_id=actor.id,
+                           person_id=c.person_id, contact_id=c.id, step_id=taken_id,
+                           title=title[:300], start=start, minutes=minutes,
+                           place=place.strip()[:300], created_at=now, updated_at=now)
+        session.add(appt)
+        session.flush()
+        appointment_id = appt.id
+        mails = agenda.queue_invitations(session, appt=appt, person=person, relation=relation,
+                                         user=the_user, method=agenda.REQUEST,
+                                         settings=settings, now=now)
+    session.commit()
+    return {"project": pname, "step_id": taken_id, "contact_id": c.id,
+            "person_id": c.person_id, "relation": c.number, "step": name, "kind": kind,
+            "after": last, "became_prospect": became_prospect, "mails": mails,
+            "appointment_id": appointment_id}
+
+
+class _ContactRow(NamedTuple):
+    id: int
+    status: str
+    last_step_type_id: int | None
+    person_id: int
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    opted_out: bool
+    relation_id: int
+    number: str
+    company: str
+    address: str
+    postcode: str
+    city: str
+
+
+def _contact_row(session: Session, project_id: int, project_name: str,
+                 ref: str) -> _ContactRow:
+    """As ``projects.find_contact``, in one or two Core queries."""
+    from sqlalchemy import func
+
+    *_, PC, PE, RE, _US, _TK = _tables()
+    base = (select(PC.c.id, PC.c.status, PC.c.last_step_type_id, PE.c.id, PE.c.first_name,
+                   PE.c.last_name, PE.c.email, PE.c.phone, PE.c.opted_out, RE.c.id,
+                   RE.c.number, RE.c.company, RE.c.address, RE.c.postcode, RE.c.city)
+            .select_from(PC.join(PE, PE.c.id == PC.c.person_id)
+                         .join(RE, RE.c.id == PC.c.relation_id))
+            .where(PC.c.project_id == project_id))
+    conn = session.connection()
+    ref = ref.strip()
+    if "@" in ref:
+        found = conn.execute(base.where(func.lower(PE.c.email) == ref.lower())).all()
+    else:
+        found = conn.execute(base.where(RE.c.number == ref)).all()
+        if not found and ref.isdigit():
+            found = conn.execute(base.where(PE.c.id == int(ref))).all()
+    if not found:
+        raise NotFound(f"unknown contact {ref!r} in project {project_name!r} (give a person "
+                       "id, an e-mail address or a relation number)")
+    if len(found) > 1:
+        ids = ", ".join(str(r[3]) for r in found)
+        raise InvalidInput(f"{ref!r} has {len(found)} contacts in project {project_name!r}: "
+                           f"give the person id ({ids}) or the e-mail address")
+    return _ContactRow._make(found[0])

@@ -144,6 +144,15 @@ TABLE: dict[str, KindRule] = {
     e.PROJECT_CONTACT_STATUS: IGNORED,
     e.APPOINTMENT_MOVED: IGNORED,
     e.APPOINTMENT_CANCELLED: IGNORED,
+    # privacy (issue 29): an opt-out recorded by staff and a new relationship manager are
+    # shown as data changes; the users' own administration and the purge are ignored
+    e.PRIVACY_OPTED_OUT: _t(DATA_CHANGE),
+    e.PRIVACY_OPT_OUT_UNDONE: _t(DATA_CHANGE),
+    e.RELATION_REASSIGNED: _t(DATA_CHANGE),
+    e.USER_DEACTIVATED: IGNORED,
+    e.USER_ACTIVATED: IGNORED,
+    e.USER_IMPERSONATED: IGNORED,
+    e.PRIVACY_PURGED: IGNORED,
 }
 
 COUNTED: tuple[str, ...] = tuple(k for k, r in TABLE.items() if r.counted)

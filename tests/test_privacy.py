@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 import os
 import stat
@@ -181,8 +182,13 @@ def test_cli_opt_out_and_show(db_url, smtp_server):
     assert held["e-mail texts"]["purge_at"].startswith("2026-12-23T09:00")  # sent + 30 days
     assert held["campaign answers"]["purged"] == "kept (privacy.answers_days = 0)"
     assert held["events about them"]["count"] >= 3  # sent, delivered, opted out
+    # what the person CRM holds is listed too, table by table
+    noted = run_cli(db_url, "person", "note", "add", str(data["person_id"]), "--title", "Bel",
+                    "--text", "Bellen na de zomer")
+    assert noted.exit_code == 0, noted.output
     human = run_cli(db_url, "privacy", "show", "000001")
     assert "opted out: yes" in human.stdout and "e-mail texts" in human.stdout
+    assert re.search(r"note rows\s*│\s*1\s", human.stdout), human.stdout
     for args, message in ((("privacy", "show", "nobody@x.example"), "no person matches"),
                           (("privacy", "opt-out", "000001", "--as", RM2),
                            "not permitted: recording the opt-out")):

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import json
 import os
+import re
 import stat
 from datetime import UTC, datetime, timedelta
 from typing import Any

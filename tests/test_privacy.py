@@ -402,6 +402,28 @@ def test_new_database_and_maildir_are_the_owners_alone(tmp_path):
     assert len(files) == 2 and {mode(f) for f in files} == {0o600}
 
 
+def test_the_file_store_is_the_owners_alone(cli, tmp_path):
+    import sqlite3
+
+    (tmp_path / "kopie-id.pdf").write_bytes(b"%PDF-1.4 paspoort")
+    old = os.umask(0o022)
+    try:
+        cli("sample", "generate", "-n", "1", "-o", "c.csv")
+        assert cli("import", "clients", "c.csv").exit_code == 0
+        conn = sqlite3.connect(tmp_path / "test.db")
+        [(pid,)] = conn.execute("SELECT min(id) FROM person").fetchall()
+        conn.close()
+        result = cli("person", "file", "add", str(pid), "kopie-id.pdf")
+        assert result.exit_code == 0, result.output
+    finally:
+        os.umask(old)
+    root = tmp_path / "files"
+    dirs = [root, *[p for p in root.rglob("*") if p.is_dir()]]
+    blobs = [p for p in root.rglob("*") if p.is_file()]
+    assert blobs and {stat.S_IMODE(p.stat().st_mode) for p in blobs} == {0o600}
+    assert {stat.S_IMODE(p.stat().st_mode) for p in dirs} == {0o700}
+
+
 def test_wal_and_shm_files_follow_the_database(tmp_path):
     from sqlalchemy import text
 

@@ -424,6 +424,21 @@ def test_the_file_store_is_the_owners_alone(cli, tmp_path):
     assert {stat.S_IMODE(p.stat().st_mode) for p in dirs} == {0o700}
 
 
+def test_backups_and_restored_databases_are_the_owners_alone(cli, tmp_path):
+    old = os.umask(0o022)
+    try:
+        assert cli("user", "add", RM1, "-r", "rm").exit_code == 0
+        assert cli("db", "backup", "b.db").exit_code == 0
+        restored = f"sqlite:///{tmp_path}/new/r.db"
+        result = cli("db", "restore", "b.db", "--db", restored)
+        assert result.exit_code == 0, result.output
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "b.db").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "new" / "r.db").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
+
+
 def test_wal_and_shm_files_follow_the_database(tmp_path):
     from sqlalchemy import text
 

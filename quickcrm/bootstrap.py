@@ -53,11 +53,11 @@ class Runtime:
     _engine: Engine | None = field(default=None, repr=False)
     _unmigrated: Engine | None = field(default=None, repr=False)
     _actor: Actor | None = field(default=None, repr=False)
+    _dkim: Any = field(default=False, repr=False)  # False: not built yet; None: no DKIM
     # an administrator acting as another user: recorded once, in the first transaction
     # the command commits (``user.impersonated``)
     _impersonator: Actor | None = field(default=None, repr=False)
     _impersonation_recorded: bool = field(default=False, repr=False)
-    _dkim: Any = field(default=False, repr=False)  # False: not built yet; None: no DKIM
 
     def _bare_engine(self) -> Engine:
         if self._unmigrated is None:

@@ -203,3 +203,18 @@ def test_the_migrations_have_a_single_head():
     assert len(heads) == 1, f"several Alembic heads: {heads}"
     chain = [rev.revision for rev in script.walk_revisions()]
     assert len(chain) == len({*chain}) and chain[-1] == "0001"
+
+
+def test_the_architecture_page_shows_the_list_of_areas_as_it_stands():
+    """docs/architecture.md shows adding an area with ``AREAS`` as it is, so a new area
+    that forgets the page fails here."""
+    import re
+    from pathlib import Path
+
+    from quickcrm.areas import AREAS
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "architecture.md").read_text(
+        encoding="utf-8")
+    shown = re.search(r"AREAS: tuple\[str, \.\.\.\] = \((.*?)\)", page, re.S)
+    assert shown is not None
+    assert tuple(re.findall(r'"([a-z_.]+)"', shown.group(1))) == AREAS

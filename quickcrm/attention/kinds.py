@@ -97,6 +97,10 @@ TABLE: dict[str, KindRule] = {
     e.QUICKSCAN_NOT_INTERESTED: _t(REACTION, "web"),
     e.LANDING_COMPLETED: _t(REACTION, "web"),
     e.CLIENT_OPTED_OUT: _t(REACTION, "e-mail"),  # one-click unsubscribe (issue 24)
+    e.QUICKSCAN_NOT_INTERESTED_UNDONE: _t(REACTION, "web"),  # "ongedaan maken" (issue 25)
+    e.PRIVACY_OPTED_OUT: _t(DATA_CHANGE),  # privacy opt-out (issue 29)
+    e.PRIVACY_OPT_OUT_UNDONE: _t(DATA_CHANGE),
+    e.RELATION_REASSIGNED: _t(DATA_CHANGE),  # another RM after user deactivate
     e.PERSON_UPDATED: _t(DATA_CHANGE),
     e.RELATION_UPDATED: _t(DATA_CHANGE),
     e.FACES_SET: _t(DATA_CHANGE),
@@ -144,11 +148,7 @@ TABLE: dict[str, KindRule] = {
     e.PROJECT_CONTACT_STATUS: IGNORED,
     e.APPOINTMENT_MOVED: IGNORED,
     e.APPOINTMENT_CANCELLED: IGNORED,
-    # privacy (issue 29): an opt-out recorded by staff and a new relationship manager are
-    # shown as data changes; the users' own administration and the purge are ignored
-    e.PRIVACY_OPTED_OUT: _t(DATA_CHANGE),
-    e.PRIVACY_OPT_OUT_UNDONE: _t(DATA_CHANGE),
-    e.RELATION_REASSIGNED: _t(DATA_CHANGE),
+    # users and retention (issue 29)
     e.USER_DEACTIVATED: IGNORED,
     e.USER_ACTIVATED: IGNORED,
     e.USER_IMPERSONATED: IGNORED,

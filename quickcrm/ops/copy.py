@@ -85,7 +85,10 @@ def checked_engine(url: str, *, role: str) -> Engine:
 
 def rows_held(conn: Connection) -> dict[str, int]:
     """Tables of ``conn`` (any schema version) that hold rows, with their counts."""
-    names = [n for n in inspect(conn).get_table_names() if n != "alembic_version"]
+    from quickcrm.store.secrets import SEEDED_TABLES
+
+    names = [n for n in inspect(conn).get_table_names()
+             if n != "alembic_version" and n not in SEEDED_TABLES]
     found = {}
     for name in names:
         table = Table(name, _blank_metadata())
@@ -194,7 +197,11 @@ def _copy(source: Engine, target: Engine, source_url: str, target_url: str, batc
                       for t in all_tables}
             with progress("copying rows", sum(counts.values())) as advance, \
                     target.begin() as dst:
+                from quickcrm.store.secrets import SEEDED_TABLES
+
                 for table in all_tables:
+                    if table.name in SEEDED_TABLES:  # made by the migrations: the source's win
+                        dst.execute(table.delete())
                     fix = _utc_times(table, backend)
                     for rows in _batches(src, table, batch):
                         dst.execute(table.insert(), [fix(r) for r in rows])

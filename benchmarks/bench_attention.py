@@ -16,7 +16,7 @@ Each figure is the best of ``--repeat`` runs, wall and CPU; the machine is share
 the CPU ratios are the steadier ones.
 
 Usage: python benchmarks/bench_attention.py [--relations 10000] [--events 1000000]
-       [--rows 100000] [--repeat 3] [--dir DIR [--reuse]]
+       [--rows 100000] [--repeat 3] [--dir DIR [--reuse]] [--pg URL]
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import create_engine
 
 from quickcrm import events
 from quickcrm.attention import kinds
@@ -70,11 +72,13 @@ def fresh(db: Path) -> None:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
 
 
-def runtime(db: Path) -> Any:
+def runtime(db: Path | str) -> Any:
+    """A runtime on an SQLite file (a Path) or a database URL (PostgreSQL)."""
     from quickcrm.bootstrap import bootstrap
     from quickcrm.clock import FixedClock
 
-    return bootstrap(database_url=f"sqlite:///{db}", env={},
+    url = db if isinstance(db, str) else f"sqlite:///{db}"
+    return bootstrap(database_url=url, env={},
                      clock=FixedClock(datetime(2026, 11, 30, 17, tzinfo=UTC)))
 
 
@@ -123,13 +127,16 @@ def hand_sql(rt: Any, users: list[int] | None) -> int:
 
     low, high = period_bounds(START, END, "Europe/Amsterdam")
     counted = list(kinds.COUNTED)
-    marks = ", ".join("?" * len(counted))
-    sql = (f"SELECT relation_id, count(*), max(at) FROM event WHERE at >= ? AND at < ? "
+    sqlite = rt.engine.dialect.name == "sqlite"
+    m = "?" if sqlite else "%s"
+    marks = ", ".join([m] * len(counted))
+    sql = (f"SELECT relation_id, count(*), max(at) FROM event WHERE at >= {m} AND at < {m} "
            f"AND kind IN ({marks}) AND relation_id IS NOT NULL")
-    params: list[Any] = [low.strftime("%Y-%m-%d %H:%M:%S.%f"),
-                         high.strftime("%Y-%m-%d %H:%M:%S.%f"), *counted]
+    bounds: list[Any] = ([low.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                          high.strftime("%Y-%m-%d %H:%M:%S.%f")] if sqlite else [low, high])
+    params: list[Any] = [*bounds, *counted]
     if users is not None:
-        sql += f" AND user_id IN ({', '.join('?' * len(users))})"
+        sql += f" AND user_id IN ({', '.join([m] * len(users))})"
         params += users
     sql += " GROUP BY relation_id"
     with rt.engine.connect() as conn:
@@ -184,13 +191,27 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None)
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the database a previous run left in --dir")
+    parser.add_argument("--pg", default=None, metavar="URL",
+                        help="measure (a)-(c) on PostgreSQL instead, in a fresh schema of "
+                             "this server (postgresql+psycopg://...); (d) is SQLite only")
     opts = parser.parse_args()
     REPEAT = max(1, opts.repeat)
     work = opts.dir or Path(tempfile.mkdtemp(prefix="qcrm-attention-"))
     work.mkdir(parents=True, exist_ok=True)
-    db = work / f"attention-{opts.relations}-{opts.events}.db"
+    db: Path | str = work / f"attention-{opts.relations}-{opts.events}.db"
     clients = work / "klanten.csv"
-    if opts.reuse and db.exists():
+    schema = None
+    if opts.pg:
+        import secrets
+
+        schema = "bench_attention_" + secrets.token_hex(4)
+        admin = create_engine(opts.pg, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        sep = "&" if "?" in opts.pg else "?"
+        db = f"{opts.pg}{sep}options=-csearch_path%3D{schema}"
+        print(f"PostgreSQL, schema {schema}")
+    if opts.reuse and isinstance(db, Path) and db.exists():
         rt = runtime(db)
         from sqlalchemy import select
 
@@ -202,7 +223,8 @@ def main() -> None:
         print(f"setup: reusing {db}")
     else:
         write_clients(clients, opts.relations)
-        fresh(db)
+        if isinstance(db, Path):
+            fresh(db)
         rt = runtime(db)
         print(f"setup: {opts.relations} relations, {opts.events} events (not timed) ...")
         t0 = time.perf_counter()
@@ -230,6 +252,12 @@ def main() -> None:
     shown = timed("attention show", lambda: show(rt))
     ratio("show / compute", shown, compute_all, "target <= 0.2x")
     rt.close()
+    if schema is not None:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+        return
+    assert isinstance(db, Path)
     print(f"(d) {opts.rows} rows: import activities vs import clients")
     acts = work / "activiteiten.csv"
     from quickcrm.sample import iter_clients

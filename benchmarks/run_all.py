@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+LOGS = Path(os.environ.get("TMPDIR", "/tmp")) / "quickcrm-run-all"  # each bench's output
 PG = os.environ.get("QUICKCRM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 ARGS: dict[str, list[str]] = {
@@ -36,17 +37,115 @@ ARGS: dict[str, list[str]] = {
     "bench_faces.py": ["--clients", "100000"],
     "bench_help.py": ["--quick"],
     "bench_import.py": ["--quick", "--db", "{pg}"],
-    "bench_remind.py": ["--n", "10000"],
+    "bench_remind.py": ["--n", "5000"],
     "bench_report_pdf.py": ["-n", "20"],
     "bench_select.py": ["--clients", "100000"],
-    "bench_web.py": ["--duration", "10", "--step-duration", "10", "--max-steps", "3"],
+    "bench_web.py": ["--duration", "10", "--step-duration", "5", "--max-steps", "2"],
 }
 _RATIO = re.compile(r"(?P<figure>[^:()]*?)[:\s]+(?:wall\s+)?(?P<ratio>\d+(?:\.\d+)?)x"
                     r".*?target\s*(?P<op><=|>=|≤|≥)\s*(?P<target>\d+(?:\.\d+)?)")
 
 
+def _fig(figure: str, value: float | None, unit: str, target: float | None,
+         ratio: float | None, ok: bool, better: str = "lower") -> dict[str, Any]:
+    return {"figure": figure, "value": value, "unit": unit, "target": target, "ratio": ratio,
+            "pass": ok, "better": better}
+
+
+def _num(pattern: str, text: str) -> float | None:
+    m = re.search(pattern, text)
+    return float(m.group(1)) if m else None
+
+
+def _actor_check(out: str) -> list[dict[str, Any]]:
+    r = _num(r"\(b\) / \(c\)\s+([\d.]+)x", out)
+    ms = _num(r"\(a\) check alone\s+([\d.]+) ms", out)
+    return [] if r is None else [_fig("acting-user check: checked / unchecked command", ms,
+                                      "ms", None, round(r, 2), True)]
+
+
+def _delivery(out: str) -> list[dict[str, Any]]:
+    found = []
+    for label, pat in (("delivery vs email+smtplib floor", r"^ratio: ([\d.]+)x the floor"),
+                       ("DKIM-signed delivery vs floor", r"ratio with DKIM: ([\d.]+)x")):
+        r = _num(pat, out) if "^" not in pat else _num("(?m)" + pat, out)
+        if r is not None:
+            found.append(_fig(label, _num(r"queue \+ deliver:\s+([\d.]+) s", out), "s", 2.0,
+                              r, r <= 2.0))
+    return found
+
+
+def _excel(out: str) -> list[dict[str, Any]]:
+    wall, rss = _num(r"wall time ([\d.]+) s", out), _num(r"peak RSS ([\d.]+) MB", out)
+    if wall is None:
+        return []
+    found = [_fig("Excel download, wall time", wall, "s", 10.0, round(wall / 10, 2),
+                  wall <= 10.0)]
+    if rss is not None:
+        found.append(_fig("Excel download, peak RSS", rss, "MB", 300.0, round(rss / 300, 2),
+                          rss <= 300.0))
+    return found
+
+
+def _faces(out: str) -> list[dict[str, Any]]:
+    cold = _num(r"cold: [\d,]+ faces written in ([\d.]+) s", out)
+    floor = _num(r"hand-written INSERT .. SELECT \(cold\): ([\d.]+) s", out)
+    if cold is None or not floor:
+        return []
+    return [_fig("profile faces (cold) vs INSERT .. SELECT", cold, "s", None,
+                 round(cold / floor, 2), True)]
+
+
+def _remind(out: str) -> list[dict[str, Any]]:
+    rows = re.findall(r"^(.{10,44}?)\s+([\d.]+)s\s+([\d.]+)s$", out, re.MULTILINE)
+    found = []
+    for label, svc, cmd in rows:
+        found.append(_fig(f"remind, {label.strip()}: service", float(svc), "s", 0.5,
+                          round(float(svc) / 0.5, 2), float(svc) <= 0.5))
+        found.append(_fig(f"remind, {label.strip()}: command", float(cmd), "s", 1.5,
+                          round(float(cmd) / 1.5, 2), float(cmd) <= 1.5))
+    return found
+
+
+def _report_pdf(out: str) -> list[dict[str, Any]]:
+    m = re.search(r"Targets .*: (met|MISSED)", out)
+    dutch = re.search(r"^Dutch \S+\s+[\d.]+\s+[\d.]+\s+([\d.]+)\s+[\d.]+\s+([\d.]+)x",
+                      out, re.MULTILINE)
+    if m is None:
+        return []
+    return [_fig("report PDF per CPU second (Dutch), vs the answer list",
+                 float(dutch.group(1)) if dutch else None, "/cpu-s", 20.0,
+                 float(dutch.group(2)) if dutch else None, m.group(1) == "met", "higher")]
+
+
+def _select(out: str) -> list[dict[str, Any]]:
+    m = re.search(r"select_clients \(in-process\):\s+([\d.]+) s.*?([\d.]+)x", out)
+    if m is None:
+        return []
+    r = float(m.group(2))
+    return [_fig("select_clients vs hand-written SQL", float(m.group(1)), "s", 3.0, r,
+                 r <= 3.0)]
+
+
+def _web(out: str) -> list[dict[str, Any]]:
+    m = re.search(r"phase 1 .*?p95\s+([\d.]+) ms.*\[(PASS|FAIL): p95 <= 50 ms\]", out)
+    if m is None:
+        return []
+    p95 = float(m.group(1))
+    return [_fig("web app autosave p95, phase 1", p95, "ms", 50.0, round(p95 / 50, 2),
+                 m.group(2) == "PASS")]
+
+
+# How to read the benches that print no JSON line of their own (yet).
+PARSERS = {"bench_actor_check.py": _actor_check, "bench_delivery.py": _delivery,
+           "bench_excel.py": _excel, "bench_faces.py": _faces, "bench_remind.py": _remind,
+           "bench_report_pdf.py": _report_pdf, "bench_select.py": _select,
+           "bench_web.py": _web}
+
+
 def results_of(bench: str, stdout: str) -> list[dict[str, Any]]:
-    """The bench's figures: its last-line JSON, else its ratio lines."""
+    """The bench's figures: its last-line JSON, else what its parser reads (``PARSERS``),
+    else its ratio lines."""
     lines = [line for line in stdout.strip().splitlines() if line.strip()]
     if lines:
         try:
@@ -55,6 +154,10 @@ def results_of(bench: str, stdout: str) -> list[dict[str, Any]]:
                 return list(data["results"])
         except ValueError:
             pass
+    if bench in PARSERS:
+        parsed = PARSERS[bench](stdout)
+        if parsed:
+            return parsed
     found = []
     for line in lines:
         m = _RATIO.search(line)
@@ -77,6 +180,7 @@ def run(bench: Path, args: list[str], timeout: float) -> tuple[list[dict[str, An
     except subprocess.TimeoutExpired:
         return [], f"timed out after {timeout:.0f} s", time.monotonic() - started
     took = time.monotonic() - started
+    (LOGS / f"{bench.stem}.out").write_text(done.stdout + "\n--- stderr ---\n" + done.stderr)
     figures = results_of(bench.name, done.stdout)
     if done.returncode != 0 and not figures:
         tail = (done.stderr or done.stdout).strip().splitlines()
@@ -92,6 +196,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None, help="bench file names")
     parser.add_argument("--timeout", type=float, default=300, help="seconds per bench")
     opts = parser.parse_args()
+    LOGS.mkdir(parents=True, exist_ok=True)
     benches = sorted(HERE.glob("bench_*.py"))
     if opts.only:
         wanted = {n if n.endswith(".py") else f"{n}.py" for n in opts.only}

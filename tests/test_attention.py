@@ -466,3 +466,15 @@ def test_real_procedure_steps_person_notes_and_filed_emails_count(rt, tmp_path):
     assert mail["first_lines"].splitlines()[:2] == ["Beste Marja,", "Kunt u mij terugbellen?"]
     assert next(e for e in line["events"] if e["kind"] == events.PROCEDURE_STEP)["channel"] \
         == "telefoon"
+
+
+def test_control_characters_never_reach_the_database(rt, tmp_path):
+    from quickcrm.attention.timeline import timeline
+
+    setup_relations(rt, tmp_path, 1)
+    path = activities_file(tmp_path / "nul.csv", [
+        ["000001\x1b", "2026-11-02", "", "historie", "", "Bel\x1b terug\x07", "", ""]])
+    assert run_import(rt, path).imported == 1  # (a file with NUL is refused when read)
+    with rt.session(read_only=True) as s:
+        line = timeline(session=s, actor=rt.actor, tz="Europe/Amsterdam", number="000001")
+    assert [e["subject"] for e in line["events"] if e["counted"]] == ["Bel terug"]

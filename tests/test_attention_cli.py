@@ -21,7 +21,7 @@ def ok(result: Any) -> Any:
 
 
 def setup(cli: Any, tmp_path: Path) -> None:
-    rows = [client(f"{i:06d}", company=f"Relatie {i}",
+    rows = [client(f"{i:06d}", company=f"Relatie {i}" if i != 4 else "=HYPERLINK(\"x\")",
                    latitude="52,5168" if i != 3 else "", longitude="6.0830" if i != 3 else "")
             for i in range(1, 5)]
     ok(cli("import", "clients", write_csv(tmp_path / "klanten.csv", rows)))
@@ -88,8 +88,12 @@ def test_compute_show_and_files_through_the_cli(cli, tmp_path):
         assert image.format == "PNG" and image.size[0] > 300
     # the full grid as Excel: every relation, a formula-looking subject stays text
     ok(cli("attention", "show", "--excel", tmp_path / "all.xlsx", "--as", "jan@kantoor.example"))
-    assert len(CalamineWorkbook.from_path(str(tmp_path / "all.xlsx"))
-               .get_sheet_by_index(0).to_python()) == 5
+    grid = CalamineWorkbook.from_path(str(tmp_path / "all.xlsx")).get_sheet_by_index(0)
+    assert len(grid.to_python()) == 5
+    from openpyxl import load_workbook
+
+    cells = {c.value: c for row in load_workbook(tmp_path / "all.xlsx").active for c in row}
+    assert cells['=HYPERLINK("x")'].data_type == "s"  # a company name, never a formula
 
 
 def test_sales_view_timeline_and_metrics_for_the_sales_monitor(cli, tmp_path):

@@ -131,3 +131,35 @@ def test_soort_and_kanaal_names_with_english_aliases():
     assert kinds.parse_channel("Phone") == "telefoon"
     assert kinds.parse_channel("visit") == "bezoek"
     assert kinds.parse_channel("fax") is None
+
+
+def test_the_kinds_table_names_each_kind_once():
+    """A kind written twice in the literal would silently take the later rule (a merge
+    of two branches adding the same kinds did just that)."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(kinds.__file__).read_text(encoding="utf-8"))
+    literal = next(node.value for node in ast.walk(tree)
+                   if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "TABLE")
+    assert isinstance(literal, ast.Dict)
+    names = [ast.unparse(k) for k in literal.keys if k is not None]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
+def test_days_since_counts_local_calendar_days_around_midnight_and_dst():
+    from datetime import UTC, datetime
+
+    from quickcrm.attention.monitor import days_between, days_since
+
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    days = days_since(now, "Europe/Amsterdam")
+    moments = [datetime(2026, 11, 22, 22, 59, tzinfo=UTC),  # 23:59 local: yesterday
+               datetime(2026, 11, 22, 23, 0, tzinfo=UTC),   # 00:00 local: today
+               datetime(2026, 10, 24, 21, 59, tzinfo=UTC),  # 23:59 CEST, 24 October
+               datetime(2026, 10, 24, 22, 0),               # naive (SQLite): 00:00 CEST
+               datetime(2026, 3, 29, 0, 59, tzinfo=UTC)]    # 01:59 CET before the change
+    assert [days(m) for m in moments] == [1, 0, 30, 29, 239]
+    assert [days(m) for m in moments] == [days_between(m, now, "Europe/Amsterdam")
+                                          for m in moments]
+    assert days(None) is None

@@ -101,3 +101,12 @@ def test_report_mail_carries_the_firm_logo_colours_contact_and_privacy(sqlite_ur
     assert '<img src="https://scan.firma.nl/huisstijl/logo" alt="Voorbeeld Accountants"' in body
     assert "border-bottom:3px solid #7a1f5c" in body
     assert "030 123 45 67" in body and 'href="https://www.firma.nl/privacy"' in body
+
+
+def test_serve_and_landing_create_stop_on_a_bad_branding_setting(cli) -> None:
+    served = cli("serve", "--port", "1", env={"QUICKCRM_FIRM_COLOR": "blue"})
+    assert served.exit_code == 1
+    assert "firm.color_primary (QUICKCRM_FIRM_COLOR): must be a colour" in served.stderr
+    made = cli("landing", "create", "bedrijfsopvolging", "--slug", "x",
+               env={"QUICKCRM_FIRM_LOGO": "weg.png"})
+    assert made.exit_code == 1 and "logo file 'weg.png' not found" in made.stderr

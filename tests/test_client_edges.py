@@ -39,6 +39,20 @@ def web(rt: Any) -> Iterator[tuple[Any, Any, httpx.Client]]:
         yield rt, seeded, client
 
 
+def set_optout_token(rt: Any, invitation_id: int) -> str:
+    """Give the seeded invitation the opt-out token a sent one has."""
+    from quickcrm.campaigns.invitation import Invitation
+    from quickcrm.quickscans.guards import new_token
+
+    token = new_token()
+    with rt.session() as s:
+        inv = s.get(Invitation, invitation_id)
+        inv.optout_token = token
+        s.add(inv)
+        s.commit()
+    return token
+
+
 def started(client: httpx.Client, token: str) -> str:
     csrf = csrf_of(client.get(f"/q/{token}").text)
     assert client.post(f"/q/{token}/keuze", data={"csrf": csrf, "keuze": "ja"}).status_code == 303
@@ -179,6 +193,10 @@ def test_the_miss_limiter_never_refuses_a_valid_link(rt: Any) -> None:
         assert r.status_code == 200 and answers(rt, sd.invitation_id) == {"leeftijd": "ke1"}
         assert office.get(f"/p/{sd.preview_token}").status_code == 200
         assert office.get("/l/opvolging").status_code == 200
+        optout = set_optout_token(rt, sd.invitation_id)
+        assert office.get(f"/u/{optout}").status_code == 200
+        assert office.post(f"/u/{optout}", data={"bevestigd": "ja"}).status_code == 200
+        assert office.post(f"/u/{'X' * 32}", data={"bevestigd": "ja"}).status_code == 429
 
 
 def test_clients_read_the_client_text_never_the_staff_explanation(web: Any) -> None:
@@ -192,6 +210,9 @@ def test_clients_read_the_client_text_never_the_staff_explanation(web: Any) -> N
         assert staff not in pages
     assert "Een schatting is genoeg." in pages  # the shipped QuickScan's client text
     assert "BOR staat voor bedrijfsopvolgingsregeling." in pages
+    # the relationship manager's preview shows the staff's explanation, marked as theirs
+    preview = client.get(f"/p/{sd.preview_token}").text
+    assert "Toelichting voor u (de klant ziet deze niet): Geeft de relatiemanager" in preview
 
 
 def test_slider_labels_and_client_text_are_checked_in_a_definition() -> None:

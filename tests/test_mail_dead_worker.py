@@ -140,3 +140,26 @@ def test_a_reused_pid_or_an_earlier_boot_counts_as_dead_an_older_id_as_unknown(s
         assert claims.dead_workers(s, [mine, reused, rebooted, "oldhost:123:abcdef"]) == {
             reused, rebooted}
     engine.dispose()
+
+
+def test_outbox_status_names_the_claims_of_a_gone_worker(cli, sqlite_url):
+    """`outbox status` no longer shows a dead worker's claims as plain "sending"."""
+    import json
+
+    from quickcrm.bootstrap import bootstrap
+    from quickcrm.mail.delivery import claim
+    from quickcrm.store import claims
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "from quickcrm.store import claims; print(claims.new_worker_id())"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    rt = bootstrap(database_url=sqlite_url, env={}, clock=FixedClock(datetime.now(UTC)))
+    queue(rt, 3)
+    claim(rt.engine, worker_id=claims.new_worker_id(), now=rt.clock.now(), limit=1,
+          lease=timedelta(minutes=5))  # a living worker (this process)
+    claim(rt.engine, worker_id=dead, now=rt.clock.now(), limit=2, lease=timedelta(minutes=5))
+    rt.close()
+    status = json.loads(cli("outbox", "status", "--json").stdout)
+    assert status["sending"] == 3 and status["orphaned"] == 2
+    assert "2 of the sending messages belong to a worker that is gone" in \
+        cli("outbox", "status").stdout

@@ -1,5 +1,6 @@
 """`quickcrm db copy` and `quickcrm demo --db` (issue 30 items 1 and 4): a database holding
-a sent campaign with answers and a landing visitor, copied SQLite -> PostgreSQL -> SQLite
+a sent campaign with answers, a landing visitor and a person card (issue 26), copied
+SQLite -> PostgreSQL -> SQLite
 on the real server; row counts and the reports equal; the copies take new rows
 (sequences reset); bad targets refused with one line and nothing written."""
 
@@ -51,11 +52,21 @@ def add_landing_visitor(url: str, clock: Any) -> None:
         rt.close()
 
 
-def reports(url: str) -> tuple[Any, Any]:
+def add_person_card(url: str) -> int:
+    r = run("person", "add", "--first-name", "Zoë", "--last-name", "van den Berg",
+            "--email", "zoe@voorbeeld.nl", "--city", "Utrecht", "--postcode", "3511 AB",
+            "--date-of-birth", "1980-04-12", "--new", "--json", "--db", url)
+    assert r.exit_code == 0, r.output
+    return int(json.loads(r.stdout)["id"])
+
+
+def reports(url: str, person: int) -> tuple[Any, Any, Any]:
     campaign = run("report", CAMPAIGN, "--json", "--now", "2026-12-01T12:00", "--db", url)
     landing = run("landing", "report", "opvolging", "--json", "--db", url)
-    assert campaign.exit_code == 0 and landing.exit_code == 0, campaign.output + landing.output
-    return json.loads(campaign.stdout), json.loads(landing.stdout)
+    card = run("person", "show", person, "--json", "--db", url)
+    for r in (campaign, landing, card):
+        assert r.exit_code == 0, r.output
+    return json.loads(campaign.stdout), json.loads(landing.stdout), json.loads(card.stdout)
 
 
 def copy(source: str, target: str) -> dict[str, list[int]]:
@@ -68,7 +79,9 @@ def new_work_on(url: str, tmp_path: Path, tag: str) -> None:
     """What a firm does next on the copy: a new user, landing page and a campaign sent."""
     env = {"QUICKCRM_SMTP_URL": f"maildir:{tmp_path / ('outbox-' + tag)}"}
     name = f"Najaar {tag}"
-    for args in (("user", "add", f"nieuw-{tag}@kantoor.example", "--name", "Nieuw Lid",
+    for args in (("person", "add", "--first-name", "Nieuw", "--last-name", f"Persoon {tag}",
+                  "--email", f"nieuw-{tag}@voorbeeld.nl", "--new"),
+                 ("user", "add", f"nieuw-{tag}@kantoor.example", "--name", "Nieuw Lid",
                   "-r", "rm", "--team", "Utrecht"),
                  ("landing", "create", "bedrijfsopvolging", "--slug", f"nieuw-{tag}"),
                  ("campaign", "create", name, "--quickscan", "bedrijfsopvolging",
@@ -89,8 +102,10 @@ def test_copy_sqlite_to_postgresql_and_back_keeps_every_row_and_takes_new_ones(
     assert json.loads(r.stdout)["database"] == source
     assert not (tmp_path / "demo" / "quickcrm.db").exists()  # --db, not --dir, holds it
     add_landing_visitor(source, clock)
-    before = reports(source)
+    person = add_person_card(source)
+    before = reports(source, person)
     assert before[0]["sent"] > 0 and before[1]["confirmed"] == 1
+    assert "Zoë" in json.dumps(before[2], ensure_ascii=False)
 
     there = copy(source, pg_url)
     for table in ("campaign", "invitation", "answer", "outbox_message", "event",
@@ -102,8 +117,8 @@ def test_copy_sqlite_to_postgresql_and_back_keeps_every_row_and_takes_new_ones(
     back_url = f"sqlite:///{tmp_path / 'back.db'}"
     back = copy(pg_url, back_url)
     assert back == there
-    assert reports(pg_url) == before
-    assert reports(back_url) == before
+    assert reports(pg_url, person) == before
+    assert reports(back_url, person) == before
     status = run("db", "status", "--json", "--db", pg_url)
     assert json.loads(status.stdout)["current"] == json.loads(status.stdout)["head"]
 

@@ -575,3 +575,23 @@ def test_the_card_shows_everything_in_one_place(rt):
     assert card["links"] == [{"number": "000900", "company": "Holding Berg B.V.", "role": "dga"}]
     assert card["notes"][0]["title"] == "Vast"
     assert card["same_address"]["persons"] == [{"id": neighbour, "name": "Kees Buur"}]
+
+
+def test_deleting_a_campaign_contact_keeps_the_campaigns_snapshot(rt, tmp_path):
+    from quickcrm.campaigns.models import CampaignClient
+    from quickcrm.crm.importer import import_clients
+    from quickcrm.crm.persons import delete_person
+    from quickcrm.store.models import Person
+
+    with rt.session() as s:
+        import_clients(session=s, actor=rt.actor, now=rt.clock.now(), path=write_csv(
+            tmp_path / "k.csv", [client("000001", first_name="Sabina", last_name="Lachtmans")],
+            encoding="utf-8"))
+        pid = s.exec(select(Person.id)).one()
+    campaign_with(rt)
+    with rt.session() as s:
+        delete_person(session=s, actor=rt.actor, now=rt.clock.now(), person_id=pid)
+    with rt.session(read_only=True) as s:
+        row = s.exec(select(CampaignClient)).one()
+        assert (row.person_id, row.first_name, row.last_name) == (None, "Sabina", "Lachtmans")
+    assert search(rt, "lachtmans") == []

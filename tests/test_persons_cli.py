@@ -170,7 +170,7 @@ def test_import_persons_and_dossiers_from_the_cli(cli, tmp_path):
 @pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
 def test_a_landing_page_visitor_is_found_by_search(db_url, clock, smtp_server):
     import httpx
-    from test_landing_http import complete, csrf_of, make_page, wait_mail
+    from test_landing_http import body, complete, csrf_of, make_page, register, wait_mail
     from web_support import running_app
 
     from quickcrm.bootstrap import bootstrap
@@ -180,15 +180,13 @@ def test_a_landing_page_visitor_is_found_by_search(db_url, clock, smtp_server):
     make_page(rt)
     try:
         with running_app(rt) as base, httpx.Client(base_url=base, timeout=30) as client:
-            csrf = csrf_of(client.get("/l/opvolging").text)
-            r = client.post("/l/opvolging", data={
-                "csrf": csrf, "voornaam": "Zoë", "achternaam": "Çelik", "bedrijf": "Çelik Bouw",
+            r = register(client)
+            complete(client, r.headers["location"], details={
+                "voornaam": "Zoë", "achternaam": "Çelik", "bedrijf": "Çelik Bouw",
                 "email": "zoe@celikbouw.example", "toestemming": "ja"})
-            complete(client, r.headers["location"])
             [confirm] = wait_mail(smtp_server, 1)
-            text = confirm.get_payload()[0].get_payload(decode=True).decode() \
-                if confirm.is_multipart() else confirm.get_payload(decode=True).decode()
-            link = re.search(r"http://localhost:8000(/l/\S+/bevestig/\S+)", text).group(1)
+            link = re.search(r"http://localhost:8000(/l/\S+/bevestig/\S+)",
+                             body(confirm)).group(1)
             page = client.get(link)
             client.post(link, data={"csrf": csrf_of(page.text)}, follow_redirects=True)
         with rt.session(read_only=True) as s:

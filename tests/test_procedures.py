@@ -523,6 +523,9 @@ def test_import_suspects_cp1252_links_known_relations_and_reports_errors(cli, sq
         stages = dict(db.execute("SELECT number, stage FROM relation"))
     assert stages == {"000123": "customer", "SU000001": "suspect", "SU000002": "suspect",
                       "SU000003": "suspect"}  # a customer linked keeps its stage
+    r = cli("person", "search", "hoek", "--json")  # imported contacts are findable
+    assert r.exit_code == 0, r.output
+    assert "anna@cafe.example" in r.stdout
 
 
 def test_cli_working_a_contact_end_to_end(cli, tmp_path):
@@ -558,6 +561,26 @@ def test_cli_working_a_contact_end_to_end(cli, tmp_path):
         b"BEGIN:VCALENDAR\r\n")
     r = cli("agenda", "move", str(appt), "--start", "2030-01-08 11:00", "--as", M, "--json")
     assert json.loads(r.stdout)["sequence"] == 1
+    r = cli("agenda", "cancel", str(appt), "--reason", "ziek", "--as", OG)
+    assert r.exit_code == 1 and "unknown appointment" in r.stderr
+    r = cli("agenda", "cancel", str(appt), "--reason", "ziek", "--as", M, "--json")
+    assert (json.loads(r.stdout)["status"], json.loads(r.stdout)["sequence"]) == ("cancelled", 2)
+    assert cli("procedure", "reason", "add", "geen interesse").exit_code == 0
+    r = cli("procedure", "status", PROJECT, "SU000002", "closed", "--reason", "geen interesse",
+            "--as", M)
+    assert r.exit_code == 0 and "running -> closed (geen interesse)" in r.stdout
+    r = cli("procedure", "status", PROJECT, "SU000002", "preparing", "--as", M)
+    assert r.exit_code == 1 and "manage projects" in r.stderr
+    r = cli("project", "show", PROJECT, "--json")
+    assert json.loads(r.stdout)["funnel"]["closed_by_reason"] == {"geen interesse": 1}
+    r = cli("procedure", "list", "--json")
+    listed = json.loads(r.stdout)
+    assert [p["name"] for p in listed["procedures"]] == ["standaard"]
+    assert listed["reasons"] == ["geen interesse"]
+    (tmp_path / "t.j2").write_text("Tekst", encoding="utf-8")
+    r = cli("procedure", "steptype", "add", "bezoek", "--kind", "appointment", "--body",
+            str(tmp_path / "t.j2"))
+    assert r.exit_code == 1 and "leave out --body" in r.stderr
     r = cli("procedure", "matrix", "standaard", "--role", "marketeer")
     assert r.exit_code == 0 and "✓" in r.stdout and "terugbellen" in r.stdout
     r = cli("procedure", "step", "Geen project", JAN, "bellen", "--as", M)

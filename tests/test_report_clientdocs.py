@@ -98,6 +98,10 @@ def _with_rule(tmp_path: Path, rule: str) -> Path:
      "attention[8].when[1].answer", "'gesprek' has no answer 'Misschien' (known: ke1 (Ja), ke2 (Nee))"),
     ('[[attention]]\ntext = "x"\nwhen = [{ question = "voortgang", answer = "ke1" }]',
      "attention[8].when[1].answer", "'voortgang' is a slider question: use at_least / at_most"),
+    ('[[attention]]\ntext = "x"\nwhen = [{ question = "opmerking", answer = "ja" }]',
+     "attention[8].when[1].answer", "'opmerking' is a text question: use answered"),
+    ('[[attention]]\ntext = "x"\nwhen = [{ question = "opmerking", at_least = 1 }]',
+     "attention[8].when[1].at_least", "'opmerking' is a text question: use answered"),
     ('[[attention]]\ntext = "x"\nwhen = [{ question = "gesprek", at_most = 3 }]',
      "attention[8].when[1].at_most", "'gesprek' is a choice question: use answer"),
     ('[[attention]]\ntext = "x"\nwhen = [{ question = "voortgang", at_most = 150 }]',
@@ -553,3 +557,64 @@ def test_other_pdfs_still_embed_their_fonts_after_a_report(tmp_path):
     fonts = subprocess.run(["pdffonts", str(tmp_path / "uitleg.pdf")], check=True,
                            capture_output=True, text=True).stdout
     assert "DejaVuSans" in fonts
+
+
+def test_a_relative_pptx_template_in_the_config_file_is_found_beside_it(tmp_path, monkeypatch):
+    from quickcrm.quickscans.report import brand_of
+    from quickcrm.settings import load_settings
+
+    firm = tmp_path / "firma"
+    firm.mkdir()
+    template = firm_template(firm)
+    (firm / "quickcrm.toml").write_text('[firm]\npptx_template = "huisstijl.pptx"\n',
+                                        encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # elsewhere: the path is the config file's, not the cwd's
+    brand = brand_of(load_settings(config=firm / "quickcrm.toml"))
+    assert brand.pptx_template == str(template)
+
+
+def test_quickscan_show_lists_the_attention_points_and_their_conditions(cli):
+    import json
+
+    shown = cli("quickscan", "show", "bedrijfsopvolging")
+    assert shown.exit_code == 0
+    flat = " ".join(shown.stdout.split())
+    for expected in ("Korte termijn, weinig voorbereid", "termijn: ke1 (Binnen 2 jaar) or ke2",
+                     "voorbereiding <= 40", "zorgen >= 4", "toelichting answered"):
+        assert expected in flat, expected
+    data = json.loads(cli("quickscan", "show", "bedrijfsopvolging", "--json").stdout)
+    assert data["attention"][1] == {
+        "text": data["attention"][1]["text"], "title": "Nog geen opvolger",
+        "when": [{"question": "opvolger", "answer": ["ke4"]}]}
+
+
+def test_a_quickscan_without_rules_claims_no_absence_of_points(tmp_path):
+    """A definition loaded before attention rules existed has none: its report must not
+    tell the client "no attention points" as if the answers had been judged."""
+    personal = read_file(PERSONAL)
+    ready = shipped_answers(termijn="ke4", opvolger="ke1", besproken="ke1", voorbereiding="90",
+                            afhankelijkheid="5", waarde="ke1", pensioen="80", zorgen="1")
+    for definition, judged in ((personal, True), (replace(personal, attention=()), False)):
+        data = report_data_from(definition, ready, client=CLIENT, firm_name="K",
+                                report_date=date(2026, 11, 23))
+        summary = pages(render_report_pdf(data), tmp_path, f"rules{judged}")[1]
+        assert ("geen bijzondere aandachtspunten" in summary) is judged
+        assert ("Aandachtspunten" in summary) is judged
+        assert "Uw scores per onderdeel" in summary
+        deck = Presentation(BytesIO(render_report_pptx(data)))
+        texts = " ".join(slide_texts(deck.slides[2]))
+        assert ("geen regels voor aandachtspunten" in texts) is not judged
+
+
+def test_every_shipped_point_at_once_still_fits_the_summary_page(tmp_path):
+    worst = shipped_answers(structuur="ke3", fiscaal="ke3", toelichting="Bel me graag")
+    data = report_data_from(read_file(PERSONAL), worst, client=CLIENT, firm_name="K",
+                            report_date=date(2026, 11, 23), brand=BRAND, contact=RM)
+    assert len(data.attention) == len(read_file(PERSONAL).attention) == 10
+    text = pages(render_report_pdf(data), tmp_path)
+    summary = text[1]
+    for point in data.attention:
+        assert point.text in summary  # in full, not titles only
+    assert "Uw scores per onderdeel" in summary and "13. Welk rapportcijfer" in summary
+    assert text[2].startswith("Uw antwoorden")
+    page_image(render_report_pdf(data), tmp_path, 2, "summary")

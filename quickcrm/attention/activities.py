@@ -55,6 +55,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 REQUIRED = ("number", "date", "kind")
 _DUTCH_DATE = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # C0 controls but tab and newline
 STATUSES = {"open": "open", "opgelost": "opgelost", "solved": "opgelost", "closed": "opgelost",
             "gesloten": "opgelost"}
 
@@ -295,8 +296,10 @@ class _Batches:
         if index is None:
             return [""] * len(padded)
         texts = list(map(str.strip, map(itemgetter(index), padded)))
-        joined = "\0".join(texts)
-        if joined.startswith("'") or "\0'" in joined:
+        joined = "\n".join(texts)
+        if _CONTROL.search(joined.replace("\n", "")):  # PostgreSQL refuses NUL: never stored
+            texts = [_CONTROL.sub("", t) for t in texts]
+        if joined.startswith("'") or "\n'" in joined:
             texts = [unescape_cell(t) for t in texts]
         return texts
 
@@ -399,8 +402,9 @@ def log_contact(*, session: Session, actor: Actor, now: datetime, number: str, k
     if rid is None:
         raise NotFound(f"unknown relation number {number.strip()!r}")
     details: dict[str, Any] = {"source": "log"}
-    if subject.strip():
-        details["subject"] = subject.strip()[:500]
+    subject = _CONTROL.sub("", subject).strip()
+    if subject:
+        details["subject"] = subject[:500]
     if event_kind == kinds.CALLS:
         details["status"] = "open"
     when = at or now

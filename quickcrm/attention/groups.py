@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, true, update
+from sqlalchemy import delete, func, insert, select, true
 from sqlmodel import Session
 
 from quickcrm import permissions
@@ -93,13 +93,6 @@ def remove_from_group(*, session: Session, actor: Actor, name: str, relations: R
         GM.c.group_id == group.id, GM.c.relation_id.in_(ids))).rowcount
     session.commit()
     return {"name": group.name, "removed": int(removed or 0)}
-
-
-def set_nightly(*, session: Session, actor: Actor, name: str, nightly: bool) -> None:
-    permissions.require(actor, MONITOR)
-    group = group_by_name(session, name)
-    session.connection().execute(update(G).where(G.c.id == group.id).values(nightly=nightly))
-    session.commit()
 
 
 def delete_group(*, session: Session, actor: Actor, name: str) -> dict[str, Any]:

@@ -9,7 +9,8 @@ accident (``tests/test_attention_rules.py`` fails for a kind missing here):
 - **counted**: a contact moment of one of the TYPES (historie, notitie,
   correspondentie, sales, helpdesk);
 - **timeline**: shown in a relation's timeline but not counted: invoices, reactions to
-  mailings, data changes, a helpdesk call being solved;
+  mailings (and an opt-out from them), data changes (an appointment moved or cancelled,
+  a prospect status changed), a helpdesk call being solved;
 - **ignored**: neither (the firm's own administration: users, campaigns, landing pages).
 
 A ``procedure.step`` is historie or correspondentie by its ``details.step_kind``: an
@@ -105,6 +106,11 @@ TABLE: dict[str, KindRule] = {
     e.RELATION_UPDATED: _t(DATA_CHANGE),
     e.FACES_SET: _t(DATA_CHANGE),
     e.CLIENTS_IMPORTED: _t(DATA_CHANGE),
+    # a moved or cancelled appointment, a changed prospect status: shown to a colleague
+    # back from leave (the appointment step itself is the contact moment)
+    e.APPOINTMENT_MOVED: _t(DATA_CHANGE),
+    e.APPOINTMENT_CANCELLED: _t(DATA_CHANGE),
+    e.PROJECT_CONTACT_STATUS: _t(DATA_CHANGE),
     # ignored: the firm's own administration and mail mechanics
     e.USER_CREATED: IGNORED,
     e.USER_RIGHTS_GRANTED: IGNORED,
@@ -122,6 +128,15 @@ TABLE: dict[str, KindRule] = {
     e.INVITATION_DELIVERED: IGNORED,
     e.INVITATION_REJECTED: IGNORED,
     e.INVITATION_BOUNCED: IGNORED,
+    # mail mechanics of issue 24: a failed or refused copy is no contact moment
+    e.INVITATION_FAILED: IGNORED,
+    e.RM_COPY_REFUSED: IGNORED,
+    # the procedures' own administration (a step taken is the contact moment)
+    e.PROCEDURE_DEFINED: IGNORED,
+    e.PROCEDURE_MATRIX_CHANGED: IGNORED,
+    e.PROJECT_CREATED: IGNORED,
+    e.PROJECT_CLOSED: IGNORED,
+    e.PROJECT_MEMBER_ADDED: IGNORED,
     e.LANDING_CREATED: IGNORED,
     e.LANDING_CLOSED: IGNORED,
     e.LANDING_COMPLETED_UNCONFIRMED: IGNORED,
@@ -136,18 +151,6 @@ TABLE: dict[str, KindRule] = {
     e.PERSON_FILE_ADDED: IGNORED,
     e.DOSSIER_CREATED: IGNORED,
     e.DOSSIER_CLOSED: IGNORED,
-    # mail mechanics of issue 24: a failed or refused copy is no contact moment
-    e.INVITATION_FAILED: IGNORED,
-    e.RM_COPY_REFUSED: IGNORED,
-    # the procedures' own administration (a step taken is the contact moment)
-    e.PROCEDURE_DEFINED: IGNORED,
-    e.PROCEDURE_MATRIX_CHANGED: IGNORED,
-    e.PROJECT_CREATED: IGNORED,
-    e.PROJECT_MEMBER_ADDED: IGNORED,
-    e.PROJECT_CLOSED: IGNORED,
-    e.PROJECT_CONTACT_STATUS: IGNORED,
-    e.APPOINTMENT_MOVED: IGNORED,
-    e.APPOINTMENT_CANCELLED: IGNORED,
     # users and retention (issue 29)
     e.USER_DEACTIVATED: IGNORED,
     e.USER_ACTIVATED: IGNORED,

@@ -73,9 +73,33 @@ def default_period(now: datetime, tz: str) -> tuple[date, date]:
 
 
 def days_between(last: datetime | None, now: datetime, tz: str) -> int | None:
+    """Local calendar days from ``last`` to ``now`` (None: never)."""
     if last is None:
         return None
     return (local_date(now, tz) - local_date(last, tz)).days
+
+
+def days_since(now: datetime, tz: str) -> Any:
+    """``days_between`` with ``now`` and the zone fixed: called for every relation."""
+    zone = ZoneInfo(tz)
+    today = as_utc(now).astimezone(zone).date().toordinal()
+    # Every zone's offset is a multiple of 15 minutes, so all moments of one UTC quarter
+    # hour fall on the same local day: the zone conversion is done once per quarter.
+    seen: dict[tuple[int, int, int, int, int], int] = {}
+
+    def days(last: datetime | None) -> int | None:
+        if last is None:
+            return None
+        if last.tzinfo is not None and last.utcoffset():
+            last = last.astimezone(UTC)
+        key = (last.year, last.month, last.day, last.hour, last.minute // 15)
+        found = seen.get(key)
+        if found is None:
+            utc = last if last.tzinfo is not None else last.replace(tzinfo=UTC)
+            found = seen[key] = today - utc.astimezone(zone).date().toordinal()
+        return found
+
+    return days
 
 
 def check(actor: Actor, params: Params) -> None:
@@ -209,13 +233,18 @@ def compute(*, session: Session, actor: Actor, now: datetime, tz: str, params: P
     totals = [counts.get(r.id, (0, None))[0] for r in rows]
     median, dist = rules.distribution(totals)
     relations: list[dict[str, Any]] = []
+    days = days_since(now, tz)
     for r, total in zip(rows, totals, strict=True):
         last = counts.get(r.id, (0, None))[1]
-        changed = [t for t in (r.updated_at, persons.get(r.id)) if t is not None]
+        person = persons.get(r.id)
+        updated = days(r.updated_at)
+        if person is not None:
+            person_days = days(person)
+            updated = person_days if updated is None else min(updated, person_days)
         relations.append({
             "relation": r.number, "name": r.company, "total": total,
-            "days_since": days_between(last, now, tz), "bucket": rules.bucket(total, median),
-            "updated_days": days_between(max(changed, key=as_utc), now, tz) if changed else None,
+            "days_since": days(last), "bucket": rules.bucket(total, median),
+            "updated_days": updated,
             "address": r.address, "postcode": r.postcode, "city": r.city,
             "latitude": r.latitude, "longitude": r.longitude, "_id": r.id,
         })
@@ -251,11 +280,12 @@ def compute(*, session: Session, actor: Actor, now: datetime, tz: str, params: P
 def _add_types(session: Session, relations: list[dict[str, Any]], low: datetime,
                high: datetime, user_ids: list[int] | None, now: datetime, tz: str) -> None:
     per_type = _types(session, low, high, user_ids)
+    days = days_since(now, tz)
     helpdesk = _helpdesk(session, low, high, user_ids)
     for rel in relations:
         mine = per_type.get(rel["_id"], {})
         rel["types"] = {t: {"count": mine.get(t, [0, None])[0],
-                            "days_since": days_between(mine.get(t, [0, None])[1], now, tz)}
+                            "days_since": days(mine.get(t, [0, None])[1])}
                         for t in kinds.TYPES}
         opened, solved = helpdesk.get(rel["_id"], [0, 0])
         rel["helpdesk_open"], rel["helpdesk_solved"] = opened, solved
@@ -267,6 +297,7 @@ def _sales_view(session: Session, result: dict[str, Any], low: datetime, high: d
     relations = result["relations"]
     sales_last = {rid: last for rid, (_, last) in _counts(
         session, _conditions(low, high, kinds.SALES_DAYS, user_ids)).items()}
+    days = days_since(now, tz)
     overall = rules.overall_rate([r["revenue"] for r in relations],
                                  [r["total"] for r in relations])
     kept, excluded, classified = [], [], []
@@ -277,7 +308,7 @@ def _sales_view(session: Session, result: dict[str, Any], low: datetime, high: d
             continue
         rel["per_contact"] = round(rel["revenue"] / rel["total"], 2) if rel["total"] else None
         rel["class"] = name
-        rel["sales_days"] = days_between(sales_last.get(rel["_id"]), now, tz)
+        rel["sales_days"] = days(sales_last.get(rel["_id"]))
         kept.append(rel)
         classified.append((rel["revenue"], rel["total"], name))
     result["relations"] = kept

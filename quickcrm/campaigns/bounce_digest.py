@@ -103,12 +103,15 @@ def _rows(session: Session) -> dict[int, dict[str, list[dict[str, Any]]]]:
 def queue_bounce_digests(*, session: Session, now: datetime, settings: Settings) -> int:
     """Queue one digest per campaign with unreported bounces, invitations that failed
     after the retry lifetime and refused RM copies; returns how many. The caller commits."""
+    grouped = _rows(session)
+    if not grouped:
+        return 0
     from quickcrm.templating import html_template
 
     html_t = html_template(_HTML)
     hours = int(settings["mail.retry_max_age_hours"])
     digests = 0
-    for campaign_id, problems in _rows(session).items():
+    for campaign_id, problems in grouped.items():
         campaign = session.get(Campaign, campaign_id)
         assert campaign is not None
         coordinator = session.get(User, campaign.coordinator_id)

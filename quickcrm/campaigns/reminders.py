@@ -246,8 +246,12 @@ def remind(*, rt: Runtime, campaign: str | None = None, dry_run: bool = False,
                                  settings=rt.settings, campaign=campaign, dry_run=dry_run,
                                  progress=progress)
     if not dry_run and not queue_only:
-        counts.add_delivery(rt.deliver())
         from quickcrm.campaigns.bounce_digest import deliver_digests
+        from quickcrm.mail.outbox import anything_to_deliver
 
+        with rt.session(read_only=True) as session:
+            pending = counts.queued or anything_to_deliver(session, now=rt.clock.now())
+        if pending:
+            counts.add_delivery(rt.deliver())
         counts.add_delivery(deliver_digests(rt))
     return counts

@@ -14,14 +14,28 @@ app = typer.Typer(help="The mail outbox: every message QuickCRM sends, and its d
 def outbox_status(c: Ctx) -> None:
     """Count the messages in each status (queued, sending, deferred, sent, failed, rejected).
 
+    "orphaned": messages in sending whose worker is gone (killed); the next delivery of
+    any command (send, remind, outbox deliver, the daemon) takes them over.
+
     Example: quickcrm outbox status --json
     """
-    from quickcrm.mail.outbox import status_counts
+    from quickcrm.mail.outbox import orphaned, status_counts
+    from quickcrm.store.claims import lease
 
     rt = c.runtime()
     with rt.session(read_only=True) as s:
-        counts = status_counts(s)
-    c.emit(counts, lambda: typer.echo("  ".join(f"{k} {v}" for k, v in counts.items())))
+        counts: dict[str, int] = status_counts(s)
+        counts["orphaned"] = orphaned(s, now=rt.clock.now(), lease=lease(rt.settings)) \
+            if counts["sending"] else 0
+
+    def human() -> None:
+        typer.echo("  ".join(f"{k} {v}" for k, v in counts.items() if k != "orphaned"))
+        if counts["orphaned"]:
+            typer.echo(f"{counts['orphaned']} of the sending messages belong to a worker that "
+                       "is gone; the next delivery (outbox deliver, send, remind, the daemon) "
+                       "takes them over")
+
+    c.emit(counts, human)
 
 
 @command(app, "list", listing=True)

@@ -64,7 +64,9 @@ def _range(q: Any) -> str:
 
 @command(app, "show")
 def quickscan_show(c: Ctx, key: KeyArg) -> None:
-    """Show a QuickScan's questions with their types and value ranges.
+    """Show a QuickScan's questions with their types and value ranges, and its attention points.
+
+    Each attention point is listed with the answers that give it.
 
     Example: quickcrm quickscan show bedrijfsopvolging
     """
@@ -91,8 +93,31 @@ def quickscan_show(c: Ctx, key: KeyArg) -> None:
                 number += 1
                 table.add_row(str(number), q.id, q.type, _range(q), q.text)
         con.print(table, highlight=False)
+        if d.attention:
+            points = Table("#", "Attention point", "When (all of)")
+            for i, rule in enumerate(d.attention, 1):
+                points.add_row(str(i), rule.title or rule.text,
+                               "\n".join(_condition(d, c) for c in rule.when))
+            con.print(points, highlight=False)
 
     c.emit(data, human)
+
+
+def _condition(d: Any, cond: Any) -> str:
+    """``termijn: ke1 (Binnen 2 jaar) or ke2 (…)``, ``voorbereiding <= 40``."""
+    q = d.question(cond.question)
+    if cond.answered is not None:
+        return f"{cond.question} {'answered' if cond.answered else 'not answered'}"
+    if cond.answer:
+        options = dict(q.choice_values()) if q is not None else {}
+        return f"{cond.question}: " + " or ".join(
+            f"{a} ({options[a]})" if a in options else a for a in cond.answer)
+    parts = []
+    if cond.at_least is not None:
+        parts.append(f">= {cond.at_least:g}")
+    if cond.at_most is not None:
+        parts.append(f"<= {cond.at_most:g}")
+    return f"{cond.question} {' and '.join(parts)}"
 
 
 @command(app, "doc")

@@ -8,10 +8,12 @@ from quickcrm.cli.common import console
 
 SHORT = {"sent": "Sent", "completed": "Done", "first_reminders": "Rem 1",
          "second_reminders": "Rem 2", "no_response": "10 days", "bounced": "Bounce",
-         "logged_in": "Login", "not_interested": "Declined", "response_rate": "Rate"}
+         "logged_in": "Login", "not_interested": "Declined", "followed_up": "Followed",
+         "response_rate": "Rate"}
 
 LEGEND = ("Done = completed; Rem 1/2 = reminders sent; 10 days = not completed after 10 days "
-          "(RM informed); Declined = answered Nee; Rate = Done / (Sent - Bounce)")
+          "(RM informed); Declined = answered Nee; Followed = the RM marked the follow-up signal "
+          "done; Rate = Done / (Sent - Bounce)")
 
 
 def rate(value: float | None) -> str:

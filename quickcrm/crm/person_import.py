@@ -18,7 +18,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlmodel import Session, col
 
 from quickcrm import events, permissions
@@ -233,9 +233,11 @@ def _write(session: Session, conn: Any, actor: Actor, now: datetime,
         for start in range(0, max(len(dobs), len(akeys)), 500):
             tests = []
             if dobs[start:start + 500]:
-                tests.append(col(Person.date_of_birth).in_(dobs[start:start + 500]))
+                tests.append(and_(col(Person.date_of_birth).is_not(None),  # partial index
+                                  col(Person.date_of_birth).in_(dobs[start:start + 500])))
             if akeys[start:start + 500]:
-                tests.append(col(Person.address_key).in_(akeys[start:start + 500]))
+                tests.append(and_(col(Person.address_key) != "",
+                                  col(Person.address_key).in_(akeys[start:start + 500])))
             for pid, first, last, dob, akey in session.execute(select(
                     col(Person.id), col(Person.first_name), col(Person.last_name), col(Person.date_of_birth),
                     col(Person.address_key)).where(or_(*tests))):

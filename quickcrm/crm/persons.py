@@ -171,9 +171,10 @@ def likely_duplicates(session: Session, values: dict[str, Any], *,
     if email:
         tests.append(col(Person.email) == email)
     if dob:
-        tests.append(col(Person.date_of_birth) == dob)
+        tests.append(and_(col(Person.date_of_birth).is_not(None),
+                          col(Person.date_of_birth) == dob))  # the partial index
     if akey:
-        tests.append(col(Person.address_key) == akey)
+        tests.append(and_(col(Person.address_key) != "", col(Person.address_key) == akey))
     if not tests:
         return []
     found = []
@@ -706,7 +707,8 @@ def more_at_address(session: Session, person: Person) -> dict[str, list[dict[str
     if not person.address_key:
         return {"persons": [], "relations": []}
     persons = [{"id": p.id, "name": name_of(p)} for p in session.execute(
-        select(Person).where(col(Person.address_key) == person.address_key,
+        select(Person).where(col(Person.address_key) != "",
+                             col(Person.address_key) == person.address_key,
                              col(Person.id) != person.id).limit(50)).scalars()]
     code = person.address_key.split(" ")[0]
     relations = []

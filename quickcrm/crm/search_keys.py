@@ -3,9 +3,9 @@ writer of ``person`` (the client importer's raw SQL, landing confirmation, the p
 CRM's services) and read by ``person search`` and the duplicate check.
 
 A key is lower case without accents (NFKD, combining marks dropped, casefolded, a few
-letters NFKD keeps spelled out: ø, ł, đ, æ, œ, ß). A person's keys are each word of the
-first and last name, the whole last name ("van den berg", so "van den b" finds it) and
-the e-mail address. A prefix search is a range on the indexed key, ``key >= 'berg' AND
+letters NFKD keeps spelled out: ø, ł, đ, æ, œ, ß). A person's keys are the whole first and last
+name ("van den berg", so "van den b" finds it, and so does "van"), each further word of
+them ("berg") and the e-mail address. A prefix search is a range on the indexed key, ``key >= 'berg' AND
 key < 'berh'``, which SQLite and PostgreSQL (the column collates as "C" there) answer
 from the index alike: no unaccent extension, no LIKE.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
@@ -30,6 +31,8 @@ _ROWS = 400  # keys per INSERT statement (2 values each: below both databases' l
 
 def normalise(text: str) -> str:
     """``"  Zoë ÇELIK "`` -> ``"zoe celik"``: lower case, accents stripped, single spaces."""
+    if text.isascii():  # most names and addresses: casefold is lower, nothing to strip
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(plain.translate(_SPELLED).split())
@@ -40,16 +43,25 @@ def words(text: str) -> list[str]:
     return [w for w in _NOT_WORD.split(normalise(text)) if w]
 
 
+@lru_cache(maxsize=1 << 16)
+def name_keys(name: str) -> tuple[str, ...]:
+    """The keys of one name (names repeat: cached): the whole name, which also serves
+    prefixes of its first word, and each further word."""
+    whole = normalise(name)
+    if not whole:
+        return ()
+    found = words(name)
+    rest = found[1:] if found and whole.startswith(found[0]) else found
+    return tuple(dict.fromkeys(k[:KEY_LENGTH] for k in (whole, *rest)))
+
+
 def keys_for(first_name: str, last_name: str, email: str) -> set[str]:
-    """Every search key of one person."""
-    keys = set(words(first_name)) | set(words(last_name))
-    last = normalise(last_name)
-    if last:
-        keys.add(last)
-    mail = normalise(email)
-    if mail:
-        keys.add(mail)
-    return {k[:KEY_LENGTH] for k in keys}
+    """Every search key of one person: their first and last names' keys and the e-mail
+    address (a search for any word of a name is a prefix of one of them)."""
+    keys = {*name_keys(first_name), *name_keys(last_name)}
+    if email:
+        keys.add(normalise(email)[:KEY_LENGTH])
+    return keys
 
 
 def full_name(first_name: str, last_name: str) -> str:
@@ -84,6 +96,13 @@ def _mark(conn: Connection) -> str:
     return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
+@lru_cache(maxsize=32)
+def _insert_sql(mark: str, rows: int) -> str:
+    """Many keys per statement; a key already there (another writer's) is left alone."""
+    values = ", ".join([f"({mark}, {mark})"] * rows)
+    return f"INSERT INTO person_key (key, person_id) VALUES {values} ON CONFLICT DO NOTHING"
+
+
 def write_keys(db: Session | Connection,
                persons: Iterable[tuple[int, str, str, str]], *, replace: bool = True) -> int:
     """Store the keys of ``persons`` (id, first name, last name, e-mail), replacing their
@@ -91,12 +110,13 @@ def write_keys(db: Session | Connection,
     statements of many rows, bound values only; returns how many keys were written."""
     conn = _conn(db)
     m = _mark(conn)
-    rows: list[Any] = []
+    pairs: list[tuple[str, int]] = []
     ids: list[int] = []
     for pid, first, last, email in persons:
         ids.append(pid)
-        for key in keys_for(first or "", last or "", email or ""):
-            rows += (key, pid)
+        pairs += [(key, pid) for key in keys_for(first or "", last or "", email or "")]
+    pairs.sort()  # in index order: each B-tree page is visited once, not once per key
+    rows: list[Any] = [v for pair in pairs for v in pair]
     if replace:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
@@ -106,12 +126,12 @@ def write_keys(db: Session | Connection,
     count = len(rows) // 2
     full = count - count % _ROWS
     if full:
-        sql = f"INSERT INTO person_key (key, person_id) VALUES {', '.join([f'({m}, {m})'] * _ROWS)}"
+        sql = _insert_sql(m, _ROWS)
         conn.exec_driver_sql(sql, [tuple(rows[i * 2:(i + _ROWS) * 2])
                                    for i in range(0, full, _ROWS)])
     if full < count:
         rest = count - full
-        sql = f"INSERT INTO person_key (key, person_id) VALUES {', '.join([f'({m}, {m})'] * rest)}"
+        sql = _insert_sql(m, rest)
         conn.exec_driver_sql(sql, tuple(rows[full * 2:]))
     return count
 
@@ -144,4 +164,4 @@ def keys_since(db: Session | Connection, after_id: int) -> int:
     m = _mark(conn)
     rows = [tuple(r) for r in conn.exec_driver_sql(
         f"SELECT id, first_name, last_name, email FROM person WHERE id > {m}", (after_id,))]
-    return write_keys(conn, rows)  # type: ignore[arg-type]
+    return write_keys(conn, rows, replace=False)  # type: ignore[arg-type]

@@ -82,6 +82,7 @@ def detect_encoding(path: Path) -> str:
     with path.open("rb") as f:
         head = f.read(3)
         if head == codecs.BOM_UTF8:
+            _check_utf8(path, f)
             return "utf-8-sig"
         start = head + f.read(_SNIFF)
         if start[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or b"\0" in start:
@@ -97,6 +98,26 @@ def detect_encoding(path: Path) -> str:
         except UnicodeDecodeError:
             return "cp1252"
     return "utf-8"
+
+
+def _check_utf8(path: Path, f: IO[bytes]) -> None:
+    """A file that starts with UTF-8's byte order mark must be UTF-8 throughout: else one
+    line naming the line it breaks on (found by benchmarks/fuzz_inputs.py)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    while chunk := f.read(_CHUNK):
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            line += chunk[:exc.start].count(b"\n")
+            raise FileProblems([f"{path}: line {line}: not UTF-8 text although the file starts "
+                                'as UTF-8; save it again as "CSV UTF-8" or .xlsx']) from None
+        line += chunk.count(b"\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise FileProblems([f"{path}: line {line}: the file ends in the middle of a UTF-8 "
+                            "character"]) from None
 
 
 def detect_delimiter(header_line: str) -> str:

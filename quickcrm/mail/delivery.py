@@ -364,26 +364,22 @@ def deliver(
     counts = DeliveryCounts()
     done = 0
     recorder = _Recorder(engine, worker, durable=bool(_setting(settings, "mail.durable_results", 0)))
-    liveness = claims.alive(engine, worker)
-    liveness.__enter__()
-    try:
-        while (limit is None or done < limit) and not (stop is not None and stop.is_set()):
-            items = claim(engine, worker_id=worker, now=clock.now(), lease=lease,
-                          limit=batch if limit is None else min(batch, limit - done))
-            if not items:
-                break
-            _send_batch(items, engine=engine, transport=transport, clock=clock,
-                        recorder=recorder, worker=worker, lease=lease, max_age=max_age,
-                        counts=counts, stop=stop, progress=progress)
-            done += len(items)
-            recorder.barrier()
-            if counts.error:
-                break
-    finally:
+    with claims.alive(engine, worker):  # on PostgreSQL: our claims go if we die
         try:
-            recorder.close()
+            while (limit is None or done < limit) and not (stop is not None and stop.is_set()):
+                items = claim(engine, worker_id=worker, now=clock.now(), lease=lease,
+                              limit=batch if limit is None else min(batch, limit - done))
+                if not items:
+                    break
+                _send_batch(items, engine=engine, transport=transport, clock=clock,
+                            recorder=recorder, worker=worker, lease=lease, max_age=max_age,
+                            counts=counts, stop=stop, progress=progress)
+                done += len(items)
+                recorder.barrier()
+                if counts.error:
+                    break
         finally:
-            liveness.__exit__(None, None, None)
+            recorder.close()
     with Session(engine.execution_options(sqlite_begin="DEFERRED")) as session:
         counts.queued = int(session.scalar(
             select(func.count()).select_from(M).where(col(M.status) == QUEUED)) or 0)

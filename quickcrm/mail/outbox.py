@@ -161,6 +161,38 @@ def due_count(session: Session, *, now: datetime) -> int:
                col(OutboxMessage.next_attempt_at) <= now)) or 0)
 
 
+def anything_to_deliver(session: Session, *, now: datetime) -> bool:
+    """Whether a delivery run at ``now`` could have work: a message due (queued, or
+    deferred past its backoff) or one in ``sending`` (perhaps a dead worker's). Two
+    indexed probes; lets a command that queued nothing skip starting delivery."""
+    from quickcrm.mail.models import SENDING, WAITING
+
+    M = OutboxMessage
+    due = session.scalar(select(col(M.id)).where(col(M.status).in_(WAITING),
+                                                 col(M.next_attempt_at) <= now).limit(1))
+    return due is not None or session.scalar(
+        select(col(M.id)).where(col(M.status) == SENDING).limit(1)) is not None
+
+
+def orphaned(session: Session, *, now: datetime, lease: Any) -> int:
+    """Messages in ``sending`` whose worker is gone (``store.claims``: provably dead, or
+    its lease ran out): the next delivery run of any command takes them over."""
+    from quickcrm.mail.models import SENDING
+    from quickcrm.store import claims
+
+    holders = session.scalars(select(col(OutboxMessage.claimed_by)).where(
+        col(OutboxMessage.status) == SENDING).distinct()).all()
+    if not holders:
+        return 0
+    gone = claims.dead_workers(session, holders)
+    return int(session.scalar(
+        select(func.count()).select_from(OutboxMessage)
+        .where(col(OutboxMessage.status) == SENDING,
+               claims.dead(worker=col(OutboxMessage.claimed_by),
+                           renewed_at=col(OutboxMessage.claimed_at), now=now, lease=lease,
+                           dead_ids=gone))) or 0)
+
+
 def list_messages(session: Session, *, status: str | None = None, kind: str | None = None,
                   limit: int = 50) -> list[OutboxMessage]:
     """The newest messages, optionally of one status and/or kind (for `outbox list`)."""

@@ -191,7 +191,9 @@ def _copy(source: Engine, target: Engine, source_url: str, target_url: str, batc
         upgrade(target)
     all_tables = tables()
     backend = target.dialect.name
-    with source.connect().execution_options(sqlite_begin="DEFERRED") as src:
+    snapshot = ({"isolation_level": "REPEATABLE READ"} if source.dialect.name == "postgresql"
+                else {"sqlite_begin": "DEFERRED"})
+    with source.connect().execution_options(**snapshot) as src:
         with src.begin():  # one snapshot of the source (a daemon may be writing)
             counts = {t.name: int(src.execute(select(func.count()).select_from(t)).scalar_one())
                       for t in all_tables}

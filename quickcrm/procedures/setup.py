@@ -163,6 +163,9 @@ def add_steptype(*, session: Session, actor: Actor, name: str, kind: str,
         raise InvalidInput(f"e-mail step {name!r} needs --subject and --body FILE.j2")
     if kind == "plain" and (subject or body):
         raise InvalidInput(f"plain step {name!r} sends nothing: leave out --subject and --body")
+    if kind == "appointment" and body:
+        raise InvalidInput(f"appointment step {name!r}: the invitation's text is fixed; "
+                           "--subject sets the appointment's title, leave out --body")
     if "\n" in subject:
         raise InvalidInput("--subject must be one line")
     where = body_file or "--body"

@@ -30,6 +30,7 @@ from sqlalchemy import Connection
 from sqlmodel import Session
 
 from quickcrm import permissions
+from quickcrm.crm import search_keys
 from quickcrm.crm.client_rows import ABSENT, IX, NUMBER, POS, RowParser, Values, header_aliases
 from quickcrm.documents.tabular import match_headers, open_table
 from quickcrm.errors import FileProblems, InvalidState, Problem
@@ -190,7 +191,7 @@ def import_suspects(*, session: Session, actor: Actor, now: datetime, project: s
     store = _Store(session.connection(), now=now, project_id=p.id, user_id=actor.id,
                    prefix=prefix)
     shown: list[Problem] = []
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         total = _run(table.rows(), parser, store, result, name, headers, shown, progress)
     if total and not skip_invalid:
         session.rollback()
@@ -204,7 +205,7 @@ def import_suspects(*, session: Session, actor: Actor, now: datetime, project: s
 
 
 @contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
+def no_cyclic_gc() -> Iterator[None]:
     """As ``import clients``: the cyclic collector would rescan the growing heap again
     and again while the batches' tuples are made, though none form cycles."""
     was = gc.isenabled()
@@ -342,12 +343,16 @@ def _write(store: _Store, good: list[Values], chunk: list[tuple[int, list[str]]]
         pids = store.inserted_ids("person", before, len(new_persons))
         if pids is not None:
             known.update(zip(new_persons, pids, strict=True))
+            # findable by `person search` (issue 26's one helper)
+            search_keys.write_keys(conn, ((pid, p[1], p[2], p[3]) for pid, p in zip(
+                pids, new_persons.values(), strict=True)), replace=False)
         else:
             fresh = {rid for rid, _k in new_persons}
             for pid, rid, email, first, last in _fresh_persons(store, sorted(fresh)):
                 key = "e:" + email if email else f"n:{first.lower()}|{last.lower()}"
                 if (rid, key) in new_persons:
                     known.setdefault((rid, key), pid)
+            search_keys.keys_since(conn, before)
     old_set = set(old_ids)
     pairs: dict[int, int] = {}  # person -> relation, in file order
     for rid, key, _values in wanted:

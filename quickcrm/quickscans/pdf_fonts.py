@@ -10,11 +10,13 @@ per process in a private temporary directory, when that covers the text (Şahin,
 Nguyễn, Γιώργος, Дмитрий), else the whole font (Hebrew, Armenian, Georgian, symbols).
 
 Speed (issue 25: at least 20 reports a second for every name): fpdf2 parses a TrueType
-font in ``add_font`` and subsets it in place when writing, so a parsed font cannot be
-shared between documents as such. ``use_fonts`` parses each font file once per process
-and gives every document a copy that shares the read-only tables (widths, character map)
-and opens its own lazily-read file for the subsetting; the cut is small and carries its
-glyph names, so subsetting it costs a few milliseconds.
+font in ``add_font`` (some 20 ms) and subsets it with fontTools when writing, which
+re-encodes every kept glyph in Python (some 30 ms a font) and changes the parsed font in
+place, so it cannot be shared between documents as such. ``use_fonts`` parses each font
+file once per process and gives every document a copy that shares the read-only tables
+(widths, character map) with a ``PreparedFont`` of its own in place of the fontTools
+font: fpdf2's subsetting of it (routed there by ``_install``) keeps the glyph numbers and
+copies only the used glyphs' bytes, well under a millisecond.
 
 Characters outside the chosen font are never dropped silently (issue 25 item 8):
 ``drawable`` replaces an emoji by a word in brackets ("[duim omhoog]", else "[emoji]")

@@ -80,7 +80,7 @@ def brand_of(settings: Settings) -> Brand:
     from quickcrm.branding import from_settings
     from quickcrm.errors import ConfigError
 
-    template = str(settings["firm.pptx_template"] or "").strip()
+    template = pptx_template(settings)
     try:
         firm = from_settings(settings)
         logo = firm.logo_bytes
@@ -90,6 +90,21 @@ def brand_of(settings: Settings) -> Brand:
     return Brand(name=firm.name, logo=logo, primary=firm.color_primary,
                  accent=firm.color_accent, phone=firm.phone, email=firm.email,
                  website=firm.website, address=firm.address, pptx_template=template)
+
+
+def pptx_template(settings: Settings) -> str:
+    """``firm.pptx_template`` as a path; a relative one given in ``quickcrm.toml`` is
+    taken relative to that file's folder (as ``firm.logo_file`` is), '' when unset."""
+    raw = str(settings["firm.pptx_template"] or "").strip()
+    if not raw:
+        return ""
+    path = Path(raw).expanduser()
+    config = getattr(settings, "config_path", None)
+    sources = getattr(settings, "sources", {})
+    if not path.is_absolute() and config is not None \
+            and sources.get("firm.pptx_template") == str(config):
+        path = Path(config).parent / path
+    return str(path)
 
 
 def _lenient_brand(settings: Settings, template: str) -> Brand:

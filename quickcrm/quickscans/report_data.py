@@ -129,6 +129,7 @@ class ReportData:
     next_step: str = DEFAULT_NEXT_STEP
     contact: Contact | None = None
     brand: Brand | None = None
+    has_rules: bool = True  # False: the definition has no attention rules (loaded before)
 
     @property
     def firm(self) -> Brand:
@@ -223,7 +224,7 @@ def report_data_from(definition: Definition, answers: dict[str, str], *, client:
     return ReportData(firm_name=firm_name, client=client, report_date=report_date,
                       quickscan_title=definition.title, sections=tuple(sections),
                       attention=points, next_step=definition.next_step or DEFAULT_NEXT_STEP,
-                      contact=contact, brand=brand)
+                      contact=contact, brand=brand, has_rules=bool(definition.attention))
 
 
 def bar_share(q: ReportQuestion) -> tuple[float, float] | None:

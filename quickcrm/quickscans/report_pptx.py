@@ -52,6 +52,8 @@ TRACK = RGBColor(0xDE, 0xE4, 0xEB)
 SUMMARY_TITLE = "Samenvatting en aandachtspunten"
 CLOSING_TITLE = "Volgende stappen"
 NO_POINTS = "Uit de antwoorden komen geen bijzondere aandachtspunten naar voren."
+NO_RULES = ("Deze QuickScan heeft (nog) geen regels voor aandachtspunten: zie "
+            "'quickcrm quickscan show' en docs/quickscans.md.")
 
 
 def default_template() -> Path:
@@ -199,8 +201,11 @@ class Deck:
 
 
 def _text(shape: Any, lines: Sequence[tuple[str, float, bool, RGBColor]],
-          align: Any = PP_ALIGN.LEFT) -> None:
-    """Fill a shape's text frame: one paragraph per (text, size, bold, colour)."""
+          align: Any = PP_ALIGN.LEFT, inherit_ink: bool = True) -> None:
+    """Fill a shape's text frame: one paragraph per (text, size, bold, colour). Body
+    text (INK) keeps the master's own text colour, so a firm's dark master stays
+    readable; the firm's colours and the muted grey are set explicitly (and INK too
+    where a placeholder's own style would grey it, ``inherit_ink=False``)."""
     frame = shape.text_frame
     frame.word_wrap = True
     for i, (text, size, bold, color) in enumerate(lines):
@@ -208,8 +213,12 @@ def _text(shape: Any, lines: Sequence[tuple[str, float, bool, RGBColor]],
         paragraph.alignment = align
         run = paragraph.add_run()
         run.text = printable(text)
-        run.font.size, run.font.bold = Pt(size), bold
-        run.font.color.rgb = color
+        font = run.font
+        font.size = Pt(size)
+        if bold:
+            font.bold = True
+        if color != INK or not inherit_ink:
+            font.color.rgb = color
 
 
 def _notes(slide: Slide, text: str) -> None:
@@ -263,7 +272,7 @@ def _title_slide(deck: Deck) -> None:
     subtitle.left, subtitle.top, subtitle.width, subtitle.height = (deck.left, sub_y,
                                                                     deck.content_w, sub_h)
     subtitle.text_frame.text = ""
-    _text(subtitle, lines)
+    _text(subtitle, lines, inherit_ink=False)
     logo = data.firm.logo
     if logo and deck.shipped:  # a firm's own master carries its logo already
         _logo(deck, slide, logo)
@@ -306,7 +315,6 @@ def _agenda_slide(deck: Deck) -> None:
         deck.box(slide, deck.left + int(Inches(0.7)), y, deck.content_w - int(Inches(0.7)),
                  row, [(short(item, budget(deck.content_w, row, size)), size, False, INK)],
                  MSO_ANCHOR.MIDDLE)
-    _notes(slide, "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1)))
 
 
 def _summary_slide(deck: Deck) -> None:
@@ -320,7 +328,9 @@ def _summary_slide(deck: Deck) -> None:
     y = top + int(Inches(0.5))
     points = data.attention
     if not points:
-        deck.box(slide, deck.left, y, col_w, int(Inches(0.8)), [(NO_POINTS, 14, False, INK)])
+        deck.box(slide, deck.left, y, col_w, int(Inches(0.8)),
+                 [(NO_POINTS if data.has_rules else NO_RULES, 14, False,
+                   INK if data.has_rules else MUTED)])
     else:
         row = min(int(Inches(1.0)), (bottom - y) // len(points))
         size = 13 if row >= Inches(0.85) else 11 if row >= Inches(0.6) else 9
@@ -376,7 +386,8 @@ def _summary_slide(deck: Deck) -> None:
                          [(value, size, True, INK)], MSO_ANCHOR.MIDDLE)
         y += row_h
     notes = [f"- {p.title}: {p.text}" if p.title else f"- {p.text}" for p in points]
-    _notes(slide, "Aandachtspunten\n" + ("\n".join(notes) if notes else NO_POINTS))
+    _notes(slide, "Aandachtspunten\n" + ("\n".join(notes) if notes
+                                          else NO_POINTS if data.has_rules else NO_RULES))
 
 
 def _section_slide(deck: Deck, section: ReportSection) -> None:

@@ -517,7 +517,8 @@ def _condition(ck: _Check, raw: Any, place: str, questions: dict[str, Question]
         return Condition(question=qid, answered=bool(cond["answered"]))
     if "answer" in cond:
         if q is not None and q.type != "choice":
-            ck.bad(f"{place}.answer", f"{qid!r} is a {q.type} question: use at_least / at_most")
+            ck.bad(f"{place}.answer", f"{qid!r} is a {q.type} question: use "
+                   + ("at_least / at_most" if q.type in ("slider", "rating") else "answered"))
         if "at_least" in cond or "at_most" in cond:
             ck.bad(place, "answer and at_least / at_most do not go together")
         values = cond["answer"]

@@ -123,6 +123,14 @@ class Person(SQLModel, table=True):
         ),
         # covering the selection's contact checks (step 1 reads these for every client)
         Index("ix_person_selection", "relation_id", "campaign_contact", "opted_out", "email"),
+        # the duplicate check and "meer op dit adres" (issue 26): partial, so the many
+        # persons without a birth date or address (every client import) cost no entry;
+        # queries repeat the condition so both databases may use them
+        Index("ix_person_date_of_birth", "date_of_birth",
+              sqlite_where=text("date_of_birth IS NOT NULL"),
+              postgresql_where=text("date_of_birth IS NOT NULL")),
+        Index("ix_person_address_key", "address_key", sqlite_where=text("address_key <> ''"),
+              postgresql_where=text("address_key <> ''")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -139,7 +147,7 @@ class Person(SQLModel, table=True):
     updated_at: datetime | None = Field(default=None, sa_column=utc_column())
     # the person CRM (issue 26, seed 001): the card's personal data; party_type names
     # another party ("notaris", "geldverstrekker"), empty for leads and clients
-    date_of_birth: date | None = Field(default=None, index=True)
+    date_of_birth: date | None = Field(default=None)
     address: str = Field(default="", max_length=300)
     postcode: str = Field(default="", max_length=20)
     city: str = Field(default="", max_length=120)
@@ -147,7 +155,7 @@ class Person(SQLModel, table=True):
     party_type: str = Field(default="", max_length=60)
     # "1234ab 12" (postcode + house number, normalised): "meer op dit adres" and the
     # duplicate check; filled with the search keys (quickcrm.crm.search_keys)
-    address_key: str = Field(default="", max_length=40, index=True)
+    address_key: str = Field(default="", max_length=40)
 
 
 class Event(SQLModel, table=True):

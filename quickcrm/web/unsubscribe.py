@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from quickcrm.campaigns.optout import find_optout, opt_out
-from quickcrm.quickscans.pages import blocked, lookup, not_found, render, state, too_many
+from quickcrm.quickscans.pages import bad_form, lookup, miss, render, state
 
 TITLE = "Afmelden"
 
@@ -27,10 +27,13 @@ async def confirm_page(request: Request) -> Response:
 
 
 async def unsubscribe(request: Request) -> Response:
-    if blocked(request):
-        return too_many(request)
+    from starlette.exceptions import HTTPException
+
     token = request.path_params["token"]
-    form = await request.form(max_files=0, max_fields=10)
+    try:
+        form = await request.form(max_files=0, max_fields=10)
+    except HTTPException:
+        return bad_form(request)
     one_click = form.get("List-Unsubscribe") == "One-Click"  # the provider, not our button
     web = state(request)
 
@@ -42,5 +45,5 @@ async def unsubscribe(request: Request) -> Response:
             return found is not None
 
     if not await web.in_thread(work):
-        return not_found(request)
+        return miss(request)  # only misses count; a valid link is never refused
     return render(request, "unsubscribe.html", title=TITLE, token=token, done=True)

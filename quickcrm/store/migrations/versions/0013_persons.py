@@ -235,8 +235,13 @@ def upgrade() -> None:
     op.add_column('person', sa.Column('label', S(length=100), nullable=False, server_default=''))
     op.add_column('person', sa.Column('party_type', S(length=60), nullable=False, server_default=''))
     op.add_column('person', sa.Column('address_key', S(length=40), nullable=False, server_default=''))
-    op.create_index(op.f('ix_person_address_key'), 'person', ['address_key'], unique=False)
-    op.create_index(op.f('ix_person_date_of_birth'), 'person', ['date_of_birth'], unique=False)
+    # partial: the many persons without a birth date or address cost no index entry
+    op.create_index("ix_person_address_key", "person", ["address_key"],
+                    sqlite_where=sa.text("address_key <> ''"),
+                    postgresql_where=sa.text("address_key <> ''"))
+    op.create_index("ix_person_date_of_birth", "person", ["date_of_birth"],
+                    sqlite_where=sa.text("date_of_birth IS NOT NULL"),
+                    postgresql_where=sa.text("date_of_birth IS NOT NULL"))
     # a deleted person leaves a campaign's snapshot of them (ON DELETE SET NULL)
     if op.get_bind().dialect.name == "postgresql":
         op.drop_constraint("campaign_client_person_id_fkey", "campaign_client",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -181,8 +182,13 @@ def test_cli_opt_out_and_show(db_url, smtp_server):
     assert held["e-mail texts"]["purge_at"].startswith("2026-12-23T09:00")  # sent + 30 days
     assert held["campaign answers"]["purged"] == "kept (privacy.answers_days = 0)"
     assert held["events about them"]["count"] >= 3  # sent, delivered, opted out
+    # what the person CRM holds is listed too, table by table
+    noted = run_cli(db_url, "person", "note", "add", str(data["person_id"]), "--title", "Bel",
+                    "--text", "Bellen na de zomer")
+    assert noted.exit_code == 0, noted.output
     human = run_cli(db_url, "privacy", "show", "000001")
     assert "opted out: yes" in human.stdout and "e-mail texts" in human.stdout
+    assert re.search(r"note rows\s*│\s*1\s", human.stdout), human.stdout
     for args, message in ((("privacy", "show", "nobody@x.example"), "no person matches"),
                           (("privacy", "opt-out", "000001", "--as", RM2),
                            "not permitted: recording the opt-out")):
@@ -394,6 +400,43 @@ def test_new_database_and_maildir_are_the_owners_alone(tmp_path):
         assert mode(tmp_path / "mail" / sub) == 0o700
     files = list((tmp_path / "mail" / "new").iterdir())
     assert len(files) == 2 and {mode(f) for f in files} == {0o600}
+
+
+def test_the_file_store_is_the_owners_alone(cli, tmp_path):
+    import sqlite3
+
+    (tmp_path / "kopie-id.pdf").write_bytes(b"%PDF-1.4 paspoort")
+    old = os.umask(0o022)
+    try:
+        cli("sample", "generate", "-n", "1", "-o", "c.csv")
+        assert cli("import", "clients", "c.csv").exit_code == 0
+        conn = sqlite3.connect(tmp_path / "test.db")
+        [(pid,)] = conn.execute("SELECT min(id) FROM person").fetchall()
+        conn.close()
+        result = cli("person", "file", "add", str(pid), "kopie-id.pdf")
+        assert result.exit_code == 0, result.output
+    finally:
+        os.umask(old)
+    root = tmp_path / "files"
+    dirs = [root, *[p for p in root.rglob("*") if p.is_dir()]]
+    blobs = [p for p in root.rglob("*") if p.is_file()]
+    assert blobs and {stat.S_IMODE(p.stat().st_mode) for p in blobs} == {0o600}
+    assert {stat.S_IMODE(p.stat().st_mode) for p in dirs} == {0o700}
+
+
+def test_backups_and_restored_databases_are_the_owners_alone(cli, tmp_path):
+    old = os.umask(0o022)
+    try:
+        assert cli("user", "add", RM1, "-r", "rm").exit_code == 0
+        assert cli("db", "backup", "b.db").exit_code == 0
+        restored = f"sqlite:///{tmp_path}/new/r.db"
+        result = cli("db", "restore", "b.db", "--db", restored)
+        assert result.exit_code == 0, result.output
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "b.db").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "new" / "r.db").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
 
 
 def test_wal_and_shm_files_follow_the_database(tmp_path):

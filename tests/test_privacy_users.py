@@ -44,7 +44,7 @@ def test_deactivate_moves_relations_in_one_transaction_and_records_each(rt):
     assert all(e["details"]["changes"] == {"rm_id": [rm1.id, rm2.id]} for e in moved)
     assert all(e["user_id"] == rt.actor.id for e in moved)
     [off] = events_of(rt, events.USER_DEACTIVATED)
-    assert off["details"] == {"email": RM1, "reassigned_to": RM2, "relations": 3}
+    assert off["details"] == {"email": RM1, "reassigned_to": RM2, "relations": 3, "signals": 0}
     assert rm1.active is False and rm1.first_name  # kept, with their name
     # again: nothing left to move, nothing recorded
     with rt.session() as s:
@@ -52,6 +52,35 @@ def test_deactivate_moves_relations_in_one_transaction_and_records_each(rt):
                                 reassign_to=RM2)
     assert (again.changed, again.relations) == (False, 0)
     assert len(events_of(rt, events.USER_DEACTIVATED)) == 1
+
+
+def test_deactivate_moves_open_signals_and_leaves_done_ones(rt):
+    from datetime import date
+
+    from sqlmodel import select
+
+    from quickcrm.crm.models import Signal
+    from quickcrm.crm.signals import add_signal, done_signal
+    from quickcrm.crm.users import deactivate_user, get_user
+
+    add_clients(rt, {"number": "000001", "rm": RM1}, {"number": "000002", "rm": RM2})
+    now = rt.clock.now()
+    with rt.session() as s:
+        rm1 = get_user(session=s, email=RM1)
+        pid = s.execute(text("SELECT min(id) FROM person")).scalar_one()
+        ids = [add_signal(session=s, actor=rt.actor, now=now, tz="Europe/Amsterdam",
+                          person_id=pid, title=f"Bellen {i}", due=date(2026, 12, 1 + i),
+                          for_user_id=rm1.id).id for i in range(3)]
+        done_signal(session=s, actor=rt.actor, now=now, signal_id=ids[0])
+    with rt.session() as s:
+        done = deactivate_user(session=s, actor=rt.actor, now=now, email=RM1, reassign_to=RM2)
+    assert done.signals == 2
+    with rt.session(read_only=True) as s:
+        rm2 = get_user(session=s, email=RM2)
+        owners = {sig.title: sig.user_id for sig in s.exec(select(Signal))}
+    assert owners == {"Bellen 0": rm1.id, "Bellen 1": rm2.id, "Bellen 2": rm2.id}
+    [off] = events_of(rt, events.USER_DEACTIVATED)
+    assert off["details"]["signals"] == 2
 
 
 def test_deactivate_refusals_change_nothing(rt):
@@ -108,7 +137,8 @@ def test_cli_deactivated_user_is_refused_but_still_named(cli):
     result = cli("user", "deactivate", RM1, "--reassign-to", RM2)
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (
-        f"{RM1} deactivated; 0 relations and 0 uninvited campaign clients moved to {RM2}")
+        f"{RM1} deactivated; 0 relations, 0 open signals and 0 uninvited campaign clients "
+        f"moved to {RM2}")
     refused = cli("user", "list", "--as", RM1)
     assert (refused.exit_code, refused.stderr.strip()) == (
         1, f"not permitted: user '{RM1}' is deactivated")

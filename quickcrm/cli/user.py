@@ -141,8 +141,8 @@ def user_deactivate(
     """Deactivate a departed user: kept and still named, but no longer able to act.
 
     The last active administrator cannot be deactivated. With --reassign-to their
-    relations, and their clients not yet invited in campaigns that are not closed, move
-    to another relationship manager in the same transaction.
+    relations, their open signals, and their clients not yet invited in campaigns that
+    are not closed move to another relationship manager in the same transaction.
 
     Example: quickcrm user deactivate r.meer@kantoor.example --reassign-to j.devries@kantoor.example
     """
@@ -156,14 +156,17 @@ def user_deactivate(
 
     def human() -> None:
         state = "deactivated" if done.changed else "was deactivated already"
-        moved = (f"; {done.relations} relation{'s' if done.relations != 1 else ''} and "
-                 f"{done.unsent} uninvited campaign client{'s' if done.unsent != 1 else ''} "
-                 f"moved to {done.reassigned_to}" if done.reassigned_to else "")
+        def n(count: int, what: str) -> str:
+            return f"{count} {what}{'' if count == 1 else 's'}"
+
+        moved = (f"; {n(done.relations, 'relation')}, {n(done.signals, 'open signal')} and "
+                 f"{n(done.unsent, 'uninvited campaign client')} moved to {done.reassigned_to}"
+                 if done.reassigned_to else "")
         typer.echo(f"{done.user.email} {state}{moved}")
 
     c.emit({"user": done.user.model_dump(), "changed": done.changed,
             "reassigned_to": done.reassigned_to, "relations": done.relations,
-            "unsent_campaign_clients": done.unsent}, human)
+            "signals": done.signals, "unsent_campaign_clients": done.unsent}, human)
     if done.user.email == rt.settings.admin_email:
         warn(f"note: {done.user.email} is admin.email, the default acting user; set "
              "admin.email to an active administrator (or map accounts: user edit --os-user)")

@@ -51,7 +51,7 @@ def _store(root: Path, source: Path, max_bytes: int) -> tuple[str, int]:
         if size > max_bytes:
             raise InvalidInput(f"{source}: {size / 1e6:.1f} MB is more than files.max_mb "
                                f"({max_bytes // 1_000_000} MB)")
-        root.mkdir(parents=True, exist_ok=True)
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)  # the owner's alone (issue 29)
         digest = hashlib.sha256()
         fd, tmp = tempfile.mkstemp(dir=root, prefix=".incoming-")
         try:
@@ -61,7 +61,7 @@ def _store(root: Path, source: Path, max_bytes: int) -> tuple[str, int]:
                     out.write(chunk)
             sha = digest.hexdigest()
             target = blob_path(root, sha)
-            target.parent.mkdir(exist_ok=True)
+            target.parent.mkdir(exist_ok=True, mode=0o700)
             os.chmod(tmp, 0o600)
             os.replace(tmp, target)
         except BaseException:

@@ -547,6 +547,7 @@ class Deactivated:
     reassigned_to: str | None
     relations: int  # relations moved to ``reassigned_to``
     unsent: int = 0  # rows ``also`` moved (a campaign's clients not invited yet)
+    signals: int = 0  # open signals (the work queue) moved to ``reassigned_to``
 
 
 def _active_admins(session: Session) -> int:
@@ -560,8 +561,8 @@ def deactivate_user(*, session: Session, actor: Actor, now: datetime, email: str
                     also: Callable[[Session, int, int], int] | None = None) -> Deactivated:
     """A departed user (``user deactivate``): kept, and still named wherever they acted,
     but refused as acting user; never the last active administrator. ``reassign_to``:
-    their relations (``relation.rm_id``) move to that active relationship manager in the
-    same transaction, one ``relation.reassigned`` each, and ``also(session, old_id,
+    their relations (``relation.rm_id``) and open signals move to that active
+    relationship manager in the same transaction, one ``relation.reassigned`` each, and ``also(session, old_id,
     new_id)`` moves what later areas hold of theirs (the entry point wires it; it returns
     how many rows it moved). Deactivating again only moves what is still theirs."""
     permissions.require(actor, "manage users")
@@ -596,16 +597,23 @@ def deactivate_user(*, session: Session, actor: Actor, now: datetime, email: str
                        "to": target.email}
             record_many(session, [Entry(RELATION_REASSIGNED, relation_id=rid, user_id=actor.id,
                                         details=details) for rid in moved], at=now)
-    others = also(session, user.id, target.id) if also is not None and target is not None \
-        and target.id is not None else 0
-    if changed or moved or others:
+    signals = others = 0
+    if target is not None and target.id is not None:
+        from quickcrm.crm.models import Signal
+
+        signals = int(session.execute(  # type: ignore[attr-defined]
+            sa_update(Signal).where(col(Signal.user_id) == user.id, col(Signal.done_at).is_(None))
+            .values(user_id=target.id)).rowcount or 0)
+        others = also(session, user.id, target.id) if also is not None else 0
+    if changed or moved or signals or others:
         record(session, kind=USER_DEACTIVATED, at=now, user_id=actor.id, email=user.email,
                reassigned_to=target.email if target else None, relations=len(moved),
-               **({"unsent_campaign_clients": others} if also is not None else {}))
+               signals=signals, **({"unsent_campaign_clients": others} if also is not None
+                                   else {}))
     session.commit()
     return Deactivated(user=to_public(session, user), changed=changed,
                        reassigned_to=target.email if target else None, relations=len(moved),
-                       unsent=others)
+                       unsent=others, signals=signals)
 
 
 def activate_user(*, session: Session, actor: Actor, now: datetime, email: str) -> UserPublic:

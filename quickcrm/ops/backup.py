@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from quickcrm import permissions
 from quickcrm.errors import InvalidInput, InvalidState, QuickCRMError
 from quickcrm.settings import mask_url
-from quickcrm.store.db import parse_url, sqlite_path
+from quickcrm.store.db import parse_url, private_file, sqlite_path
 
 if TYPE_CHECKING:
     from quickcrm.permissions import Actor
@@ -101,6 +101,7 @@ def backup(*, actor: Actor, url: str, file: Path, force: bool = False) -> Backup
     partial.unlink(missing_ok=True)
     src = sqlite3.connect(f"{source.absolute().as_uri()}?mode=ro", uri=True, timeout=15)
     try:
+        private_file(partial)  # a backup holds everything: the owner's alone (issue 29)
         dst = sqlite3.connect(partial)
         try:
             src.backup(dst)  # one consistent snapshot, while others keep writing
@@ -159,7 +160,7 @@ def restore(*, actor: Actor, url: str, file: Path, force: bool = False) -> Backu
         if held and not force:
             raise InvalidState(f"{target} holds {held} rows; add --force to replace them "
                                f"with {file}")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_file(target)  # a new database file 0600 in a new directory 0700 (issue 29)
     src = sqlite3.connect(f"{Path(file).absolute().as_uri()}?mode=ro", uri=True)
     try:
         dst = sqlite3.connect(target, timeout=15)

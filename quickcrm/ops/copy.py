@@ -85,7 +85,10 @@ def checked_engine(url: str, *, role: str) -> Engine:
 
 def rows_held(conn: Connection) -> dict[str, int]:
     """Tables of ``conn`` (any schema version) that hold rows, with their counts."""
-    names = [n for n in inspect(conn).get_table_names() if n != "alembic_version"]
+    from quickcrm.store.secrets import SEEDED_TABLES
+
+    names = [n for n in inspect(conn).get_table_names()
+             if n != "alembic_version" and n not in SEEDED_TABLES]
     found = {}
     for name in names:
         table = Table(name, _blank_metadata())

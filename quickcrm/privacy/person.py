@@ -117,6 +117,22 @@ def _after(moment: datetime | None, days: int) -> datetime | None:
     return moment + timedelta(days=days)
 
 
+COUNTED_ABOVE = frozenset({"person", "campaign_client", "landing_visitor", "event"})
+
+
+def _person_tables() -> list[Any]:
+    """Every other table with a ``person_id`` (the person CRM's notes, signals, files,
+    search keys, dossiers, ...; the procedures' contacts), so what a later area adds
+    about a person is listed without a change here."""
+    from sqlmodel import SQLModel
+
+    import quickcrm.crm.models
+    import quickcrm.procedures.models  # noqa: F401 - their tables join the metadata
+
+    return [t for t in SQLModel.metadata.sorted_tables
+            if "person_id" in t.c and t.name not in COUNTED_ABOVE]
+
+
 def _visitor(session: Session, ref: str) -> LandingVisitor | None:
     """The newest landing visitor with the e-mail address ``ref`` (who may never have
     confirmed it, so has no person), or None."""
@@ -204,6 +220,10 @@ def show(*, session: Session, actor: Actor, person: str, settings: Settings) -> 
 
     held.append(Held("events about them", _n(session, select(col(Event.id)).where(
         col(Event.person_id) == pid)), "kept (the audit trail)"))
+    for table in _person_tables():
+        count = _n(session, select(table.c.person_id).where(table.c.person_id == pid))
+        if count:
+            held.append(Held(f"{table.name} rows", count, erased))
     if relation is not None:
         held.append(Held("exclusions of their relation", _n(session, select(
             col(Exclusion.campaign_id)).where(col(Exclusion.relation_number) == relation.number)),

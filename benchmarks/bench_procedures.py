@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from _pg import fresh_pg_schema
+
 from quickcrm.sample import write_clients
 
 Timing = tuple[float, float]
@@ -40,25 +42,14 @@ MARKETEER = "marketeer@kantoor.example"
 @contextmanager
 def fresh_database(base: str | None, work: Path, name: str) -> Iterator[str]:
     """A new empty database: an SQLite file in ``work``, or a new schema on ``base``."""
-    if base is None:
-        db = work / f"{name}.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-        yield f"sqlite:///{db}"
+    if base is not None:
+        with fresh_pg_schema(base) as url:
+            yield url
         return
-    import sqlalchemy as sa
-
-    schema = "bench_" + secrets.token_hex(5)
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    db = work / f"{name}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    yield f"sqlite:///{db}"
 
 
 def runtime(url: str) -> Any:

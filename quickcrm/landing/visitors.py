@@ -382,7 +382,7 @@ def queue_report(session: Session, visit: Visit, *, relation: Relation, new: boo
     from quickcrm.clock import local_date
     from quickcrm.mail.compose import address
     from quickcrm.mail.outbox import Draft, queue_many
-    from quickcrm.quickscans.report import PDF, PPTX, render_documents
+    from quickcrm.quickscans.report import PDF, PPTX, brand_of, contact_of, render_documents
     from quickcrm.quickscans.report_data import ClientInfo
 
     now, settings = runtime.clock.now(), runtime.settings
@@ -390,12 +390,13 @@ def queue_report(session: Session, visit: Visit, *, relation: Relation, new: boo
     sender, firm = _mailer_parts(settings)
     client = ClientInfo(first_name=v.first_name, last_name=v.last_name, company=v.company,
                         relation_number=relation.number)
+    rm = session.get(User, page.rm_id) if page.rm_id else None
     docs = render_documents(definition=visit.page.definition, answers=dict(visit.answers),
                             client=client, firm_name=firm,
-                            report_date=local_date(now, settings.timezone))
+                            report_date=local_date(now, settings.timezone),
+                            brand=brand_of(settings), contact=contact_of(rm))
     from quickcrm.crm.users import signoff
 
-    rm = session.get(User, page.rm_id) if page.rm_id else None
     from_ = address(rm.name, rm.email) if rm is not None else sender
     title = visit.page.definition.title
     name = f"{v.first_name} {v.last_name}"

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select, update
 from sqlmodel import Session, col
@@ -37,6 +37,9 @@ from quickcrm.quickscans.models import QuickScan
 from quickcrm.quickscans.schema import Definition
 from quickcrm.quickscans.steps import find_by_token
 from quickcrm.runtime import Runtime
+
+if TYPE_CHECKING:
+    from quickcrm.quickscans.report_data import Contact as ReportContact
 
 Status = Literal["new", "declined", "started", "finished"]
 
@@ -193,19 +196,39 @@ class Prepared:
     documents: Any  # quickscans.report.Documents
 
 
-def prepare_report(scan: Scan, *, runtime: Runtime) -> Prepared:
+def prepare_report(scan: Scan, *, runtime: Runtime,
+                   session: Session | None = None) -> Prepared:
     """Render the PDF and PPTX (some 50 ms) outside the write transaction, so that a
-    client pressing Rapportage does not hold up every other client's answers."""
+    client pressing Rapportage does not hold up every other client's answers.
+
+    The documents carry the firm's branding (logo, colours, contact details: ``brand_of``)
+    and the client's relationship manager as the next step's contact (``contact_of``),
+    as ``quickcrm report --documents`` draws them. The manager is read in ``session``
+    when given, else in a short read-only session of its own."""
     from quickcrm.campaigns.client_report import client_info
-    from quickcrm.quickscans.report import render_documents
+    from quickcrm.quickscans.report import brand_of, render_documents
 
     settings = runtime.settings
     day = local_date(runtime.clock.now(), settings.timezone)
     answers = dict(scan.answers)
+    if session is None:
+        with runtime.session(read_only=True) as own:
+            contact = report_contact(own, scan.client.rm_id)
+    else:
+        contact = report_contact(session, scan.client.rm_id)
     docs = render_documents(definition=scan.definition, answers=answers,
                             client=client_info(scan.client),
-                            firm_name=str(settings["firm.name"]), report_date=day)
+                            firm_name=str(settings["firm.name"]), report_date=day,
+                            brand=brand_of(settings), contact=contact)
     return Prepared(answers, day, docs)
+
+
+def report_contact(session: Session, rm_id: int | None) -> ReportContact | None:
+    """The relationship manager ``rm_id`` as the report's contact (None: the firm)."""
+    from quickcrm.quickscans.report import contact_of as documents_contact
+    from quickcrm.store.models import User
+
+    return documents_contact(session.get(User, rm_id) if rm_id is not None else None)
 
 
 def finish(session: Session, scan: Scan, *, runtime: Runtime,
@@ -228,7 +251,7 @@ def finish(session: Session, scan: Scan, *, runtime: Runtime,
     inv.mark_report_sent(session, i.id, now)
     if (prepared is None or prepared.answers != scan.answers
             or prepared.report_date != local_date(now, settings.timezone)):
-        prepared = prepare_report(scan, runtime=runtime)
+        prepared = prepare_report(scan, runtime=runtime, session=session)
     queued = queue_report_mails(session, invitation=i, client=scan.client,
                                 campaign=scan.campaign, definition=scan.definition,
                                 documents=prepared.documents, settings=settings, now=now)

@@ -175,6 +175,49 @@ def test_a_first_step_makes_a_suspect_a_prospect_and_records_the_event(rt, tmp_p
     assert step(rt, M, PIET, "terugbellen")["became_prospect"] is False
 
 
+def test_a_contact_is_named_by_number_person_id_or_email_with_the_same_refusals(rt, tmp_path):
+    """CONTACT as a user gives it, through the one-query path of a step and its
+    fallback alike: a relation number with two contacts in the project is ambiguous even
+    when only one of them is running; digits that are one contact's relation number and
+    another's person id mean the relation number; a person id works when no relation
+    has that number."""
+    from sqlalchemy import select, update
+
+    from quickcrm.procedures.models import ProjectContact
+    from quickcrm.store.models import Person, Relation
+
+    world(rt, tmp_path)
+    now = rt.clock.now()
+    with rt.session() as s:
+        jan = s.execute(select(Person).where(Person.email == JAN)).scalar_one()
+        piet = s.execute(select(Person).where(Person.email == PIET)).scalar_one()
+        jan_number = s.get(Relation, jan.relation_id).number
+        colleague = Person(relation_id=jan.relation_id, first_name="Kees", last_name="de Vries",
+                           email="kees@bakkerij.example", created_at=now)
+        s.add(colleague)
+        s.flush()
+        s.add(ProjectContact(project_id=1, relation_id=jan.relation_id,
+                             person_id=colleague.id, status="closed", created_at=now))
+        s.commit()
+        piet_id, jan_id, piet_relation = piet.id, jan.id, piet.relation_id
+    assert "has 2 contacts in project" in refused(rt, M, jan_number, "bellen")
+    assert step(rt, M, str(jan_id), "bellen")["person_id"] == jan_id  # a person id
+    with rt.session() as s:  # Piet's relation number is now the digits of Jan's person id
+        s.execute(update(Relation).where(Relation.id == piet_relation)
+                  .values(number=str(jan_id)))
+        s.execute(update(ProjectContact).where(ProjectContact.person_id == piet_id)
+                  .values(status="closed"))
+        s.commit()
+    assert "is closed, not running" in refused(rt, M, str(jan_id), "terugbellen")
+    with rt.session() as s:
+        s.execute(update(ProjectContact).where(ProjectContact.person_id == piet_id)
+                  .values(status="running"))
+        s.commit()
+    taken = step(rt, M, str(jan_id), "bellen")  # the relation number's contact: Piet
+    assert (taken["person_id"], taken["after"]) == (piet_id, None)
+    assert "is closed, not running" in refused(rt, M, "KEES@bakkerij.example", "bellen")
+
+
 def result_relation_id(rt: Any, company: str) -> int:
     from sqlalchemy import select
 

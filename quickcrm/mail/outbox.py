@@ -21,14 +21,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
 
 from quickcrm.errors import InvalidInput
-from quickcrm.mail.compose import Attachment, compose, domain_of, new_message_id
+from quickcrm.mail.compose import Attachment, compose, domain_of, new_message_id, parse_address
 from quickcrm.mail.models import DEFERRED, FAILED, QUEUED, STATUSES, OutboxBody, OutboxMessage
 
 INSERT_BATCH = 500
@@ -53,8 +52,8 @@ class Draft:
 def _rows(draft: Draft, now: datetime, signer: Any = None
           ) -> tuple[dict[str, object], dict[str, object]]:
     """The outbox row and its body row (signed by ``signer``, a ``mail.dkim.Signer``)."""
-    recipient = parseaddr(draft.to)[1]
-    envelope = parseaddr(draft.sender)[1]
+    recipient = parse_address(draft.to)[1]
+    envelope = parse_address(draft.sender)[1]
     if "@" not in recipient:
         raise InvalidInput(f"not an e-mail address: {draft.to!r}")
     if "@" not in envelope:
@@ -108,9 +107,11 @@ def queue_many(session: Session, drafts: Iterable[Draft], *, now: datetime) -> l
     rows: list[dict[str, object]] = []
     bodies: list[dict[str, object]] = []
 
+    conn = session.connection()  # Core on the connection, as events.record_many
+
     def flush() -> None:
-        session.execute(insert(OutboxMessage.__table__), rows)  # type: ignore[attr-defined]
-        session.execute(insert(OutboxBody.__table__), bodies)  # type: ignore[attr-defined]
+        conn.execute(insert(OutboxMessage.__table__), rows)  # type: ignore[attr-defined]
+        conn.execute(insert(OutboxBody.__table__), bodies)  # type: ignore[attr-defined]
         rows.clear()
         bodies.clear()
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -98,6 +99,14 @@ def queue_message(
     return message
 
 
+@cache
+def _inserts() -> tuple[Any, Any]:
+    """The two INSERT statements, built once (building one costs more than a one-row
+    insert takes on SQLite)."""
+    return (insert(OutboxMessage.__table__),  # type: ignore[attr-defined]
+            insert(OutboxBody.__table__))  # type: ignore[attr-defined]
+
+
 def queue_many(session: Session, drafts: Iterable[Draft], *, now: datetime) -> list[str]:
     """Render and insert many messages in batches; returns their Message-IDs in order.
 
@@ -108,10 +117,15 @@ def queue_many(session: Session, drafts: Iterable[Draft], *, now: datetime) -> l
     bodies: list[dict[str, object]] = []
 
     conn = session.connection()  # Core on the connection, as events.record_many
+    messages, texts = _inserts()
 
     def flush() -> None:
-        conn.execute(insert(OutboxMessage.__table__), rows)  # type: ignore[attr-defined]
-        conn.execute(insert(OutboxBody.__table__), bodies)  # type: ignore[attr-defined]
+        if len(rows) == 1:  # one message (a procedure step's): no executemany for it
+            conn.execute(messages, rows[0])
+            conn.execute(texts, bodies[0])
+        else:
+            conn.execute(messages, rows)
+            conn.execute(texts, bodies)
         rows.clear()
         bodies.clear()
 

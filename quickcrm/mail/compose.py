@@ -16,7 +16,6 @@ from email.header import Header
 from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.policy import Compat32
 from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
@@ -96,6 +95,18 @@ def _header(value: str) -> str:
     return value if value.isascii() else Header(value, _UTF8).encode()
 
 
+def _text_part(text: str, subtype: str) -> Message:
+    """What ``MIMEText(text, subtype, _UTF8)`` makes (the same headers in the same order,
+    the same quoted-printable payload: ``tests/test_mail_compose.py`` compares the
+    bytes), without its charset bookkeeping, which cost a third of composing."""
+    part = Message()
+    part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
+    part["MIME-Version"] = "1.0"
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    part.set_payload(_UTF8.body_encode(text))
+    return part
+
+
 def _attachment(item: Attachment | tuple[str, bytes, str]) -> Message:
     from email import encoders
 
@@ -144,12 +155,12 @@ def compose(
     differs from From:'s, so that mail "from" a relationship manager but sent by the
     platform is honest about it.
     """
-    body: Message = MIMEText(text, "plain", _UTF8)  # type: ignore[arg-type]  # a Charset is accepted
+    body: Message = _text_part(text, "plain")
     attachments = list(attachments)
     extra = [_alternative_part(a) for a in attachments
              if isinstance(a, Attachment) and a.alternative]
     if html is not None or extra:
-        alts = [body, *([MIMEText(html, "html", _UTF8)] if html is not None else []), *extra]  # type: ignore[arg-type]
+        alts = [body, *([_text_part(html, "html")] if html is not None else []), *extra]
         body = MIMEMultipart("alternative", boundary=_boundary(), _subparts=alts)
     parts = [_attachment(a) for a in attachments]
     msg = (MIMEMultipart("mixed", boundary=_boundary(), _subparts=[body, *parts]) if parts

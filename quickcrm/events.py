@@ -251,6 +251,11 @@ PRIVACY_PURGED = _kind(
     "privacy.purged", "user_id (or the daemon's user) deleted what the retention settings "
     "no longer keep; details hold counts only")
 
+# audit (issue 29, item 7): need-to-know reading (user_id: the user who read)
+PRIVACY_READ = _kind(
+    "privacy.read", "user_id was shown the sensitive parts (risk class, identification, notes, "
+    "files, e-mails) of person_id or of the relations in details; the parts, never their content")
+
 
 class Entry(NamedTuple):
     """One event for ``record_many``; ``details`` become the JSON ``details`` column.

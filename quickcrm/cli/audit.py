@@ -7,11 +7,11 @@ import typer
 from quickcrm.cli.common import Ctx, command, shown_time
 
 
-def _value(value: Any, none: str = "-") -> str:
+def _value(value: Any, none: str = "-", empty: str = '""') -> str:
     if value is None:
         return none
     if isinstance(value, str):
-        return value or '""'
+        return value or empty
     import json
 
     return json.dumps(value, ensure_ascii=False, default=str)
@@ -53,8 +53,8 @@ def audit_cmd(
         c.table(trail.to_json(), ["Tijdstip", "Gebruiker", "Soort", "Relatie", "Persoon",
                                   "Veld", "Oud", "Nieuw", "Bedrag"],
                 [[shown_time(x["at"], tz), x["user"], x["kind"], x["relation"] or "",
-                  x["person_id"] or "", x["field"], _value(x["old"], "") if x["field"] else "",
-                  _value(x["new"], "") if x["field"] else "", x.get("amount", "")] for x in lines])
+                  x["person_id"] or "", x["field"], _value(x["old"], "", "") if x["field"] else "",
+                  _value(x["new"], "", "") if x["field"] else "", x.get("amount", "")] for x in lines])
         return
     for x in lines:
         where = " ".join(p for p in (f"relation {x['relation']}" if x["relation"] else "",

@@ -46,7 +46,7 @@ SENSITIVE: dict[str, str] = {
     events.PERSON_EMAIL_SENT: "emails", events.PERSON_EMAIL_RECEIVED: "emails",
     events.CONTACT_EMAIL_IN: "emails", events.CONTACT_EMAIL_UIT: "emails",
 }
-E = Event.__table__  # type: ignore[attr-defined]  # read only: written by quickcrm.events
+E = Event.metadata.tables["event"]  # read only: written by quickcrm.events
 R = Relation.__table__  # type: ignore[attr-defined]
 U = User.__table__  # type: ignore[attr-defined]
 

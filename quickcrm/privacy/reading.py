@@ -39,7 +39,7 @@ PART_NAMES = {"risk": "risk class", "identification": "identification", "notes":
               "files": "files", "emails": "e-mails"}
 SETTING = "privacy.read_all_rms"
 _CHUNK = 500
-E = Event.__table__  # type: ignore[attr-defined]  # read only: written by quickcrm.events
+E = Event.metadata.tables["event"]  # read only: written by quickcrm.events
 R = Relation.__table__  # type: ignore[attr-defined]
 U = User.__table__  # type: ignore[attr-defined]
 P = Person.__table__  # type: ignore[attr-defined]

@@ -83,7 +83,7 @@ def test_faces_person_edits_risk_and_signals_carry_old_and_new_values(rt):
 
 
 def test_procedure_steps_and_statuses_carry_old_and_new_values(rt, tmp_path):
-    from test_procedures import JAN, M, PIET, PROJECT, step, world
+    from test_procedures import JAN, PIET, PROJECT, M, step, world
 
     from quickcrm.procedures import projects, setup
 

@@ -176,8 +176,11 @@ def audit_trail(*, session: Session, actor: Actor, now: datetime, settings: Any,
     return trail
 
 
-_COLUMNS: Select[Any] = select(E.c.id, E.c.at, E.c.kind, E.c.relation_id, E.c.person_id,
-                               E.c.user_id, E.c.details, E.c.amount)
+# one statement: the events with their user's e-mail and name and the relation's number
+_COLUMNS: Select[Any] = (
+    select(E.c.id, E.c.at, E.c.kind, E.c.relation_id, E.c.person_id, E.c.user_id, E.c.details,
+           E.c.amount, U.c.email, U.c.first_name, U.c.last_name, R.c.number)
+    .select_from(E).outerjoin(U, U.c.id == E.c.user_id).outerjoin(R, R.c.id == E.c.relation_id))
 
 
 def _with_wide_reads(session: Session, conds: list[Any], rows: list[Any],
@@ -207,14 +210,7 @@ def _shape(session: Session, actor: Actor, now: datetime, settings: Any, trail: 
            rows: list[Any], person_id: int | None) -> None:
     revenue_ok = permissions.allowed(actor, REVENUE)
     trail.amounts_hidden = not revenue_ok
-    users = {uid: (email, " ".join(p for p in (first, last) if p) or email)
-             for uid, email, first, last in session.execute(
-                 select(U.c.id, U.c.email, U.c.first_name, U.c.last_name))}
-    rel_ids = sorted({r.relation_id for r in rows if r.relation_id is not None})
-    numbers: dict[int, str] = {}
-    for start in range(0, len(rel_ids), 500):
-        numbers.update(session.execute(select(R.c.id, R.c.number).where(
-            R.c.id.in_(rel_ids[start:start + 500]))).all())
+    users: dict[int, str] | None = None  # read only when some event names an actor_id
     verdicts = _verdicts(session, actor, settings, rows)
     parts: set[str] = set()
     read_relations: set[int] = set()
@@ -237,15 +233,19 @@ def _shape(session: Session, actor: Actor, now: datetime, settings: Any, trail: 
         if not revenue_ok:
             details = mask_amounts(details)
         changes, rest = split_changes(details)
-        who = users.get(r.user_id, ("", ""))
-        actor_id = rest.get("actor_id")
+        email = r.email or ""
+        name = " ".join(p for p in (r.first_name, r.last_name) if p) or email
         entry = {
-            "id": r.id, "at": r.at, "kind": r.kind, "user": who[0], "user_name": who[1],
-            "relation": numbers.get(r.relation_id) if r.relation_id is not None else None,
-            "person_id": r.person_id, "changes": changes, "details": rest,
+            "id": r.id, "at": r.at, "kind": r.kind, "user": email, "user_name": name,
+            "relation": r.number, "person_id": r.person_id, "changes": changes,
+            "details": rest,
         }
-        if isinstance(actor_id, int) and actor_id in users:
-            entry["acted_by"] = users[actor_id][0]
+        actor_id = rest.get("actor_id")
+        if isinstance(actor_id, int):
+            if users is None:
+                users = dict(session.execute(select(U.c.id, U.c.email)).all())
+            if actor_id in users:
+                entry["acted_by"] = users[actor_id]
         if r.amount is not None:
             entry["amount"] = r.amount if revenue_ok else MASK
         trail.events.append(entry)

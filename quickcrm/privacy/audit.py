@@ -168,7 +168,7 @@ def audit_trail(*, session: Session, actor: Actor, now: datetime, settings: Any,
     query = _COLUMNS.where(*conds)
     if wanted_relation is not None:
         query = query.where(E.c.relation_id == wanted_relation)
-    rows = list(session.execute(query.order_by(E.c.at, E.c.id)))
+    rows = list(session.execute(query.order_by(E.c.at, E.c.id)).all())  # one fetchall
     if wanted_relation is not None and (named is None or events.PRIVACY_READ in named):
         rows = _with_wide_reads(session, conds, rows, wanted_relation)
     trail = Trail(filters=filters)
@@ -215,40 +215,48 @@ def _shape(session: Session, actor: Actor, now: datetime, settings: Any, trail: 
     parts: set[str] = set()
     read_relations: set[int] = set()
     decode = json.loads
-    for r in rows:
-        details = decode(r.details) if r.details else {}
+    names: dict[int | None, tuple[str, str]] = {}  # user id -> (e-mail, name), per call
+    append = trail.events.append
+    for (eid, at, kind, relation_id, pid, user_id, text, amount, email, first, last,
+         number) in rows:
+        details = decode(text) if text and text != "{}" else {}
         if not isinstance(details, dict):
             details = {}
-        part = SENSITIVE.get(r.kind)
+        part = SENSITIVE.get(kind)
         if part is not None:
-            verdict = verdicts.get((r.person_id, r.relation_id))
+            verdict = verdicts.get((pid, relation_id))
             if verdict is not None and not verdict.allowed:
                 details = {"hidden": True}
                 trail.hidden += 1
                 trail.hidden_why = verdict.why
             else:
                 parts.add(part)
-                if r.relation_id is not None:
-                    read_relations.add(r.relation_id)
-        if not revenue_ok:
+                if relation_id is not None:
+                    read_relations.add(relation_id)
+        if not revenue_ok and details:
             details = mask_amounts(details)
-        changes, rest = split_changes(details)
-        email = r.email or ""
-        name = " ".join(p for p in (r.first_name, r.last_name) if p) or email
+        if "changes" in details:
+            changes, details = split_changes(details)
+        else:
+            changes = []
+        who = names.get(user_id)
+        if who is None:
+            mail = email or ""
+            who = names[user_id] = (
+                mail, " ".join(x for x in (first, last) if x) or mail)
         entry = {
-            "id": r.id, "at": r.at, "kind": r.kind, "user": email, "user_name": name,
-            "relation": r.number, "person_id": r.person_id, "changes": changes,
-            "details": rest,
+            "id": eid, "at": at, "kind": kind, "user": who[0], "user_name": who[1],
+            "relation": number, "person_id": pid, "changes": changes, "details": details,
         }
-        actor_id = rest.get("actor_id")
+        actor_id = details.get("actor_id")
         if isinstance(actor_id, int):
             if users is None:
                 users = dict(session.execute(select(U.c.id, U.c.email)).all())
             if actor_id in users:
                 entry["acted_by"] = users[actor_id]
-        if r.amount is not None:
-            entry["amount"] = r.amount if revenue_ok else MASK
-        trail.events.append(entry)
+        if amount is not None:
+            entry["amount"] = amount if revenue_ok else MASK
+        append(entry)
     if parts:
         if person_id is not None or len(read_relations) <= 1:
             reading.record_read(session, actor=actor, now=now, parts=parts, via="audit",

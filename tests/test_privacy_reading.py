@@ -75,7 +75,7 @@ def world(cli, sqlite_url, clock):
         add_note(session=s, actor=rt.actor, now=now, person_id=1, title="Geheim",
                  text="schuldsanering")
         classify_risk(session=s, actor=rt.actor, now=now, tz="Europe/Amsterdam", person_id=1,
-                      risk_class="hoog", motivation="PEP")
+                      risk_class="hoog", motivation="PEP", review_days={"hoog": 365})
         rm2 = resolve_actor(session=s, email=RM2, settings=rt.settings, now=now)
         lead = add_person(session=s, actor=rm2, now=now,
                           data=PersonData(first_name="Lea", last_name="Lead"))
@@ -167,8 +167,13 @@ def test_notes_risk_history_and_files_follow_the_rule(cli, world, tmp_path):
     assert not (tmp_path / "x.pdf").exists()
     ok = cli("person", "file", "get", "1", "--out", str(tmp_path / "y.pdf"), "--as", RM1)
     assert ok.exit_code == 0 and (tmp_path / "y.pdf").read_bytes() == doc.read_bytes()
+    signals = cli("person", "signal", "list", "1", "--as", RM2, "--json")
+    assert [r["title"] for r in json.loads(signals.stdout)] == ["(hidden)"]  # the risk review
+    assert "hidden: risk class (need to know" in signals.stderr
+    assert "hoog" in json.loads(cli("person", "signal", "list", "1", "--as", RM1,
+                                    "--json").stdout)[0]["title"]
     vias = [r["details"]["via"] for r in reads(world)]
-    assert vias == ["person risk --history", "person file get"]
+    assert vias == ["person risk --history", "person file get", "person signal list"]
 
 
 def test_dossier_and_timeline_hide_the_parts_of_relations_not_read(cli, world):

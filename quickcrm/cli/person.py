@@ -536,11 +536,15 @@ def signal_list(c: Ctx, person_id: PersonId,
 
     Example: quickcrm person signal list 12 --open
     """
-    from quickcrm.crm.signals import list_signals
+    from quickcrm.privacy.reading import read_signals
 
     rt = c.runtime()
-    with rt.session(read_only=True) as s:
-        rows = list_signals(session=s, person_id=person_id, open_only=open_only)
+    with rt.session() as s:  # need to know (issue 29): a risk review's title names the class
+        rows, hidden = read_signals(session=s, actor=rt.actor, now=rt.clock.now(),
+                                    settings=rt.settings, person_id=person_id,
+                                    open_only=open_only)
+    if hidden:
+        warn(hidden)
     c.table(rows, ["Id", "Titel", "Datum", "Tijd", "Voor", "Gedaan"],
             [[r["id"], r["title"], r["due_date"], r["due_time"], r["for"],
               shown_time(r["done_at"], c.tz)] for r in rows])

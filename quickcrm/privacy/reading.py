@@ -274,6 +274,34 @@ def read_risk_history(*, session: Session, actor: Actor, now: datetime, settings
                     rows)
 
 
+SIGNAL_PARTS = {"risk": "risk", "identification": "identification"}  # Signal.ref prefix -> part
+
+
+def read_signals(*, session: Session, actor: Actor, now: datetime, settings: Any,
+                 person_id: int, open_only: bool = False
+                 ) -> tuple[list[dict[str, Any]], str | None]:
+    """``person signal list``: every signal; the title of a risk review or an expiring
+    identification (it names the class or the document's date) only for who may read
+    those parts."""
+    from quickcrm.crm.signals import list_signals
+
+    rows = list_signals(session=session, person_id=person_id, open_only=open_only)
+    touched = {SIGNAL_PARTS[r["ref"].split(":")[0]] for r in rows
+               if str(r.get("ref") or "").split(":")[0] in SIGNAL_PARTS}
+    if not touched:
+        return rows, None
+    verdict = verdict_for_person(session, actor, settings, person_id)
+    if not verdict.allowed:
+        for r in rows:
+            if str(r.get("ref") or "").split(":")[0] in SIGNAL_PARTS:
+                r["title"] = "(hidden)"
+        return rows, hidden_line(touched, verdict.why)
+    record_read(session, actor=actor, now=now, parts=touched, via="person signal list",
+                person_id=person_id)
+    session.commit()
+    return rows, None
+
+
 def read_files(*, session: Session, actor: Actor, now: datetime, settings: Any,
                person_id: int) -> tuple[list[dict[str, Any]], str | None]:
     """``person file list``: the files, or none and the line why."""

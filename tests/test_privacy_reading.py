@@ -206,3 +206,43 @@ def test_dossier_and_timeline_hide_the_parts_of_relations_not_read(cli, world):
     listed = json.loads(cli("audit", "--kind", "privacy.read", "--relation", "000001",
                             "--json").stdout)["events"]
     assert [e["details"]["via"] for e in listed] == ["dossier show", "attention timeline"]
+
+
+def test_the_card_and_the_timeline_apply_the_rule_on_both_databases(rt):
+    """The services behind the CLI, on SQLite and PostgreSQL: the team is the relation's
+    (or its RM's), a read is one privacy.read, a hidden one none."""
+    from quickcrm.attention.activities import log_contact
+    from quickcrm.crm.notes import add_note
+    from quickcrm.crm.users import resolve_actor
+    from quickcrm.privacy.reading import read_card, read_timeline
+
+    add_clients(rt, {"number": "000001", "rm": RM1, "team": "Utrecht"},
+                {"number": "000002", "rm": RM2, "team": "Zwolle"})
+    add_user(rt, TEAM_RM, team="Utrecht")
+    now = rt.clock.now()
+    with rt.session() as s:
+        add_note(session=s, actor=rt.actor, now=now, person_id=1, title="Geheim", text="x")
+        for number in ("000001", "000002"):
+            log_contact(session=s, actor=rt.actor, now=now, number=number, kind="email-in",
+                        subject=f"Vraag {number}")
+
+    def as_(email: str) -> Any:
+        with rt.session(read_only=True) as s:
+            return resolve_actor(session=s, email=email, settings=rt.settings, now=now)
+
+    with rt.session() as s:
+        assert read_card(session=s, actor=as_(TEAM_RM), now=now, settings=rt.settings,
+                         person_id=1)["notes"][0]["title"] == "Geheim"
+        hidden = read_card(session=s, actor=as_(RM2), now=now, settings=rt.settings,
+                           person_id=1)
+        assert hidden["notes"] == [] and hidden["hidden"]["line"] == HIDDEN
+        both = read_timeline(session=s, actor=as_(RM2), now=now, settings=rt.settings,
+                             group=None, rm=None, number="000002")
+        assert [e["subject"] for e in both["events"] if e["kind"] == events.CONTACT_EMAIL_IN] \
+            == ["Vraag 000002"]
+        other = read_timeline(session=s, actor=as_(RM2), now=now, settings=rt.settings,
+                              number="000001")
+        assert [e["subject"] for e in other["events"]
+                if e["kind"] == events.CONTACT_EMAIL_IN] == [""]
+    got = [(r["person_id"], r["details"]["via"]) for r in reads(rt)]
+    assert got == [(1, "person show"), (None, "attention timeline")]

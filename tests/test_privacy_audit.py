@@ -133,6 +133,15 @@ def test_each_filter_and_their_combination(rt):
     since = (rt.clock.now() - timedelta(days=1)).date().isoformat()
     assert [c["new"] for c in cities(since=since)] == ["Zwolle", "Amersfoort"]
     assert [c["new"] for c in cities(since=since, relation="000001")] == ["Amersfoort"]
+    # an event on RM1's behalf by the coordinator (as send and remind record them)
+    with rt.session() as s:
+        events.record(s, kind=events.PERSON_UPDATED, at=rt.clock.now(), person_id=p2,
+                      user_id=actor_of(rt, RM2).id, actor_id=coord.id,
+                      changes={"city": ["Zwolle", "Kampen"]})
+        s.commit()
+    assert [c["new"] for c in cities(user=COORD)] == ["Zwolle", "Amersfoort", "Kampen"]
+    assert [c["new"] for c in cities(user=RM2)] == ["Kampen"]
+    assert trail(rt, user=COORD, kind=kind).events[-1]["acted_by"] == COORD
     area = trail(rt, kind="person", relation="000001")
     assert {e["kind"] for e in area.events} >= {events.PERSON_UPDATED}
     assert all(e["kind"].startswith("person.") for e in area.events)

@@ -156,21 +156,30 @@ def audit_trail(*, session: Session, actor: Actor, now: datetime, settings: Any,
             select(R.c.id).where(R.c.number == relation.strip())).scalar()
         if wanted_relation is None:
             raise NotFound(f"unknown relation number {relation.strip()!r}")
+    user_id: int | None = None
     if user is not None:
         from quickcrm.crm.users import get_user
 
-        conds.append(E.c.user_id == get_user(session=session, email=user).id)
+        user_id = get_user(session=session, email=user).id
     if since is not None:
         conds.append(E.c.at >= parse_since(since, tz))
     named = kinds_named(kind) if kind is not None else None
     if named is not None:
         conds.append(E.c.kind == named[0] if len(named) == 1 else E.c.kind.in_(named))
-    query = _COLUMNS.where(*conds)
-    if wanted_relation is not None:
-        query = query.where(E.c.relation_id == wanted_relation)
-    rows = list(session.execute(query.order_by(E.c.at, E.c.id)).all())  # one fetchall
+    own = [*conds, E.c.relation_id == wanted_relation] if wanted_relation is not None else conds
+    who = [E.c.user_id == user_id] if user_id is not None else []
+    rows = list(session.execute(_COLUMNS.where(*own, *who)
+                                .order_by(E.c.at, E.c.id)).all())  # one fetchall
+    extra: list[Any] = []
+    if user_id is not None:  # and where they acted on someone's behalf (details.actor_id)
+        extra += [r for r in session.execute(_COLUMNS.where(
+            *own, E.c.user_id.is_distinct_from(user_id),
+            E.c.details.like(f'%"actor_id": {int(user_id)}%')))
+            if _decode(r.details).get("actor_id") == user_id]
     if wanted_relation is not None and (named is None or events.PRIVACY_READ in named):
-        rows = _with_wide_reads(session, conds, rows, wanted_relation)
+        extra += _wide_reads(session, [*conds, *who], wanted_relation)
+    if extra:
+        rows = sorted([*rows, *extra], key=lambda r: (as_utc(r.at), r.id))
     trail = Trail(filters=filters)
     _shape(session, actor, now, settings, trail, rows, person_id)
     return trail
@@ -183,19 +192,16 @@ _COLUMNS: Select[Any] = (
     .select_from(E).outerjoin(U, U.c.id == E.c.user_id).outerjoin(R, R.c.id == E.c.relation_id))
 
 
-def _with_wide_reads(session: Session, conds: list[Any], rows: list[Any],
-                     relation_id: int) -> list[Any]:
+def _wide_reads(session: Session, conds: list[Any], relation_id: int) -> list[Any]:
     """``--relation``: also the reads of several relations at once (a timeline over a
     group) that name this one in ``details.relation_ids``."""
-    extra = []
-    for row in session.execute(_COLUMNS.where(*conds, E.c.kind == events.PRIVACY_READ,
-                                              E.c.relation_id.is_(None))):
-        ids = _decode(row.details).get("relation_ids")
-        if isinstance(ids, list) and relation_id in ids:
-            extra.append(row)
-    if not extra:
-        return rows
-    return sorted([*rows, *extra], key=lambda r: (as_utc(r.at), r.id))
+    return [row for row in session.execute(_COLUMNS.where(
+        *conds, E.c.kind == events.PRIVACY_READ, E.c.relation_id.is_(None)))
+        if relation_id in _listed(_decode(row.details).get("relation_ids"))]
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _decode(text: str | None) -> dict[str, Any]:

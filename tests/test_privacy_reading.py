@@ -246,3 +246,24 @@ def test_the_card_and_the_timeline_apply_the_rule_on_both_databases(rt):
                 if e["kind"] == events.CONTACT_EMAIL_IN] == [""]
     got = [(r["person_id"], r["details"]["via"]) for r in reads(rt)]
     assert got == [(1, "person show"), (None, "attention timeline")]
+
+
+def test_a_timeline_over_a_group_is_one_read_naming_its_relations(cli, world):
+    from quickcrm.attention.activities import log_contact
+
+    with world.session() as s:
+        for number in ("000001", "000002"):
+            log_contact(session=s, actor=world.actor, now=world.clock.now(), number=number,
+                        kind="notitie", subject=f"Notitie {number}")
+    assert cli("attention", "group", "create", "Top", "--relations", "000001,000002").exit_code == 0
+    out = cli("attention", "timeline", "--group", "Top", "--as", RM1)
+    assert "Notitie 000001" in out.stdout and "Notitie 000002" not in out.stdout
+    both = cli("attention", "timeline", "--group", "Top")
+    assert "Notitie 000001" in both.stdout and "Notitie 000002" in both.stdout
+    got = [(r["relation_id"], r["details"]) for r in reads(world)]
+    assert got[0][0] is not None and got[0][1]["via"] == "attention timeline"  # RM1: one relation
+    assert got[1] == (None, {"parts": ["notes"], "via": "attention timeline",
+                             "relation_ids": [1, 2]})
+    listed = json.loads(cli("audit", "--relation", "000002", "--kind", "privacy.read",
+                            "--json").stdout)["events"]
+    assert [e["details"].get("relation_ids") for e in listed] == [[1, 2]]

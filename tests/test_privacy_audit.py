@@ -232,9 +232,11 @@ def test_audit_from_the_cli_prints_one_line_per_change(cli, sqlite_url, clock):
 
 # --- nothing changes the trail ---------------------------------------------------------
 
-# the one module allowed to touch existing events: the erasure's redaction (item 4),
-# which records privacy.forgotten itself
-REDACTION = "privacy/forget.py"
+# the one place allowed to touch existing events: the erasure's redaction (item 4), which
+# records privacy.forgotten itself. The issue named quickcrm/privacy/forget.py; the erasure
+# engineer's branch keeps the service in privacy/erasure.py (its CLI calls it): either.
+REDACTION = ("privacy/forget.py", "privacy/erasure.py")
+_WRITERS = ("update", "delete", "insert", "truncate")
 _EVENT_SQL = re.compile(r"\b(update\s+\"?event\"?\s+set|delete\s+from\s+\"?event\b|"
                         r"truncate\s+(table\s+)?\"?event\b|insert\s+into\s+\"?event\b)",
                         re.IGNORECASE)
@@ -259,11 +261,13 @@ def event_writes(source: str) -> list[str]:
         if isinstance(node, ast.Call) and node.args:
             func = node.func
             fname = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            target = ast.unparse(node.args[0])
-            if fname in ("update", "delete", "insert") and (
-                    target in names or re.search(r"tables\[['\"]event['\"]\]", target)
-                    or target.endswith("Event.__table__")):
-                found.append(f"{node.lineno}: {fname}({target})")
+            if not any(w in fname.lower() for w in _WRITERS):
+                continue  # update(), delete(), a helper such as _update_in(session, Event, ...)
+            for arg in node.args:
+                target = ast.unparse(arg)
+                if (target in names or re.search(r"tables\[['\"]event['\"]\]", target)
+                        or target.endswith("Event.__table__")):
+                    found.append(f"{node.lineno}: {fname}({target})")
     return found
 
 
@@ -271,7 +275,7 @@ def test_only_events_py_writes_the_event_table_and_nothing_rewrites_it():
     wrong = []
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE).as_posix()
-        if rel in ("events.py", REDACTION) or "/migrations/" in f"/{rel}":
+        if rel == "events.py" or rel in REDACTION or "/migrations/" in f"/{rel}":
             continue
         wrong += [f"{rel}:{w}" for w in event_writes(path.read_text(encoding="utf-8"))]
     assert wrong == []
@@ -282,6 +286,7 @@ def test_only_events_py_writes_the_event_table_and_nothing_rewrites_it():
     "E = Event.metadata.tables['event']\nconn.execute(delete(E))",
     "conn.exec_driver_sql('DELETE FROM event WHERE id = 1')",
     "conn.exec_driver_sql('UPDATE event SET details = ?')",
+    "from quickcrm.store.models import Event\n_update_in(session, Event, ids, {'details': '{}'})",
 ])
 def test_the_walker_sees_each_way_of_rewriting_events(source):
     assert event_writes(source)

@@ -156,6 +156,9 @@ TABLE: dict[str, KindRule] = {
     e.USER_ACTIVATED: IGNORED,
     e.USER_IMPERSONATED: IGNORED,
     e.PRIVACY_PURGED: IGNORED,
+    # access and erasure (issue 29)
+    e.PRIVACY_EXPORTED: IGNORED,
+    e.PRIVACY_FORGOTTEN: IGNORED,
 }
 
 COUNTED: tuple[str, ...] = tuple(k for k, r in TABLE.items() if r.counted)

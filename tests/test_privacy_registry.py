@@ -42,3 +42,12 @@ def test_every_person_id_column_is_declared():
                 assert column.name in registry.BY_NAME[name].columns, (
                     f"{name}.{column.name} points at person: list it in the registry's "
                     "columns, so forget and export follow it")
+
+
+def test_docs_privacy_lists_every_table_that_holds_personal_data():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "privacy.md").read_text()
+    missing = [t.name for t in registry.TABLES
+               if t.link != registry.NONE and f"`{t.name}`" not in text]
+    assert not missing, f"docs/privacy.md does not say what these hold: {missing}"

@@ -30,6 +30,7 @@ from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel, col
 
+import quickcrm.attention.models  # noqa: F401 - its tables join the metadata (_table)
 from quickcrm import permissions
 from quickcrm.campaigns.campaign import FINAL, SENT
 from quickcrm.campaigns.invitation import Invitation
@@ -150,6 +151,7 @@ def _ids(session: Session, query: Any) -> list[Any]:
 
 
 def _table(name: str) -> Table:
+    """A declared table; every area's models are imported by then (below)."""
     return SQLModel.metadata.tables[name]
 
 

@@ -427,3 +427,30 @@ def test_free_texts_lose_each_name_part_and_the_address_word_by_word():
             is_open_text(None, "7"), is_open_text(None, "ke1, ke3"),
             is_open_text(None, "mijn zoon"), is_open_text("text", "")) == (
         True, False, False, False, True, False)
+
+
+def test_forget_blanks_accented_names_in_any_case_on_both_databases(rt):
+    from sqlmodel import select
+
+    from quickcrm.crm.models import Note
+    from quickcrm.crm.notes import add_note
+    from quickcrm.privacy.erasure import forget
+    from quickcrm.store.models import Event, Person
+
+    add_clients(rt, {"number": "000001", "email": "s.ozturk@voorbeeld.nl"},
+                {"number": "000002"})
+    with rt.session() as s:
+        me = s.exec(select(Person).where(Person.email == "s.ozturk@voorbeeld.nl")).one()
+        me.first_name, me.last_name = "Şükrü", "Öztürk"
+        s.add(me)
+        s.commit()
+        other = _person(rt, "000002")
+        add_note(session=s, actor=rt.actor, now=rt.clock.now(), person_id=other.id,
+                 title="ÖZTÜRK belde", text="Met şükrü öztürk gesproken; 100% zeker_")
+    done = forget(rt=rt, person="s.ozturk@voorbeeld.nl")
+    assert done.scrubbed == {"note": 1, "event": 1}  # the note, and its event's title
+    with rt.session(read_only=True) as s:
+        [note] = s.exec(select(Note)).all()
+        texts = [e.details for e in s.exec(select(Event)).all()]
+    assert not [t for t in texts if "öztürk" in t.lower() or "şükrü" in t.lower()]
+    assert (note.title, note.text) == (" belde", "Met  gesproken; 100% zeker_")

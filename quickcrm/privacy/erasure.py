@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, and_, delete, func, or_, select, update
+from sqlalchemy import text as sql
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel, col
 
@@ -260,14 +261,21 @@ def find_theirs(session: Session, person: Person) -> Theirs:
 
 
 def _question_types(session: Session, quickscan_ids: set[int]) -> dict[tuple[int, str], str]:
-    from quickcrm.quickscans.definitions import definition_of
-
+    """(quickscan id, question id) -> the question's type, read from the stored
+    definition's JSON (its sections' questions) without building the whole definition."""
     out: dict[tuple[int, str], str] = {}
-    for qs in session.execute(select(QuickScan).where(
-            col(QuickScan.id).in_(quickscan_ids))).scalars():
-        assert qs.id is not None
-        for q in definition_of(qs).questions():
-            out[(qs.id, q.id)] = q.type
+    if not quickscan_ids:
+        return out
+    for qid, text in session.execute(select(col(QuickScan.id), col(QuickScan.definition))
+                                     .where(col(QuickScan.id).in_(quickscan_ids))).all():
+        try:
+            sections = json.loads(text).get("sections", [])
+        except (ValueError, AttributeError):
+            continue
+        for section in sections:
+            for q in section.get("questions", []) if isinstance(section, dict) else []:
+                if isinstance(q, dict) and "id" in q:
+                    out[(int(qid), str(q["id"]))] = str(q.get("type", "text"))
     return out
 
 
@@ -289,16 +297,20 @@ def _update_in(session: Session, table: Any, column: Any, ids: list[Any],
     return n
 
 
-def _contains(session: Session, column: Any, term: str) -> ColumnElement[bool]:
-    """``column`` holds ``term``, case-insensitively, as a bound LIKE parameter: SQLite's
-    LIKE already ignores ASCII case (and a registered function folds the rest),
-    PostgreSQL's ILIKE every case."""
-    if session.get_bind().dialect.name == "sqlite":
+def like_pattern(term: str) -> str:
+    """``%term%`` for ``LIKE ... ESCAPE '/'``, the term's own % and _ taken literally."""
+    return "%" + term.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
+def _holds(dialect: str, column: str, name: str, term: str) -> str:
+    """SQL for ``column`` holds the term bound as ``:name``, case-insensitively: SQLite's
+    LIKE ignores ASCII case already (a term with other letters compares a registered
+    lower-casing function's result), PostgreSQL's ILIKE every case."""
+    if dialect == "sqlite":
         if term.isascii():
-            return column.contains(term, autoescape=True)  # type: ignore[no-any-return]
-        _fold_function(session)
-        return func.quickcrm_fold(column).contains(term.lower(), autoescape=True)  # type: ignore[no-any-return]
-    return column.icontains(term, autoescape=True)  # type: ignore[no-any-return]
+            return f"{column} LIKE :{name} ESCAPE '/'"
+        return f"quickcrm_fold({column}) LIKE :{name} ESCAPE '/'"
+    return f"{column} ILIKE :{name} ESCAPE '/'"
 
 
 def _fold_function(session: Session) -> None:
@@ -309,34 +321,52 @@ def _fold_function(session: Session) -> None:
 
 def _scrub(session: Session, theirs: Theirs) -> dict[str, int]:
     """Blank the terms in every declared free-text column; counts rows changed per
-    table. Candidates come from a LIKE per column and term; the exact, word-wise,
+    table. Candidates come from one SELECT per table (a LIKE per column and term, every
+    term a bound parameter; names are the registry's own); the exact, word-wise,
     case-insensitive replacement is done here and written back by primary key."""
     out: dict[str, int] = {}
     if not theirs.terms:
         return out
     pattern = _pattern(theirs.terms)
+    dialect = session.get_bind().dialect.name
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    if dialect == "sqlite" and not all(t.isascii() for t in theirs.terms):
+        _fold_function(session)
+    # what each term is searched as: on PostgreSQL a database whose ctype is C folds no
+    # accented letter in ILIKE, so such a term is also searched in its usual casings
+    searched: list[str] = []
+    for t in theirs.terms:
+        if t.isascii():
+            searched.append(t)
+        elif dialect == "sqlite":
+            searched.append(t.lower())
+        else:
+            searched += list(dict.fromkeys((t, t.lower(), t.upper(), t.title())))
+    params = {f"t{i}": like_pattern(t) for i, t in enumerate(searched)}
     for declared in registry.FREE_TEXT:
         table = _table(declared.name)
-        keys = list(table.primary_key.columns)
-        columns = [table.c[c] for c in declared.free_text]
-        found = or_(*(_contains(session, c, t) for c in columns for t in theirs.terms))
-        query = select(*keys, *columns).where(found)
+        keys = [c.name for c in table.primary_key.columns]
+        found = " OR ".join(_holds(dialect, quote(c), f"t{i}", t)
+                            for c in declared.free_text for i, t in enumerate(searched))
+        where = f"({found})"
         if declared.name == "event":
-            query = query.where(table.c.details != REDACTED)
+            where += " AND details <> :redacted"
+        query = sql(f"SELECT {', '.join(quote(c) for c in (*keys, *declared.free_text))} "
+                    f"FROM {quote(declared.name)} WHERE {where}")
         changed = 0
-        for row in session.execute(query).all():
+        for row in session.execute(query, {**params, "redacted": REDACTED}).all():
             key = row[:len(keys)]
             values = {}
-            for c, text in zip(declared.free_text, row[len(keys):], strict=True):
-                if not isinstance(text, str):
+            for c, old in zip(declared.free_text, row[len(keys):], strict=True):
+                if not isinstance(old, str):
                     continue
-                new = scrub_json(text, pattern) if declared.json else scrub_text(text, pattern)
-                if new != text:
+                new = scrub_json(old, pattern) if declared.json else scrub_text(old, pattern)
+                if new != old:
                     values[c] = new
             if values:
                 changed += 1
                 session.execute(update(table).where(
-                    *(k == v for k, v in zip(keys, key, strict=True))).values(values))
+                    *(table.c[k] == v for k, v in zip(keys, key, strict=True))).values(values))
         if changed:
             out[declared.name] = changed
     return out
@@ -370,11 +400,12 @@ def _apply(session: Session, theirs: Theirs, done: Forgotten) -> None:
     put(deleted, "appointment", _delete_in(session, Appointment, col(Appointment.id),
                                            theirs.appointments))
     # the person CRM's rows (and project_contact), by every column naming the person
-    for declared in registry.DELETED_BY_PERSON:
-        table = _table(declared.name)
-        cond = or_(*(table.c[c] == pid for c in declared.columns))
-        put(deleted, declared.name, int(session.execute(delete(table).where(cond))
-                                        .rowcount or 0))  # type: ignore[attr-defined]
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    for declared in registry.DELETED_BY_PERSON:  # fixed names from the registry only
+        cond = " OR ".join(f"{quote(c)} = :pid" for c in declared.columns)
+        put(deleted, declared.name, int(session.execute(
+            sql(f"DELETE FROM {quote(declared.name)} WHERE {cond}"), {"pid": pid})
+            .rowcount or 0))  # type: ignore[attr-defined]
     # the snapshots and visits that carry counts stay, without them
     put(blanked, "campaign_client", _update_in(
         session, CampaignClient, col(CampaignClient.id), theirs.clients,

@@ -339,6 +339,15 @@ def test_export_zip_holds_their_card_mail_files_and_answers(db_url, tmp_path):
     assert stored == [f"paspoort van {FIRST} {LAST}".encode()]
     assert [f["name"] for f in doc["files"]] == ["paspoort.txt"]
 
+    # written whole or not at all: a stored file gone missing leaves no zip behind
+    for blob in (tmp_path / "files").rglob("*"):
+        if blob.is_file():
+            blob.unlink()
+    broken = tmp_path / "broken.zip"
+    failed = run_cli(db_url, "privacy", "export", "000001", "--out", str(broken), env=env)
+    assert failed.exit_code == 1 and "missing from" in failed.stderr
+    assert not broken.exists() and not list(tmp_path.glob(".quickcrm-export-*"))
+
     # several matches: listed, exit 1, no file; refused for a coordinator or an RM
     from test_campaigns import add_clients as more
 
@@ -389,6 +398,17 @@ def test_export_of_a_bare_campaign_contact_and_refusals(tmp_path, cli, sqlite_ur
     refused = cli("privacy", "forget", "000001", "--as", "coord@kantoor.example")
     assert refused.exit_code == 1
     assert refused.stderr.strip() == "not permitted: handle privacy requests needs admin"
+    from quickcrm.bootstrap import bootstrap as boot
+
+    rt = boot(database_url=sqlite_url, clock=FixedClock(MONDAY), env={})
+    add_clients(rt, {"number": "000009", "email": "dubbel@voorbeeld.nl"},
+                {"number": "000010", "email": "DUBBEL@voorbeeld.nl"})
+    rt.close()
+    several = cli("privacy", "forget", "dubbel@voorbeeld.nl")
+    assert several.exit_code == 1
+    assert several.stderr.startswith("'dubbel@voorbeeld.nl' matches 2 persons: id:")
+    assert cli("privacy", "show", "000009").exit_code == 0  # nothing changed
+    assert cli("privacy", "show", "000010").exit_code == 0
     unknown = cli("privacy", "forget", "nobody@nergens.example")
     assert unknown.exit_code == 1 and unknown.stderr.startswith("no person matches")
     refused = cli("privacy", "export", "000001", "--out", str(tmp_path / "c.zip"),
@@ -454,3 +474,13 @@ def test_forget_blanks_accented_names_in_any_case_on_both_databases(rt):
         texts = [e.details for e in s.exec(select(Event)).all()]
     assert not [t for t in texts if "öztürk" in t.lower() or "şükrü" in t.lower()]
     assert (note.title, note.text) == (" belde", "Met  gesproken; 100% zeker_")
+
+
+def test_export_leaves_amounts_out_for_a_reader_without_revenue():
+    from quickcrm.privacy.access import _details
+
+    text = json.dumps({"product": "jaarrekening", "amount": 1250.0,
+                       "changes": {"revenue": [1, 2], "city": ["A", "B"]}})
+    assert _details(text, revenue=False) == {"product": "jaarrekening",
+                                             "changes": {"city": ["A", "B"]}}
+    assert _details(text, revenue=True)["amount"] == 1250.0

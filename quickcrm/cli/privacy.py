@@ -164,6 +164,10 @@ def privacy_forget(
 
         output.print_table(("Change", "Table", "Rows"), rows)
         typer.echo(f"stored files: {done.files}, maildir messages: {done.maildir}")
+        if done.wal_busy:
+            typer.echo("note: another connection kept the SQLite WAL from being emptied; the "
+                       "old pages go with the next checkpoint (when the last connection "
+                       "closes, e.g. after stopping the daemon)", err=True)
         for name in done.running_campaigns:
             typer.echo(f"note: running campaign {name!r} "
                        f"{'would lose' if done.dry_run else 'lost'} a recipient", err=True)

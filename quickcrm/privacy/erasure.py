@@ -68,6 +68,7 @@ class Forgotten:
     maildir: int = 0  # messages removed from a maildir: outbox
     running_campaigns: list[str] = field(default_factory=list)  # lost a recipient
     vacuumed: list[str] = field(default_factory=list)  # PostgreSQL: tables vacuumed
+    wal_busy: bool = False  # SQLite: a reader kept the checkpoint from emptying the WAL
 
     def counts(self) -> dict[str, dict[str, int]]:
         return {"deleted": self.deleted, "blanked": self.blanked,
@@ -76,7 +77,8 @@ class Forgotten:
     def to_json(self) -> dict[str, Any]:
         return {"person_id": self.person_id, "dry_run": self.dry_run, **self.counts(),
                 "files": self.files, "maildir": self.maildir,
-                "running_campaigns": self.running_campaigns}
+                "running_campaigns": self.running_campaigns, "vacuumed": self.vacuumed,
+                "wal_busy": self.wal_busy}
 
 
 # --- pure rules --------------------------------------------------------------------------
@@ -446,7 +448,7 @@ def forget(*, rt: Runtime, person: str, dry_run: bool = False) -> Forgotten:
         s.commit()
         done.files = _forget_files(rt, s, theirs.shas)
     done.maildir = _forget_maildir(rt, theirs)
-    done.vacuumed = _physically(rt, done)
+    _physically(rt, done)
     return done
 
 
@@ -502,7 +504,7 @@ def _forget_maildir(rt: Runtime, theirs: Theirs) -> int:
     return gone
 
 
-def _physically(rt: Runtime, done: Forgotten) -> list[str]:
+def _physically(rt: Runtime, done: Forgotten) -> None:
     """Make the bytes go from the database files: SQLite empties its WAL into the
     (secure_delete) main file; PostgreSQL vacuums the tables touched, outside any
     transaction."""
@@ -510,13 +512,14 @@ def _physically(rt: Runtime, done: Forgotten) -> list[str]:
     if engine.dialect.name == "sqlite":
         raw = engine.raw_connection()  # autocommit (store/db.py): no transaction open
         try:
-            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            busy, _log, _done = raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         finally:
             raw.close()
-        return []
+        done.wal_busy = bool(busy)
+        return
     touched = sorted({*done.deleted, *done.blanked, *done.redacted, *done.scrubbed, "event"})
     preparer = engine.dialect.identifier_preparer
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for name in touched:
             conn.exec_driver_sql(f"VACUUM {preparer.quote(name)}")  # fixed names only
-    return touched
+    done.vacuumed = touched

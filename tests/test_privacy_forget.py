@@ -45,7 +45,7 @@ def _person(rt: Any, number: str) -> Any:
                       .where(Relation.number == number)).one()
 
 
-def build_world(rt: Any, tmp_path: Path) -> dict[str, Any]:
+def build_world(rt: Any, tmp_path: Path, clock: FixedClock) -> dict[str, Any]:
     """A full campaign around one person (sent to a maildir, answered with an open text,
     reminded), plus a note and a file on their card, mail filed on it, a landing visit,
     a procedure contact with a step and an appointment, and other rows that name them."""
@@ -99,13 +99,22 @@ def build_world(rt: Any, tmp_path: Path) -> dict[str, Any]:
                                ("voorbereiding", "7")):
                 save_answer(s, Respondent(invitation_id=inv.id), question_id=qid, value=value,
                             now=now)
-            mark_finished(s, inv.id, now)
+            if number == "000002":
+                mark_finished(s, inv.id, now)
         s.commit()
         add_note(session=s, actor=rt.actor, now=now, person_id=pid, title="Belafspraak",
                  text="Bellen over de overdracht")
         add_note(session=s, actor=rt.actor, now=now, person_id=other.id,
                  title=f"Doorverwezen door {LAST}", text=f"{FIRST.upper()} {LAST} belde namens "
                  f"de buren (<{EMAIL}>); de Dorpsstraat blijft staan")
+    # they never finish: two reminders, then their RM's notice whose subject names them
+    from quickcrm.campaigns.reminders import remind
+
+    for day in (26, 30, 33):
+        clock.at = datetime(2026, 11, day, 9, tzinfo=UTC) if day <= 30 else \
+            datetime(2026, 12, day - 30, 9, tzinfo=UTC)
+        remind(rt=rt)
+    clock.at = MONDAY
     card_file = tmp_path / "paspoort.txt"
     card_file.write_text(f"paspoort van {FIRST} {LAST}")
     eml = tmp_path / "in.eml"
@@ -197,9 +206,10 @@ def test_forget_leaves_no_byte_of_them_and_the_counts_stay(db_url, tmp_path):
     from quickcrm.store.models import Event
 
     env = _env(tmp_path)
-    rt = runtime(db_url, FixedClock(MONDAY), env["QUICKCRM_SMTP_URL"],
+    clock = FixedClock(MONDAY)
+    rt = runtime(db_url, clock, env["QUICKCRM_SMTP_URL"],
                  QUICKCRM_FILES_DIR=env["QUICKCRM_FILES_DIR"])
-    ids = build_world(rt, tmp_path)
+    ids = build_world(rt, tmp_path, clock)
     before = _report(db_url, env)
     with rt.session(read_only=True) as s:
         answers_before = s.execute(select(func.count()).select_from(Answer)).scalar_one()
@@ -232,7 +242,8 @@ def test_forget_leaves_no_byte_of_them_and_the_counts_stay(db_url, tmp_path):
     assert result["blanked"]["landing_visitor"] == 1
     assert result["scrubbed"]["note"] == 1 and result["scrubbed"]["exclusion"] == 1
     assert result["scrubbed"]["step_taken"] == 1 and result["scrubbed"]["event"] >= 1
-    assert result["files"] == 1 and result["maildir"] == 2  # the invitation, the RM copy
+    # the invitation, the RM's copy, two reminders, the RM's no-response notice
+    assert result["files"] == 1 and result["maildir"] == 5
     assert result["running_campaigns"] == ["Voorjaar"]
 
     # the report's counts and the number of answers are what they were
@@ -249,6 +260,16 @@ def test_forget_leaves_no_byte_of_them_and_the_counts_stay(db_url, tmp_path):
         [order] = s.execute(select(Event).where(Event.kind == "sales.order")).scalars()
         assert (order.details, order.amount, order.person_id) == ('{"redacted": true}',
                                                                   1250.0, None)
+        from quickcrm.mail.models import OutboxBody, OutboxMessage
+
+        notices = s.execute(select(OutboxMessage).where(OutboxMessage.kind == "no_response")
+                            ).scalars().all()
+        mine = [m for m in notices if m.subject == ""]
+        assert [(m.recipient, m.subject) for m in mine] == [("", "")]
+        assert s.get(OutboxBody, mine[0].message_id) is None
+        # the notice about another client keeps its subject and text
+        [kept] = [m for m in notices if m.subject]
+        assert kept.subject.endswith("Bedrijf 000003 B.V.") and s.get(OutboxBody, kept.message_id)
         [forgotten] = s.execute(select(Event).where(Event.kind == "privacy.forgotten")).scalars()
         details = json.loads(forgotten.details)
         assert details["forgotten_person_id"] == ids["person_id"]
@@ -292,9 +313,10 @@ def _assert_pg_dump_clean(db_url: str) -> None:
 
 def test_export_zip_holds_their_card_mail_files_and_answers(db_url, tmp_path):
     env = _env(tmp_path)
-    rt = runtime(db_url, FixedClock(MONDAY), env["QUICKCRM_SMTP_URL"],
+    clock = FixedClock(MONDAY)
+    rt = runtime(db_url, clock, env["QUICKCRM_SMTP_URL"],
                  QUICKCRM_FILES_DIR=env["QUICKCRM_FILES_DIR"])
-    ids = build_world(rt, tmp_path)
+    ids = build_world(rt, tmp_path, clock)
     rt.close()
     out = tmp_path / "export.zip"
     result = run_cli(db_url, "privacy", "export", EMAIL.upper(), "--out", str(out), "--json",

@@ -283,7 +283,15 @@ def _question_types(session: Session, quickscan_ids: set[int]) -> dict[tuple[int
 
 # --- the change ----------------------------------------------------------------------------
 
+def _core(model: Any, column: Any) -> tuple[Table, Any]:
+    """The Core table and column of a model's attribute: Core statements skip the ORM's
+    per-statement work (synchronising the session, its compile context)."""
+    table = model.__table__
+    return table, table.c[column.key]
+
+
 def _delete_in(session: Session, table: Any, column: Any, ids: list[Any]) -> int:
+    table, column = _core(table, column)
     n = 0
     for chunk in _chunks(ids):
         n += int(session.execute(delete(table).where(column.in_(chunk))).rowcount or 0)  # type: ignore[attr-defined]
@@ -292,6 +300,7 @@ def _delete_in(session: Session, table: Any, column: Any, ids: list[Any]) -> int
 
 def _update_in(session: Session, table: Any, column: Any, ids: list[Any],
                values: dict[str, Any]) -> int:
+    table, column = _core(table, column)
     n = 0
     for chunk in _chunks(ids):
         n += int(session.execute(update(table).where(column.in_(chunk)).values(values))

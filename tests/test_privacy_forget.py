@@ -506,3 +506,51 @@ def test_export_leaves_amounts_out_for_a_reader_without_revenue():
     assert _details(text, revenue=False) == {"product": "jaarrekening",
                                              "changes": {"city": ["A", "B"]}}
     assert _details(text, revenue=True)["amount"] == 1250.0
+
+
+def test_forget_a_landing_visitor_who_never_confirmed(rt):
+    """An address no person has but a landing visitor gave: forget blanks the visit, its
+    open answer and the confirmation e-mail (row kept, text gone)."""
+    from sqlmodel import select
+
+    from quickcrm.landing.models import LandingPage, LandingVisitor
+    from quickcrm.mail.models import OutboxBody, OutboxMessage
+    from quickcrm.mail.outbox import queue_message
+    from quickcrm.privacy.erasure import forget
+    from quickcrm.quickscans.answers import Respondent, save_answer
+    from quickcrm.quickscans.definitions import get_quickscan
+    from quickcrm.quickscans.models import Answer
+
+    now = rt.clock.now()
+    with rt.session() as s:
+        qs = get_quickscan(session=s, key="bedrijfsopvolging", now=now)
+        page = LandingPage(slug="scan", quickscan_id=qs.id, secret="s", created_at=now)
+        s.add(page)
+        s.flush()
+        visit = LandingVisitor(page_id=page.id, token="t" * 40, secret="s",
+                               confirm_token="c" * 40, first_name="Piet", last_name="Prospect",
+                               company="Prospectbouw", email="piet@prospectbouw.example",
+                               consent_text="Ja", consent_at=now, started_at=now)
+        s.add(visit)
+        s.flush()
+        save_answer(s, Respondent(landing_visitor_id=visit.id), question_id="toelichting",
+                    value="Piet wil groeien", now=now)
+        save_answer(s, Respondent(landing_visitor_id=visit.id), question_id="leeftijd",
+                    value="ke2", now=now)
+        queue_message(s, kind="landing_confirm", ref=f"landing:{visit.id}",
+                      to="Piet Prospect <piet@prospectbouw.example>",
+                      from_="Kantoor <info@kantoor.example>", subject="Bevestig uw adres, Piet",
+                      text="Beste Piet, bevestig uw adres.", sender="bounce@kantoor.example",
+                      now=now)
+        s.commit()
+    done = forget(rt=rt, person="PIET@prospectbouw.example")
+    assert done.person_id is None and "person" not in done.deleted
+    assert done.blanked == {"landing_visitor": 1, "answer": 1, "outbox_message": 1}
+    assert done.deleted == {"outbox_body": 1}
+    with rt.session(read_only=True) as s:
+        [v] = s.exec(select(LandingVisitor)).all()
+        assert (v.first_name, v.last_name, v.company, v.email, v.consent_at) == (
+            "", "", "", "", now.replace(tzinfo=None) if v.consent_at.tzinfo is None else now)
+        assert sorted(a.value for a in s.exec(select(Answer)).all()) == ["", "ke2"]
+        [m] = s.exec(select(OutboxMessage)).all()
+        assert (m.recipient, m.subject, s.exec(select(OutboxBody)).all()) == ("", "", [])

@@ -157,7 +157,9 @@ def privacy_forget(
 
     def human() -> None:
         verb = "would erase" if done.dry_run else "erased"
-        typer.echo(f"id:{done.person_id}: {verb}")
+        who = f"id:{done.person_id}" if done.person_id is not None else \
+            "no person (landing page visits only)"
+        typer.echo(f"{who}: {verb}")
         rows = [(what, table, n) for what, counts in done.counts().items()
                 for table, n in sorted(counts.items())]
         from quickcrm.cli import output

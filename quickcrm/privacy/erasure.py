@@ -37,11 +37,12 @@ from quickcrm.campaigns.campaign import FINAL, SENT
 from quickcrm.campaigns.invitation import Invitation
 from quickcrm.campaigns.models import Campaign, CampaignClient
 from quickcrm.crm.models import PersonEmail, PersonLink, StoredFile
+from quickcrm.errors import NotFound
 from quickcrm.events import PRIVACY_FORGOTTEN, record
 from quickcrm.landing.models import LandingPage, LandingVisitor
 from quickcrm.mail.models import OutboxBody, OutboxMessage
 from quickcrm.privacy import registry
-from quickcrm.privacy.people import find_person
+from quickcrm.privacy.people import find_person, visitor_as_person
 from quickcrm.procedures.models import Appointment, ProjectContact, StepTaken
 from quickcrm.quickscans.models import Answer, QuickScan
 from quickcrm.runtime import Runtime
@@ -58,7 +59,7 @@ class Forgotten:
     """What ``forget`` did (or, with ``dry_run``, would do): per table, how many rows
     were deleted, blanked, redacted or had their free text scrubbed."""
 
-    person_id: int
+    person_id: int | None  # None: landing page visits of an address no person has
     dry_run: bool = False
     deleted: dict[str, int] = field(default_factory=dict)
     blanked: dict[str, int] = field(default_factory=dict)
@@ -442,9 +443,12 @@ def forget(*, rt: Runtime, person: str, dry_run: bool = False) -> Forgotten:
     permissions.require(actor, ACTION)
     now = rt.clock.now()
     with rt.session() as s:
-        found = find_person(s, person)
+        try:
+            found = find_person(s, person)
+        except NotFound:
+            found = visitor_as_person(s, person)  # a visitor who never confirmed
         theirs = find_theirs(s, found)
-        done = Forgotten(person_id=theirs.person_id, dry_run=dry_run,
+        done = Forgotten(person_id=theirs.person_id or None, dry_run=dry_run,
                          running_campaigns=theirs.running)
         _apply(s, theirs, done)
         if dry_run:
@@ -453,7 +457,7 @@ def forget(*, rt: Runtime, person: str, dry_run: bool = False) -> Forgotten:
             done.maildir = len(_maildir_files(rt, theirs))
             return done
         record(s, kind=PRIVACY_FORGOTTEN, at=now, user_id=actor.id or None,
-               forgotten_person_id=theirs.person_id, counts=done.counts())
+               forgotten_person_id=theirs.person_id or None, counts=done.counts())
         s.commit()
         done.files = _forget_files(rt, s, theirs.shas)
     done.maildir = _forget_maildir(rt, theirs)

@@ -543,6 +543,18 @@ def test_forget_a_landing_visitor_who_never_confirmed(rt):
                       text="Beste Piet, bevestig uw adres.", sender="bounce@kantoor.example",
                       now=now)
         s.commit()
+    from quickcrm.privacy.access import export
+
+    with rt.session() as s:
+        out = export(session=s, actor=rt.actor, now=now, person="piet@prospectbouw.example",
+                     out=Path("piet.zip"), files_root=Path("files"))
+    assert out.person_id is None
+    with zipfile.ZipFile("piet.zip") as z:
+        doc = json.loads(z.read("person.json"))
+        assert len([n for n in z.namelist() if n.endswith(".eml")]) == 1  # the confirmation
+    assert doc["person"] is None
+    assert [a["value"] for a in doc["landing_visits"][0]["answers"]] == ["Piet wil groeien",
+                                                                        "ke2"]
     done = forget(rt=rt, person="PIET@prospectbouw.example")
     assert done.person_id is None and "person" not in done.deleted
     assert done.blanked == {"landing_visitor": 1, "answer": 1, "outbox_message": 1}

@@ -128,7 +128,9 @@ def privacy_export(
 
     def human() -> None:
         parts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in done.counts.items())
-        typer.echo(f"id:{done.person_id}: wrote {done.path} ({parts})")
+        who = f"id:{done.person_id}" if done.person_id is not None else \
+            "no person (landing page visits only)"
+        typer.echo(f"{who}: wrote {done.path} ({parts})")
         if not done.amounts:
             typer.echo("amounts left out (no right to see revenue)", err=True)
 

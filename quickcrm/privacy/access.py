@@ -52,14 +52,14 @@ from quickcrm.crm.models import (
     Signal,
     StoredFile,
 )
-from quickcrm.errors import InvalidInput
+from quickcrm.errors import InvalidInput, NotFound
 from quickcrm.events import PRIVACY_EXPORTED, record
 from quickcrm.landing.models import LandingPage, LandingVisitor
 from quickcrm.mail.models import OutboxBody, OutboxMessage
 from quickcrm.permissions import Actor
 from quickcrm.privacy import registry
 from quickcrm.privacy.erasure import ACTION, find_theirs
-from quickcrm.privacy.people import find_person, relation_of
+from quickcrm.privacy.people import find_person, relation_of, visitor_as_person
 from quickcrm.procedures.models import Appointment, Project, ProjectContact, StepTaken
 from quickcrm.quickscans.models import Answer, QuickScan
 from quickcrm.store.models import Event, Person, Relation, User
@@ -74,7 +74,7 @@ NAMED = frozenset({"person_key", "property_value", "person_indicator", "note", "
 
 @dataclass
 class Exported:
-    person_id: int
+    person_id: int | None  # None: landing page visits of an address no person has
     path: str
     counts: dict[str, int] = field(default_factory=dict)
     amounts: bool = False
@@ -264,7 +264,10 @@ def export(*, session: Session, actor: Actor, now: datetime, person: str, out: P
         raise InvalidInput(f"--out {out}: give a file name ending in .zip")
     if not out.parent.is_dir():
         raise InvalidInput(f"--out {out}: no such directory {out.parent}")
-    found = find_person(session, person)
+    try:
+        found = find_person(session, person)
+    except NotFound:
+        found = visitor_as_person(session, person)  # landing visits, never confirmed
     assert found.id is not None
     pid = found.id
     revenue = permissions.allowed(actor, REVENUE)
@@ -272,7 +275,7 @@ def export(*, session: Session, actor: Actor, now: datetime, person: str, out: P
     relation = relation_of(session, found)
     doc: dict[str, Any] = {
         "exported_at": now.isoformat(),
-        "person": _row(found, ("address_key",)),
+        "person": _row(found, ("address_key",)) if pid else None,
         "relation": {"number": relation.number, "company": relation.company}
         if relation else None,
         **_card(session, pid),
@@ -332,11 +335,11 @@ def export(*, session: Session, actor: Actor, now: datetime, person: str, out: P
               "campaigns": len(doc["campaigns"]), "landing_visits": len(doc["landing_visits"]),
               "notes": len(doc["notes"])}
     _write(out, doc, mails, [(f["file"], f["sha256"]) for f in files], files_root)
-    record(session, kind=PRIVACY_EXPORTED, at=now, person_id=pid,
+    record(session, kind=PRIVACY_EXPORTED, at=now, person_id=pid or None,
            relation_id=found.relation_id, user_id=actor.id or None, counts=counts,
            amounts_included=revenue)
     session.commit()
-    return Exported(person_id=pid, path=str(out), counts=counts, amounts=revenue)
+    return Exported(person_id=pid or None, path=str(out), counts=counts, amounts=revenue)
 
 
 def _write(out: Path, doc: dict[str, Any], mails: list[tuple[str, bytes]],

@@ -447,6 +447,10 @@ def forget(*, rt: Runtime, person: str, dry_run: bool = False) -> Forgotten:
             found = find_person(s, person)
         except NotFound:
             found = visitor_as_person(s, person)  # a visitor who never confirmed
+        if found.id:  # PostgreSQL: no edit of the person slips in meanwhile (SQLite's
+            # transaction holds the write lock from its first statement already)
+            s.execute(select(col(Person.id)).where(col(Person.id) == found.id)
+                      .with_for_update())
         theirs = find_theirs(s, found)
         done = Forgotten(person_id=theirs.person_id or None, dry_run=dry_run,
                          running_campaigns=theirs.running)

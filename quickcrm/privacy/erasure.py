@@ -354,6 +354,11 @@ def _scrub(session: Session, theirs: Theirs) -> dict[str, int]:
             searched.append(t.lower())
         else:
             searched += list(dict.fromkeys((t, t.lower(), t.upper(), t.title())))
+    # a row holding a term that contains another term holds that one too ("Jan Jansen",
+    # jan.jansen@... both hold "Jansen"): finding candidates needs only the shortest
+    low = [t.lower() for t in searched]
+    searched = [t for t, lt in zip(searched, low, strict=True)
+                if not any(o != lt and o in lt for o in low)]
     params = {f"t{i}": like_pattern(t) for i, t in enumerate(searched)}
     for declared in registry.FREE_TEXT:
         table = _table(declared.name)

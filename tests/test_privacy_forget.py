@@ -92,21 +92,33 @@ def build_world(rt: Any, tmp_path: Path, clock: FixedClock) -> dict[str, Any]:
     with rt.session() as s:
         change_exclusions(session=s, actor=rt.actor, now=now, campaign="Najaar",
                           numbers=["000003"], reason=f"buurman van {FIRST} {LAST.upper()}")
-        for number, open_text in (("000001", OPEN_TEXT), ("000002", "geen toelichting")):
-            inv = s.exec(select(Invitation).join(Relation, Relation.id == Invitation.relation_id)
-                         .where(Relation.number == number)).one()
-            for qid, value in (("toelichting", open_text), ("leeftijd", "ke1"),
-                               ("voorbereiding", "7")):
-                save_answer(s, Respondent(invitation_id=inv.id), question_id=qid, value=value,
-                            now=now)
-            if number == "000002":
-                mark_finished(s, inv.id, now)
+        inv = s.exec(select(Invitation).join(Relation, Relation.id == Invitation.relation_id)
+                     .where(Relation.number == "000002")).one()
+        for qid, value in (("toelichting", "geen toelichting"), ("leeftijd", "ke1"),
+                           ("voorbereiding", "7")):
+            save_answer(s, Respondent(invitation_id=inv.id), question_id=qid, value=value,
+                        now=now)
+        mark_finished(s, inv.id, now)
         s.commit()
         add_note(session=s, actor=rt.actor, now=now, person_id=pid, title="Belafspraak",
                  text="Bellen over de overdracht")
         add_note(session=s, actor=rt.actor, now=now, person_id=other.id,
                  title=f"Doorverwezen door {LAST}", text=f"{FIRST.upper()} {LAST} belde namens "
                  f"de buren (<{EMAIL}>); de Dorpsstraat blijft staan")
+        mine = s.exec(select(Invitation).join(Relation, Relation.id == Invitation.relation_id)
+                      .where(Relation.number == "000001")).one()
+    # they answer in the web app (a real uvicorn) but do not finish yet
+    import httpx
+    from test_web_http import csrf_of, start
+    from web_support import running_app
+
+    with running_app(rt) as base, httpx.Client(base_url=base, timeout=20) as client:
+        csrf = start(client, mine.token)
+        for qid, value in (("toelichting", OPEN_TEXT), ("leeftijd", "ke1"),
+                           ("voorbereiding", "35")):
+            saved = client.post(f"/q/{mine.token}/antwoord", headers={
+                "accept": "application/json"}, data={"csrf": csrf, "vraag": qid, "waarde": value})
+            assert saved.status_code == 200, saved.text
     # they never finish: two reminders, then their RM's notice whose subject names them
     from quickcrm.campaigns.reminders import remind
 
@@ -114,6 +126,12 @@ def build_world(rt: Any, tmp_path: Path, clock: FixedClock) -> dict[str, Any]:
         clock.at = datetime(2026, 11, day, 9, tzinfo=UTC) if day <= 30 else \
             datetime(2026, 12, day - 30, 9, tzinfo=UTC)
         remind(rt=rt)
+    # then they finish: the report mails (theirs and the RM's copy) go out too
+    with running_app(rt) as base, httpx.Client(base_url=base, timeout=20) as client:
+        csrf = csrf_of(client.get(f"/q/{mine.token}").text)
+        assert client.post(f"/q/{mine.token}/rapportage", data={"csrf": csrf}
+                           ).status_code == 303
+    rt.deliver()
     clock.at = MONDAY
     card_file = tmp_path / "paspoort.txt"
     card_file.write_text(f"paspoort van {FIRST} {LAST}")
@@ -242,17 +260,21 @@ def test_forget_leaves_no_byte_of_them_and_the_counts_stay(db_url, tmp_path):
     assert result["blanked"]["landing_visitor"] == 1
     assert result["scrubbed"]["note"] == 1 and result["scrubbed"]["exclusion"] == 1
     assert result["scrubbed"]["step_taken"] == 1 and result["scrubbed"]["event"] >= 1
-    # the invitation, the RM's copy, two reminders, the RM's no-response notice
-    assert result["files"] == 1 and result["maildir"] == 5
+    # the invitation, the RM's copy, two reminders, the RM's no-response notice, the report
+    # and the RM's copy of it
+    assert result["files"] == 1 and result["maildir"] == 7
     assert result["running_campaigns"] == ["Voorjaar"]
 
     # the report's counts and the number of answers are what they were
     assert _report(db_url, env) == before
     with rt.session(read_only=True) as s:
         assert s.execute(select(func.count()).select_from(Answer)).scalar_one() == answers_before
-        values = dict(s.execute(select(Answer.question_id, Answer.value)
-                                .where(Answer.invitation_id.is_not(None))).all())
-        assert {values["leeftijd"], values["voorbereiding"]} == {"ke1", "7"}
+        values = sorted(s.execute(select(Answer.question_id, Answer.value)
+                                  .where(Answer.invitation_id.is_not(None))).all())
+        # their open text is blanked; numbers and choices stay (theirs: ke1 and 35)
+        assert values == [("leeftijd", "ke1"), ("leeftijd", "ke1"), ("toelichting", ""),
+                          ("toelichting", "geen toelichting"), ("voorbereiding", "35"),
+                          ("voorbereiding", "7")]
         # the other contact of the project is still there, with its step
         assert s.execute(select(func.count()).select_from(ProjectContact)).scalar_one() == 1
         assert s.execute(select(func.count()).select_from(StepTaken)).scalar_one() == 1
@@ -337,7 +359,7 @@ def test_export_zip_holds_their_card_mail_files_and_answers(db_url, tmp_path):
     [campaign] = doc["campaigns"]
     assert campaign["campaign"] == "Voorjaar" and campaign["invitation"]["invited_at"]
     answers = {a["question_id"]: a["value"] for a in campaign["answers"]}
-    assert answers == {"toelichting": OPEN_TEXT, "leeftijd": "ke1", "voorbereiding": "7"}
+    assert answers == {"toelichting": OPEN_TEXT, "leeftijd": "ke1", "voorbereiding": "35"}
     [visit] = doc["landing_visits"]
     assert (visit["page"], visit["consent_text"], visit["answers"][0]["value"]) == (
         "opvolging", "Ja", f"Ik ben {FIRST}")

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from test_campaigns import RM1, add_clients, new_campaign, run_select
+from test_landing_http import site  # noqa: F401 - the fixture, asked for by name
 from test_privacy import run_cli
 from test_send import runtime
 
@@ -588,3 +589,35 @@ def test_forget_a_landing_visitor_who_never_confirmed(rt):
         assert sorted(a.value for a in s.exec(select(Answer)).all()) == ["", "ke2"]
         [m] = s.exec(select(OutboxMessage)).all()
         assert (m.recipient, m.subject, s.exec(select(OutboxBody)).all()) == ("", "", [])
+
+
+def test_forget_a_prospect_a_landing_visit_made(site):  # noqa: F811 - the fixture
+    """A visitor who confirmed on a real landing page (mail through aiosmtpd) became a
+    prospect relation of their own: forget keeps the relation but its company name loses
+    their name, and nothing else holds their first name or address."""
+    from test_landing_http import DETAILS, complete, register, visitors, wait_mail
+    from test_landing_http import body as body_of
+    from test_landing_http import csrf_of as landing_csrf
+
+    from quickcrm.privacy.erasure import forget
+    from quickcrm.store.models import Relation
+
+    rt, client, smtp = site
+    r = register(client)
+    complete(client, r.headers["location"])
+    [confirm] = wait_mail(smtp, 1)
+    link = re.search(r"http://localhost:8000(/l/\S+/bevestig/\S+)", body_of(confirm)).group(1)
+    page = client.get(link)
+    client.post(link, data={"csrf": landing_csrf(page.text)})
+    wait_mail(smtp, 4)
+    [v] = visitors(rt)
+    assert v.person_id and DETAILS["bedrijf"] == "Prospect Bouw B.V."
+    done = forget(rt=rt, person=DETAILS["email"])
+    assert done.deleted["person"] == 1 and done.blanked["landing_visitor"] == 1
+    assert done.scrubbed["relation"] == 1 and done.redacted["event"] >= 2
+    with rt.session(read_only=True) as s:
+        relation = s.get(Relation, v.relation_id)
+        assert (relation.number, relation.company, relation.stage) == (
+            "LP000001", " Bouw B.V.", "prospect")
+    word = re.compile(r"(?<!\w)piet(?!\w)|piet@prospectbouw\.example", re.IGNORECASE)
+    assert [t for t in _row_texts(rt) if word.search(t)] == []

@@ -439,6 +439,37 @@ def _apply(session: Session, theirs: Theirs, done: Forgotten) -> None:
                                            {"details": REDACTED}))
     put(deleted, "person", _delete_in(session, Person, col(Person.id), [pid]))
     done.scrubbed.update(_scrub(session, theirs))
+    _scrub_own_relation(session, theirs, done)
+
+
+def _scrub_own_relation(session: Session, theirs: Theirs, done: Forgotten) -> None:
+    """A relation that is theirs alone (a one-person business, the prospect a landing
+    visit made) stays, as every relation does, but its company name and address lose
+    their name parts, and so do the campaign snapshots' copy of that name. Another
+    relation's company is never touched ("Bakkerij Jansen" keeps its name when a
+    Jansen is forgotten elsewhere)."""
+    if not (theirs.sole_relation and theirs.relation_id and theirs.terms):
+        return
+    from quickcrm.store.models import Relation
+
+    pattern = _pattern(theirs.terms)
+    relation = session.get(Relation, theirs.relation_id)
+    if relation is not None:
+        values = {c: scrub_text(getattr(relation, c), pattern) for c in ("company", "address")}
+        changed = {c: v for c, v in values.items() if v != getattr(relation, c)}
+        if changed:
+            session.execute(update(Relation.__table__).where(  # type: ignore[attr-defined]
+                Relation.__table__.c.id == relation.id).values(changed))  # type: ignore[attr-defined]
+            done.scrubbed["relation"] = done.scrubbed.get("relation", 0) + 1
+    snapshots = session.execute(select(col(CampaignClient.id), col(CampaignClient.company))
+                                .where(col(CampaignClient.id).in_(theirs.clients))
+                                ).all() if theirs.clients else []
+    for cid, company in snapshots:
+        new = scrub_text(str(company), pattern)
+        if new != company:
+            session.execute(update(CampaignClient.__table__).where(  # type: ignore[attr-defined]
+                CampaignClient.__table__.c.id == cid).values(company=new))  # type: ignore[attr-defined]
+            done.scrubbed["campaign_client"] = done.scrubbed.get("campaign_client", 0) + 1
 
 
 def forget(*, rt: Runtime, person: str, dry_run: bool = False) -> Forgotten:

@@ -58,7 +58,9 @@ TABLES: tuple[Table, ...] = (
     Table("person", PERSON, DELETE, "name, e-mail, phone, date of birth, address, label, "
           "opt-out", "the client file and the person CRM", columns=("id",)),
     Table("relation", RELATION, KEEP, "the client: company, address, segments, RM",
-          "the client file; a company's data, not the person's (kept after forget)"),
+          "the client file; a company's data, not the person's (kept after forget; a "
+          "relation that is theirs alone loses their name parts in company and address, "
+          "quickcrm.privacy.erasure)"),
     Table("event", EVENT, REDACT, "the audit trail: who did what and when, about whom; "
           "details may hold old and new values", "audit trail, timelines, contact moments",
           "kept (the audit trail); forget redacts the details of theirs",

@@ -160,6 +160,9 @@ TABLE: dict[str, KindRule] = {
     # audit (issue 29, item 7): who was shown a person's sensitive parts, shown in the
     # timeline (a colleague sees who looked), never a contact moment
     e.PRIVACY_READ: _t(READ),
+    # access and erasure (issue 29)
+    e.PRIVACY_EXPORTED: IGNORED,
+    e.PRIVACY_FORGOTTEN: IGNORED,
 }
 
 COUNTED: tuple[str, ...] = tuple(k for k, r in TABLE.items() if r.counted)

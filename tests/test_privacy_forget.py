@@ -532,13 +532,14 @@ def test_forget_blanks_accented_names_in_any_case_on_both_databases(rt):
     assert (note.title, note.text) == (" belde", "Met  gesproken; 100% zeker_")
 
 
-def test_export_leaves_amounts_out_for_a_reader_without_revenue():
+def test_export_masks_amounts_for_a_reader_without_revenue():
     from quickcrm.privacy.access import _details
 
     text = json.dumps({"product": "jaarrekening", "amount": 1250.0,
                        "changes": {"revenue": [1, 2], "city": ["A", "B"]}})
-    assert _details(text, revenue=False) == {"product": "jaarrekening",
-                                             "changes": {"city": ["A", "B"]}}
+    assert _details(text, revenue=False) == {"product": "jaarrekening", "amount": "***",
+                                             "changes": {"revenue": "***",
+                                                         "city": ["A", "B"]}}
     assert _details(text, revenue=True)["amount"] == 1250.0
 
 

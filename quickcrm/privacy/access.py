@@ -58,6 +58,7 @@ from quickcrm.landing.models import LandingPage, LandingVisitor
 from quickcrm.mail.models import OutboxBody, OutboxMessage
 from quickcrm.permissions import Actor
 from quickcrm.privacy import registry
+from quickcrm.privacy.audit import mask_amounts
 from quickcrm.privacy.erasure import ACTION, find_theirs
 from quickcrm.privacy.people import find_person, relation_of, visitor_as_person
 from quickcrm.procedures.models import Appointment, Project, ProjectContact, StepTaken
@@ -65,7 +66,6 @@ from quickcrm.quickscans.models import Answer, QuickScan
 from quickcrm.store.models import Event, Person, Relation, User
 
 REVENUE = "see revenue"
-AMOUNT_KEYS = frozenset({"amount", "revenue", "amounts", "per_contact"})
 NAMED = frozenset({"person_key", "property_value", "person_indicator", "note", "signal",
                    "person_pair", "person_link", "risk_classification", "identification",
                    "stored_file", "person_email", "dossier_applicant", "project_contact",
@@ -97,21 +97,13 @@ def _row(obj: Any, drop: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 def _details(text: str, revenue: bool) -> Any:
+    """An event's details as the export shows them: amounts masked as ``audit`` masks
+    them for a reader without *see revenue* (one rule for both)."""
     try:
         data = json.loads(text or "{}")
     except ValueError:
         return text
-    if revenue:
-        return data
-
-    def drop(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: drop(v) for k, v in value.items() if k not in AMOUNT_KEYS}
-        if isinstance(value, list):
-            return [drop(v) for v in value]
-        return value
-
-    return drop(data)
+    return data if revenue else mask_amounts(data)
 
 
 def _all(session: Session, query: Any) -> list[Any]:

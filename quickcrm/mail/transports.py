@@ -265,7 +265,11 @@ class MaildirTransport:
                 fh.flush()
                 os.fsync(fh.fileno())
             if barrier is not None:
-                barrier()
+                try:
+                    barrier()
+                except BaseException:
+                    tmp.unlink(missing_ok=True)  # never deliver it: leave nothing behind
+                    raise
             os.rename(tmp, self.path / "new" / name)
         except OSError as exc:
             raise ServerUnavailable(f"maildir {self.path}: {exc}") from None

@@ -35,7 +35,8 @@ ELSEWHERE = "w1:0123456789ab.4026531836:ffffffffffff:4242:1:abcdef:otherhost"
 def hold(sink: Any, hook: str, nth: int) -> tuple[threading.Event, threading.Event]:
     """Make the sink hold its reply to the ``nth`` ``hook`` (RCPT or DATA; DATA is
     answered after the final ".") until ``release`` is set; ``held`` is set when it holds.
-    The server's other connections are served meanwhile."""
+    The server has done its part already (a held DATA's message is received, as a server
+    that queued it and is slow to say so). Its other connections are served meanwhile."""
     held, release = threading.Event(), threading.Event()
     original = getattr(sink, f"handle_{hook}")
     calls = 0
@@ -43,11 +44,12 @@ def hold(sink: Any, hook: str, nth: int) -> tuple[threading.Event, threading.Eve
     async def handler(*args: Any) -> Any:
         nonlocal calls
         calls += 1
+        reply = await original(*args)
         if calls == nth:
             held.set()
             while not release.is_set():
                 await asyncio.sleep(0.01)
-        return await original(*args)
+        return reply
 
     setattr(sink, f"handle_{hook}", handler)
     return held, release
@@ -126,3 +128,25 @@ def test_a_worker_stalled_past_its_lease_waiting_for_the_250_sends_only_that_one
     [counts] = result
     assert counts.delivered == 1 and counts.taken_over == 4
     assert [r.status for r in rows(rt)] == ["sent"] * 5
+
+
+def test_a_reply_to_the_final_dot_that_comes_too_late_defers_it_as_perhaps_delivered(
+        rt, smtp_server):
+    """The lost "250" (RFC 1047): the server took the message but its reply came after the
+    client's timeout. QuickCRM cannot know; it keeps the message (never lost), says so in
+    the row, and sends it again after the backoff with the same Message-ID."""
+    [message_id] = queue(rt, 1)
+    held, release = hold(smtp_server, "DATA", 1)  # replies only after the client gave up
+    try:
+        counts = run(rt, smtp_server.url + "?timeout=1")
+    finally:
+        release.set()
+    assert counts.deferred == 1 and counts.delivered == 0
+    assert len(smtp_server.messages) == 1  # the server did take it
+    [row] = rows(rt)
+    assert row.status == "deferred" and "may have been delivered" in row.last_error
+    assert run(rt, smtp_server.url).delivered == 0  # not before its backoff
+    rt.clock.advance(minutes=2)
+    assert run(rt, smtp_server.url).delivered == 1
+    assert smtp_server.message_ids() == [message_id, message_id]  # the same Message-ID
+    assert rows(rt)[0].status == "sent"

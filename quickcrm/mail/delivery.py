@@ -28,7 +28,10 @@ one that another worker took over it does not send (``taken_over`` in the counts
 Replies: 250 -> ``sent``; 4xx -> ``deferred`` and retried after 1, 2, 4 ... (at most 60)
 minutes until ``mail.retry_max_age_hours`` after queueing, then ``failed``; 5xx ->
 ``rejected``, never retried, hook event "bounced"; connection refused -> the rest of the
-batch goes back unchanged (nothing lost) and the run ends.
+batch goes back unchanged (nothing lost) and the run ends. No reply to the final "." (the
+connection broke or the timeout passed): ``deferred`` like a 4xx, with ``last_error``
+saying it "may have been delivered"; when it is sent again, ``last_error`` of the sent row
+says it may have arrived twice (same Message-ID).
 
 Callers (``send``, ``remind``, the web app) commit their messages, then call::
 
@@ -47,7 +50,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col
 
@@ -65,6 +68,7 @@ from quickcrm.mail.models import (
     OutboxMessage,
 )
 from quickcrm.mail.transports import (
+    UNCERTAIN,
     PermanentFailure,
     ServerUnavailable,
     TemporaryFailure,
@@ -77,6 +81,8 @@ M = OutboxMessage
 BATCH = 20  # small claims: after a crash, few messages wait for their worker's fate
 DEFAULT_MAX_AGE = timedelta(hours=72)
 MAX_BACKOFF_MINUTES = 60
+SENT_AGAIN = ("sent again after an attempt whose reply never came (" + UNCERTAIN
+              + "): the recipient may have it twice, with the same Message-ID")
 
 
 @dataclass
@@ -195,6 +201,9 @@ def _result_statement(status: str) -> Any:
     query = update(M).where(col(M.id) == bindparam("row_id"))
     if status == SENT:
         values["sent_at"] = bindparam("now")
+        # an earlier attempt went unanswered after its final ".": say it may be there twice
+        values["last_error"] = case((col(M.last_error).contains(UNCERTAIN), SENT_AGAIN),
+                                    else_=bindparam("error"))
         # even if our claim was taken over, the message went out: never send it again
         query = query.where(col(M.status).in_((SENDING, *WAITING)))
     else:

@@ -141,14 +141,17 @@ def claim(engine: Engine, *, worker_id: str, now: datetime, limit: int,
         holders = session.scalars(select(col(M.claimed_by)).where(
             col(M.status) == SENDING, col(M.claimed_by) != worker_id).distinct()).all()
         judged = claims.liveness(session, holders) if holders else claims.Liveness()
+        # only claims of the workers just judged: on PostgreSQL (read committed) a claim
+        # committed after the SELECT above is seen by this UPDATE, and its worker, alive
+        # or not, was never asked (seen: a living daemon's claim taken over that way)
         released = session.execute(
-            update(M).where(col(M.status) == SENDING,
+            update(M).where(col(M.status) == SENDING, col(M.claimed_by).in_(list(holders)),
                             claims.dead(worker=col(M.claimed_by),
                                         renewed_at=col(M.claimed_at), now=now, lease=lease,
                                         dead_ids=judged.dead, alive_ids=judged.alive))
             .values(status=QUEUED, claimed_by=None, claimed_at=None)
             .returning(col(M.id))
-        ).all()
+        ).all() if holders else []
         if released:
             _log.warning("took over %d messages whose worker is gone or did not renew its "
                          "claim within the %g s lease; a message it had in flight may "

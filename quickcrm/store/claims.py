@@ -274,7 +274,7 @@ def claim_period(session: Session, *, job: str, period: str, worker: str, now: d
     taken = session.execute(
         update(JobRun)
         .where(col(JobRun.job) == job, col(JobRun.period) == period,
-               col(JobRun.finished_at).is_(None),
+               col(JobRun.finished_at).is_(None), col(JobRun.worker) == holder,
                dead_claims(session, worker=col(JobRun.worker), renewed_at=col(JobRun.renewed_at),
                            holders=[holder], now=now, lease=lease))
         .values(worker=worker, started_at=now, renewed_at=now)

@@ -384,6 +384,17 @@ def test_export_zip_holds_their_card_mail_files_and_answers(db_url, tmp_path):
     assert stored == [f"paspoort van {FIRST} {LAST}".encode()]
     assert [f["name"] for f in doc["files"]] == ["paspoort.txt"]
 
+    # the need-to-know rule's record: who was shown which parts (never the content)
+    from test_events import events_of
+
+    rt = runtime(db_url, FixedClock(MONDAY), env["QUICKCRM_SMTP_URL"])
+    [read] = [e for e in events_of(rt, "privacy.read")
+              if e["details"]["via"] == "privacy export"]
+    rt.close()
+    assert read["person_id"] == ids["person_id"]
+    assert set(read["details"]["parts"]) == {"notes", "files", "emails"}
+    assert "hidden" not in doc
+
     # written whole or not at all: a stored file gone missing leaves no zip behind
     for blob in (tmp_path / "files").rglob("*"):
         if blob.is_file():

@@ -124,7 +124,7 @@ def privacy_export(
     rt = c.runtime()
     with rt.session() as s:
         done = export(session=s, actor=rt.actor, now=rt.clock.now(), person=person, out=out,
-                      files_root=Path(str(rt.settings["files.path"])))
+                      files_root=Path(str(rt.settings["files.path"])), settings=rt.settings)
 
     def human() -> None:
         parts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in done.counts.items())

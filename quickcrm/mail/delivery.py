@@ -16,13 +16,22 @@ while we talk SMTP (see ../shared/pitfalls.md):
    it (see ``_Recorder``).
 
 So a worker killed mid-batch loses nothing: its unsent rows are still ``sending`` and are
-reclaimed by the next run (at once when its death is provable, else after the lease), and only the one message in flight can go out twice (with the
-same Message-ID). A worker that outlives half its lease renews its claims.
+reclaimed by the next run (at once when its death is provable, else after the lease), and
+only the one message in flight can go out twice (with the same Message-ID).
+
+A living worker's claims are never taken over on its own machine (``store.claims``), and
+elsewhere only after the lease, which the worker guards (``_Lease``): it counts its claim's
+age from before the clock reading stored with it, renews before half the lease has passed,
+and checks again just before each message's final "." that the message is still its own;
+one that another worker took over it does not send (``taken_over`` in the counts).
 
 Replies: 250 -> ``sent``; 4xx -> ``deferred`` and retried after 1, 2, 4 ... (at most 60)
 minutes until ``mail.retry_max_age_hours`` after queueing, then ``failed``; 5xx ->
 ``rejected``, never retried, hook event "bounced"; connection refused -> the rest of the
-batch goes back unchanged (nothing lost) and the run ends.
+batch goes back unchanged (nothing lost) and the run ends. No reply to the final "." (the
+connection broke or the timeout passed): ``deferred`` like a 4xx, with ``last_error``
+saying it "may have been delivered"; when it is sent again, ``last_error`` of the sent row
+says it may have arrived twice (same Message-ID).
 
 Callers (``send``, ``remind``, the web app) commit their messages, then call::
 
@@ -41,7 +50,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col
 
@@ -59,6 +68,7 @@ from quickcrm.mail.models import (
     OutboxMessage,
 )
 from quickcrm.mail.transports import (
+    UNCERTAIN,
     PermanentFailure,
     ServerUnavailable,
     TemporaryFailure,
@@ -66,10 +76,13 @@ from quickcrm.mail.transports import (
 )
 from quickcrm.store import claims
 
+_log = logging.getLogger("quickcrm.mail")  # ids only: no names, addresses or tokens
 M = OutboxMessage
 BATCH = 20  # small claims: after a crash, few messages wait for their worker's fate
 DEFAULT_MAX_AGE = timedelta(hours=72)
 MAX_BACKOFF_MINUTES = 60
+SENT_AGAIN = ("sent again after an attempt whose reply never came (" + UNCERTAIN
+              + "): the recipient may have it twice, with the same Message-ID")
 
 
 @dataclass
@@ -84,10 +97,13 @@ class DeliveryCounts:
     failed: int = 0
     rejected: int = 0
     error: str = ""
+    taken_over: int = 0  # claimed, then taken over by another worker: not sent by this run
 
     def as_dict(self) -> dict[str, int]:
         data = asdict(self)
         data.pop("error")
+        if not data["taken_over"]:
+            data.pop("taken_over")  # the usual case: the documented keys only
         return data
 
 
@@ -124,14 +140,22 @@ def claim(engine: Engine, *, worker_id: str, now: datetime, limit: int,
     with Session(engine) as session:
         holders = session.scalars(select(col(M.claimed_by)).where(
             col(M.status) == SENDING, col(M.claimed_by) != worker_id).distinct()).all()
-        gone = claims.dead_workers(session, holders) if holders else set()
-        session.execute(
-            update(M).where(col(M.status) == SENDING,
+        judged = claims.liveness(session, holders) if holders else claims.Liveness()
+        # only claims of the workers just judged: on PostgreSQL (read committed) a claim
+        # committed after the SELECT above is seen by this UPDATE, and its worker, alive
+        # or not, was never asked (seen: a living daemon's claim taken over that way)
+        released = session.execute(
+            update(M).where(col(M.status) == SENDING, col(M.claimed_by).in_(list(holders)),
                             claims.dead(worker=col(M.claimed_by),
                                         renewed_at=col(M.claimed_at), now=now, lease=lease,
-                                        dead_ids=gone))
+                                        dead_ids=judged.dead, alive_ids=judged.alive))
             .values(status=QUEUED, claimed_by=None, claimed_at=None)
-        )
+            .returning(col(M.id))
+        ).all() if holders else []
+        if released:
+            _log.warning("took over %d messages whose worker is gone or did not renew its "
+                         "claim within the %g s lease; a message it had in flight may "
+                         "arrive twice (same Message-ID)", len(released), lease.total_seconds())
         due = (select(col(M.id))
                .where(col(M.status).in_(WAITING), col(M.next_attempt_at) <= now)
                .order_by(col(M.next_attempt_at), col(M.id))
@@ -180,6 +204,9 @@ def _result_statement(status: str) -> Any:
     query = update(M).where(col(M.id) == bindparam("row_id"))
     if status == SENT:
         values["sent_at"] = bindparam("now")
+        # an earlier attempt went unanswered after its final ".": say it may be there twice
+        values["last_error"] = case((col(M.last_error).contains(UNCERTAIN), SENT_AGAIN),
+                                    else_=bindparam("error"))
         # even if our claim was taken over, the message went out: never send it again
         query = query.where(col(M.status).in_((SENDING, *WAITING)))
     else:
@@ -215,11 +242,51 @@ def _record(bind: Engine | Connection, worker_id: str, item: Claimed, *, status:
         session.commit()
 
 
-def _renew(engine: Engine, worker_id: str, now: datetime) -> None:
+def _renew(engine: Engine, worker_id: str, now: datetime) -> set[int]:
+    """Renew this worker's claims; the ids it still holds (others took over the rest)."""
     with Session(engine) as session:
-        session.execute(update(M).where(col(M.claimed_by) == worker_id, col(M.status) == SENDING)
-                        .values(claimed_at=now))
+        held = session.execute(
+            update(M).where(col(M.claimed_by) == worker_id, col(M.status) == SENDING)
+            .values(claimed_at=now).returning(col(M.id))).scalars().all()
         session.commit()
+    return set(held)
+
+
+class ClaimLost(Exception):
+    """Another worker took this message over (our lease ran out): we must not send it."""
+
+
+class _Lease:
+    """How long this worker's claims are surely its own, and renewing them in time.
+
+    The age of a claim counts from *before* the clock reading it was stored with
+    (``claimed_at``), by the monotonic clock and by the worker's clock, whichever ran
+    further: a claim whose transaction waited for the database is that much older when
+    it commits. Before half the lease has passed the worker renews (one UPDATE ...
+    RETURNING, which also says which messages it still holds); a message it no longer
+    holds is not sent (``ClaimLost``). Half the lease is left for the message in flight:
+    its final ".", the server's reply and the commit of the result.
+    """
+
+    def __init__(self, engine: Engine, worker: str, clock: Clock, lease: timedelta,
+                 started: float, at: datetime, ids: list[int]) -> None:
+        self.engine, self.worker, self.clock = engine, worker, clock
+        self.half = lease.total_seconds() / 2
+        self.started, self.at, self.held = started, at, set(ids)
+        self.lost = 0
+
+    def _age(self) -> float:
+        return max(time.monotonic() - self.started,
+                   (self.clock.now() - self.at).total_seconds())
+
+    def check(self, item: Claimed) -> None:
+        """Raise ``ClaimLost`` unless ``item`` is surely still ours for half a lease."""
+        if item.id in self.held and self._age() >= self.half:
+            started, at = time.monotonic(), self.clock.now()
+            self.held &= _renew(self.engine, self.worker, at)
+            self.started, self.at = started, at
+        if item.id not in self.held:
+            raise ClaimLost(item.message_id)
 
 
 class _Recorder:
@@ -287,30 +354,33 @@ class _Recorder:
             self.pool.shutdown(wait=True)
 
 
-_log = logging.getLogger("quickcrm.mail")  # ids only: no names, addresses or tokens
-
-
 def _about(item: Claimed) -> dict[str, str]:
     return {"message_id": item.message_id, "ref": item.ref}
 
 
 def _send_batch(items: list[Claimed], *, engine: Engine, transport: Transport, clock: Clock,
-                recorder: _Recorder, worker: str, lease: timedelta, max_age: timedelta,
+                recorder: _Recorder, worker: str, lease: _Lease, max_age: timedelta,
                 counts: DeliveryCounts, stop: threading.Event | None,
                 progress: Callable[[int], None] | None) -> None:
-    claimed_at = time.monotonic()
     for index, item in enumerate(items):
         if stop is not None and stop.is_set():
             recorder.barrier()
             _release(engine, worker, items[index:], "")
             return
-        if time.monotonic() - claimed_at > lease.total_seconds() / 2:
+
+        def guard(item: Claimed = item) -> None:  # just before the final "."
             recorder.barrier()
-            _renew(engine, worker, clock.now())
-            claimed_at = time.monotonic()
+            lease.check(item)
+
         try:
+            lease.check(item)  # not even MAIL FROM for a message that is no longer ours
             transport.send(sender=item.sender, recipient=item.recipient, data=item.body,
-                           barrier=recorder.barrier)
+                           barrier=guard)
+        except ClaimLost:
+            lease.lost += 1
+            _log.warning("%s not sent by this worker: another worker took it over",
+                         item.kind, extra=_about(item))
+            continue
         except ServerUnavailable as exc:
             counts.error = str(exc)
             recorder.barrier()
@@ -367,13 +437,17 @@ def deliver(
     with claims.alive(engine, worker):  # on PostgreSQL: our claims go if we die
         try:
             while (limit is None or done < limit) and not (stop is not None and stop.is_set()):
-                items = claim(engine, worker_id=worker, now=clock.now(), lease=lease,
+                started = time.monotonic()  # before the clock reading stored as claimed_at
+                at = clock.now()
+                items = claim(engine, worker_id=worker, now=at, lease=lease,
                               limit=batch if limit is None else min(batch, limit - done))
                 if not items:
                     break
+                held = _Lease(engine, worker, clock, lease, started, at, [c.id for c in items])
                 _send_batch(items, engine=engine, transport=transport, clock=clock,
-                            recorder=recorder, worker=worker, lease=lease, max_age=max_age,
+                            recorder=recorder, worker=worker, lease=held, max_age=max_age,
                             counts=counts, stop=stop, progress=progress)
+                counts.taken_over += held.lost
                 done += len(items)
                 recorder.barrier()
                 if counts.error:

@@ -191,7 +191,8 @@ def anything_to_deliver(session: Session, *, now: datetime) -> bool:
 
 def orphaned(session: Session, *, now: datetime, lease: Any) -> int:
     """Messages in ``sending`` whose worker is gone (``store.claims``: provably dead, or
-    its lease ran out): the next delivery run of any command takes them over."""
+    its lease ran out and it is not provably alive on this machine): the next delivery run
+    of any command takes them over."""
     from quickcrm.mail.models import SENDING
     from quickcrm.store import claims
 
@@ -199,13 +200,12 @@ def orphaned(session: Session, *, now: datetime, lease: Any) -> int:
         col(OutboxMessage.status) == SENDING).distinct()).all()
     if not holders:
         return 0
-    gone = claims.dead_workers(session, holders)
     return int(session.scalar(
         select(func.count()).select_from(OutboxMessage)
         .where(col(OutboxMessage.status) == SENDING,
-               claims.dead(worker=col(OutboxMessage.claimed_by),
-                           renewed_at=col(OutboxMessage.claimed_at), now=now, lease=lease,
-                           dead_ids=gone))) or 0)
+               claims.dead_claims(session, worker=col(OutboxMessage.claimed_by),
+                                  renewed_at=col(OutboxMessage.claimed_at), holders=holders,
+                                  now=now, lease=lease))) or 0)
 
 
 def list_messages(session: Session, *, status: str | None = None, kind: str | None = None,

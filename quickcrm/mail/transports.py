@@ -33,6 +33,9 @@ _BARE_EOL = re.compile(rb"\r\n|\r|\n")
 _DOT_START = re.compile(rb"(?m)^\.")
 
 
+UNCERTAIN = "may have been delivered"  # in last_error: the reply to the final "." never came
+
+
 class SendError(Exception):
     def __init__(self, code: int, text: str) -> None:
         super().__init__(f"{code} {text}".strip())
@@ -198,8 +201,7 @@ class SmtpTransport:
             code, resp = conn.getreply()
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             self._drop()
-            raise TemporaryFailure(0, f"connection lost after DATA ({exc}); "
-                                      "may have been delivered") from None
+            raise TemporaryFailure(0, f"connection lost after DATA ({exc}); {UNCERTAIN}") from None
         if code != 250:
             self._raise(code, resp)
 
@@ -265,7 +267,11 @@ class MaildirTransport:
                 fh.flush()
                 os.fsync(fh.fileno())
             if barrier is not None:
-                barrier()
+                try:
+                    barrier()
+                except BaseException:
+                    tmp.unlink(missing_ok=True)  # never deliver it: leave nothing behind
+                    raise
             os.rename(tmp, self.path / "new" / name)
         except OSError as exc:
             raise ServerUnavailable(f"maildir {self.path}: {exc}") from None

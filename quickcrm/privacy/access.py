@@ -248,9 +248,14 @@ def _filed(row: PersonEmail) -> bytes:
 
 
 def export(*, session: Session, actor: Actor, now: datetime, person: str, out: Path,
-           files_root: Path) -> Exported:
+           files_root: Path, settings: Any = None) -> Exported:
     """Write everything held about ``person`` to the zip ``out`` (``handle privacy
-    requests``: admin); one ``privacy.exported`` event with counts."""
+    requests``: admin); one ``privacy.exported`` event with counts. The need-to-know
+    rule (``privacy.reading``) holds here too: a reader who may not read the person's
+    risk class, identification, notes, files and e-mails gets the rest and a ``hidden``
+    line; one who may gets them and one ``privacy.read``."""
+    from quickcrm.privacy import reading
+
     permissions.require(actor, ACTION)
     if out.suffix.lower() != ".zip":
         raise InvalidInput(f"--out {out}: give a file name ending in .zip")
@@ -265,6 +270,8 @@ def export(*, session: Session, actor: Actor, now: datetime, person: str, out: P
     revenue = permissions.allowed(actor, REVENUE)
     theirs = find_theirs(session, found)
     relation = relation_of(session, found)
+    verdict = reading.verdict_for_person(session, actor, settings or {}, pid) if pid else \
+        reading.Verdict(True, "no person")
     doc: dict[str, Any] = {
         "exported_at": now.isoformat(),
         "person": _row(found, ("address_key",)) if pid else None,
@@ -323,6 +330,12 @@ def export(*, session: Session, actor: Actor, now: datetime, person: str, out: P
                       "file": f"files/{f.id}-{_safe(f.name)}"})
     doc["files"] = files
 
+    if not verdict.allowed:
+        for key in ("risk_history", "identification", "notes", "emails", "email_files",
+                    "files"):
+            doc[key] = []
+        mails, files = [], []
+        doc["hidden"] = reading.hidden_line(reading.PARTS, verdict.why)
     counts = {"emails": len(mails), "files": len(files), "events": len(doc["events"]),
               "campaigns": len(doc["campaigns"]), "landing_visits": len(doc["landing_visits"]),
               "notes": len(doc["notes"])}
@@ -330,6 +343,12 @@ def export(*, session: Session, actor: Actor, now: datetime, person: str, out: P
     record(session, kind=PRIVACY_EXPORTED, at=now, person_id=pid or None,
            relation_id=found.relation_id, user_id=actor.id or None, counts=counts,
            amounts_included=revenue)
+    if verdict.allowed and pid:
+        shown = {"risk": doc["risk_history"], "identification": doc["identification"],
+                 "notes": doc["notes"], "files": files, "emails": mails}
+        reading.record_read(session, actor=actor, now=now, person_id=pid,
+                            parts=[p for p, rows in shown.items() if rows],
+                            via="privacy export")
     session.commit()
     return Exported(person_id=pid or None, path=str(out), counts=counts, amounts=revenue)
 

@@ -230,6 +230,11 @@ HELPDESK_CALL = _kind(
 HELPDESK_SOLVED = _kind(
     "helpdesk.solved", "user_id solved the relation's helpdesk call")
 
+# import activities' summary (issue 26; user_id: the importing user).
+ACTIVITIES_IMPORTED = _kind(
+    "activities.imported", "a file of contact moments was imported by user_id (one event "
+    "per file)")
+
 # privacy (issue 29): departed users, who acts, opt-outs and retention (user_id: the
 # user who acted).
 USER_DEACTIVATED = _kind(

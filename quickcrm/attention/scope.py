@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from quickcrm.attention.models import RelationGroup, RelationGroupMember
-from quickcrm.crm.clients import ClientFilters, list_clients
+from quickcrm.crm.clients import ClientFilters, iter_clients
 from quickcrm.crm.users import normalize_email, team_ids
 from quickcrm.documents.tabular import match_headers, open_table, unescape_cell
 from quickcrm.errors import FileProblems, InvalidInput, NotFound, Problem, unknown_value
@@ -143,9 +143,7 @@ def relation_ids(session: Session, pick: Relations) -> list[int] | None:
     if pick.numbers:
         return ids_of_numbers(session, pick.numbers)
     if pick.filters is not None and pick.filters.active():
-        # list_clients, not iter_clients: its streaming option stays on the session's
-        # connection (a server-side cursor on PostgreSQL, which refuses later INSERTs)
-        numbers = [c["relation_number"] for c in list_clients(session=session,
+        numbers = [c["relation_number"] for c in iter_clients(session=session,
                                                               filters=pick.filters)]
         return ids_of_numbers(session, numbers) if numbers else []
     return None

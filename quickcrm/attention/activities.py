@@ -13,8 +13,7 @@ users, kinds, channels, dates) and written ``BATCH`` at a time with ``record_man
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from itertools import islice
@@ -34,6 +33,7 @@ from quickcrm.crm.users import initials_of, normalize_email
 from quickcrm.documents.tabular import match_headers, normalize_header, open_table, unescape_cell
 from quickcrm.errors import FileProblems, InvalidInput, InvalidState, NotFound, Problem
 from quickcrm.permissions import Actor
+from quickcrm.store.db import bulk_page_cache
 from quickcrm.store.models import Event, Relation, User
 
 R = Relation.__table__  # type: ignore[attr-defined]
@@ -232,7 +232,7 @@ def import_activities(*, session: Session, actor: Actor, now: datetime, tz: str,
     batches = _Batches(session, now, tz, name, columns, table.headers)
     problems: list[Problem] = []
     it = table.rows()
-    with _page_cache(session):
+    with bulk_page_cache(session, CACHE_KIB):
         while chunk := list(islice(it, BATCH)):
             entries, bad, rejected = batches.check(chunk)
             problems.extend(bad)
@@ -254,25 +254,11 @@ def import_activities(*, session: Session, actor: Actor, now: datetime, tz: str,
     if dry_run:
         session.rollback()
         return result
+    events.record(session, kind=events.ACTIVITIES_IMPORTED, at=now, user_id=actor.id, file=name,
+                  imported=result.imported, rejected=result.rejected,
+                  users_created=result.users_created)
     session.commit()
     return result
-
-
-@contextmanager
-def _page_cache(session: Session) -> Iterator[None]:
-    """On SQLite, a 64 MB page cache while the import runs: imported moments fall at
-    any time and relation, so the event table's indexes take them all over, and the
-    default 2 MB cache would reread their pages again and again. Restored after."""
-    conn = session.connection()
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    conn.exec_driver_sql(f"PRAGMA cache_size={-CACHE_KIB}")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
 
 
 class _Batches:

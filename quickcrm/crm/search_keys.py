@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection
@@ -64,6 +65,45 @@ def keys_for(first_name: str, last_name: str, email: str) -> set[str]:
     return keys
 
 
+@lru_cache(maxsize=1 << 16)
+def _names_keys(first_name: str, last_name: str) -> tuple[str, ...]:
+    """The keys of a first and a last name together, each once (pairs repeat: cached)."""
+    return tuple(dict.fromkeys((*name_keys(first_name), *name_keys(last_name))))
+
+
+def key_pairs(persons: Iterable[tuple[int, str, str, str]]) -> list[tuple[str, int]]:
+    """``(key, person id)`` for every key of ``persons`` (id, first name, last name,
+    e-mail), in index order: ``keys_for`` of each, made column by column (a bulk
+    writer's hot loop: a million persons per import). The names' keys are cached per
+    pair; a column of plain ASCII addresses is lower-cased as one string."""
+    rows = list(persons)
+    if not rows:
+        return []
+    ids, firsts, lasts, emails = zip(*rows, strict=True)
+    names = list(map(_names_keys, (f or "" for f in firsts), (n or "" for n in lasts)))
+    pairs = [(key, pid) for pid, keys in zip(ids, names, strict=True) for key in keys]
+    pairs += [(mail, pid) for pid, mail, keys in zip(ids, _mail_keys(emails), names, strict=True)
+              if mail and mail not in keys]
+    pairs.sort()  # in index order: each B-tree page is visited once, not once per key
+    return pairs
+
+
+_ASCII_SPACE = re.compile(r"[ \t\r\x0b\x0c\x1c-\x1f]")  # what str.split() splits ASCII on, but \n
+
+
+def _mail_keys(emails: Sequence[str | None]) -> list[str]:
+    """The e-mail key of each address: ``normalise(email)[:KEY_LENGTH]``, for a column
+    of ASCII addresses without spaces (an import's: checked) as one ``lower``."""
+    text = "\n".join(e or "" for e in emails)
+    if text.isascii() and not _ASCII_SPACE.search(text):
+        lowered = text.lower().split("\n")
+        if len(lowered) == len(emails):  # no address had a newline of its own
+            if max(map(len, lowered)) <= KEY_LENGTH:
+                return lowered
+            return [m[:KEY_LENGTH] for m in lowered]
+    return [normalise(e)[:KEY_LENGTH] if e else "" for e in emails]
+
+
 def full_name(first_name: str, last_name: str) -> str:
     """The normalised full name the duplicate check compares."""
     return " ".join(words(first_name) + words(last_name))
@@ -109,30 +149,31 @@ def write_keys(db: Session | Connection,
     old keys (``replace=False``: persons just inserted, who have none). Driver-level
     statements of many rows, bound values only; returns how many keys were written."""
     conn = _conn(db)
-    m = _mark(conn)
-    pairs: list[tuple[str, int]] = []
-    ids: list[int] = []
-    for pid, first, last, email in persons:
-        ids.append(pid)
-        pairs += [(key, pid) for key in keys_for(first or "", last or "", email or "")]
-    pairs.sort()  # in index order: each B-tree page is visited once, not once per key
-    rows: list[Any] = [v for pair in pairs for v in pair]
+    persons = list(persons)
     if replace:
+        m = _mark(conn)
+        ids = [p[0] for p in persons]
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             conn.exec_driver_sql(
                 f"DELETE FROM person_key WHERE person_id IN ({', '.join([m] * len(chunk))})",
                 tuple(chunk))
-    count = len(rows) // 2
+    return insert_pairs(conn, key_pairs(persons))
+
+
+def insert_pairs(db: Session | Connection, pairs: Sequence[tuple[str, int]]) -> int:
+    """Insert ``(key, person id)`` pairs (``key_pairs``): statements of ``_ROWS`` keys
+    each in one executemany, then one statement for the rest."""
+    conn = _conn(db)
+    m = _mark(conn)
+    count = len(pairs)
     full = count - count % _ROWS
+    flat: list[Any] = list(chain.from_iterable(pairs))
     if full:
-        sql = _insert_sql(m, _ROWS)
-        conn.exec_driver_sql(sql, [tuple(rows[i * 2:(i + _ROWS) * 2])
-                                   for i in range(0, full, _ROWS)])
+        values = iter(flat[:full * 2])
+        conn.exec_driver_sql(_insert_sql(m, _ROWS), list(zip(*[values] * (2 * _ROWS), strict=True)))
     if full < count:
-        rest = count - full
-        sql = _insert_sql(m, rest)
-        conn.exec_driver_sql(sql, tuple(rows[full * 2:]))
+        conn.exec_driver_sql(_insert_sql(m, count - full), tuple(flat[full * 2:]))
     return count
 
 

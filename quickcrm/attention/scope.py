@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from quickcrm.attention.models import RelationGroup, RelationGroupMember
 from quickcrm.crm.clients import ClientFilters, iter_clients
+from quickcrm.crm.headers import aliases
 from quickcrm.crm.users import normalize_email, team_ids
 from quickcrm.documents.tabular import match_headers, open_table, unescape_cell
 from quickcrm.errors import FileProblems, InvalidInput, NotFound, Problem, unknown_value
@@ -25,8 +26,9 @@ U = User.__table__  # type: ignore[attr-defined]
 G = RelationGroup.__table__  # type: ignore[attr-defined]
 GM = RelationGroupMember.__table__  # type: ignore[attr-defined]
 
-NUMBER_HEADERS = ("relatienummer", "relatienummer klant", "relation_number",
-                  "relation number", "code")
+# A file of relations: the relation number's headers in the one table every importer
+# reads (quickcrm.crm.headers), and "code" (a list exported from another system).
+NUMBER_HEADERS = (*aliases(["relation_number"]), "code")
 
 
 @dataclass(frozen=True)

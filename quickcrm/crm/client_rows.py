@@ -13,7 +13,8 @@ from typing import Any
 
 from quickcrm.codes import SEGMENTS, parse_stage
 from quickcrm.crm.columns import CLIENT_COLUMNS
-from quickcrm.documents.tabular import normalize_header, unescape_cell
+from quickcrm.crm.headers import aliases
+from quickcrm.documents.tabular import unescape_cell
 from quickcrm.errors import InvalidInput, Problem
 
 # Stored on the relation (besides number, team and relationship manager).
@@ -47,13 +48,9 @@ NO = frozenset({"nee", "n", "no", "0", "false", "onwaar", ""})
 
 
 def header_aliases() -> dict[str, str]:
-    """Normalised header -> field: the Dutch header, the snake_case alias, and the
-    alias with spaces (``relation number``)."""
-    aliases: dict[str, str] = {}
-    for col in CLIENT_COLUMNS:
-        for name in (col.header, col.field, col.field.replace("_", " ")):
-            aliases[normalize_header(name)] = col.field
-    return aliases
+    """Normalised header -> field of the client file: the one table every importer
+    reads (``quickcrm.crm.headers``), for the client file's fields."""
+    return aliases(col.field for col in CLIENT_COLUMNS)
 
 
 def parse_bool(text: str) -> bool:
@@ -198,8 +195,10 @@ class RowParser:
                     or (name in EMAIL_FIELDS
                         and not all(map(_EMAIL.fullmatch, filter(None, stripped))))):
                 values = [_convert(name, v) for v in stripped]
-            else:
+            elif name == "relation_number" and not all(stripped):
                 values = list(stripped)
+            else:  # every cell as it is: nothing to look for
+                return list(stripped), []
             if name == "relation_number":
                 values = [v if v else _Bad("relation number is empty") for v in values]
         return values, [i for i, v in enumerate(values) if type(v) is _Bad]
@@ -210,7 +209,9 @@ class RowParser:
         """Check a batch; returns the good rows and (row, cells, problems) for the rest,
         problems in the file's column order."""
         width = self.width
-        padded = [c if len(c) >= width else c + [""] * (width - len(c)) for _, c in chunk]
+        padded = [c for _, c in chunk]
+        if min(map(len, padded), default=width) < width:  # short rows: as if empty cells
+            padded = [c if len(c) >= width else c + [""] * (width - len(c)) for c in padded]
         absent = (ABSENT,) * len(chunk)
         value_cols: list[Any] = []
         problems: dict[int, list[tuple[int, Problem]]] = {}

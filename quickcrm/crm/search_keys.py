@@ -80,7 +80,9 @@ def key_pairs(persons: Iterable[tuple[int, str, str, str]]) -> list[tuple[str, i
     if not rows:
         return []
     ids, firsts, lasts, emails = zip(*rows, strict=True)
-    names = list(map(_names_keys, (f or "" for f in firsts), (n or "" for n in lasts)))
+    if None in firsts or None in lasts:
+        firsts, lasts = tuple(f or "" for f in firsts), tuple(n or "" for n in lasts)
+    names = list(map(_names_keys, firsts, lasts))
     pairs = [(key, pid) for pid, keys in zip(ids, names, strict=True) for key in keys]
     pairs += [(mail, pid) for pid, mail, keys in zip(ids, _mail_keys(emails), names, strict=True)
               if mail and mail not in keys]

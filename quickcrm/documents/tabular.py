@@ -144,7 +144,8 @@ def _csv_table(path: Path) -> Table:
             reader = csv.reader(f, delimiter=delimiter)
             next(reader, None)
             for number, cells in enumerate(reader, start=2):
-                if "".join(cells).strip():  # skip blank rows, keep Excel's numbering
+                # skip blank rows, keep Excel's numbering (the first cell decides most)
+                if (cells and cells[0].strip()) or "".join(cells).strip():
                     yield number, cells
 
     return Table(path, [h.replace("\ufeff", "") for h in header],
@@ -185,7 +186,7 @@ def _xlsx_table(path: Path) -> Table:
     def rows() -> Iterator[tuple[int, list[str]]]:
         for number, raw in enumerate(it, start=start + 2):
             cells = [v if type(v) is str else cell_text(v) for v in raw]
-            if "".join(cells).strip():
+            if (cells and cells[0].strip()) or "".join(cells).strip():
                 yield number, cells
 
     return Table(path, header, [normalize_header(h) for h in header], rows)

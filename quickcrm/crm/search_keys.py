@@ -28,6 +28,7 @@ _SPELLED = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "æ": "ae", "œ": "oe
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 _HOUSE_NUMBER = re.compile(r"(\d+)\s*([a-z]{0,2})\b")
 _ROWS = 400  # keys per INSERT statement (2 values each: below both databases' limits)
+_NEW_KEYS = "qc_import_new_person_key"  # PostgreSQL: a batch's keys before they go in
 
 
 def normalise(text: str) -> str:
@@ -167,6 +168,8 @@ def insert_pairs(db: Session | Connection, pairs: Sequence[tuple[str, int]]) -> 
     """Insert ``(key, person id)`` pairs (``key_pairs``): statements of ``_ROWS`` keys
     each in one executemany, then one statement for the rest."""
     conn = _conn(db)
+    if conn.dialect.name == "postgresql" and len(pairs) > _ROWS:
+        return _copy_pairs(conn, pairs)
     m = _mark(conn)
     count = len(pairs)
     full = count - count % _ROWS
@@ -177,6 +180,23 @@ def insert_pairs(db: Session | Connection, pairs: Sequence[tuple[str, int]]) -> 
     if full < count:
         conn.exec_driver_sql(_insert_sql(m, count - full), tuple(flat[full * 2:]))
     return count
+
+
+def _copy_pairs(conn: Connection, pairs: Sequence[tuple[str, int]]) -> int:
+    """PostgreSQL, many keys (an import's batch): COPY into a temporary table (dropped
+    at commit) and one INSERT ... SELECT from it, leaving keys already there alone, as
+    ``pg_bulk`` writes the import's rows (issue 30)."""
+    conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {_NEW_KEYS} ON COMMIT DROP AS "
+                         "SELECT key, person_id FROM person_key WITH NO DATA")
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        with cur.copy(f"COPY {_NEW_KEYS} (key, person_id) FROM STDIN") as copy:
+            for pair in pairs:
+                copy.write_row(pair)
+    conn.exec_driver_sql(f"INSERT INTO person_key (key, person_id) SELECT key, person_id "
+                         f"FROM {_NEW_KEYS} ON CONFLICT DO NOTHING")
+    conn.exec_driver_sql(f"TRUNCATE {_NEW_KEYS}")
+    return len(pairs)
 
 
 def refresh_keys(db: Session | Connection, person_ids: Sequence[int]) -> int:

@@ -211,18 +211,36 @@ def resolve_actor(
     if user is None:
         if wanted != settings.admin_email:
             raise UnknownUser(wanted)
-        first, _, last = str(settings["admin.name"]).partition(" ")
-        user = User(email=wanted, first_name=first, last_name=last, created_at=now)
-        session.add(user)
-        session.flush()
-        assert user.id is not None
-        session.add(UserRight(user_id=user.id, right=permissions.ADMIN))
-        record(session, kind=USER_CREATED, at=now, user_id=user.id, email=wanted, rights=["admin"])
-        session.commit()
+        user = _create_admin(session=session, email=wanted, settings=settings, now=now)
     elif not user.active:
         raise InactiveUser(wanted)
     assert user.id is not None
     return Actor(id=user.id, email=user.email, name=user.name, rights=rights_of(session, user.id))
+
+
+def _create_admin(*, session: Session, email: str, settings: Settings, now: datetime) -> User:
+    """The configured administrator on first use. Two processes starting together (two
+    daemons, cron beside a shell) may both find no user: the second one's INSERT then
+    violates the unique e-mail, so it takes the user the first one committed instead of
+    failing its first job."""
+    from sqlalchemy.exc import IntegrityError
+
+    first, _, last = str(settings["admin.name"]).partition(" ")
+    user = User(email=email, first_name=first, last_name=last, created_at=now)
+    try:
+        session.add(user)
+        session.flush()
+        assert user.id is not None
+        session.add(UserRight(user_id=user.id, right=permissions.ADMIN))
+        record(session, kind=USER_CREATED, at=now, user_id=user.id, email=email, rights=["admin"])
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        theirs = session.exec(select(User).where(User.email == email)).first()
+        if theirs is None:
+            raise
+        return theirs
+    return user
 
 
 def get_or_create_team(session: Session, name: str) -> Team:

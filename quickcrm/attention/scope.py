@@ -101,8 +101,7 @@ def group_by_name(session: Session, name: str) -> Any:
 def numbers_from_file(path: str | Path) -> list[tuple[int, str]]:
     """(row, relation number) of a file's "Relatienummer" column (or its first)."""
     table = open_table(path)
-    aliases = {h: "number" for h in NUMBER_HEADERS}
-    columns, _ = match_headers(table, aliases)
+    columns, _ = match_headers(table, {h: "number" for h in NUMBER_HEADERS})
     index = columns.get("number", 0)
     found = []
     for row, cells in table.rows():

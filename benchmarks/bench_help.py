@@ -110,9 +110,9 @@ def _run(cmd: list[str], cwd: Path) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--quick", action="store_true", help="5 runs, one warm-up")
+    parser.add_argument("--quick", action="store_true", help="3 runs, one warm-up")
     args = parser.parse_args()
-    runs = 5 if args.quick else args.runs
+    runs = 3 if args.quick else args.runs
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         wheel = build_wheel(ROOT, work / "dist")

@@ -32,7 +32,7 @@ PG = os.environ.get("QUICKCRM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0
 
 ARGS: dict[str, list[str]] = {
     "bench_actor_check.py": ["--users", "200", "--runs", "5"],
-    "bench_attention.py": ["--relations", "2000", "--events", "100000", "--rows", "10000",
+    "bench_attention.py": ["--relations", "2000", "--events", "50000", "--rows", "5000",
                            "--repeat", "1"],
     "bench_daemons.py": ["--clients", "100000", "--invitations", "300", "--db", "{pg}"],
     "bench_delivery.py": ["--n", "500", "--no-dkim"],
@@ -40,11 +40,11 @@ ARGS: dict[str, list[str]] = {
     "bench_faces.py": ["--clients", "100000"],
     "bench_help.py": ["--quick"],
     "bench_import.py": ["--quick", "--db", "{pg}"],
-    "bench_persons.py": ["--persons", "50000", "--import-rows", "5000", "--dup-persons", "20000"],
-    "bench_procedures.py": ["--rows", "10000", "--steps", "200", "--repeat", "1"],
+    "bench_persons.py": ["--persons", "100000", "--import-rows", "3000", "--dup-persons", "10000"],
+    "bench_procedures.py": ["--rows", "5000", "--steps", "200", "--repeat", "1"],
     "bench_remind.py": ["--n", "2000"],
     "bench_report_pdf.py": ["-n", "20"],
-    "bench_secure_delete.py": ["--rows", "10000", "--repeat", "1"],
+    "bench_secure_delete.py": ["--rows", "5000", "--repeat", "1"],
     "bench_select.py": ["--clients", "100000"],
     "bench_web.py": ["--duration", "10", "--step-duration", "5", "--max-steps", "2"],
 }

@@ -15,6 +15,8 @@ command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 # mail (issue 24): the IMAP tests run a private dovecot (tests/imap_support.py)
 { command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ]; } || need_apt+=(dovecot-imapd)
+# issue 25: the PowerPoint is looked at through LibreOffice (tests/test_report_clientdocs.py)
+command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-impress-nogui)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)  # issue 25: axe-core for the a11y tests
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}" >&2

@@ -251,6 +251,18 @@ PRIVACY_PURGED = _kind(
     "privacy.purged", "user_id (or the daemon's user) deleted what the retention settings "
     "no longer keep; details hold counts only")
 
+# audit (issue 29, item 7): need-to-know reading (user_id: the user who read)
+PRIVACY_READ = _kind(
+    "privacy.read", "user_id was shown the sensitive parts (risk class, identification, notes, "
+    "files, e-mails) of person_id or of the relations in details; the parts, never their content")
+# privacy (issue 29): access and erasure (`privacy export`, `privacy forget`)
+PRIVACY_EXPORTED = _kind(
+    "privacy.exported", "user_id exported what QuickCRM holds about person_id (an access "
+    "request); details hold counts only")
+PRIVACY_FORGOTTEN = _kind(
+    "privacy.forgotten", "user_id erased a person (an erasure request); details hold the "
+    "person's id and counts per table only")
+
 
 class Entry(NamedTuple):
     """One event for ``record_many``; ``details`` become the JSON ``details`` column.

@@ -157,6 +157,10 @@ OPTIONS: tuple[Option, ...] = (
            "(0: keep)"),
     Option("daemon.purge_every", "QUICKCRM_PURGE_EVERY", 3600,
            "Seconds between the daemon's checks for the once-a-day privacy purge"),
+    # audit (issue 29, item 7): need-to-know reading
+    Option("privacy.read_all_rms", "QUICKCRM_READ_ALL_RMS", False,
+           "Let every relationship manager read the risk class, identification, notes, "
+           "files and e-mails of every relation (false: only their own and their team's)"),
 )
 
 _BY_NAME = {o.name: o for o in OPTIONS}

@@ -170,7 +170,10 @@ def test_a_first_step_makes_a_suspect_a_prospect_and_records_the_event(rt, tmp_p
         result_relation_id(rt, "Garage Pieters"), result["person_id"], user_id)
     assert json.loads(ev.details) == {"project_id": 1, "contact_id": result["contact_id"],
                                       "step": "bellen", "step_kind": "plain",
-                                      "channel": "telefoon"}
+                                      "channel": "telefoon",
+                                      # the audit trail (issue 29): what the step changed
+                                      "changes": {"last_step": [None, "bellen"],
+                                                  "stage": ["suspect", "prospect"]}}
     assert len(added) == 3 and all(json.loads(e.details) == {"project_id": 1} for e in added)
     assert step(rt, M, PIET, "terugbellen")["became_prospect"] is False
 

@@ -34,6 +34,7 @@ HISTORIE, NOTITIE, CORRESPONDENTIE, SALES, HELPDESK = (
 TYPES = (HISTORIE, NOTITIE, CORRESPONDENTIE, SALES, HELPDESK)
 # what a timeline-only row is
 INVOICE, REACTION, DATA_CHANGE, SOLVED = "factuur", "reactie", "wijziging", "opgelost"
+READ = "inzage"  # audit (issue 29): someone was shown a person's sensitive parts
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,12 @@ TABLE: dict[str, KindRule] = {
     e.USER_ACTIVATED: IGNORED,
     e.USER_IMPERSONATED: IGNORED,
     e.PRIVACY_PURGED: IGNORED,
+    # audit (issue 29, item 7): who was shown a person's sensitive parts, shown in the
+    # timeline (a colleague sees who looked), never a contact moment
+    e.PRIVACY_READ: _t(READ),
+    # access and erasure (issue 29)
+    e.PRIVACY_EXPORTED: IGNORED,
+    e.PRIVACY_FORGOTTEN: IGNORED,
 }
 
 COUNTED: tuple[str, ...] = tuple(k for k, r in TABLE.items() if r.counted)

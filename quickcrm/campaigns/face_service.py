@@ -47,9 +47,14 @@ def set_faces(*, session: Session, actor: Actor, now: datetime, relation_number:
         relation.rm_id, what="setting the faces of another relationship manager's client"))
     qs = get_quickscan(session=session, key=quickscan, now=now)
     assert relation.id is not None and qs.id is not None
+    before = session.get(Face, (relation.id, qs.id))
+    old = {kind: getattr(before, f"{kind}_face") if before is not None else None
+           for kind in parsed}  # read before write_faces changes the same row
     write_faces(session, relation_id=relation.id, quickscan_id=qs.id, now=now, faces=parsed)
+    # audit trail (issue 29): each face set as [old, new]
+    changes = {f"{kind}_face": [old[kind], value] for kind, value in parsed.items()}
     record(session, kind=FACES_SET, at=now, relation_id=relation.id, user_id=actor.id,
-           quickscan=qs.key, faces=parsed)
+           quickscan=qs.key, faces=parsed, changes=changes)
     session.commit()
     return show_faces(session=session, relation_number=relation_number, quickscan=qs.key,
                       now=now, tz=tz)

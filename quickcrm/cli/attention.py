@@ -341,16 +341,17 @@ def attention_timeline(
     from datetime import date
 
     from quickcrm.attention.monitor import parse_day
-    from quickcrm.attention.timeline import timeline
     from quickcrm.cli.common import shown_time
+    from quickcrm.privacy.reading import read_timeline
 
     rt = c.runtime()
     actor = rt.actor
     low = parse_day(start, "--from") if start else (date(1900, 1, 1) if end else None)
     high = parse_day(end, "--to") if end else (_period(c, None, None)[1] if start else None)
-    with rt.session(read_only=True) as s:
-        data = timeline(session=s, actor=actor, tz=c.tz, number=number, group=group, rm=rm,
-                        start=low, end=high, detail=detail)
+    with rt.session() as s:  # need to know (issue 29): a read is recorded
+        data = read_timeline(session=s, actor=actor, now=rt.clock.now(), settings=rt.settings,
+                             number=number, group=group, rm=rm, start=low, end=high,
+                             detail=detail)
 
     def human() -> None:
         for e in data["events"]:
@@ -366,6 +367,8 @@ def attention_timeline(
                     typer.echo(f"      | {line}")
         typer.echo(f"{len(data['events'])} events, {data['counted']} contact moments "
                    "(* shown, not counted)")
+        if data.get("hidden"):
+            typer.echo(data["hidden"]["line"])
 
     c.emit(data, human)
 

@@ -66,11 +66,12 @@ def dossier_show(c: Ctx, number: Number) -> None:
 
     Example: quickcrm dossier show D000001
     """
-    from quickcrm.crm.dossiers import show_dossier
+    from quickcrm.privacy.reading import read_dossier
 
     rt = c.runtime()
-    with rt.session(read_only=True) as s:
-        data = show_dossier(session=s, number=number)
+    with rt.session() as s:  # need to know (issue 29): a read is recorded
+        data = read_dossier(session=s, actor=rt.actor, now=rt.clock.now(), settings=rt.settings,
+                            number=number)
 
     def human() -> None:
         con = console()
@@ -86,6 +87,8 @@ def dossier_show(c: Ctx, number: Number) -> None:
         for n in data["notes"]:
             con.print(f"  notitie: {n['title']}: {n['text']}", style="bold red" if n["priority"]
                       else "", highlight=False, markup=False)
+        if data.get("hidden"):
+            con.print(data["hidden"]["line"], highlight=False, markup=False)
 
     c.emit(data, human)
 

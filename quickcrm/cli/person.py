@@ -287,6 +287,8 @@ def _print_card(card: dict[str, Any], tz: str) -> None:
             mark = ("[pinned] " if n["pinned"] else "") + n["title"]
             style = "bold red" if n["priority"] else ""
             con.print(f"  {mark}: {n['text']}", style=style, highlight=False, markup=False)
+    if card.get("hidden"):
+        con.print(card["hidden"]["line"], highlight=False, markup=False)
 
 
 @command(app, "show")
@@ -296,11 +298,12 @@ def person_show(c: Ctx, person_id: PersonId) -> None:
 
     Example: quickcrm person show 12
     """
-    from quickcrm.crm.persons import person_card
+    from quickcrm.privacy.reading import read_card
 
     rt = c.runtime()
-    with rt.session(read_only=True) as s:
-        card = person_card(session=s, person_id=person_id)
+    with rt.session() as s:  # need to know (issue 29): a read is recorded
+        card = read_card(session=s, actor=rt.actor, now=rt.clock.now(), settings=rt.settings,
+                         person_id=person_id)
     c.emit(card, lambda: _print_card(card, c.tz))
 
 
@@ -454,11 +457,14 @@ def note_list(c: Ctx, person_id: PersonId,
 
     Example: quickcrm person note list 12 --sort priority
     """
-    from quickcrm.crm.notes import list_notes
+    from quickcrm.privacy.reading import read_notes
 
     rt = c.runtime()
-    with rt.session(read_only=True) as s:
-        notes = list_notes(session=s, person_id=person_id, sort=sort)
+    with rt.session() as s:  # need to know (issue 29)
+        notes, hidden = read_notes(session=s, actor=rt.actor, now=rt.clock.now(),
+                                   settings=rt.settings, person_id=person_id, sort=sort)
+    if hidden:
+        warn(hidden)
     c.table(notes, ["Id", "Titel", "Tekst", "Prioriteit", "Vast", "Auteur", "Datum"],
             [[n["id"], n["title"], n["text"], "ja" if n["priority"] else "", "ja" if n["pinned"]
               else "", n["author"], shown_time(n["created_at"], c.tz)] for n in notes])
@@ -530,11 +536,15 @@ def signal_list(c: Ctx, person_id: PersonId,
 
     Example: quickcrm person signal list 12 --open
     """
-    from quickcrm.crm.signals import list_signals
+    from quickcrm.privacy.reading import read_signals
 
     rt = c.runtime()
-    with rt.session(read_only=True) as s:
-        rows = list_signals(session=s, person_id=person_id, open_only=open_only)
+    with rt.session() as s:  # need to know (issue 29): a risk review's title names the class
+        rows, hidden = read_signals(session=s, actor=rt.actor, now=rt.clock.now(),
+                                    settings=rt.settings, person_id=person_id,
+                                    open_only=open_only)
+    if hidden:
+        warn(hidden)
     c.table(rows, ["Id", "Titel", "Datum", "Tijd", "Voor", "Gedaan"],
             [[r["id"], r["title"], r["due_date"], r["due_time"], r["for"],
               shown_time(r["done_at"], c.tz)] for r in rows])
@@ -718,15 +728,18 @@ def person_risk(c: Ctx, person_id: PersonId,
 
     Example: quickcrm person risk 12 --class hoog --motivation "PEP"
     """
-    from quickcrm.crm.persons import classify_risk, risk_history
+    from quickcrm.crm.persons import classify_risk
+    from quickcrm.privacy.reading import read_risk_history
 
     rt = c.runtime(now=now)
     with rt.session() as s:
         if class_ is None:
             if not history:
                 fail("give --class and --motivation, or --history")
-            rows = [{"class": r.risk_class, "motivation": r.motivation, "source": r.source,
-                     "at": r.at} for r in risk_history(s, person_id)]
+            rows, hidden = read_risk_history(session=s, actor=rt.actor, now=rt.clock.now(),
+                                             settings=rt.settings, person_id=person_id)
+            if hidden:
+                warn(hidden)
             def listed() -> None:
                 for r in rows:
                     typer.echo(f"{shown_time(r['at'], c.tz)}  {r['class']:<13} "
@@ -800,11 +813,14 @@ def file_list(c: Ctx, person_id: PersonId) -> None:
 
     Example: quickcrm person file list 12
     """
-    from quickcrm.crm.filestore import list_files
+    from quickcrm.privacy.reading import read_files
 
     rt = c.runtime()
-    with rt.session(read_only=True) as s:
-        rows = list_files(session=s, person_id=person_id)
+    with rt.session() as s:  # need to know (issue 29)
+        rows, hidden = read_files(session=s, actor=rt.actor, now=rt.clock.now(),
+                                  settings=rt.settings, person_id=person_id)
+    if hidden:
+        warn(hidden)
     c.table(rows, ["Id", "Naam", "Grootte", "Datum"],
             [[r["id"], r["name"], r["size"], shown_time(r["at"], c.tz)] for r in rows])
 
@@ -817,12 +833,12 @@ def file_get(c: Ctx, file_id: Annotated[int, typer.Argument(help="File id.")],
 
     Example: quickcrm person file get 3 --out ./kopie-id.pdf
     """
-    from quickcrm.crm.filestore import get_file
+    from quickcrm.privacy.reading import get_file
 
     rt = c.runtime()
-    with rt.session(read_only=True) as s:
-        row = get_file(session=s, actor=rt.actor, root=_files_root(rt), file_id=file_id, out=out,
-                       force=force)
+    with rt.session() as s:  # need to know (issue 29)
+        row = get_file(session=s, actor=rt.actor, now=rt.clock.now(), settings=rt.settings,
+                       root=_files_root(rt), file_id=file_id, out=out, force=force)
         name = row.name
     c.emit({"id": file_id, "out": str(out)}, lambda: typer.echo(f"{name} written to {out}"))
 

@@ -1,6 +1,7 @@
-"""`quickcrm privacy opt-out|show|purge`: a person's opt-out, what is held about them,
-and the retention purge (issue 29)."""
+"""`quickcrm privacy opt-out|show|purge|export|forget`: a person's opt-out, what is held
+about them, the retention purge, access and erasure requests (issue 29)."""
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -100,5 +101,79 @@ def privacy_purge(
                    f"{done.visitor_messages} confirmation e-mails)")
         if kept:
             typer.echo(f"kept (0 days): {', '.join(kept)}")
+
+    c.emit(done.to_json(), human)
+
+
+@command(app, "export")
+def privacy_export(
+    c: Ctx,
+    person: PersonArg,
+    out: Annotated[Path, typer.Option(
+        "--out", help="The zip to write (person.json, e-mails as .eml, stored files).",
+        show_default=False)],
+) -> None:
+    """Export everything held about a person into one zip (an access request).
+
+    Amounts are included only for a user with the right to see revenue.
+
+    Example: quickcrm privacy export jan@bakkerij.example --out jan.zip
+    """
+    from quickcrm.privacy.access import export
+
+    rt = c.runtime()
+    with rt.session() as s:
+        done = export(session=s, actor=rt.actor, now=rt.clock.now(), person=person, out=out,
+                      files_root=Path(str(rt.settings["files.path"])))
+
+    def human() -> None:
+        parts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in done.counts.items())
+        who = f"id:{done.person_id}" if done.person_id is not None else \
+            "no person (landing page visits only)"
+        typer.echo(f"{who}: wrote {done.path} ({parts})")
+        if not done.amounts:
+            typer.echo("amounts left out (no right to see revenue)", err=True)
+
+    c.emit(done.to_json(), human)
+
+
+@command(app, "forget")
+def privacy_forget(
+    c: Ctx,
+    person: PersonArg,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Count what would be erased; change nothing.")] = False,
+) -> None:
+    """Erase a person (an erasure request), in one transaction, without a prompt.
+
+    Deletes their card and procedure rows, blanks them in campaign snapshots, open
+    answers, landing visits and the outbox, redacts the events about them, blanks their
+    name and e-mail in other free texts, removes their files and maildir messages.
+
+    Example: quickcrm privacy forget jan@bakkerij.example --dry-run
+    """
+    from quickcrm.privacy.erasure import forget
+
+    rt = c.runtime()
+    done = forget(rt=rt, person=person, dry_run=dry_run)
+
+    def human() -> None:
+        verb = "would erase" if done.dry_run else "erased"
+        who = f"id:{done.person_id}" if done.person_id is not None else \
+            "no person (landing page visits only)"
+        typer.echo(f"{who}: {verb}")
+        rows = [(what, table, n) for what, counts in done.counts().items()
+                for table, n in sorted(counts.items())]
+        from quickcrm.cli import output
+
+        output.print_table(("Change", "Table", "Rows"), rows)
+        typer.echo(f"stored files: {done.files}, maildir messages: {done.maildir}")
+        if done.wal_busy:
+            typer.echo("note: another connection kept the SQLite WAL from being emptied; the "
+                       "old pages go with the next checkpoint (when the last connection "
+                       "closes, e.g. after stopping the daemon)", err=True)
+        for name in done.running_campaigns:
+            typer.echo(f"note: running campaign {name!r} "
+                       f"{'would lose' if done.dry_run else 'lost'} a recipient", err=True)
 
     c.emit(done.to_json(), human)

@@ -138,7 +138,8 @@ def close_dossier(*, session: Session, actor: Actor, now: datetime, number: str)
     dossier.closed_at = now
     for person in _applicants(session, dossier):
         events.record(session, kind=events.DOSSIER_CLOSED, at=now, person_id=person.id,
-                      relation_id=person.relation_id, user_id=actor.id, dossier=dossier.number)
+                      relation_id=person.relation_id, user_id=actor.id, dossier=dossier.number,
+                      changes={"status": ["open", "closed"]})  # the audit trail (issue 29)
     session.commit()
     return dossier
 

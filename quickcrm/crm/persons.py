@@ -738,6 +738,10 @@ def classify_risk(*, session: Session, actor: Actor, now: datetime, tz: str, per
     motivation = clean(motivation)
     if not motivation:
         raise InvalidInput("give a --motivation")
+    previous = session.execute(select(col(RiskClassification.risk_class)).where(
+        col(RiskClassification.person_id) == person_id)
+        .order_by(col(RiskClassification.at).desc(), col(RiskClassification.id).desc())
+        .limit(1)).scalar()  # the audit trail's old value (issue 29)
     row = RiskClassification(person_id=person_id, risk_class=risk_class, motivation=motivation,
                              source=source, user_id=actor.id, at=now)
     session.add(row)
@@ -753,7 +757,8 @@ def classify_risk(*, session: Session, actor: Actor, now: datetime, tz: str, per
                            ref=f"risk:{row.id}", commit=False)
     events.record(session, kind=events.PERSON_RISK_CLASSIFIED, at=now, person_id=person_id,
                   relation_id=person.relation_id, user_id=actor.id, risk_class=risk_class,
-                  source=source, risk_id=row.id)
+                  source=source, risk_id=row.id,
+                  changes={"risk_class": [previous, risk_class]})
     session.commit()
     return row
 
@@ -779,6 +784,10 @@ def identify(*, session: Session, actor: Actor, now: datetime, tz: str, person_i
         if not value or len(value) > 60:
             raise InvalidInput(f"--{key} has 1 to 60 characters")
     until = parse_date(expires, "--expires")
+    last = session.execute(select(Identification).where(
+        col(Identification.person_id) == person_id)
+        .order_by(col(Identification.at).desc(), col(Identification.id).desc())
+        .limit(1)).scalar_one_or_none()  # the audit trail's old values (issue 29)
     row = Identification(person_id=person_id, method=values["method"],
                          document=values["document"], number=values["number"], expires=until,
                          by_id=by_user_id or actor.id, at=now)
@@ -791,7 +800,11 @@ def identify(*, session: Session, actor: Actor, now: datetime, tz: str, person_i
                        ref=f"identification:{row.id}", commit=False)
     events.record(session, kind=events.PERSON_IDENTIFIED, at=now, person_id=person_id,
                   relation_id=person.relation_id, user_id=actor.id, method=row.method,
-                  document=row.document, identification_id=row.id, by_id=row.by_id)
+                  document=row.document, identification_id=row.id, by_id=row.by_id,
+                  changes={"method": [last.method if last else None, row.method],
+                           "document": [last.document if last else None, row.document],
+                           "expires": [last.expires.isoformat() if last else None,
+                                       until.isoformat()]})
     session.commit()
     return row
 

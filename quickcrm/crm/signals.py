@@ -77,6 +77,7 @@ def done_signal(*, session: Session, actor: Actor, now: datetime, signal_id: int
     person = get_person(session, signal.person_id)
     events.record(session, kind=events.PERSON_SIGNAL_DONE, at=now, person_id=signal.person_id,
                   relation_id=person.relation_id, user_id=actor.id, signal_id=signal.id,
+                  changes={"status": ["open", "done"]},  # the audit trail (issue 29)
                   **({"ref": signal.ref} if signal.ref else {}))
     session.commit()
     return signal

@@ -74,3 +74,22 @@ def find_person(session: Session, ref: str) -> Person:
 
 def relation_of(session: Session, person: Person) -> Relation | None:
     return session.get(Relation, person.relation_id) if person.relation_id else None
+
+
+def visitor_as_person(session: Session, ref: str) -> Person:
+    """For an e-mail address that no person has but landing page visitors gave (a
+    visitor who never confirmed it): a transient person (id 0, which no row has) with
+    the newest such visitor's name, so the privacy commands can find what is theirs.
+    Raises NotFound as ``find_person`` does when there is none."""
+    from quickcrm.landing.models import LandingVisitor
+
+    text = ref.strip()
+    found = None
+    if "@" in text:
+        found = session.exec(select(LandingVisitor).where(
+            func.lower(col(LandingVisitor.email)) == text.lower())
+            .order_by(col(LandingVisitor.id).desc())).first()
+    if found is None:
+        raise NotFound(f"no person matches {ref!r} (give {HOW})")
+    return Person(id=0, first_name=found.first_name, last_name=found.last_name,
+                  email=found.email)

@@ -1,7 +1,7 @@
 """A person's privacy (issue 29): their opt-out (``privacy opt-out``) and what QuickCRM
 holds about them, per kind, with when each kind is purged (``privacy show``). Counts
-over the tables of the client file, campaigns, landing pages and the outbox; the
-person CRM's own tables (notes, files, dossiers) come with that area."""
+over the tables of the client file, campaigns, landing pages, the outbox, the sales
+procedures (contacts, steps, appointments) and every other table with a ``person_id``."""
 
 from __future__ import annotations
 
@@ -117,7 +117,8 @@ def _after(moment: datetime | None, days: int) -> datetime | None:
     return moment + timedelta(days=days)
 
 
-COUNTED_ABOVE = frozenset({"person", "campaign_client", "landing_visitor", "event"})
+COUNTED_ABOVE = frozenset({"person", "campaign_client", "landing_visitor", "event",
+                           "project_contact", "appointment"})
 
 
 def _person_tables() -> list[Any]:
@@ -131,6 +132,21 @@ def _person_tables() -> list[Any]:
 
     return [t for t in SQLModel.metadata.sorted_tables
             if "person_id" in t.c and t.name not in COUNTED_ABOVE]
+
+
+def _procedure_counts(session: Session, pid: int, held: list[Held], erased: str) -> None:
+    """The sales procedures' rows about them (issue 29 item 6): the projects they are a
+    contact in, the steps taken with them there and their appointments."""
+    from quickcrm.procedures.models import Appointment, ProjectContact, StepTaken
+
+    contacts = select(col(ProjectContact.id)).where(col(ProjectContact.person_id) == pid)
+    held.append(Held("project contacts", _n(session, contacts),
+                     erased + " (their prospect status per project)"))
+    held.append(Held("procedure steps", _n(session, select(col(StepTaken.id)).where(
+        col(StepTaken.contact_id).in_(contacts))), erased + " (with the step's note)"))
+    held.append(Held("appointments", _n(session, select(col(Appointment.id)).where(or_(
+        col(Appointment.person_id) == pid, col(Appointment.contact_id).in_(contacts)))),
+        erased + " (title, place, time)"))
 
 
 def _visitor(session: Session, ref: str) -> LandingVisitor | None:
@@ -220,6 +236,7 @@ def show(*, session: Session, actor: Actor, person: str, settings: Settings) -> 
 
     held.append(Held("events about them", _n(session, select(col(Event.id)).where(
         col(Event.person_id) == pid)), "kept (the audit trail)"))
+    _procedure_counts(session, pid, held, erased)
     for table in _person_tables():
         count = _n(session, select(table.c.person_id).where(table.c.person_id == pid))
         if count:

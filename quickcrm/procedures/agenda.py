@@ -192,6 +192,7 @@ def move(*, session: Session, actor: Actor, now: datetime, settings: Settings,
     _may_change(actor, appt)
     if appt.status == CANCELLED:
         raise InvalidState(f"appointment {appointment_id} is cancelled")
+    old_start, old_minutes = appt.start, appt.minutes  # the audit trail (issue 29)
     appt.start = check_start(start, now)
     if minutes is not None:
         appt.minutes = check_minutes(minutes)
@@ -202,7 +203,9 @@ def move(*, session: Session, actor: Actor, now: datetime, settings: Settings,
                               method=REQUEST, settings=settings, now=now)
     record(session, kind=APPOINTMENT_MOVED, at=now, relation_id=person.relation_id,
            person_id=person.id, user_id=actor.id, appointment_id=appt.id, uid=appt.uid,
-           sequence=appt.sequence, start=appt.start, minutes=appt.minutes)
+           sequence=appt.sequence, start=appt.start, minutes=appt.minutes,
+           changes={k: v for k, v in (("start", [old_start, appt.start]),
+                                      ("minutes", [old_minutes, appt.minutes])) if v[0] != v[1]})
     session.commit()
     return {**describe(session, appt), "mails": mails}
 
@@ -214,6 +217,7 @@ def cancel(*, session: Session, actor: Actor, now: datetime, settings: Settings,
     _may_change(actor, appt)
     if appt.status == CANCELLED:
         raise InvalidState(f"appointment {appointment_id} is cancelled already")
+    was = appt.status  # the audit trail (issue 29)
     appt.status = CANCELLED
     appt.cancel_reason = reason.strip()
     appt.sequence += 1
@@ -223,7 +227,8 @@ def cancel(*, session: Session, actor: Actor, now: datetime, settings: Settings,
                               method=CANCEL, settings=settings, now=now, reason=reason.strip())
     record(session, kind=APPOINTMENT_CANCELLED, at=now, relation_id=person.relation_id,
            person_id=person.id, user_id=actor.id, appointment_id=appt.id, uid=appt.uid,
-           sequence=appt.sequence, reason=reason.strip() or None)
+           sequence=appt.sequence, reason=reason.strip() or None,
+           changes={"status": [was, CANCELLED]})
     session.commit()
     return {**describe(session, appt), "mails": mails}
 

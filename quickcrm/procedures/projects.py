@@ -221,7 +221,9 @@ def release(*, session: Session, actor: Actor, now: datetime, project: str) -> d
         .values(status=RUNNING))
     record_many(session, [Entry(PROJECT_CONTACT_STATUS, rid, pid, actor.id,
                                 {"project_id": p.id, "contact_id": cid, "from": PREPARING,
-                                 "to": RUNNING, "reason": None}) for cid, rid, pid in rows],
+                                 "to": RUNNING, "reason": None,
+                                 "changes": {"status": [PREPARING, RUNNING]}})
+                          for cid, rid, pid in rows],
                 at=now)
     session.commit()
     return {"project": p.name, "released": len(rows)}
@@ -282,11 +284,21 @@ def set_status(*, session: Session, actor: Actor, now: datetime, project: str, c
     the_reason = get_reason(session, reason) if reason is not None else None
     if was == status and (status != CLOSED or the_reason is None):
         raise InvalidState(f"contact {contact!r} is {status} already")
+    old_reason = (session.get(CloseReason, c.row.close_reason_id)
+                  if c.row.close_reason_id is not None else None)
     c.row.status = status
     c.row.close_reason_id = the_reason.id if the_reason is not None else None
+    # the audit trail (issue 29): what changed as [old, new]
+    changes: dict[str, list[Any]] = {}
+    if was != status:
+        changes["status"] = [was, status]
+    new_reason = the_reason.name if the_reason else None
+    if (old_reason.name if old_reason else None) != new_reason:
+        changes["reason"] = [old_reason.name if old_reason else None, new_reason]
     record(session, kind=PROJECT_CONTACT_STATUS, at=now, relation_id=c.relation.id,
            person_id=c.person.id, user_id=actor.id, project_id=p.id, contact_id=c.row.id,
-           **{"from": was, "to": status, "reason": the_reason.name if the_reason else None})
+           changes=changes,
+           **{"from": was, "to": status, "reason": new_reason})
     session.commit()
     return {"project": p.name, "contact": c.row.id, "person": c.person.id,
             "relation": c.relation.number, "from": was, "status": status,

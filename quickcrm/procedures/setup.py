@@ -214,12 +214,17 @@ def _define(session: Session, actor: Actor, now: datetime, name: str, steps: lis
         raise InvalidInput("a step appears twice in --steps")
     existing = session.execute(select(Procedure).where(
         func.lower(col(Procedure.name)) == name.lower())).scalars().first()
+    old_steps: list[str] | None = None  # the audit trail's old value (issue 29)
+    old_description = existing.description if existing is not None else None
     if existing is None:
         existing = Procedure(name=name, description=description)
         session.add(existing)
         session.flush()
-    elif description:
-        existing.description = description
+    else:
+        assert existing.id is not None
+        old_steps = [t.name for t in procedure_steps(session, existing.id)]
+        if description:
+            existing.description = description
     pid = existing.id
     assert pid is not None
     session.execute(delete(ProcedureStep).where(col(ProcedureStep.procedure_id) == pid))
@@ -230,8 +235,13 @@ def _define(session: Session, actor: Actor, now: datetime, name: str, steps: lis
     for i, t in enumerate(types, start=1):
         assert t.id is not None
         session.add(ProcedureStep(procedure_id=pid, step_type_id=t.id, position=i))
+    changes: dict[str, list[Any]] = {}
+    if old_steps != [t.name for t in types]:
+        changes["steps"] = [old_steps, [t.name for t in types]]
+    if old_description != existing.description:
+        changes["description"] = [old_description, existing.description]
     record(session, kind=PROCEDURE_DEFINED, at=now, user_id=actor.id, procedure=existing.name,
-           steps=[t.name for t in types])
+           steps=[t.name for t in types], changes=changes)
     return {"name": existing.name, "description": existing.description,
             "steps": [t.name for t in types]}
 

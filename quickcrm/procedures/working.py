@@ -239,9 +239,12 @@ def take_step(*, session: Session, actor: Actor, now: datetime, settings: Settin
     taken_id = conn.execute(sql["step"], values).scalar_one()
     conn.execute(sql["last"], values)
     became_prospect = bool(conn.execute(sql["prospect"], values).rowcount)
+    changes: dict[str, list[Any]] = {"last_step": [last, name]}  # the audit trail (issue 29)
+    if became_prospect:
+        changes["stage"] = ["suspect", "prospect"]
     record(session, kind=PROCEDURE_STEP, at=now, relation_id=c.relation_id,
            person_id=c.person_id, user_id=actor.id, project_id=pid, contact_id=c.id,
-           step=name, step_kind=kind, channel=channel)
+           step=name, step_kind=kind, channel=channel, changes=changes)
     u_email, u_first, u_last, u_phone, u_function, u_signature = user
     user_name = " ".join(x for x in (u_first, u_last) if x) or u_email
     context = {

@@ -36,6 +36,7 @@ def definition(questions: int) -> str:
     data = tomllib.loads((templates_dir() / "quickscans" / "bedrijfsopvolging.toml")
                          .read_text(encoding="utf-8"))
     data["key"] = "bench"
+    data.pop("attention", None)  # its rules name the shipped questions, replaced below
     sections = []
     for s in range(0, questions, 10):
         qs = []

@@ -18,7 +18,7 @@ Details name a campaign ``campaign_id``, an invitation ``invitation_id`` and a m
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from types import MappingProxyType
@@ -230,6 +230,11 @@ HELPDESK_CALL = _kind(
 HELPDESK_SOLVED = _kind(
     "helpdesk.solved", "user_id solved the relation's helpdesk call")
 
+# import activities' summary (issue 26; user_id: the importing user).
+ACTIVITIES_IMPORTED = _kind(
+    "activities.imported", "a file of contact moments was imported by user_id (one event "
+    "per file)")
+
 # privacy (issue 29): departed users, who acts, opt-outs and retention (user_id: the
 # user who acted).
 USER_DEACTIVATED = _kind(
@@ -377,6 +382,22 @@ def record_many(session: Session | Connection, entries: Iterable[Entry], *,
         values += (stamp, kind, relation_id, person_id, user_id, text)
     _execute(conn, _rows_sql, (), values, len(_COLUMNS))
     return len(batch)
+
+
+def record_alike(session: Session | Connection, *, kind: str, at: datetime,
+                 relation_ids: Sequence[int], person_id: int | None = None,
+                 user_id: int | None = None, **details: Any) -> int:
+    """One event of ``kind`` for each of ``relation_ids``, alike but for their relation
+    (an import's new relations: issue 26): ``record_many``'s shared-values statements,
+    with the details encoded once and no ``Entry`` per relation. Returns how many."""
+    if kind not in KINDS:
+        raise ValueError(f"event kind {kind!r} is not in quickcrm.events.KINDS")
+    if not relation_ids:
+        return 0
+    conn = session.connection() if isinstance(session, Session) else session
+    shared = (_driver_time(conn, at), kind, person_id, user_id, _ENCODER.encode(details))
+    _execute(conn, _alike_sql, shared, list(relation_ids), 1)
+    return len(relation_ids)
 
 
 def _record_wide(conn: Connection, batch: list[Entry], stamp: Any) -> int:

@@ -220,6 +220,20 @@ def event_count(rt: Any) -> int:
         return int(s.exec(select(func.count()).select_from(Event)).one()[0])
 
 
+def summaries(rt: Any) -> list[dict[str, Any]]:
+    """The details of the ``activities.imported`` events, oldest first (the importing
+    user's, with no relation)."""
+    from sqlalchemy import select
+
+    from quickcrm.store.models import Event
+
+    with rt.session(read_only=True) as s:
+        rows = s.execute(select(Event).where(Event.kind == events.ACTIVITIES_IMPORTED)
+                         .order_by(Event.id)).scalars().all()
+    assert all(e.user_id == rt.actor.id and e.relation_id is None for e in rows)
+    return [json.loads(e.details) if isinstance(e.details, str) else e.details for e in rows]
+
+
 def test_import_activities_counts_through_the_monitor_and_types(rt, tmp_path):
     ids = setup_relations(rt, tmp_path, 3)
     del ids
@@ -235,6 +249,11 @@ def test_import_activities_counts_through_the_monitor_and_types(rt, tmp_path):
     ])
     result = run_import(rt, path)
     assert (result.imported, result.rejected, result.users_created) == (6, 0, 1)
+    # one summary event per file, like clients.imported, by the importing user
+    assert summaries(rt) == [{"file": str(path), "imported": 6, "rejected": 0,
+                              "users_created": 1}]
+    assert run_import(rt, path, dry_run=True).imported == 6
+    assert len(summaries(rt)) == 1  # a dry run records nothing
     assert any("became users without rights" in w for w in result.warnings)
     types = by_number(compute(rt, view="types"))
     one, two = types["000001"], types["000002"]
@@ -273,7 +292,8 @@ def test_import_errors_name_file_row_and_column_and_nothing_is_written(rt, tmp_p
     assert event_count(rt) == before
     skipped = run_import(rt, path, skip_invalid=True)
     assert (skipped.imported, skipped.rejected) == (1, 4)
-    assert event_count(rt) == before + 1
+    assert event_count(rt) == before + 2  # the one good row and the file's summary
+    assert summaries(rt) == [{"file": name, "imported": 1, "rejected": 4, "users_created": 0}]
 
 
 def test_who_may_look_and_revenue_only_with_see_revenue(rt, tmp_path):

@@ -72,6 +72,22 @@ def test_show_one_client(loaded):
             get_client(session=s, number="999")
 
 
+def test_streaming_the_clients_leaves_the_session_free_for_inserts(loaded):
+    """``iter_clients`` streams (a server-side cursor on PostgreSQL) for that one query:
+    an export that then adds a relation in the same session works on both databases."""
+    from quickcrm.crm.clients import iter_clients
+    from quickcrm.crm.persons import add_relation
+
+    with loaded.session() as s:
+        streamed = [c["relation_number"] for c in iter_clients(session=s)]
+        add_relation(session=s, actor=loaded.actor, now=loaded.clock.now(), number="000005",
+                     company="Nieuw B.V.")
+        again = [c["relation_number"] for c in iter_clients(session=s)]
+    assert streamed == ["000001", "000002", "000003", "000004"]
+    assert again == [*streamed, "000005"]
+    assert numbers(loaded) == again  # committed
+
+
 def test_cli_list_show_count(cli, tmp_path):
     assert cli("import", "clients", write_csv(tmp_path / "k.csv", ROWS)).exit_code == 0
     listed = json.loads(cli("clients", "list", "--team", "Zwolle", "--json").stdout)

@@ -13,8 +13,7 @@ users, kinds, channels, dates) and written ``BATCH`` at a time with ``record_man
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from itertools import islice
@@ -30,10 +29,12 @@ from quickcrm import events, permissions
 from quickcrm.attention import kinds
 from quickcrm.attention.monitor import MONITOR
 from quickcrm.attention.scope import initials_key
+from quickcrm.crm.headers import aliases
 from quickcrm.crm.users import initials_of, normalize_email
-from quickcrm.documents.tabular import match_headers, normalize_header, open_table, unescape_cell
+from quickcrm.documents.tabular import match_headers, open_table, unescape_cell
 from quickcrm.errors import FileProblems, InvalidInput, InvalidState, NotFound, Problem
 from quickcrm.permissions import Actor
+from quickcrm.store.db import bulk_page_cache
 from quickcrm.store.models import Event, Relation, User
 
 R = Relation.__table__  # type: ignore[attr-defined]
@@ -43,16 +44,14 @@ E = Event.metadata.tables["event"]  # read only: written by quickcrm.events
 BATCH = 5000
 CACHE_KIB = 65536  # SQLite page cache during an import
 PROBLEM_LIMIT = 50
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "number": ("Relatienummer", "relatienummer klant", "relation_number", "relation number"),
-    "date": ("Datum", "date", "datetime"),
-    "user": ("Medewerker", "user", "employee", "staff"),
-    "kind": ("Soort", "kind", "type"),
-    "channel": ("Kanaal", "channel"),
-    "subject": ("Onderwerp", "subject"),
-    "amount": ("Bedrag", "amount"),
-    "status": ("Status",),
-}
+# The file's columns: this importer's name -> the field in the one header table every
+# importer reads (quickcrm.crm.headers: "Relatienummer", "relatie nr", "Datum", "date", ...)
+# and the header messages name, in the order a row's problems are listed.
+FIELDS = {"number": "relation_number", "date": "date", "user": "user", "kind": "kind",
+          "channel": "channel", "subject": "subject", "amount": "amount", "status": "status"}
+COLUMNS: dict[str, str] = {"number": "Relatienummer", "date": "Datum", "user": "Medewerker",
+                           "kind": "Soort", "channel": "Kanaal", "subject": "Onderwerp",
+                           "amount": "Bedrag", "status": "Status"}
 REQUIRED = ("number", "date", "kind")
 _DUTCH_DATE = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # C0 controls but tab and newline
@@ -113,7 +112,7 @@ def parse_amount(text: str) -> float:
 
 
 def _aliases() -> dict[str, str]:
-    return {normalize_header(h): name for name, headers in COLUMNS.items() for h in headers}
+    return aliases({field: name for name, field in FIELDS.items()})
 
 
 class _Resolver:
@@ -223,7 +222,7 @@ def import_activities(*, session: Session, actor: Actor, now: datetime, tz: str,
     name = str(path)
     table = open_table(path)
     columns, unknown = match_headers(table, _aliases())
-    missing = [COLUMNS[c][0] for c in REQUIRED if c not in columns]
+    missing = [COLUMNS[c] for c in REQUIRED if c not in columns]
     if missing:
         raise FileProblems([Problem(name, 1, None, f"missing required column {h!r}")
                             for h in missing])
@@ -232,7 +231,7 @@ def import_activities(*, session: Session, actor: Actor, now: datetime, tz: str,
     batches = _Batches(session, now, tz, name, columns, table.headers)
     problems: list[Problem] = []
     it = table.rows()
-    with _page_cache(session):
+    with bulk_page_cache(session, CACHE_KIB):
         while chunk := list(islice(it, BATCH)):
             entries, bad, rejected = batches.check(chunk)
             problems.extend(bad)
@@ -254,25 +253,11 @@ def import_activities(*, session: Session, actor: Actor, now: datetime, tz: str,
     if dry_run:
         session.rollback()
         return result
+    events.record(session, kind=events.ACTIVITIES_IMPORTED, at=now, user_id=actor.id, file=name,
+                  imported=result.imported, rejected=result.rejected,
+                  users_created=result.users_created)
     session.commit()
     return result
-
-
-@contextmanager
-def _page_cache(session: Session) -> Iterator[None]:
-    """On SQLite, a 64 MB page cache while the import runs: imported moments fall at
-    any time and relation, so the event table's indexes take them all over, and the
-    default 2 MB cache would reread their pages again and again. Restored after."""
-    conn = session.connection()
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    conn.exec_driver_sql(f"PRAGMA cache_size={-CACHE_KIB}")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
 
 
 class _Batches:
@@ -304,7 +289,7 @@ class _Batches:
         return texts
 
     def _problem(self, row: int, column: str, message: str) -> Problem:
-        return Problem(self.file, row, self.headers.get(column, COLUMNS[column][0]), message)
+        return Problem(self.file, row, self.headers.get(column, COLUMNS[column]), message)
 
     def _detail(self, subject: str, status: str | None) -> dict[str, Any]:
         """One details mapping per (subject, status): repeated ones are shared, and
@@ -379,7 +364,7 @@ def _column_of(problem: Problem, headers: dict[str, str]) -> str:
     for field_, header in headers.items():
         if header == problem.column:
             return field_
-    return next((f for f, h in COLUMNS.items() if h[0] == problem.column), "number")
+    return next((f for f, h in COLUMNS.items() if h == problem.column), "number")
 
 
 def log_contact(*, session: Session, actor: Actor, now: datetime, number: str, kind: str,

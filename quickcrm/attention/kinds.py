@@ -107,6 +107,7 @@ TABLE: dict[str, KindRule] = {
     e.RELATION_UPDATED: _t(DATA_CHANGE),
     e.FACES_SET: _t(DATA_CHANGE),
     e.CLIENTS_IMPORTED: _t(DATA_CHANGE),
+    e.ACTIVITIES_IMPORTED: _t(DATA_CHANGE),  # import activities' summary (issue 26)
     # a moved or cancelled appointment, a changed prospect status: shown to a colleague
     # back from leave (the appointment step itself is the contact moment)
     e.APPOINTMENT_MOVED: _t(DATA_CHANGE),

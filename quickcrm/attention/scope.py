@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from quickcrm.attention.models import RelationGroup, RelationGroupMember
-from quickcrm.crm.clients import ClientFilters, list_clients
+from quickcrm.crm.clients import ClientFilters, iter_clients
+from quickcrm.crm.headers import aliases
 from quickcrm.crm.users import normalize_email, team_ids
 from quickcrm.documents.tabular import match_headers, open_table, unescape_cell
 from quickcrm.errors import FileProblems, InvalidInput, NotFound, Problem, unknown_value
@@ -25,8 +26,9 @@ U = User.__table__  # type: ignore[attr-defined]
 G = RelationGroup.__table__  # type: ignore[attr-defined]
 GM = RelationGroupMember.__table__  # type: ignore[attr-defined]
 
-NUMBER_HEADERS = ("relatienummer", "relatienummer klant", "relation_number",
-                  "relation number", "code")
+# A file of relations: the relation number's headers in the one table every importer
+# reads (quickcrm.crm.headers), and "code" (a list exported from another system).
+NUMBER_HEADERS = (*aliases(["relation_number"]), "code")
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,7 @@ def group_by_name(session: Session, name: str) -> Any:
 def numbers_from_file(path: str | Path) -> list[tuple[int, str]]:
     """(row, relation number) of a file's "Relatienummer" column (or its first)."""
     table = open_table(path)
-    aliases = {h: "number" for h in NUMBER_HEADERS}
-    columns, _ = match_headers(table, aliases)
+    columns, _ = match_headers(table, {h: "number" for h in NUMBER_HEADERS})
     index = columns.get("number", 0)
     found = []
     for row, cells in table.rows():
@@ -143,9 +144,7 @@ def relation_ids(session: Session, pick: Relations) -> list[int] | None:
     if pick.numbers:
         return ids_of_numbers(session, pick.numbers)
     if pick.filters is not None and pick.filters.active():
-        # list_clients, not iter_clients: its streaming option stays on the session's
-        # connection (a server-side cursor on PostgreSQL, which refuses later INSERTs)
-        numbers = [c["relation_number"] for c in list_clients(session=session,
+        numbers = [c["relation_number"] for c in iter_clients(session=session,
                                                               filters=pick.filters)]
         return ids_of_numbers(session, numbers) if numbers else []
     return None

@@ -24,6 +24,7 @@ from quickcrm.campaigns.campaign import DRAFT, FINAL, get_campaign, require_draf
 from quickcrm.campaigns.exclusion_sheet import SheetRow, read_marks, write_sheet
 from quickcrm.campaigns.models import Campaign, CampaignClient, Exclusion
 from quickcrm.campaigns.summary import SelectionSummary, summarize
+from quickcrm.crm.headers import aliases
 from quickcrm.crm.users import Actor
 from quickcrm.errors import FileProblems, InvalidInput, InvalidState
 from quickcrm.events import CAMPAIGN_EXCLUSIONS_CHANGED, record
@@ -32,7 +33,9 @@ from quickcrm.store.models import Relation, User
 EX = Exclusion.__table__  # type: ignore[attr-defined]
 CC = CampaignClient.__table__  # type: ignore[attr-defined]
 REL = Relation.__table__  # type: ignore[attr-defined]
-NUMBER_HEADERS = {"relatienummer", "relatienummer klant", "relation number", "relnr", "number"}
+# A list of relation numbers: the relation number's headers in the one table every
+# importer reads (quickcrm.crm.headers), and a bare "number" (a list has no other).
+NUMBER_HEADERS = {*aliases(["relation_number"]), "number"}
 CHUNK = 500
 
 

@@ -28,8 +28,9 @@ from quickcrm import permissions
 from quickcrm.campaigns.faces import KINDS
 from quickcrm.campaigns.models import Face
 from quickcrm.codes import FACE
+from quickcrm.crm.headers import aliases
 from quickcrm.crm.users import Actor
-from quickcrm.documents.tabular import match_headers, normalize_header, open_table
+from quickcrm.documents.tabular import match_headers, open_table
 from quickcrm.errors import FileProblems, InvalidInput
 from quickcrm.events import FACES_IMPORTED, record
 from quickcrm.quickscans.definitions import get_quickscan
@@ -37,13 +38,11 @@ from quickcrm.store.models import Relation
 
 BATCH = 5000
 MAX_SHOWN = 20
-ALIASES = {
-    "relatienummer klant": "number", "relatienummer": "number", "relation_number": "number",
-    "volgens profiel": "profile", "profile": "profile", "profile_face": "profile",
-    "volgens update": "update", "update": "update", "update_face": "update",
-    "volgens relatiemanager": "rm", "rm": "rm", "rm_face": "rm",
-    "datum verzonden": "received", "received_at": "received",
-}
+# The file's columns: field in the one header table every importer reads
+# (quickcrm.crm.headers: "Relatienummer klant", "Volgens profiel", "profile", ...) -> the
+# name here.
+FIELDS = {"relation_number": "number", "profile_face": "profile", "update_face": "update",
+          "rm_face": "rm", "received_at": "received"}
 _DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 
 
@@ -84,7 +83,7 @@ def import_faces(*, session: Session, actor: Actor, now: datetime, path: str | P
     path = Path(path)
     table = open_table(path)
     name = path.name
-    columns, unknown = match_headers(table, {normalize_header(k): v for k, v in ALIASES.items()})
+    columns, unknown = match_headers(table, aliases(FIELDS))
     if "number" not in columns:
         raise FileProblems([f'{name}:1: missing required column "Relatienummer klant"'])
     if not set(columns) - {"number"}:

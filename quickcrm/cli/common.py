@@ -118,7 +118,11 @@ class Ctx:
 
     @contextmanager
     def progress(self, description: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
-        """A progress bar on stderr; yields ``advance(n)``. Silent when stderr is no tty."""
+        """A progress bar on stderr; yields ``advance(n)``. Silent when stderr is no tty
+        (then rich is not even imported: cron and scripts run such commands in loops)."""
+        if not _may_be_terminal(sys.stderr):
+            yield lambda n: None
+            return
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -131,6 +135,20 @@ class Ctx:
                       transient=True) as bar:
             task = bar.add_task(description, total=total)
             yield lambda n: bar.advance(task, n)
+
+
+def _may_be_terminal(stream: Any) -> bool:
+    """False when rich's ``Console.is_terminal`` would surely say no: no TTY_COMPATIBLE
+    or FORCE_COLOR in the environment (which make rich treat any stream as a terminal)
+    and a stream that is not a tty."""
+    import os
+
+    if os.environ.get("TTY_COMPATIBLE") is not None or os.environ.get("FORCE_COLOR") is not None:
+        return True
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream: rich says no too
+        return False
 
 
 def _json_value(value: Any, tz: str) -> Any:

@@ -101,14 +101,13 @@ def remind_cmd(
         counts = remind(rt=rt, campaign=campaign, dry_run=dry_run, queue_only=queue_only,
                         progress=advance)
 
-    def human() -> None:
+    def human() -> None:  # one plain line: cron runs this, rich is not worth loading
         verb = "due" if dry_run else "sent"
-        console().print(
+        typer.echo(
             f"first reminders {verb}: {counts.first_reminders}, second reminders {verb}: "
             f"{counts.second_reminders}, no-response notices {verb}: {counts.no_response}"
             + (f" (first reminder skipped for {counts.skipped_first})" if counts.skipped_first else "")
-            + (f"; nothing to {counts.opted_out} clients who opted out" if counts.opted_out else ""),
-            highlight=False)
+            + (f"; nothing to {counts.opted_out} clients who opted out" if counts.opted_out else ""))
 
     c.emit(counts.to_json(), human)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import chain
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, insert, select
@@ -29,7 +30,7 @@ from quickcrm.crm.client_rows import (
     Values,
     text,
 )
-from quickcrm.events import RELATION_CREATED, RELATION_UPDATED, Entry, record_many
+from quickcrm.events import RELATION_CREATED, RELATION_UPDATED, Entry, record_alike, record_many
 from quickcrm.store.models import Relation, Team, User, UserRight
 
 R = Relation.__table__  # type: ignore[attr-defined]
@@ -87,7 +88,8 @@ class ClientStore:
     def __init__(self, conn: Connection, *, now: datetime, columns: set[str],
                  user_id: int | None = None, file: str = "") -> None:
         self.conn, self.now, self.columns = conn, now, columns
-        self.user_id, self.source = user_id, {"source": "import", "file": file}
+        self.user_id = user_id
+        self.source: dict[str, Any] = {"source": "import", "file": file}
         to_db = R.c.updated_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         self.stamp = to_db(now) if to_db else now  # converted once, not per row
         self._build_sql()
@@ -137,6 +139,14 @@ class ClientStore:
                                              m, m, m]
         self.insert_person = (f"INSERT INTO person ({', '.join(q(c) for c in pcols)}) "
                               f"VALUES ({', '.join(values)})")
+        # SQLite, a batch of only new rows: ids given (see _insert_all_sqlite); the
+        # statement up to VALUES and one row, for _insert_rows
+        self.insert_relation_id = (f"INSERT INTO relation (id, {', '.join(q(c) for c in cols)}) "
+                                   "VALUES", f"({', '.join([m] * (len(cols) + 1))})")
+        pid_cols = ["id", *PERSON_FIELDS, "relation_id", "campaign_contact", "created_at",
+                    "updated_at"]
+        self.insert_person_id = (f"INSERT INTO person ({', '.join(q(c) for c in pid_cols)}) "
+                                 "VALUES", f"({', '.join([m] * len(pid_cols))})")
         self.update_person = (
             f"UPDATE person SET {', '.join(f'{q(c)} = {m}' for c in PERSON_FIELDS)}, "
             f"updated_at = {m} WHERE id = {m}")
@@ -232,17 +242,68 @@ class ClientStore:
                 cols[pos] = tuple(None if v is ABSENT else v for v in cols[pos])
         stamps = (self.stamp,) * n
         before = self._top_id()
-        self._many("insert_relation", list(zip(
-            *cols[:V_PERSON], row_teams, rm_ids, numbers, stamps, stamps, stamps, strict=True)))
-        record_many(self.conn, self._created(before, numbers), at=self.now)
-        persons = [p for p in zip(*cols[V_PERSON:V_TEAM], numbers, (True,) * n, stamps, stamps,
-                                  strict=True) if p[0] or p[1] or p[2] or p[3]]
-        if persons:
-            top = search_keys.top_person_id(self.conn)
-            self._many("insert_person", persons)
-            search_keys.keys_since(self.conn, top)  # the one helper (issue 26)
+        if self.conn.dialect.name == "sqlite":
+            self._insert_all_sqlite(cols, row_teams, rm_ids, before)
+        else:
+            self._many("insert_relation", list(zip(
+                *cols[:V_PERSON], row_teams, rm_ids, numbers, stamps, stamps, stamps,
+                strict=True)))
+            record_many(self.conn, self._created(before, numbers), at=self.now)
+            persons = [p for p in zip(*cols[V_PERSON:V_TEAM], numbers, (True,) * n, stamps,
+                                      stamps, strict=True) if p[0] or p[1] or p[2] or p[3]]
+            if persons:
+                top = search_keys.top_person_id(self.conn)
+                self._many("insert_person", persons)
+                search_keys.keys_since(self.conn, top)  # the one helper (issue 26)
         counts.created += n
         return True
+
+    def _insert_all_sqlite(self, cols: list[tuple[Any, ...]], row_teams: list[int | None],
+                           rm_ids: list[int | None] | tuple[None, ...], before: int) -> None:
+        """``_insert_all`` on SQLite, in one pass: the import holds the write lock
+        (BEGIN IMMEDIATE), so the new rows get the ids SQLite would give them (one above
+        the highest), given here. Persons then name their relation's id (no lookup by
+        number), the events their relations' ids, and the search keys their persons'
+        ids, straight from the batch (no SELECT back)."""
+        n = len(row_teams)
+        ids = range(before + 1, before + n + 1)
+        stamps = (self.stamp,) * n
+        self._insert_rows(self.insert_relation_id, list(zip(
+            ids, *cols[:V_PERSON], row_teams, rm_ids, cols[NUMBER], stamps, stamps, stamps,
+            strict=True)))
+        record_alike(self.conn, kind=RELATION_CREATED, at=self.now, relation_ids=ids,
+                     user_id=self.user_id, **self.source)
+        persons = [p for p in zip(*cols[V_PERSON:V_TEAM], ids, strict=True)
+                   if p[0] or p[1] or p[2] or p[3]]
+        if not persons:
+            return
+        top = search_keys.top_person_id(self.conn)
+        pids = range(top + 1, top + len(persons) + 1)
+        tail = (True, self.stamp, self.stamp)
+        self._insert_rows(self.insert_person_id, [
+            (pid, *p, *tail) for pid, p in zip(pids, persons, strict=True)])
+        search_keys.insert_pairs(self.conn, search_keys.key_pairs(
+            (pid, p[0], p[1], p[2]) for pid, p in zip(pids, persons, strict=True)))
+
+    def _insert_rows(self, sql: tuple[str, str], rows: list[tuple[Any, ...]]) -> None:
+        """``INSERT ... VALUES`` of many rows per statement (``sql``: the statement up to
+        VALUES and one row's ``(?, ...)``): one executemany of whole statements, then
+        one for the rest. Executing one row at a time costs sqlite3 about as much again
+        as the writing (as ``events.record_many``)."""
+        if not rows:
+            return
+        head, row = sql
+        width = len(rows[0])
+        per = max(1, min(500, 30_000 // width))  # bound values per statement: below limits
+        full = len(rows) - len(rows) % per
+        flat: list[Any] = list(chain.from_iterable(rows))
+        if full:
+            values = iter(flat[:full * width])
+            self.conn.exec_driver_sql(f"{head} {', '.join([row] * per)}",
+                                      list(zip(*[values] * (per * width), strict=True)))
+        if full < len(rows):
+            self.conn.exec_driver_sql(f"{head} {', '.join([row] * (len(rows) - full))}",
+                                      tuple(flat[full * width:]))
 
     def _many(self, kind: str, params: list[tuple[Any, ...]]) -> None:
         """One batch of one kind of change: an executemany of the prepared SQL, or on
@@ -311,6 +372,7 @@ class ClientStore:
         relation_updates: list[tuple[Any, ...]] = []
         person_updates: list[tuple[Any, ...]] = []
         changed_rows: list[Changed] = []
+        rekeyed: list[tuple[int, str, str, str]] = []  # persons whose search keys change
         stamp, complete, has_rm, has_person = self.stamp, self.complete, self.has_rm, self.has_person
         complete = complete and not self.no_coordinates  # else merge with what is stored
         team_ids, rm_ids = self._team_ids, self._rm_cache
@@ -360,6 +422,8 @@ class ClientStore:
                 if given[V_PERSON:] != old[PID + 1:]:
                     person = given[V_PERSON:]
                     person_updates.append((*person, stamp, old[PID]))
+                    if person[:3] != old[PID + 1:PID + 4]:  # a name or the e-mail: new keys
+                        rekeyed.append((old[PID], *person[:3]))
                     changed = True
             elif old[PID] is None and wants_person:
                 person = given[V_PERSON:]
@@ -383,7 +447,8 @@ class ClientStore:
                 self._many(kind, params)
         if new_persons:  # search keys through the one helper (issue 26)
             search_keys.keys_since(self.conn, top)
-        search_keys.refresh_keys(self.conn, [p[-1] for p in person_updates])
+        if rekeyed:  # from the values just written: no SELECT back
+            search_keys.write_keys(self.conn, rekeyed)
         if new_relations:
             record_many(self.conn, self._created(before, (r[NEW_NUMBER] for r in new_relations)),
                         at=self.now)

@@ -125,10 +125,11 @@ def list_clients(
 def iter_clients(*, session: Session, filters: ClientFilters | None = None) -> Iterator[dict[str, Any]]:
     """All matching clients, streamed in relation-number order (for exports). The filters
     are checked and the query run at the call, so a bad filter fails before a file is
-    opened."""
-    conn = session.connection().execution_options(yield_per=2000)
-    rows = conn.execute(_query(session, filters or ClientFilters()))
-    return map(_clean, rows)
+    opened. The streaming (``yield_per``, a server-side cursor on PostgreSQL) is an
+    option of this one statement, not of the session's connection, so the session's
+    later statements (an INSERT) run as usual."""
+    query = _query(session, filters or ClientFilters()).execution_options(yield_per=2000)
+    return map(_clean, session.connection().execute(query))
 
 
 def count_clients(*, session: Session, filters: ClientFilters | None = None) -> int:

@@ -197,8 +197,8 @@ def list_dossiers(*, session: Session, person_id: int | None = None) -> list[dic
 
 # --- import dossiers -----------------------------------------------------------------------
 
-DOSSIER_COLUMNS = {"dossiernummer": "number", "dossier": "number", "number": "number",
-                   "product": "product", "producten": "product", "status": "status"}
+# the dossier's own columns, by their names in the one header table (crm.headers)
+DOSSIER_FIELDS = {"dossier_number": "number", "product": "product", "status": "status"}
 
 
 @dataclass
@@ -217,12 +217,13 @@ def import_dossiers(*, session: Session, actor: Actor, now: datetime, path: Path
                     progress: Callable[[int], None] | None = None) -> DossierImport:
     """One row per applicant: Dossiernummer, the person columns of `import persons`,
     Product (TYPE or TYPE:STATUS, ``,`` between several) and Status. All or nothing."""
+    from quickcrm.crm.headers import aliases
     from quickcrm.crm.person_import import PERSON_ALIASES, row_data
     from quickcrm.documents.tabular import match_headers, open_table
 
     permissions.require(actor, "import dossiers")
     table = open_table(path)
-    found, unknown = match_headers(table, {**PERSON_ALIASES, **DOSSIER_COLUMNS})
+    found, unknown = match_headers(table, {**PERSON_ALIASES, **aliases(DOSSIER_FIELDS)})
     if "number" not in found:
         raise FileProblems([f"{path}:1: the column Dossiernummer is missing"])
     result = DossierImport(warnings=[f"{path}: column {h!r} is not imported" for h in unknown])

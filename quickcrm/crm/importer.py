@@ -33,6 +33,7 @@ from quickcrm.documents.tabular import (
 )
 from quickcrm.errors import FileProblems, Problem
 from quickcrm.events import CLIENTS_IMPORTED, record
+from quickcrm.store.db import bulk_page_cache
 
 BATCH = 5000
 PROBLEM_LIMIT = 50
@@ -168,7 +169,7 @@ def import_clients(
     seen: set[str] = set()
     parser = RowParser(name, columns, table.headers)
     number_header = table.headers[columns["relation_number"]].strip()
-    with _no_cyclic_gc():
+    with _no_cyclic_gc(), bulk_page_cache(session):
         try:
             for chunk in _batches(table.rows()):
                 parsed, bad = parser.parse_batch(chunk)

@@ -23,14 +23,13 @@ from sqlmodel import Session, col
 
 from quickcrm import events, permissions
 from quickcrm.crm import search_keys
-from quickcrm.crm.columns import CLIENT_COLUMNS
+from quickcrm.crm.headers import aliases
 from quickcrm.crm.models import PropertyDef, PropertyValue
 from quickcrm.crm.persons import SIMILAR, PersonData, set_properties, typed_value
 from quickcrm.documents.tabular import (
     csv_row,
     csv_writer,
     match_headers,
-    normalize_header,
     open_table,
     unescape_cell,
 )
@@ -40,9 +39,9 @@ from quickcrm.store.models import Person, Relation
 
 BATCH = 2000
 PROBLEM_LIMIT = 50
-# The person file's columns: header as exported -> field; the client file's headers for
-# the same fields ("Relatienummer klant", "Voornaam klant") are aliases, so one table of
-# names serves every importer.
+# The person file's columns: header as exported -> field. What else a file may call them
+# ("Relatienummer klant", "Voornaam klant", "relatie nr") is in the one table every
+# importer reads, quickcrm.crm.headers.
 PERSON_COLUMNS = (("Voornaam", "first_name"), ("Achternaam", "last_name"),
                   ("E-mail", "email"), ("Telefoon", "phone"),
                   ("Geboortedatum", "date_of_birth"), ("Adres", "address"),
@@ -50,22 +49,9 @@ PERSON_COLUMNS = (("Voornaam", "first_name"), ("Achternaam", "last_name"),
                   ("Soort partij", "party_type"), ("Relatienummer", "relation"))
 
 
-def _aliases() -> dict[str, str]:
-    out: dict[str, str] = {}
-    for header, name in PERSON_COLUMNS:
-        for alias in (header, name, name.replace("_", " ")):
-            out[normalize_header(alias)] = name
-    client_fields = {"relation_number": "relation", "city": "city", "first_name": "first_name",
-                     "last_name": "last_name", "email": "email", "phone": "phone",
-                     "address": "address", "postcode": "postcode"}
-    for column in CLIENT_COLUMNS:
-        if column.field in client_fields:
-            out.setdefault(normalize_header(column.header), client_fields[column.field])
-            out.setdefault(normalize_header(column.field), client_fields[column.field])
-    return out
-
-
-PERSON_ALIASES = _aliases()
+# Normalised header -> field, from the one table every importer reads (crm.headers).
+PERSON_ALIASES = aliases({"relation_number" if name == "relation" else name: name
+                          for _header, name in PERSON_COLUMNS})
 P = Person.__table__  # type: ignore[attr-defined]
 
 

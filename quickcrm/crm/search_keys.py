@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection
@@ -27,6 +28,7 @@ _SPELLED = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "æ": "ae", "œ": "oe
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 _HOUSE_NUMBER = re.compile(r"(\d+)\s*([a-z]{0,2})\b")
 _ROWS = 400  # keys per INSERT statement (2 values each: below both databases' limits)
+_NEW_KEYS = "qc_import_new_person_key"  # PostgreSQL: a batch's keys before they go in
 
 
 def normalise(text: str) -> str:
@@ -62,6 +64,47 @@ def keys_for(first_name: str, last_name: str, email: str) -> set[str]:
     if email:
         keys.add(normalise(email)[:KEY_LENGTH])
     return keys
+
+
+@lru_cache(maxsize=1 << 16)
+def _names_keys(first_name: str, last_name: str) -> tuple[str, ...]:
+    """The keys of a first and a last name together, each once (pairs repeat: cached)."""
+    return tuple(dict.fromkeys((*name_keys(first_name), *name_keys(last_name))))
+
+
+def key_pairs(persons: Iterable[tuple[int, str, str, str]]) -> list[tuple[str, int]]:
+    """``(key, person id)`` for every key of ``persons`` (id, first name, last name,
+    e-mail), in index order: ``keys_for`` of each, made column by column (a bulk
+    writer's hot loop: a million persons per import). The names' keys are cached per
+    pair; a column of plain ASCII addresses is lower-cased as one string."""
+    rows = list(persons)
+    if not rows:
+        return []
+    ids, firsts, lasts, emails = zip(*rows, strict=True)
+    if None in firsts or None in lasts:
+        firsts, lasts = tuple(f or "" for f in firsts), tuple(n or "" for n in lasts)
+    names = list(map(_names_keys, firsts, lasts))
+    pairs = [(key, pid) for pid, keys in zip(ids, names, strict=True) for key in keys]
+    pairs += [(mail, pid) for pid, mail, keys in zip(ids, _mail_keys(emails), names, strict=True)
+              if mail and mail not in keys]
+    pairs.sort()  # in index order: each B-tree page is visited once, not once per key
+    return pairs
+
+
+_ASCII_SPACE = re.compile(r"[ \t\r\x0b\x0c\x1c-\x1f]")  # what str.split() splits ASCII on, but \n
+
+
+def _mail_keys(emails: Sequence[str | None]) -> list[str]:
+    """The e-mail key of each address: ``normalise(email)[:KEY_LENGTH]``, for a column
+    of ASCII addresses without spaces (an import's: checked) as one ``lower``."""
+    text = "\n".join(e or "" for e in emails)
+    if text.isascii() and not _ASCII_SPACE.search(text):
+        lowered = text.lower().split("\n")
+        if len(lowered) == len(emails):  # no address had a newline of its own
+            if max(map(len, lowered)) <= KEY_LENGTH:
+                return lowered
+            return [m[:KEY_LENGTH] for m in lowered]
+    return [normalise(e)[:KEY_LENGTH] if e else "" for e in emails]
 
 
 def full_name(first_name: str, last_name: str) -> str:
@@ -109,31 +152,51 @@ def write_keys(db: Session | Connection,
     old keys (``replace=False``: persons just inserted, who have none). Driver-level
     statements of many rows, bound values only; returns how many keys were written."""
     conn = _conn(db)
-    m = _mark(conn)
-    pairs: list[tuple[str, int]] = []
-    ids: list[int] = []
-    for pid, first, last, email in persons:
-        ids.append(pid)
-        pairs += [(key, pid) for key in keys_for(first or "", last or "", email or "")]
-    pairs.sort()  # in index order: each B-tree page is visited once, not once per key
-    rows: list[Any] = [v for pair in pairs for v in pair]
+    persons = list(persons)
     if replace:
+        m = _mark(conn)
+        ids = [p[0] for p in persons]
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             conn.exec_driver_sql(
                 f"DELETE FROM person_key WHERE person_id IN ({', '.join([m] * len(chunk))})",
                 tuple(chunk))
-    count = len(rows) // 2
+    return insert_pairs(conn, key_pairs(persons))
+
+
+def insert_pairs(db: Session | Connection, pairs: Sequence[tuple[str, int]]) -> int:
+    """Insert ``(key, person id)`` pairs (``key_pairs``): statements of ``_ROWS`` keys
+    each in one executemany, then one statement for the rest."""
+    conn = _conn(db)
+    if conn.dialect.name == "postgresql" and len(pairs) > _ROWS:
+        return _copy_pairs(conn, pairs)
+    m = _mark(conn)
+    count = len(pairs)
     full = count - count % _ROWS
+    flat: list[Any] = list(chain.from_iterable(pairs))
     if full:
-        sql = _insert_sql(m, _ROWS)
-        conn.exec_driver_sql(sql, [tuple(rows[i * 2:(i + _ROWS) * 2])
-                                   for i in range(0, full, _ROWS)])
+        values = iter(flat[:full * 2])
+        conn.exec_driver_sql(_insert_sql(m, _ROWS), list(zip(*[values] * (2 * _ROWS), strict=True)))
     if full < count:
-        rest = count - full
-        sql = _insert_sql(m, rest)
-        conn.exec_driver_sql(sql, tuple(rows[full * 2:]))
+        conn.exec_driver_sql(_insert_sql(m, count - full), tuple(flat[full * 2:]))
     return count
+
+
+def _copy_pairs(conn: Connection, pairs: Sequence[tuple[str, int]]) -> int:
+    """PostgreSQL, many keys (an import's batch): COPY into a temporary table (dropped
+    at commit) and one INSERT ... SELECT from it, leaving keys already there alone, as
+    ``pg_bulk`` writes the import's rows (issue 30)."""
+    conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {_NEW_KEYS} ON COMMIT DROP AS "
+                         "SELECT key, person_id FROM person_key WITH NO DATA")
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        with cur.copy(f"COPY {_NEW_KEYS} (key, person_id) FROM STDIN") as copy:
+            for pair in pairs:
+                copy.write_row(pair)
+    conn.exec_driver_sql(f"INSERT INTO person_key (key, person_id) SELECT key, person_id "
+                         f"FROM {_NEW_KEYS} ON CONFLICT DO NOTHING")
+    conn.exec_driver_sql(f"TRUNCATE {_NEW_KEYS}")
+    return len(pairs)
 
 
 def refresh_keys(db: Session | Connection, person_ids: Sequence[int]) -> int:

@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from quickcrm.errors import FileProblems
 
@@ -25,6 +25,7 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
 DELIMITERS = (";", ",", "\t")
 _CHUNK = 1 << 20
 _SNIFF = 4096  # bytes looked at for a UTF-16 file (its NUL bytes)
+_TEXT = frozenset({str})
 
 
 def normalize_header(text: object) -> str:
@@ -144,7 +145,8 @@ def _csv_table(path: Path) -> Table:
             reader = csv.reader(f, delimiter=delimiter)
             next(reader, None)
             for number, cells in enumerate(reader, start=2):
-                if "".join(cells).strip():  # skip blank rows, keep Excel's numbering
+                # skip blank rows, keep Excel's numbering (the first cell decides most)
+                if (cells and cells[0].strip()) or "".join(cells).strip():
                     yield number, cells
 
     return Table(path, [h.replace("\ufeff", "") for h in header],
@@ -184,8 +186,10 @@ def _xlsx_table(path: Path) -> Table:
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         for number, raw in enumerate(it, start=start + 2):
-            cells = [v if type(v) is str else cell_text(v) for v in raw]
-            if "".join(cells).strip():
+            # calamine gives text cells as str (most of a file): those rows as they are
+            cells: list[str] = cast(list[str], raw) if set(map(type, raw)) <= _TEXT else [
+                v if type(v) is str else cell_text(v) for v in raw]
+            if (cells and cells[0].strip()) or "".join(cells).strip():
                 yield number, cells
 
     return Table(path, header, [normalize_header(h) for h in header], rows)

@@ -19,13 +19,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from quickcrm.landing import visitors as lv
-from quickcrm.quickscans.contacts import contact_of, photo_of
+from quickcrm.quickscans.contacts import contact_of
 from quickcrm.quickscans.pages import (
     client_address,
     forbidden,
     lookup,
     miss,
     not_found,
+    photo_response,
     read_post,
     render,
     render_step,
@@ -327,19 +328,13 @@ async def _load_confirm(request: Request) -> lv.Visit | Response:
 
 async def rm_photo(request: Request) -> Response:
     """The photo of the page's relationship manager."""
-    web = state(request)
     slug = request.path_params["slug"]
 
-    def work() -> tuple[str, bytes] | None:
-        with web.runtime.session(read_only=True) as s:
-            page = lv.find_page(s, slug)
-            return photo_of(s, page.page.rm_id) if page is not None else None
+    def rm_of(s: Session) -> int | None:
+        page = lv.find_page(s, slug)
+        return page.page.rm_id if page is not None else None
 
-    found = await web.in_thread(work)
-    if found is None:
-        return miss(request)
-    return Response(found[1], media_type=found[0],
-                    headers={"cache-control": "public, max-age=3600"})
+    return await photo_response(request, rm_of, "public, max-age=3600")
 
 
 def _confirm_page(request: Request, visit: lv.Visit) -> Response:

@@ -92,6 +92,21 @@ async def lookup(request: Request, find: Callable[[Session], T | None]) -> T | R
     return found if found is not None else miss(request)
 
 
+async def photo_response(request: Request, rm_lookup: Callable[[Session], int | None],
+                         cache: str) -> Response:
+    """The photo of the relationship manager whose user id ``rm_lookup`` reads in a
+    read-only session (the invited client's RM, the landing page's; None: not found),
+    sent with ``cache`` as its cache-control header. No respondent, no RM or no photo is
+    a miss (``miss``), as an unknown token is."""
+    from quickcrm.quickscans.contacts import photo_of
+
+    found = await lookup(request, lambda s: photo_of(s, rm_lookup(s)))
+    if isinstance(found, Response):
+        return found
+    content_type, data = found
+    return Response(data, media_type=content_type, headers={"cache-control": cache})
+
+
 def bad_form(request: Request) -> HTMLResponse:
     return render(request, "message.html", 400, title="Formulier niet verwerkt",
                   text="Dit formulier kon niet worden verwerkt. Ga terug en probeer het "

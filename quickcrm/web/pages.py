@@ -17,13 +17,13 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from quickcrm.quickscans.contacts import photo_of
 from quickcrm.quickscans.guards import csrf_ok, csrf_token, well_formed
 from quickcrm.quickscans.pages import (
     forbidden,
     lookup,
     miss,
     not_found,
+    photo_response,
     read_post,
     render,
     render_step,
@@ -73,19 +73,13 @@ def _page(request: Request, scan: respond.Scan, step: int | str | None = None, *
 
 async def rm_photo(request: Request) -> Response:
     """The photo of the client's relationship manager, for their own pages only."""
-    web = state(request)
     token = request.path_params["token"]
 
-    def work() -> tuple[str, bytes] | None:
-        with web.runtime.session(read_only=True) as s:
-            scan = respond.find_scan(s, token)
-            return photo_of(s, scan.client.rm_id) if scan is not None else None
+    def rm_of(s: Session) -> int | None:
+        scan = respond.find_scan(s, token)
+        return scan.client.rm_id if scan is not None else None
 
-    found = await web.in_thread(work)
-    if found is None:
-        return miss(request)
-    return Response(found[1], media_type=found[0],
-                    headers={"cache-control": "private, max-age=3600"})
+    return await photo_response(request, rm_of, "private, max-age=3600")
 
 
 async def undo(request: Request) -> Response:

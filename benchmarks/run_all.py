@@ -32,6 +32,7 @@ PG = os.environ.get("QUICKCRM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0
 
 ARGS: dict[str, list[str]] = {
     "bench_actor_check.py": ["--users", "200", "--runs", "5"],
+    "bench_audit.py": ["--events", "50000", "--runs", "5"],
     "bench_attention.py": ["--relations", "2000", "--events", "50000", "--rows", "5000",
                            "--repeat", "1"],
     "bench_daemons.py": ["--clients", "100000", "--invitations", "300", "--db", "{pg}"],
@@ -41,6 +42,7 @@ ARGS: dict[str, list[str]] = {
     "bench_help.py": ["--quick"],
     "bench_import.py": ["--quick", "--db", "{pg}"],
     "bench_persons.py": ["--persons", "100000", "--import-rows", "3000", "--dup-persons", "10000"],
+    "bench_privacy.py": ["--quick", "--repeat", "1"],
     "bench_procedures.py": ["--rows", "5000", "--steps", "200", "--repeat", "1"],
     "bench_remind.py": ["--n", "2000"],
     "bench_report_pdf.py": ["-n", "20"],

@@ -141,7 +141,10 @@ class Runtime:
         if self._actor is None:
             from quickcrm.crm.users import acting, resolve_actor
 
-            with self.session() as session:
+            # a read-only session unless the configured administrator is still to be
+            # created: a read command run beside a writing daemon does not wait for
+            # SQLite's write lock just to learn who is acting
+            with self.session(read_only=self._users_exist()) as session:
                 self._actor = resolve_actor(
                     session=session, email=self.acting_as, settings=self.settings,
                     now=self.clock.now(), account=self.os_account,
@@ -153,6 +156,19 @@ class Runtime:
                         session=session, email=by, settings=self.settings,
                         now=self.clock.now(), account=self.os_account)
         return self._actor
+
+    def _users_exist(self) -> bool:
+        """Whether the acting user can be resolved without writing: only the configured
+        administrator is ever created on first use, and only while no user has its
+        address."""
+        from sqlmodel import select
+
+        from quickcrm.store.models import User
+
+        with self.session(read_only=True) as session:
+            found = session.exec(select(User.id).where(
+                User.email == self.settings.admin_email)).first()
+        return found is not None
 
     def transport(self) -> Transport:
         """The mail transport named by ``mail.url`` (smtp://, smtps://, maildir:)."""

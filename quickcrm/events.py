@@ -235,6 +235,11 @@ ACTIVITIES_IMPORTED = _kind(
     "activities.imported", "a file of contact moments was imported by user_id (one event "
     "per file)")
 
+# attention's relation groups (issue 29's audit trail; user_id: who changed the group).
+ATTENTION_GROUP_CHANGED = _kind(
+    "attention.group_changed", "user_id created, filled, emptied or deleted a relation group "
+    "(B-Groep) of the attention monitor; details name the group and the relation count")
+
 # privacy (issue 29): departed users, who acts, opt-outs and retention (user_id: the
 # user who acted).
 USER_DEACTIVATED = _kind(

@@ -147,6 +147,15 @@ def test_groups_through_the_cli_and_import_errors(cli, tmp_path):
     assert night["from"] == "2025-11-23" and night["to"] == "2026-11-23"  # the year to yesterday
     assert [r["relation"] for r in night["relations"]] == ["000002", "000003"]
     ok(cli("attention", "group", "delete", "Topklanten"))
+    # each change is in the audit trail: who, which group, its size before and after
+    trail = json.loads(ok(cli("audit", "--kind", "attention.group_changed", "--json")).stdout)
+    changed = [(e["details"]["action"], e["details"]["relations"], e["changes"])
+               for e in sorted(trail["events"], key=lambda e: e["id"])]
+    assert changed == [
+        ("created", 2, [{"field": "relations", "old": 0, "new": 2}]),
+        ("added", 1, [{"field": "relations", "old": 2, "new": 3}]),
+        ("removed", 1, [{"field": "relations", "old": 3, "new": 2}]),
+        ("deleted", 2, [{"field": "relations", "old": 2, "new": 0}])]
     bad = tmp_path / "fout.csv"
     bad.write_text("Relatienummer;Datum;Soort;Bedrag\n000001;gisteren;historie;\n"
                    "000002;2026-11-01;order;veel\n", encoding="utf-8")

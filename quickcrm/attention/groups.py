@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, true
 from sqlmodel import Session
 
-from quickcrm import permissions
+from quickcrm import events, permissions
 from quickcrm.attention.models import RelationGroup, RelationGroupMember
 from quickcrm.attention.monitor import MONITOR, REVENUE, Params, compute
 from quickcrm.attention.scope import Relations, group_by_name, relation_ids
@@ -39,6 +39,20 @@ def _add(session: Session, group_id: int, ids: list[int]) -> int:
     return len(new)
 
 
+def _size(session: Session, group_id: int) -> int:
+    return int(session.connection().execute(
+        select(func.count()).select_from(GM).where(GM.c.group_id == group_id)).scalar_one())
+
+
+def _record(session: Session, *, actor: Actor, now: datetime, group: str, action: str,
+            touched: int, before: int, after: int, **extra: Any) -> None:
+    """One ``attention.group_changed`` per command, in its transaction: the audit trail
+    names who changed which group and its size before and after."""
+    events.record(session, kind=events.ATTENTION_GROUP_CHANGED, at=now, user_id=actor.id,
+                  group=group, action=action, relations=touched,
+                  changes={"relations": [before, after]}, **extra)
+
+
 def create_group(*, session: Session, actor: Actor, now: datetime, name: str,
                  relations: Relations, nightly: bool = False) -> dict[str, Any]:
     permissions.require(actor, MONITOR)
@@ -51,7 +65,9 @@ def create_group(*, session: Session, actor: Actor, now: datetime, name: str,
     gid = session.connection().execute(insert(G).returning(G.c.id), {
         "name": name, "nightly": nightly, "created_by": actor.id, "created_at": now,
     }).scalar_one()
-    _add(session, gid, ids)
+    added = _add(session, gid, ids)
+    _record(session, actor=actor, now=now, group=name, action="created", touched=added,
+            before=0, after=added, nightly=nightly)
     session.commit()
     return show_group(session=session, actor=actor, name=name)
 
@@ -75,35 +91,47 @@ def show_group(*, session: Session, actor: Actor, name: str) -> dict[str, Any]:
     return {"name": group.name, "nightly": bool(group.nightly), "relations": members}
 
 
-def add_to_group(*, session: Session, actor: Actor, name: str, relations: Relations
-                 ) -> dict[str, Any]:
+def add_to_group(*, session: Session, actor: Actor, now: datetime, name: str,
+                 relations: Relations) -> dict[str, Any]:
     permissions.require(actor, MONITOR)
     group = group_by_name(session, name)
+    before = _size(session, group.id)
     added = _add(session, group.id, _ids(session, relations))
+    if added:
+        _record(session, actor=actor, now=now, group=group.name, action="added",
+                touched=added, before=before, after=before + added)
     session.commit()
     return {"name": group.name, "added": added}
 
 
-def remove_from_group(*, session: Session, actor: Actor, name: str, relations: Relations
-                      ) -> dict[str, Any]:
+def remove_from_group(*, session: Session, actor: Actor, now: datetime, name: str,
+                      relations: Relations) -> dict[str, Any]:
     permissions.require(actor, MONITOR)
     group = group_by_name(session, name)
     ids = _ids(session, relations)
-    removed = session.connection().execute(delete(GM).where(
-        GM.c.group_id == group.id, GM.c.relation_id.in_(ids))).rowcount
+    before = _size(session, group.id)
+    removed = int(session.connection().execute(delete(GM).where(
+        GM.c.group_id == group.id, GM.c.relation_id.in_(ids))).rowcount or 0)
+    if removed:
+        _record(session, actor=actor, now=now, group=group.name, action="removed",
+                touched=removed, before=before, after=before - removed)
     session.commit()
-    return {"name": group.name, "removed": int(removed or 0)}
+    return {"name": group.name, "removed": removed}
 
 
-def delete_group(*, session: Session, actor: Actor, name: str) -> dict[str, Any]:
+def delete_group(*, session: Session, actor: Actor, now: datetime, name: str
+                 ) -> dict[str, Any]:
     permissions.require(actor, MONITOR)
     group = group_by_name(session, name)
+    before = _size(session, group.id)
     from quickcrm.attention.models import AttentionResult
 
     AR = AttentionResult.__table__  # type: ignore[attr-defined]
     session.connection().execute(delete(AR).where(AR.c.group_id == group.id))
     session.connection().execute(delete(GM).where(GM.c.group_id == group.id))
     session.connection().execute(delete(G).where(G.c.id == group.id))
+    _record(session, actor=actor, now=now, group=group.name, action="deleted",
+            touched=before, before=before, after=0)
     session.commit()
     return {"name": group.name, "deleted": True}
 

@@ -108,6 +108,7 @@ TABLE: dict[str, KindRule] = {
     e.FACES_SET: _t(DATA_CHANGE),
     e.CLIENTS_IMPORTED: _t(DATA_CHANGE),
     e.ACTIVITIES_IMPORTED: _t(DATA_CHANGE),  # import activities' summary (issue 26)
+    e.ATTENTION_GROUP_CHANGED: IGNORED,  # a monitor setting, not about one relation
     # a moved or cancelled appointment, a changed prospect status: shown to a colleague
     # back from leave (the appointment step itself is the contact moment)
     e.APPOINTMENT_MOVED: _t(DATA_CHANGE),

@@ -465,7 +465,7 @@ def group_add(
     rt = c.runtime()
     actor = rt.actor
     with rt.session() as s:
-        data = add_to_group(session=s, actor=actor, name=name,
+        data = add_to_group(session=s, actor=actor, now=rt.clock.now(), name=name,
                             relations=_relations(None, file, _split(relations), filters))
     c.emit(data, lambda: typer.echo(f"{data['added']} relations added to {data['name']!r}"))
 
@@ -485,7 +485,8 @@ def group_remove(
     rt = c.runtime()
     actor = rt.actor
     with rt.session() as s:
-        data = remove_from_group(session=s, actor=actor, name=name, relations=_relations(
+        data = remove_from_group(session=s, actor=actor, now=rt.clock.now(), name=name,
+                                 relations=_relations(
             None, file, _split(relations), ClientFilters()))
     c.emit(data, lambda: typer.echo(f"{data['removed']} relations removed from "
                                     f"{data['name']!r}"))
@@ -502,5 +503,5 @@ def group_delete(c: Ctx, name: Annotated[str, typer.Argument(help="The group's n
     rt = c.runtime()
     actor = rt.actor
     with rt.session() as s:
-        data = delete_group(session=s, actor=actor, name=name)
+        data = delete_group(session=s, actor=actor, now=rt.clock.now(), name=name)
     c.emit(data, lambda: typer.echo(f"relation group {data['name']!r} deleted"))

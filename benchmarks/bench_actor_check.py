@@ -18,7 +18,6 @@ one the command then uses, so (b) - (c) is less than (a). On PostgreSQL too when
 from __future__ import annotations
 
 import argparse
-import secrets
 import statistics
 import tempfile
 import time
@@ -101,21 +100,11 @@ def main() -> None:
         print(f"SQLite, {args.users} users, median of {args.runs} runs (best of 3 rounds):")
         measure(f"sqlite:///{Path(tmp) / 'bench.db'}", args.users, args.runs)
     if args.pg:
-        import sqlalchemy as sa
+        from _pg import fresh_pg_schema
 
-        schema = "bench_" + secrets.token_hex(4)
-        admin = sa.create_engine(args.pg, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        try:
-            sep = "&" if "?" in args.pg else "?"
+        with fresh_pg_schema(args.pg) as url:
             print(f"PostgreSQL, {args.users} users:")
-            measure(f"{args.pg}{sep}options=-csearch_path%3D{schema}", args.users, args.runs)
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-            admin.dispose()
-
+            measure(url, args.users, args.runs)
 
 if __name__ == "__main__":
     main()

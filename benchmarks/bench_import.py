@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _pg import fresh_pg_schema
+
 from quickcrm.crm.columns import CLIENT_COLUMNS
 from quickcrm.sample import iter_clients, write_clients
 
@@ -76,24 +78,18 @@ def quickcrm_import_url(path: Path, url: str, again: Path | None = None) -> Timi
     """``import_clients`` into a fresh schema of the PostgreSQL server at ``url`` (or a
     fresh SQLite file for ``sqlite:///``); with ``again`` that file is imported first
     (not timed) and ``path`` then updates it."""
-    import secrets
-
-    import sqlalchemy as sa
+    from contextlib import AbstractContextManager, nullcontext
 
     from quickcrm.bootstrap import bootstrap
     from quickcrm.crm.importer import import_clients
 
-    schema = None
+    place: AbstractContextManager[str]
     if url.startswith("sqlite:///"):
         _fresh(Path(url.removeprefix("sqlite:///")))
-        target = url
+        place = nullcontext(url)
     else:
-        schema = "bench_" + secrets.token_hex(4)
-        admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        target = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    try:
+        place = fresh_pg_schema(url)
+    with place as target:
         rt = bootstrap(database_url=target, env={})
         actor = rt.actor
         if again is not None:
@@ -106,11 +102,6 @@ def quickcrm_import_url(path: Path, url: str, again: Path | None = None) -> Timi
         rt.close()
         assert (result.created or result.updated) and not result.errors, result
         return took
-    finally:
-        if schema is not None:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-            admin.dispose()
 
 
 def _children_cpu() -> float:

@@ -289,6 +289,17 @@ class Entry(NamedTuple):
     at: datetime | None = None  # attention (issue 28): an imported contact's own time
 
 
+def details_of(text: str | None) -> dict[str, Any]:
+    """An event's stored ``details`` as a dict, for the readers of the log (attention,
+    audit): ``{}`` for an empty, damaged or non-object value rather than an error, so
+    one odd row cannot stop a report."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def with_actor(details: dict[str, Any], actor_id: int | None,
                user_id: int | None) -> dict[str, Any]:
     """``details`` plus ``actor_id`` when the user who acted is not ``user_id``, the

@@ -14,7 +14,6 @@ CHANNELS) from what QuickCRM records.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import date, datetime
 from typing import Any
@@ -32,6 +31,7 @@ from quickcrm.attention.monitor import (
     period_bounds,
 )
 from quickcrm.errors import InvalidInput
+from quickcrm.events import details_of
 from quickcrm.permissions import Actor
 from quickcrm.store.models import Relation
 
@@ -124,7 +124,7 @@ def channels(*, session: Session, actor: Actor, tz: str, start: date, end: date
              .where(E.c.at >= low, E.c.at < high, E.c.relation_id.is_not(None),
                     E.c.kind.in_(list(kinds.COUNTED))))
     for kind, channel, details in session.connection().execute(query):
-        found[kinds.channel_of(kind, channel, _details(details) if not channel else {})] += 1
+        found[kinds.channel_of(kind, channel, details_of(details) if not channel else {})] += 1
     total = sum(found.values())
     order = [*kinds.CHANNELS, *sorted(set(found) - set(kinds.CHANNELS))]
     return {"from": start.isoformat(), "to": end.isoformat(), "total": total,
@@ -132,10 +132,3 @@ def channels(*, session: Session, actor: Actor, tz: str, start: date, end: date
                           "share": round(found.get(c, 0) / total, 4) if total else 0.0}
                          for c in order]}
 
-
-def _details(text: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}

@@ -26,6 +26,7 @@ from quickcrm.attention.models import AttentionResult
 from quickcrm.attention.scope import Relations, group_by_name, relation_ids, resolve_users
 from quickcrm.clock import as_utc, local_date
 from quickcrm.errors import InvalidInput, NotFound
+from quickcrm.events import details_of
 from quickcrm.permissions import Actor
 from quickcrm.store.models import Event, Person, Relation
 
@@ -168,16 +169,9 @@ def _types(session: Session, low: datetime, high: datetime, user_ids: list[int] 
     steps = select(E.c.relation_id, E.c.at, E.c.details).where(
         *_conditions(low, high, [kinds.STEP], user_ids))
     for rid, at, details in session.connection().execute(steps):
-        add(rid, kinds.step_type(_details(details)), 1, at)
+        add(rid, kinds.step_type(details_of(details)), 1, at)
     return out
 
-
-def _details(text: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def helpdesk_status(session: Session, relation_ids_: Sequence[int] | None = None,
@@ -187,7 +181,7 @@ def helpdesk_status(session: Session, relation_ids_: Sequence[int] | None = None
     solved: set[int] = set()
     for details in session.connection().execute(
             select(E.c.details).where(E.c.kind == kinds.SOLVES)).scalars():
-        call = _details(details).get("call_id")
+        call = details_of(details).get("call_id")
         if isinstance(call, int):
             solved.add(call)
     query = select(E.c.id, E.c.details).where(E.c.kind == kinds.CALLS)
@@ -195,7 +189,7 @@ def helpdesk_status(session: Session, relation_ids_: Sequence[int] | None = None
         query = query.where(E.c.id.in_(list(call_ids)))
     out = {}
     for eid, details in session.connection().execute(query):
-        out[eid] = eid in solved or _details(details).get("status") == "opgelost"
+        out[eid] = eid in solved or details_of(details).get("status") == "opgelost"
     return out
 
 

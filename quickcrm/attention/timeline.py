@@ -7,7 +7,6 @@ reader with ``see revenue``."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from email import policy
 from email.parser import BytesParser
@@ -25,6 +24,7 @@ from quickcrm.clock import as_utc
 from quickcrm.crm.models import PersonEmail
 from quickcrm.crm.users import rm_ids
 from quickcrm.errors import InvalidInput
+from quickcrm.events import details_of
 from quickcrm.mail.models import OutboxBody, OutboxMessage
 from quickcrm.permissions import Actor
 from quickcrm.store.models import Event, Relation, User
@@ -125,7 +125,7 @@ def timeline(*, session: Session, actor: Actor, tz: str, number: str | None = No
     for r in rows:
         if r.relation_id not in wanted:
             continue
-        details = _decode(r.details)
+        details = details_of(r.details)
         rule = kinds.TABLE[r.kind]
         item: dict[str, Any] = {
             "id": r.id, "relation": r.number, "name": r.company, "at": r.at, "kind": r.kind,
@@ -151,10 +151,3 @@ def timeline(*, session: Session, actor: Actor, tz: str, number: str | None = No
             "to": end.isoformat() if end else None, "events": out,
             "counted": sum(1 for i in out if i["counted"])}
 
-
-def _decode(text: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}

@@ -175,7 +175,7 @@ def audit_trail(*, session: Session, actor: Actor, now: datetime, settings: Any,
         extra += [r for r in session.execute(_COLUMNS.where(
             *own, E.c.user_id.is_distinct_from(user_id),
             E.c.details.like(f'%"actor_id": {int(user_id)}%')))
-            if _decode(r.details).get("actor_id") == user_id]
+            if events.details_of(r.details).get("actor_id") == user_id]
     if wanted_relation is not None and (named is None or events.PRIVACY_READ in named):
         extra += _wide_reads(session, [*conds, *who], wanted_relation)
     if extra:
@@ -197,19 +197,12 @@ def _wide_reads(session: Session, conds: list[Any], relation_id: int) -> list[An
     group) that name this one in ``details.relation_ids``."""
     return [row for row in session.execute(_COLUMNS.where(
         *conds, E.c.kind == events.PRIVACY_READ, E.c.relation_id.is_(None)))
-        if relation_id in _listed(_decode(row.details).get("relation_ids"))]
+        if relation_id in _listed(events.details_of(row.details).get("relation_ids"))]
 
 
 def _listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
-
-def _decode(text: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _shape(session: Session, actor: Actor, now: datetime, settings: Any, trail: Trail,

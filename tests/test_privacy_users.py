@@ -134,6 +134,8 @@ def test_the_last_active_admin_counts_only_active_admins(rt):
 def test_cli_deactivated_user_is_refused_but_still_named(cli):
     assert cli("user", "add", RM1, "--name", "Rita Meer", "-r", "rm").exit_code == 0
     assert cli("user", "add", RM2, "--name", "Jan Vries", "-r", "rm").exit_code == 0
+    lead = cli("person", "add", "--first-name", "Lies", "--last-name", "Lood", "--as", RM1)
+    assert lead.exit_code == 0, lead.output
     result = cli("user", "deactivate", RM1, "--reassign-to", RM2)
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (
@@ -146,6 +148,11 @@ def test_cli_deactivated_user_is_refused_but_still_named(cli):
     assert "Rita Meer (deactivated)" in listed.stdout
     shown = json.loads(cli("user", "show", RM1, "--json").stdout)
     assert (shown["name"], shown["active"]) == ("Rita Meer", False)
+    # the audit trail still names who did what, deactivated or not
+    trail = cli("audit", "--user", RM1, "--kind", "person.created")
+    assert trail.exit_code == 0, trail.output
+    (line,) = [row for row in trail.stdout.splitlines() if "person.created" in row]
+    assert f"  {RM1}  person.created  person " in line
     assert cli("user", "activate", RM1).stdout.strip() == f"{RM1} is active"
     assert cli("user", "list", "--as", RM1).exit_code == 0
 

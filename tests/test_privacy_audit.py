@@ -296,3 +296,20 @@ def test_the_walker_leaves_reads_alone():
     assert event_writes("E = Event.metadata.tables['event']\n"
                         "session.execute(select(E.c.id).where(E.c.kind == K))\n"
                         "conn.execute(update(Person).values(city=''))") == []
+
+
+def test_an_import_that_changes_a_relation_is_in_the_trail_with_old_and_new(cli, tmp_path):
+    """Issue 29's first test: each audit entry with old/new values after an import."""
+    from _clientfiles import client, write_csv
+
+    first = write_csv(tmp_path / "klanten.csv", [client("000001"), client("000002")])
+    assert cli("import", "clients", first).exit_code == 0
+    moved = write_csv(tmp_path / "klanten2.csv", [client("000001", city="Kampen"),
+                                                  client("000002")])
+    assert cli("import", "clients", moved).exit_code == 0
+    out = cli("audit", "--relation", "000001", "--kind", "relation.updated")
+    assert out.exit_code == 0, out.output
+    (line,) = [ln for ln in out.stdout.splitlines() if "relation.updated" in ln]
+    assert line.endswith("city: Zwolle → Kampen") and "relation 000001" in line
+    untouched = cli("audit", "--relation", "000002", "--kind", "relation.updated")
+    assert "relation.updated" not in untouched.stdout

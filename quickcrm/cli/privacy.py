@@ -132,7 +132,8 @@ def privacy_export(
             "no person (landing page visits only)"
         typer.echo(f"{who}: wrote {done.path} ({parts})")
         if not done.amounts:
-            typer.echo("amounts left out (no right to see revenue)", err=True)
+            typer.echo("amounts hidden: *** in details, none in the event rows (no right to see revenue)",
+                       err=True)
 
     c.emit(done.to_json(), human)
 

@@ -103,7 +103,10 @@ class Runtime:
         with session_scope(self.engine, read_only=read_only) as session:
             if not read_only:  # what is queued in it is signed (quickcrm.mail.dkim)
                 session.info["dkim"] = self.dkim_signer()
-            if not read_only and not self._impersonation_recorded:
+            # nothing to record once the actor is known to act as themselves: no
+            # listeners then (two per session were a tenth of a procedure step, issue 27)
+            if not read_only and not self._impersonation_recorded and (
+                    self._actor is None or self._impersonator is not None):
                 self._record_impersonation(session)
             yield session
 

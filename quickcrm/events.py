@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection
 from sqlmodel import Session
 
+from quickcrm.store import driver
 from quickcrm.store.models import Event
 
 KINDS: dict[str, str] = {}
@@ -347,19 +348,21 @@ def _execute(conn: Connection, sql: Callable[[str, int], str], shared: tuple[Any
     """Run ``sql`` over ``values`` (``width`` per event, after the ``shared`` ones),
     ROWS_PER_INSERT events per statement: one executemany of whole statements, then one
     statement for the rest. Many rows per statement, because executing one at a time
-    costs sqlite3 about as much again as the writing itself."""
+    costs sqlite3 about as much again as the writing itself. The last statement runs on
+    the DBAPI cursor (``store.driver``): for one event, SQLAlchemy's execution machinery
+    cost several times the insert."""
     style, size = conn.dialect.paramstyle, ROWS_PER_INSERT
     count = len(values) // width
     full = count - count % size  # the events that fill whole statements
     if full:
         conn.exec_driver_sql(sql(style, size), [
             (*shared, *values[row * width:(row + size) * width]) for row in range(0, full, size)])
-    if full < count:
-        conn.exec_driver_sql(sql(style, count - full), (*shared, *values[full * width:]))
+    if full < count:  # on the DBAPI cursor: one event (a procedure step's) is the usual
+        driver.execute(conn, sql(style, count - full), (*shared, *values[full * width:]))
 
 
 def _driver_time(conn: Connection, at: datetime) -> Any:
-    to_db = _TABLE.c.at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    to_db = driver.to_db(conn.dialect, _TABLE.c.at)
     return to_db(at) if to_db else at
 
 
@@ -420,7 +423,7 @@ def _record_wide(conn: Connection, batch: list[Entry], stamp: Any) -> int:
     """``record_many`` for a batch with channels, amounts or times of their own (the
     contact moments of ``import activities``): every column bound."""
     values: list[Any] = []
-    to_db = _TABLE.c.at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    to_db = driver.to_db(conn.dialect, _TABLE.c.at)
     texts: dict[int, str] = {}  # id of a details mapping (alive in batch) -> its JSON
     times: dict[datetime, Any] = {}  # an imported file's times repeat
     for kind, relation_id, person_id, user_id, details, channel, amount, own in batch:

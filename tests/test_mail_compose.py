@@ -183,3 +183,108 @@ def test_composed_bytes_are_the_email_packages_own(tmp_path):
         boundaries = [p.get_boundary() for p in message_from_bytes(ours).walk()
                       if p.is_multipart()]
         assert ours == classic(**given, boundaries=boundaries), (i, given)
+
+
+def test_quoted_printable_is_the_email_packages_own():
+    """compose's quoted-printable encoder writes what the email package's does (with the
+    generator's CRLF): escapes, soft breaks that never split an escape, whitespace at a
+    line end, control characters, CR, LF and CR LF, text not ASCII."""
+    import random
+
+    from quickcrm.mail.compose import _UTF8, _quoted_printable
+
+    rng = random.Random(2027)
+    alphabet = list("ab =  \t\r\n.x") + ["\r\n", "é", "€", "😀", "\x0b", "\x0c", "\x85",
+                                         "\x7f", "\x00", "\u2028", "==", " \t", "=" * 5]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 300)))
+        if rng.random() < 0.3:  # long lines
+            text = text.replace("\n", "").replace("\r", "")
+        assert _quoted_printable(text) == _UTF8.body_encode(text).replace("\n", "\r\n"), text
+
+
+AWKWARD = [
+    # (subject, from name, to name, text, extra header value)
+    ("x" * 200, "Marja de Vries", "Jan", "een woord van tweehonderd tekens: " + "y" * 200,
+     "z" * 150),
+    ("Ærøskøbing" * 12, "Łukasz " * 20, "Nguyễn Thị Minh Khai", "Ærø\r\nŁódź\rNguyễn\n",
+     "Café Ærø " * 10),
+    ("Re: \"offerte\" (2026), €1.000,- ; 50% korting", 'Vries, "Marja" de', "O'Brien, J.",
+     "From the start\nFrom here\n.\n..\n", "a;b,c d\te"),
+    ("tab\tin onderwerp", "😀 Emoji Naam", "", "\r\n\r\n", "ascii"),
+    ("", "", "Ayşe Şahin", "regel met = aan het eind =\nen = =3D =\t\n   \n", ""),
+]
+
+
+@pytest.mark.parametrize(("subject", "from_name", "to_name", "text", "extra"), AWKWARD)
+def test_awkward_messages_are_the_email_packages_bytes_and_read_back(subject, from_name,
+                                                                      to_name, text, extra):
+    """Long subjects and words, names and subjects not ASCII, quotes and commas in
+    display names, CR, LF and CR LF in the text, a long file name not ASCII: the bytes
+    are what the email package's own classes write, and its modern parser reads back
+    the headers, parts and attachments that were given."""
+    given: dict[str, Any] = dict(
+        from_=address(from_name, "rm@kantoor.example"),
+        to=address(to_name, "klant@example.nl"), subject=subject, text=text,
+        html="<p>" + text.replace("\n", "<br>") + "</p>",
+        attachments=[Attachment("Offerte " + "Ærøskøbing " * 8 + ".pdf", b"%PDF\x00\xff" * 99,
+                                "application/pdf"),
+                     Attachment("uitnodiging.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+                                "text/calendar; method=REQUEST", alternative=True)],
+        sender=address("QuickCRM", "noreply@platform.example"),
+        headers={"X-QuickCRM-Note": extra} if extra else {},
+        message_id="<awkward@platform.example>",
+        date=datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    for attachments in (given["attachments"], []):
+        for html in (given["html"], None):
+            case = {**given, "attachments": attachments, "html": html}
+            raw = compose(**case)
+            boundaries = [p.get_boundary() for p in message_from_bytes(raw).walk()
+                          if p.is_multipart()]
+            assert raw == classic(**case, boundaries=boundaries)
+            lines = raw.split(b"\r\n")
+            assert b"\n" not in b"".join(lines) and all(len(line) <= 998 for line in lines)
+            msg = message_from_bytes(raw, policy=policy.default)
+            assert words(str(msg["Subject"] or "")) == words(subject)
+            assert msg["From"].addresses[0].display_name == from_name
+            assert msg["From"].addresses[0].addr_spec == "rm@kantoor.example"
+            assert msg["To"].addresses[0].display_name == to_name
+            if extra:
+                assert words(str(msg["X-QuickCRM-Note"])) == words(extra)
+            plain = next(p for p in msg.walk() if p.get_content_type() == "text/plain")
+            assert one_eol(plain.get_content()) == one_eol(text)  # CR, LF, CRLF: a line end
+            if html is not None:
+                assert one_eol(next(p for p in msg.walk() if p.get_content_type()
+                                    == "text/html").get_content()) == one_eol(html)
+            attached = {p.get_filename(): p.get_payload(decode=True)
+                        for p in msg.iter_attachments()}
+            assert attached == {a.filename: a.content for a in attachments}
+
+
+def one_eol(value: str) -> str:
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def test_addresses_are_read_as_the_email_package_reads_them():
+    """compose's shortcut for plain ``Name <local@domain>`` values gives what
+    ``email.utils.parseaddr`` gives, for plain values and for every near miss (quotes,
+    comments, specials, doubled dots and spaces, encoded words, lists)."""
+    import random
+    from email.utils import parseaddr
+
+    from quickcrm.mail.compose import parse_address
+
+    rng = random.Random(24)
+    words = ["Bas", "Wolters", "de", "Vries", "O'Brien", "Jean-Luc", "=?utf-8?b?w6k=?=",
+             "José", "ß", "A.", "x_y", "!#$%&*+/=?^`{|}~", "(c)", '"q"', "a,b", "[x]", "\\"]
+    locals_ = ["a", "b.c", "x..y", ".a", "a.", "j.jansen", "info+tag", "!#$", "é", "a b"]
+    domains = ["example.nl", "x", "sub.example.com", "a..b", ".x", "x.", "bakker-beheer.nl",
+               "[1.2.3.4]", "ex ample", "@x"]
+    for _ in range(20000):
+        name = rng.choice([" ", " ", "  ", "\t"]).join(
+            rng.choice(words) for _ in range(rng.randint(0, 3)))
+        addr = rng.choice(locals_) + rng.choice(["@", "@", "@", "", "@@"]) + rng.choice(domains)
+        value = rng.choice([f"{name} <{addr}>", f"{name} <{addr}>", addr, f"{name}<{addr}>",
+                            f" {name} <{addr}> ", f"{name} <{addr}>, x@y.nl",
+                            address(name, addr) if addr.isascii() else addr])
+        assert parse_address.__wrapped__(value) == parseaddr(value), value

@@ -3,10 +3,24 @@
 Why at queue time: delivery must only send, so that a retry or a second worker sends
 byte-for-byte the same message with the same Message-ID (receivers deduplicate on it,
 and bounces are matched on it). Lines end in CRLF (``policy.SMTP``), as they go on the wire.
+
+How: the bytes are exactly those of the email package's classic (compat32) MIME classes
+(``MIMEText`` with UTF-8 quoted-printable, ``MIMEMultipart``, ``MIMEBase`` + base64)
+written by its ``BytesGenerator`` with CRLF, but written here by hand for the few shapes
+QuickCRM sends (text; text + HTML and/or an iCalendar alternative; either with
+attachments): every header folded by compat32's own ``fold_binary`` (a short printable
+ASCII one written as it is, which is what that folding makes of it), text encoded by
+the email package's quoted-printable encoder, attachments built by its ``MIMEBase``.
+The generator's machinery around that (a policy clone, a buffer and a header parse per
+part, a deep walk) cost three quarters of composing, and composing was the largest part
+of a procedure step (issue 27, ``benchmarks/bench_procedures.py`` (c)) and of a send.
+``tests/test_mail_compose.py`` compares the bytes with the email package's own classes
+over hundreds of generated messages and reads them back with its modern parser.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -15,33 +29,16 @@ from email.charset import BASE64, QP, Charset
 from email.header import Header
 from email.message import Message
 from email.mime.base import MIMEBase
-from email.mime.multipart import MIMEMultipart
 from email.policy import Compat32
 from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
-from typing import Any
 
-# The classic (compat32) MIME classes: 3x faster than EmailMessage's header objects, and
-# a send renders two messages per client. Text is UTF-8 quoted-printable: readable as
-# source, and 7-bit clean for any relay.
+# Text is UTF-8 quoted-printable: readable as source, and 7-bit clean for any relay.
 _UTF8 = Charset("utf-8")
 _UTF8.body_encoding = QP
 _UTF8.header_encoding = BASE64  # not SHORTEST, which measures both encodings per header
 
-
-class _Wire(Compat32):
-    """compat32 with CRLF, writing a short printable-ASCII header as it is: that is what
-    compat32's Header folding makes of it too (compared on 160,000 generated values),
-    at a tenth of the cost; anything longer or non-ASCII is folded by compat32."""
-
-    def fold_binary(self, name: str, value: Any) -> bytes:
-        if (isinstance(value, str) and value.isascii() and value.isprintable()
-                and len(name) + 2 + len(value) <= 78):
-            return f"{name}: {value}\r\n".encode("ascii")
-        return super().fold_binary(name, value)
-
-
-_WIRE = _Wire(linesep="\r\n")
+_WIRE = Compat32(linesep="\r\n")
 
 
 def _boundary() -> str:
@@ -68,10 +65,23 @@ def new_message_id(domain: str) -> str:
     return f"<{secrets.token_hex(16)}@{domain or 'quickcrm.invalid'}>"
 
 
+_ATOM = r"[^\s()<>@,:;.\"\[\]\\]+"  # what parseaddr reads as one atom (and no more)
+_DOT_ATOMS = rf"{_ATOM}(?:\.{_ATOM})*"
+_PLAIN_ADDRESS = re.compile(rf"(?:({_ATOM}(?: {_ATOM})*) <({_DOT_ATOMS}@{_DOT_ATOMS})>"
+                            rf"|({_DOT_ATOMS}@{_DOT_ATOMS}))")
+
+
 @lru_cache(maxsize=1024)
 def parse_address(value: str) -> tuple[str, str]:
     """``email.utils.parseaddr``, remembered: the same sender and manager addresses come
-    by for every message of a run."""
+    by for every message of a run. The usual value, ``Name Words <local@domain>`` or a
+    bare address of dot-atoms (no quotes, comments or specials), is split by a regular
+    expression into what parseaddr makes of it (a test compares them), at a tenth of
+    its cost: every recipient of a step or a send is a new value."""
+    plain = _PLAIN_ADDRESS.fullmatch(value)
+    if plain is not None:
+        name, addr, bare = plain.groups()
+        return ("", bare) if bare is not None else (name, addr)
     return parseaddr(value)
 
 
@@ -95,16 +105,112 @@ def _header(value: str) -> str:
     return value if value.isascii() else Header(value, _UTF8).encode()
 
 
-def _text_part(text: str, subtype: str) -> Message:
-    """What ``MIMEText(text, subtype, _UTF8)`` makes (the same headers in the same order,
-    the same quoted-printable payload: ``tests/test_mail_compose.py`` compares the
-    bytes), without its charset bookkeeping, which cost a third of composing."""
-    part = Message()
-    part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
-    part["MIME-Version"] = "1.0"
-    part["Content-Transfer-Encoding"] = "quoted-printable"
-    part.set_payload(_UTF8.body_encode(text))
-    return part
+_NLCRE = re.compile(r"\r\n|\r|\n")  # what the generator turns into CRLF (``_write_lines``)
+
+
+def _fold(name: str, value: str) -> str:
+    """One header as compat32 with CRLF writes it (``_WIRE.fold_binary``): a short
+    printable-ASCII value as it is, anything else folded by compat32 itself."""
+    if value.isascii() and value.isprintable() and len(name) + 2 + len(value) <= 78:
+        return f"{name}: {value}\r\n"
+    return _WIRE.fold_binary(name, value).decode("ascii", "surrogateescape")
+
+
+# A text part as ``MIMEText(text, subtype, _UTF8)`` writes it: these three headers in
+# this order, then the quoted-printable payload (``tests/test_mail_compose.py`` compares
+# the bytes with the email package's own classes).
+_TEXT_HEAD = {subtype: (f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+                        "MIME-Version: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n")
+              for subtype in ("plain", "html")}
+
+
+def _text_part(text: str, subtype: str) -> tuple[str, str]:
+    """The head and the body of a text part, on the wire."""
+    return _TEXT_HEAD[subtype], _quoted_printable(text)
+
+
+# Characters of the text's UTF-8 bytes (as latin-1 code points) that quoted-printable
+# escapes, "=" aside: all but tab, CR, LF and printable ASCII.
+_QP_UNSAFE = re.compile(r"[^\t\n\r\x20-\x7e]")
+_QP_MAX = 76  # characters per encoded line, soft break included
+
+
+def _qp_escape(match: re.Match[str]) -> str:
+    return f"={ord(match[0]):02X}"
+
+
+def _quoted_printable(text: str) -> str:
+    """``_UTF8.body_encode(text)`` with the generator's CRLF line ends: the email
+    package's ``quoprimime.body_encode`` line for line, but its first step (a
+    ``str.translate`` through a 256-entry table, 80% of its time) done as "=" -> "=3D"
+    plus a search for anything else to escape, which mostly finds nothing."""
+    if not text:
+        return text
+    body = text.encode("utf-8").decode("latin-1").replace("=", "=3D")
+    if _QP_UNSAFE.search(body) is not None:
+        body = _QP_UNSAFE.sub(_qp_escape, body)
+    encoded: list[str] = []
+    append = encoded.append
+    for line in body.splitlines():  # only CR and LF are left to split on
+        start = 0
+        laststart = len(line) - 1 - _QP_MAX
+        while start <= laststart:  # pieces of at most 75 characters and a soft break
+            stop = start + _QP_MAX - 1
+            if line[stop - 2] == "=":  # never split an escape
+                append(line[start:stop - 1])
+                start = stop - 2
+            elif line[stop - 1] == "=":
+                append(line[start:stop])
+                start = stop - 1
+            else:
+                append(line[start:stop] + "=")
+                start = stop
+        if line and line[-1] in " \t":  # whitespace at the end of a line is escaped
+            room = start - laststart
+            if room >= 3:
+                q = f"={ord(line[-1]):02X}"
+            elif room == 2:
+                q = line[-1] + "=\r\n"
+            else:
+                q = "=\r\n" + f"={ord(line[-1]):02X}"
+            append(line[start:-1] + q)
+        else:
+            append(line[start:])
+    if body[-1] in "\r\n":
+        append("")
+    return "\r\n".join(encoded)
+
+
+def _leaf(part: Message) -> tuple[str, str]:
+    """A part the email package built (an attachment): its head and body on the wire, as
+    its generator writes a non-multipart part (headers folded one by one, a str payload
+    with its line ends made CRLF)."""
+    payload = part.get_payload()
+    assert isinstance(payload, str)
+    return ("".join(_fold(name, value) for name, value in part.raw_items()),
+            _NLCRE.sub("\r\n", payload))
+
+
+_SAMPLE_BOUNDARY = "=_" + "0" * 32  # the shape of every ``_boundary()``
+
+
+@lru_cache(maxsize=4)
+def _multipart_head(subtype: str) -> str:
+    """``MIMEMultipart(subtype, boundary=...)``'s two headers, folded, with the sample
+    boundary. compat32 folds at "; " and spaces only, so a boundary of the same length
+    folds the same way and is put in by ``str.replace``."""
+    return (_fold("Content-Type", f'multipart/{subtype}; boundary="{_SAMPLE_BOUNDARY}"')
+            + "MIME-Version: 1.0\r\n")
+
+
+def _multipart(subtype: str, parts: list[tuple[str, str]]) -> tuple[str, str]:
+    """A multipart's head and body as the generator writes them: no preamble, each part
+    after its delimiter line, the close delimiter, no epilogue."""
+    boundary = _boundary()
+    delimiter = f"\r\n--{boundary}\r\n"
+    body = (f"--{boundary}\r\n" + delimiter.join(head + "\r\n" + text for head, text in parts)
+            + f"\r\n--{boundary}--\r\n")
+    return _multipart_head(subtype).replace(_SAMPLE_BOUNDARY, boundary), body
 
 
 def _attachment(item: Attachment | tuple[str, bytes, str]) -> Message:
@@ -155,23 +261,21 @@ def compose(
     differs from From:'s, so that mail "from" a relationship manager but sent by the
     platform is honest about it.
     """
-    body: Message = _text_part(text, "plain")
+    body = _text_part(text, "plain")
     attachments = list(attachments)
-    extra = [_alternative_part(a) for a in attachments
+    extra = [_leaf(_alternative_part(a)) for a in attachments
              if isinstance(a, Attachment) and a.alternative]
     if html is not None or extra:
-        alts = [body, *([_text_part(html, "html")] if html is not None else []), *extra]
-        body = MIMEMultipart("alternative", boundary=_boundary(), _subparts=alts)
-    parts = [_attachment(a) for a in attachments]
-    msg = (MIMEMultipart("mixed", boundary=_boundary(), _subparts=[body, *parts]) if parts
-           else body)
-    msg["From"] = _mailbox(from_)
-    msg["To"] = _mailbox(to)
+        body = _multipart("alternative", [
+            body, *([_text_part(html, "html")] if html is not None else []), *extra])
+    parts = [_leaf(_attachment(a)) for a in attachments]
+    head, payload = _multipart("mixed", [body, *parts]) if parts else body
+    lines = [head, _fold("From", _mailbox(from_)), _fold("To", _mailbox(to))]
     if sender and parse_address(sender)[1].lower() != parse_address(from_)[1].lower():
-        msg["Sender"] = _mailbox(sender)
-    msg["Subject"] = _header(subject)
-    msg["Date"] = format_datetime(date)
-    msg["Message-ID"] = message_id
+        lines.append(_fold("Sender", _mailbox(sender)))
+    lines += (_fold("Subject", _header(subject)), _fold("Date", format_datetime(date)),
+              _fold("Message-ID", message_id))
     for name, value in (headers or {}).items():
-        msg[name] = _header(value)
-    return msg.as_bytes(policy=_WIRE)
+        lines.append(_fold(name, _header(value)))
+    lines += ("\r\n", payload)
+    return "".join(lines).encode("ascii", "surrogateescape")

@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlmodel import Session
 
 from quickcrm import permissions
@@ -35,6 +35,7 @@ from quickcrm.procedures.projects import find_contact, get_project, role_in
 from quickcrm.procedures.setup import render, rules
 from quickcrm.procedures.suspects import no_cyclic_gc
 from quickcrm.settings import Settings
+from quickcrm.store import driver
 from quickcrm.store.models import Person, Relation, User
 
 
@@ -138,9 +139,9 @@ def _tables() -> Any:
 
 @cache
 def _statements() -> dict[str, Any]:
-    """take_step's statements, built once with bound parameters (building and keying a
-    statement costs more than SQLite running it)."""
-    from sqlalchemy import and_, bindparam, func, insert
+    """The reads of ``list_prospects`` and ``_read_slow``, built once with bound
+    parameters (building and keying a statement costs more than SQLite running it)."""
+    from sqlalchemy import and_, bindparam, func
 
     P, PM, PR, PS, PT, ST, PC, PE, RE, US, TK = _tables()
     return {
@@ -159,17 +160,33 @@ def _statements() -> dict[str, Any]:
         "transitions": select(PT.c.after_step_type_id, PT.c.next_step_type_id)
         .where(PT.c.procedure_id == bindparam("procedure"),
                PT.c.role_id == bindparam("role")),
-        "step": insert(TK).values(contact_id=bindparam("contact"),
-                                  step_type_id=bindparam("step_type"),
-                                  user_id=bindparam("user"), at=bindparam("at"),
-                                  note=bindparam("note")).returning(TK.c.id),
-        "last": update(PC).where(PC.c.id == bindparam("contact")).values(
-            last_step_type_id=bindparam("step_type"), last_step_by=bindparam("user"),
-            last_step_at=bindparam("at")),
-        "prospect": update(RE).where(RE.c.id == bindparam("relation"),
-                                     RE.c.stage == "suspect")
-        .values(stage="prospect", updated_at=bindparam("at")),
     }
+
+
+class _Writes(NamedTuple):
+    """take_step's three writes as driver-level SQL in the dialect's paramstyle."""
+
+    step: str  # (contact, step type, user, at, note) -> the new step's id
+    last: str  # (step type, user, at, contact): the contact's last step
+    prospect: str  # ("prospect", at, relation, "suspect"): a suspect becomes a prospect
+
+
+@cache
+def _writes(dialect: Any) -> _Writes:
+    m = driver.mark(dialect)
+    step, _ = driver.insert_sql(dialect, StepTaken.__table__,  # type: ignore[attr-defined]
+                                ("contact_id", "step_type_id", "user_id", "at", "note"), "id")
+    return _Writes(
+        step,
+        f"UPDATE project_contact SET last_step_type_id = {m}, last_step_by = {m}, "
+        f"last_step_at = {m} WHERE id = {m}",
+        f"UPDATE relation SET stage = {m}, updated_at = {m} WHERE id = {m} AND stage = {m}")
+
+
+def _stamp(dialect: Any, now: datetime) -> Any:
+    """``now`` as the driver takes it for the step's time columns (SQLite: text)."""
+    to_db = driver.to_db(dialect, StepTaken.__table__.c.at)  # type: ignore[attr-defined]
+    return to_db(now) if to_db is not None else now
 
 
 def take_step(*, session: Session, actor: Actor, now: datetime, settings: Settings,
@@ -179,9 +196,13 @@ def take_step(*, session: Session, actor: Actor, now: datetime, settings: Settin
     """``procedure step``: take STEP with the contact, as the matrix allows; one
     transaction with its event and its mail (committed here).
 
-    Core SQL on the session's connection, a handful of statements: a step is the
-    unit of a marketeer's day and of the benchmark (1,000 in a row)."""
-    sql = _statements()
+    A step is the unit of a marketeer's day and of the benchmark (issue 27,
+    ``bench_procedures.py`` (c): 1,000 in a row, within 3x of a plain driver script
+    writing the same rows), so its usual path is one read and its writes as
+    driver-level SQL on the session's transaction (``store.driver``): the step, the
+    contact's last step, the relation's stage here, the event by ``events.record`` and
+    the message by ``mail.outbox`` (composed without the email package's generator,
+    ``mail.compose``). Anything unusual is read and refused through ``_read_slow``."""
     conn = session.connection()
     read = _read_fast(conn, actor.id, project, contact, step)
     if read is None:  # anything unusual (and every refusal): the reads one by one
@@ -206,15 +227,16 @@ def take_step(*, session: Session, actor: Actor, now: datetime, settings: Settin
     elif start is not None or minutes is not None or place:
         raise InvalidInput(f"--start, --minutes and --place go with an appointment step, "
                            f"not with {kind} step {name!r}")
-    values = {"contact": c.id, "step_type": st_id, "user": actor.id, "at": now,
-              "note": note, "relation": c.relation_id}
-    taken_id = conn.execute(sql["step"], values).scalar_one()
-    conn.execute(sql["last"], values)
-    became_prospect = bool(conn.execute(sql["prospect"], values).rowcount)
+    writes, at = _writes(conn.dialect), _stamp(conn.dialect, now)
+    taken_id = driver.execute(conn, writes.step, (c.id, st_id, actor.id, at, note)
+                              ).fetchall()[0][0]
+    driver.execute(conn, writes.last, (st_id, actor.id, at, c.id))
+    became_prospect = driver.execute(conn, writes.prospect,
+                                     ("prospect", at, c.relation_id, "suspect")).rowcount == 1
     changes: dict[str, list[Any]] = {"last_step": [last, name]}  # the audit trail (issue 29)
     if became_prospect:
         changes["stage"] = ["suspect", "prospect"]
-    record(session, kind=PROCEDURE_STEP, at=now, relation_id=c.relation_id,
+    record(conn, kind=PROCEDURE_STEP, at=now, relation_id=c.relation_id,
            person_id=c.person_id, user_id=actor.id, project_id=pid, contact_id=c.id,
            step=name, step_kind=kind, channel=channel, changes=changes)
     u_email, u_first, u_last, u_phone, u_function, u_signature = user
@@ -410,13 +432,13 @@ def _read_fast(conn: Any, actor_id: int | None, project: str, contact: str,
     name = " ".join(project.split()).lower()
     head: tuple[Any, ...] = (actor_id, name, wanted)
     if "@" in ref:
-        rows = conn.exec_driver_sql(_fast_sql(m, _BY_EMAIL),
-                                    (*head, name, ref.lower())).fetchall()
+        rows = driver.execute(conn, _fast_sql(m, _BY_EMAIL),
+                              (*head, name, ref.lower())).fetchall()
     else:
-        rows = conn.exec_driver_sql(_fast_sql(m, _BY_NUMBER), (*head, ref)).fetchall()
+        rows = driver.execute(conn, _fast_sql(m, _BY_NUMBER), (*head, ref)).fetchall()
         if not rows and ref.isascii() and ref.isdigit() and len(ref) <= 18:  # a person id
-            rows = conn.exec_driver_sql(_fast_sql(m, _BY_PERSON),
-                                        (*head, int(ref), ref)).fetchall()
+            rows = driver.execute(conn, _fast_sql(m, _BY_PERSON),
+                                  (*head, int(ref), ref)).fetchall()
     if len(rows) != 1:
         return None
     row = tuple(rows[0])

@@ -139,8 +139,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        from quickcrm.store import driver
+
+        # on the DBAPI cursor (``store.driver``): every write transaction starts here,
+        # and a procedure step is one (issue 27)
         mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        driver.execute(conn, f"BEGIN {mode}").close()
 
 
 BULK_CACHE_KIB = 65536  # SQLite page cache while a bulk write runs

@@ -1,0 +1,84 @@
+"""Statements run on the transaction's DBAPI cursor: SQL text cached per paramstyle,
+every value bound, values converted by their columns' own SQLAlchemy types.
+
+Why: SQLAlchemy's ``Connection.execute`` of a statement it has compiled and cached
+still costs some 60-100 µs of Python per call (an execution context, a result with its
+metadata), ``exec_driver_sql`` about as much, where sqlite3 runs a one-row INSERT in a
+few microseconds. A procedure step (issue 27, ``benchmarks/bench_procedures.py`` (c))
+is one read and six one-row writes in its own transaction, so that overhead was most of
+its database time. The statements run on the same DBAPI connection, inside the
+transaction the session began (``session.connection()`` first), so nothing about the
+transaction changes; a driver error is raised as SQLAlchemy's own exception (what
+``quickcrm.cli.common`` turns into one line), and a lost connection is invalidated as
+SQLAlchemy would.
+
+Used for the few single-row statements of hot paths; everything else goes through
+SQLAlchemy. The writers stay where they are: ``events.record`` writes the event,
+``mail.outbox`` the outbox rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Column, Table
+from sqlalchemy.engine import Connection, Dialect
+
+
+def mark(dialect: Dialect) -> str:
+    """The dialect's placeholder: ``?`` (qmark, sqlite3) or ``%s`` (psycopg)."""
+    return "?" if dialect.paramstyle == "qmark" else "%s"
+
+
+@lru_cache(maxsize=256)
+def to_db(dialect: Dialect, column: Column[Any]) -> Callable[[Any], Any] | None:
+    """The column type's bind processor on ``dialect`` (a datetime becomes SQLite's
+    text, for instance); None when values go to the driver as they are."""
+    return column.type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=256)
+def insert_sql(dialect: Dialect, table: Table, columns: tuple[str, ...],
+               returning: str | None = None) -> tuple[str, tuple[Callable[[Any], Any] | None, ...]]:
+    """``INSERT INTO table (columns) VALUES (...)`` [``RETURNING returning``] in the
+    dialect's paramstyle, and the columns' converters (``values``)."""
+    m = mark(dialect)
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+           f"VALUES ({', '.join([m] * len(columns))})")
+    if returning is not None:
+        sql += f" RETURNING {returning}"
+    return sql, tuple(to_db(dialect, table.c[name]) for name in columns)
+
+
+def values(converters: Sequence[Callable[[Any], Any] | None], row: Sequence[Any]) -> list[Any]:
+    """``row`` with each value converted by its column's converter."""
+    return [value if convert is None or value is None else convert(value)
+            for convert, value in zip(converters, row, strict=True)]
+
+
+def execute(conn: Connection, sql: str, params: Sequence[Any] = ()) -> Any:
+    """Run ``sql`` on a new DBAPI cursor of ``conn``'s connection (inside its current
+    transaction) and return the cursor (``fetchall``, ``fetchone``, ``rowcount``).
+    Driver errors come out as SQLAlchemy's (``sqlalchemy.exc.OperationalError`` ...)."""
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(sql, params)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        _raise(conn, sql, params, exc, cursor)
+    return cursor
+
+
+def _raise(conn: Connection, sql: str, params: Sequence[Any], exc: Any,
+           cursor: Any) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    dialect = conn.dialect
+    lost = dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+    if lost:
+        conn.invalidate(exc)
+    raise DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error,
+                              connection_invalidated=lost, dialect=dialect) from exc

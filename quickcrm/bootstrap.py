@@ -19,9 +19,10 @@ from quickcrm.settings import Settings, load_settings
 if TYPE_CHECKING:
     import threading
 
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
     from sqlmodel import Session
 
+    from quickcrm.crm.staff import Found
     from quickcrm.mail.delivery import DeliveryCounts
     from quickcrm.mail.transports import Transport
     from quickcrm.permissions import Actor
@@ -46,12 +47,15 @@ class Runtime:
     clock: Clock
     acting_as: str | None = None
     # the operating-system account: once users are mapped to accounts, it decides who
-    # acts (``crm.users.choose_acting``); None: not known, users are not bound
+    # acts (``crm.staff.choose_acting``); None: not known, users are not bound
     os_account: str | None = None
     note: Callable[[str], None] | None = field(default=None, repr=False)
     created_database: bool = False
     _engine: Engine | None = field(default=None, repr=False)
     _unmigrated: Engine | None = field(default=None, repr=False)
+    # the check before the command found the schema at head: opening it needs no
+    # second look at the revision
+    _at_head: bool = field(default=False, repr=False)
     _actor: Actor | None = field(default=None, repr=False)
     _dkim: Any = field(default=False, repr=False)  # False: not built yet; None: no DKIM
     # an administrator acting as another user: recorded once, in the first transaction
@@ -70,31 +74,57 @@ class Runtime:
     def engine(self) -> Engine:
         """The store, migrated; a database created on first use is told to ``note``."""
         if self._engine is None:
-            from quickcrm.store.db import created_note
-            from quickcrm.store.migrate import ensure_current
-
             engine = self._bare_engine()
-            self.created_database = ensure_current(engine)
+            if not self._at_head:
+                from quickcrm.store.db import created_note
+                from quickcrm.store.migrate import ensure_current
+
+                self.created_database = ensure_current(engine)
+                if self.created_database and self.note is not None:
+                    self.note(created_note(self.settings.database_url))
             self._engine = engine
-            if self.created_database and self.note is not None:
-                self.note(created_note(self.settings.database_url))
         return self._engine
 
     def check_actor(self, *, fresh: bool = False) -> Actor:
-        """The acting user, refusing an unknown or deactivated one; checked
-        before anything runs, on a connection that neither creates nor migrates the
-        database (``fresh``: the command builds a new one, which knows only the admin)."""
-        from quickcrm.crm.users import check_acting_user
-        from quickcrm.store.db import connect_existing, sqlite_path
+        """The acting user, refusing an unknown or deactivated one; checked before
+        anything runs, on a connection that neither creates nor migrates the database
+        (``fresh``: the command builds a new one, which knows only the admin).
+
+        The light read path (docs/architecture.md): the revision in one query and, on
+        a database at head, the acting user in one more (``crm.staff.find_acting``),
+        kept as ``actor``; the command's engine then skips the migration check."""
+        from quickcrm.crm.staff import admin_to_be
 
         if fresh:
-            return check_acting_user(conn=None, email=self.acting_as, settings=self.settings,
-                                     account=self.os_account)
+            return self._find(None).actor or admin_to_be(self.settings)
+        from quickcrm.store.db import connect_existing, sqlite_path
+        from quickcrm.store.migrate import current_revision, head_revision
+
         url = self.settings.database_url
         bare = None if sqlite_path(url) is not None else self._bare_engine()
         with connect_existing(url, bare) as conn:
-            return check_acting_user(conn=conn, email=self.acting_as, settings=self.settings,
-                                     account=self.os_account)
+            at_head = conn is not None and current_revision(conn) == head_revision()
+            found = self._find(conn, migrated=at_head)
+        if at_head:
+            self._at_head = True
+            if found.actor is not None:
+                self._actor, self._impersonator = found.actor, found.by
+        return found.actor or admin_to_be(self.settings)
+
+    def _find(self, conn: Connection | None, *, migrated: bool = True) -> Found:
+        from quickcrm.crm.staff import find_acting
+
+        return find_acting(conn=conn, email=self.acting_as, settings=self.settings,
+                           account=self.os_account, migrated=migrated)
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A Core connection in a read-only transaction, for a command that only reads
+        and needs no ORM (the light read path: ``clients count``)."""
+        from quickcrm.store.db import reading
+
+        with reading(self.engine) as conn:
+            yield conn
 
     @contextmanager
     def session(self, *, read_only: bool = False) -> Iterator[Session]:
@@ -140,38 +170,24 @@ class Runtime:
 
     @property
     def actor(self) -> Actor:
-        """The acting user (``--as`` / QUICKCRM_USER / the configured administrator)."""
+        """The acting user (``--as`` / QUICKCRM_USER / the configured administrator).
+
+        Read in a read-only transaction (``crm.staff.find_acting``): a read command run
+        beside a writing daemon does not wait for SQLite's write lock just to learn who
+        is acting; only the configured administrator's first use writes."""
         if self._actor is None:
-            from quickcrm.crm.users import acting, resolve_actor
+            with self.connection() as conn:
+                found = self._find(conn)
+            if found.actor is None:
+                from quickcrm.crm.users import create_admin
 
-            # a read-only session unless the configured administrator is still to be
-            # created: a read command run beside a writing daemon does not wait for
-            # SQLite's write lock just to learn who is acting
-            with self.session(read_only=self._users_exist()) as session:
-                self._actor = resolve_actor(
-                    session=session, email=self.acting_as, settings=self.settings,
-                    now=self.clock.now(), account=self.os_account,
-                )
-                by = acting(conn=session.connection(), email=self.acting_as,
-                            settings=self.settings, account=self.os_account).by
-                if by is not None:
-                    self._impersonator = resolve_actor(
-                        session=session, email=by, settings=self.settings,
-                        now=self.clock.now(), account=self.os_account)
+                with self.session() as session:
+                    self._actor = create_admin(session=session, settings=self.settings,
+                                               now=self.clock.now())
+            else:
+                self._actor = found.actor
+            self._impersonator = found.by
         return self._actor
-
-    def _users_exist(self) -> bool:
-        """Whether the acting user can be resolved without writing: only the configured
-        administrator is ever created on first use, and only while no user has its
-        address."""
-        from sqlmodel import select
-
-        from quickcrm.store.models import User
-
-        with self.session(read_only=True) as session:
-            found = session.exec(select(User.id).where(
-                User.email == self.settings.admin_email)).first()
-        return found is not None
 
     def transport(self) -> Transport:
         """The mail transport named by ``mail.url`` (smtp://, smtps://, maildir:)."""

@@ -38,8 +38,8 @@ def numbers(rt, **filters) -> list[str]:  # type: ignore[no-untyped-def]
 
     f = ClientFilters(**filters)
     with rt.session(read_only=True) as s:
-        found = [c["relation_number"] for c in list_clients(session=s, filters=f)]
-        assert count_clients(session=s, filters=f) == len(found)
+        found = [c["relation_number"] for c in list_clients(conn=s.connection(), filters=f)]
+        assert count_clients(conn=s.connection(), filters=f) == len(found)
     return found
 
 
@@ -65,11 +65,11 @@ def test_show_one_client(loaded):
     from quickcrm.crm.clients import get_client
 
     with loaded.session(read_only=True) as s:
-        c = get_client(session=s, number=" 000003 ")
+        c = get_client(conn=s.connection(), number=" 000003 ")
         assert (c["company"], c["industry"], c["team"], c["rm_email"]) == (
             "Bedrijf 000003 B.V.", "1", "Deventer", "p.bos@kantoor.example")
         with pytest.raises(NotFound, match="unknown client '999'"):
-            get_client(session=s, number="999")
+            get_client(conn=s.connection(), number="999")
 
 
 def test_streaming_the_clients_leaves_the_session_free_for_inserts(loaded):
@@ -79,10 +79,10 @@ def test_streaming_the_clients_leaves_the_session_free_for_inserts(loaded):
     from quickcrm.crm.persons import add_relation
 
     with loaded.session() as s:
-        streamed = [c["relation_number"] for c in iter_clients(session=s)]
+        streamed = [c["relation_number"] for c in iter_clients(conn=s.connection())]
         add_relation(session=s, actor=loaded.actor, now=loaded.clock.now(), number="000005",
                      company="Nieuw B.V.")
-        again = [c["relation_number"] for c in iter_clients(session=s)]
+        again = [c["relation_number"] for c in iter_clients(conn=s.connection())]
     assert streamed == ["000001", "000002", "000003", "000004"]
     assert again == [*streamed, "000005"]
     assert numbers(loaded) == again  # committed

@@ -156,7 +156,7 @@ NO_DB = {"QUICKCRM_DATABASE_URL": None}  # the default, ./quickcrm.db in the tes
 @pytest.mark.parametrize("args", [
     ("db", "upgrade"), ("db", "status"), ("config", "show"), ("quickscan", "list"),
     ("outbox", "status"), ("sample", "generate", "-n", "3", "--out", "s.csv"),
-    ("clients", "list"),
+    ("clients", "list"), ("clients", "count"),
 ])
 def test_every_command_refuses_an_unknown_or_deactivated_user_before_it_runs(cli, tmp_path, args):
     from sqlalchemy import create_engine, text

@@ -69,7 +69,7 @@ def test_import_clients_reads_the_shared_names(rt, tmp_path):
     assert result.created == 1
     assert result.warnings == [f"{path}:1: unknown column 'Opmerking' ignored"]
     with rt.session(read_only=True) as s:
-        c = get_client(session=s, number="000001")
+        c = get_client(conn=s.connection(), number="000001")
     assert (c["company"], c["first_name"], c["last_name"], c["email"], c["city"]) == (
         "Bakker B.V.", "Zoë", "Çelik", "zoe@bakker.example", "Kampen")
 

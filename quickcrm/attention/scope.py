@@ -16,7 +16,7 @@ from sqlmodel import Session
 from quickcrm.attention.models import RelationGroup, RelationGroupMember
 from quickcrm.crm.clients import ClientFilters, iter_clients
 from quickcrm.crm.headers import aliases
-from quickcrm.crm.users import normalize_email, team_ids
+from quickcrm.crm.staff import normalize_email, team_ids
 from quickcrm.documents.tabular import match_headers, open_table, unescape_cell
 from quickcrm.errors import FileProblems, InvalidInput, NotFound, Problem, unknown_value
 from quickcrm.store.models import Relation, User
@@ -85,7 +85,7 @@ def resolve_users(session: Session, users: Sequence[str] = (),
             raise unknown_value("user", given, known)
         found.update(hits)
     if team:
-        (tid,) = team_ids(session, [team])
+        (tid,) = team_ids(session.connection(), [team])
         found.update((i, e) for i, e, _, t in rows if t == tid)
     return sorted(found.items())
 
@@ -144,7 +144,7 @@ def relation_ids(session: Session, pick: Relations) -> list[int] | None:
     if pick.numbers:
         return ids_of_numbers(session, pick.numbers)
     if pick.filters is not None and pick.filters.active():
-        numbers = [c["relation_number"] for c in iter_clients(session=session,
+        numbers = [c["relation_number"] for c in iter_clients(conn=session.connection(),
                                                               filters=pick.filters)]
         return ids_of_numbers(session, numbers) if numbers else []
     return None

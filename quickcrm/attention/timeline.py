@@ -22,7 +22,7 @@ from quickcrm.attention.monitor import MONITOR, REVENUE, helpdesk_status, period
 from quickcrm.attention.scope import Relations, relation_ids
 from quickcrm.clock import as_utc
 from quickcrm.crm.models import PersonEmail
-from quickcrm.crm.users import rm_ids
+from quickcrm.crm.staff import rm_ids
 from quickcrm.errors import InvalidInput
 from quickcrm.events import details_of
 from quickcrm.mail.models import OutboxBody, OutboxMessage
@@ -97,7 +97,7 @@ def timeline(*, session: Session, actor: Actor, tz: str, number: str | None = No
     if sum(x is not None for x in (number, group, rm)) != 1:
         raise InvalidInput("give one of RELNR, --group G or --rm EMAIL")
     if rm is not None:
-        (uid,) = rm_ids(session, [rm])
+        (uid,) = rm_ids(session.connection(), [rm])
         ids = list(session.connection().execute(
             select(R.c.id).where(R.c.rm_id == uid)).scalars())
     elif group is not None:

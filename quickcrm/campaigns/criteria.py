@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from sqlmodel import Session, select
 
 from quickcrm import codes
-from quickcrm.crm import users
+from quickcrm.crm import staff
 from quickcrm.store.models import Team, User
 
 SEGMENT_OPTIONS = {"industry": codes.INDUSTRY, "ownership": codes.OWNERSHIP,
@@ -66,7 +66,8 @@ def resolve_criteria(*, session: Session, refinements: Refinements) -> Criteria:
     """Look up teams (by name, case-insensitively) and relationship managers (by
     e-mail); an unknown one is a user error, not an empty selection."""
     ref = refinements
-    teams, rms = users.team_ids(session, tuple(ref.teams)), users.rm_ids(session, tuple(ref.rms))
+    conn = session.connection()
+    teams, rms = staff.team_ids(conn, tuple(ref.teams)), staff.rm_ids(conn, tuple(ref.rms))
     seg = parse_segments(industry=ref.industry, ownership=ref.ownership, size=ref.size,
                          client_group=ref.client_group)
     return Criteria(team_ids=_unique(teams), rm_ids=_unique(rms), **seg)

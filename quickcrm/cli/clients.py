@@ -61,8 +61,8 @@ def clients_list(
                            entrepreneur_type=entrepreneur_type, stage=stage, city=city)
     rt = c.runtime()
     _ = rt.actor
-    with rt.session(read_only=True) as s:
-        clients = list_clients(session=s, filters=filters, limit=limit)
+    with rt.connection() as conn:
+        clients = list_clients(conn=conn, filters=filters, limit=limit)
 
     fields = [col.field for col in CLIENT_COLUMNS]
     shown = [fields.index(f) for f in LIST_FIELDS]
@@ -82,8 +82,8 @@ def clients_show(c: Ctx, number: Annotated[str, typer.Argument(help="Relation nu
 
     rt = c.runtime()
     _ = rt.actor
-    with rt.session(read_only=True) as s:
-        client = get_client(session=s, number=number)
+    with rt.connection() as conn:
+        client = get_client(conn=conn, number=number)
 
     def human() -> None:
         con = console()
@@ -110,8 +110,8 @@ def clients_count(
                            entrepreneur_type=entrepreneur_type, stage=stage, city=city)
     rt = c.runtime()
     _ = rt.actor
-    with rt.session(read_only=True) as s:
-        n = count_clients(session=s, filters=filters)
+    with rt.connection() as conn:
+        n = count_clients(conn=conn, filters=filters)
     c.emit({"count": n}, lambda: typer.echo(n))
 
 

@@ -42,7 +42,7 @@ def client_cells(client: dict[str, Any]) -> list[str]:
 
 def _rows(session: Session, filters: ClientFilters | None) -> Iterator[list[str]]:
     """The cells of every matching client; the filters are checked at the call."""
-    return map(client_cells, iter_clients(session=session, filters=filters))
+    return map(client_cells, iter_clients(conn=session.connection(), filters=filters))
 
 
 def export_clients(

@@ -8,24 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import Connection
-from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, SQLModel, col, select
 
 from quickcrm import permissions
 from quickcrm.crm.photos import Photo
-from quickcrm.errors import (
-    InactiveUser,
-    InvalidInput,
-    InvalidState,
-    NotFound,
-    NotPermitted,
-    QuickCRMError,
-    UnknownUser,
-    unknown_value,
-)
+from quickcrm.crm.staff import find_acting, mapping, normalize_email
+from quickcrm.errors import InvalidInput, InvalidState, NotFound
 from quickcrm.events import (
     RELATION_REASSIGNED,
     USER_ACTIVATED,
@@ -43,10 +32,6 @@ from quickcrm.settings import Settings
 from quickcrm.store.models import Relation, Team, User, UserPhoto, UserRight
 
 EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
-
-
-def normalize_email(value: str) -> str:
-    return value.strip().lower()
 
 
 def check_email(value: str) -> str:
@@ -78,153 +63,27 @@ def rights_of(session: Session, user_id: int) -> frozenset[str]:
     return frozenset(rows)
 
 
-def _wanted(email: str | None, settings: Settings) -> str:
-    return normalize_email(email) if email else settings.admin_email
-
-
-@dataclass(frozen=True)
-class Acting:
-    """Who acts: ``email`` (whose rights apply) and, when an administrator mapped to
-    the operating-system account acts as another user (``--as``), ``by``: that
-    administrator's e-mail (recorded as ``user.impersonated``)."""
-
-    email: str
-    by: str | None = None
-
-
-class Unmapped(NotPermitted):
-    """Users are bound to operating-system accounts, but not the one running this."""
-
-    def __init__(self, account: str) -> None:
-        QuickCRMError.__init__(
-            self, f"not permitted: the operating-system account {account!r} is mapped to "
-                  f"no QuickCRM user; an administrator maps it: quickcrm user edit EMAIL "
-                  f"--os-user {account}")
-        self.what = "acting"
-        self.needs = "a mapped account"
-
-
-@dataclass(frozen=True)
-class Mapped:
-    """The user mapped to the running account, as the acting-user rule needs them."""
-
-    email: str
-    active: bool
-    admin: bool
-
-
-def choose_acting(*, asked: str | None, account: str | None, any_mapping: bool,
-                  mine: Mapped | None, settings: Settings) -> Acting:
-    """Who acts (issue 29, pure). Until any user is mapped to an operating-system
-    account nothing changes: ``--as`` (or QUICKCRM_USER), else the configured
-    administrator. Once one is: the user mapped to the running ``account``; acting as
-    another is for an administrator only; an unmapped account is refused."""
-    if not any_mapping or account is None:
-        return Acting(_wanted(asked, settings))
-    if mine is None:
-        raise Unmapped(account)
-    if not mine.active:
-        raise InactiveUser(mine.email)
-    wanted = normalize_email(asked) if asked else mine.email
-    if wanted == mine.email:
-        return Acting(mine.email)
-    if not mine.admin:
-        raise NotPermitted(f"acting as {wanted} (the account {account} is {mine.email})",
-                           permissions.ADMIN)
-    return Acting(wanted, by=mine.email)
-
-
-def _mapping(conn: Connection, account: str | None) -> tuple[bool, Mapped | None]:
-    """Whether any user is mapped to an account, and who is mapped to ``account``
-    (a database from before the mapping existed has none)."""
-    columns = {c["name"] for c in sa_inspect(conn).get_columns(User.__tablename__)}
-    if "os_user" not in columns:
-        return False, None
-    any_mapping = conn.execute(sa_select(col(User.id)).where(col(User.os_user).is_not(None))
-                               .limit(1)).first() is not None
-    if not any_mapping or account is None:
-        return any_mapping, None
-    row = conn.execute(sa_select(col(User.id), col(User.email), col(User.active))
-                       .where(col(User.os_user) == account)).first()
-    if row is None:
-        return True, None
-    admin = conn.execute(sa_select(col(UserRight.user_id)).where(
-        col(UserRight.user_id) == row.id, col(UserRight.right) == permissions.ADMIN)).first()
-    return True, Mapped(email=row.email, active=bool(row.active), admin=admin is not None)
-
-
-def acting(*, conn: Connection | None, email: str | None, settings: Settings,
-           account: str | None) -> Acting:
-    """Who acts on ``conn``'s database (None: none yet) for ``--as email`` run by the
-    operating-system ``account`` (``choose_acting``)."""
-    has_users = conn is not None and sa_inspect(conn).has_table(User.__tablename__)
-    any_mapping, mine = _mapping(conn, account) if conn is not None and has_users \
-        else (False, None)
-    return choose_acting(asked=email, account=account, any_mapping=any_mapping, mine=mine,
-                         settings=settings)
-
-
-def check_acting_user(
-    *, conn: Connection | None, email: str | None, settings: Settings,
-    account: str | None = None,
-) -> Actor:
-    """The acting user, refused (UnknownUser) when unknown or deactivated.
-
-    Runs before a command does anything, on a connection that neither creates nor
-    migrates (``None``: no database yet), so it reads only columns that exist since the
-    first migration (and ``os_user`` when it exists). A database without users yet knows
-    only the configured administrator, who is created on first use by ``resolve_actor``
-    (until then their ``id`` is 0)."""
-    wanted = acting(conn=conn, email=email, settings=settings, account=account).email
-    has_users = conn is not None and sa_inspect(conn).has_table(User.__tablename__)
-    row = None
-    if conn is not None and has_users:
-        row = conn.execute(sa_select(col(User.id), col(User.active), col(User.first_name),
-                                     col(User.last_name))
-                           .where(col(User.email) == wanted)).first()
-    if row is None:
-        if wanted != settings.admin_email:
-            if not has_users:
-                raise UnknownUser(wanted, f"the database has no users yet; only the "
-                                          f"administrator {settings.admin_email} is known")
-            raise UnknownUser(wanted)
-        return Actor(id=0, email=wanted, name=str(settings["admin.name"]),
-                     rights=frozenset({permissions.ADMIN}))
-    if not row.active:
-        raise InactiveUser(wanted)
-    assert conn is not None
-    rights = conn.execute(sa_select(col(UserRight.right)).where(col(UserRight.user_id) == row.id))
-    name = " ".join(p for p in (row.first_name, row.last_name) if p) or wanted
-    return Actor(id=row.id, email=wanted, name=name, rights=frozenset(rights.scalars()))
-
-
 def resolve_actor(
     *, session: Session, email: str | None, settings: Settings, now: datetime,
     account: str | None = None,
 ) -> Actor:
     """The user named by ``--as``; the configured administrator (created on first
     use) when none is named; once users are mapped to operating-system accounts, the
-    one mapped to ``account`` (``choose_acting``). An unknown user is refused."""
-    wanted = acting(conn=session.connection(), email=email, settings=settings,
-                    account=account).email
-    user = session.exec(select(User).where(User.email == wanted)).first()
-    if user is None:
-        if wanted != settings.admin_email:
-            raise UnknownUser(wanted)
-        user = _create_admin(session=session, email=wanted, settings=settings, now=now)
-    elif not user.active:
-        raise InactiveUser(wanted)
-    assert user.id is not None
-    return Actor(id=user.id, email=user.email, name=user.name, rights=rights_of(session, user.id))
+    one mapped to ``account`` (``staff.choose_acting``). An unknown user is refused."""
+    found = find_acting(conn=session.connection(), email=email, settings=settings,
+                        account=account)
+    return found.actor or create_admin(session=session, settings=settings, now=now)
 
 
-def _create_admin(*, session: Session, email: str, settings: Settings, now: datetime) -> User:
-    """The configured administrator on first use. Two processes starting together (two
-    daemons, cron beside a shell) may both find no user: the second one's INSERT then
-    violates the unique e-mail, so it takes the user the first one committed instead of
-    failing its first job."""
+def create_admin(*, session: Session, settings: Settings, now: datetime) -> Actor:
+    """The configured administrator on first use (``staff.find_acting`` found no user
+    with their address). Two processes starting together (two daemons, cron beside a
+    shell) may both find no user: the second one's INSERT then violates the unique
+    e-mail, so it takes the user the first one committed instead of failing its first
+    job."""
     from sqlalchemy.exc import IntegrityError
 
+    email = settings.admin_email
     first, _, last = str(settings["admin.name"]).partition(" ")
     user = User(email=email, first_name=first, last_name=last, created_at=now)
     try:
@@ -236,11 +95,13 @@ def _create_admin(*, session: Session, email: str, settings: Settings, now: date
         session.commit()
     except IntegrityError:
         session.rollback()
-        theirs = session.exec(select(User).where(User.email == email)).first()
+        theirs = find_acting(conn=session.connection(), email=email, settings=settings,
+                             account=None).actor
         if theirs is None:
             raise
         return theirs
-    return user
+    return Actor(id=user.id, email=user.email, name=user.name,
+                 rights=frozenset({permissions.ADMIN}))
 
 
 def get_or_create_team(session: Session, name: str) -> Team:
@@ -251,35 +112,6 @@ def get_or_create_team(session: Session, name: str) -> Team:
         session.add(team)
         session.flush()
     return team
-
-
-def team_ids(session: Session, names: list[str] | tuple[str, ...]) -> list[int]:
-    """The ids of the teams named (case and runs of spaces do not matter); an unknown
-    name is an error listing the known teams."""
-    teams = {t.name.lower(): t.id for t in session.exec(select(Team))}
-    found = []
-    for name in names:
-        team_id = teams.get(" ".join(name.split()).lower())
-        if team_id is None:
-            known = sorted(session.exec(select(Team.name)).all())
-            raise unknown_value("team", name, known)
-        found.append(team_id)
-    return found
-
-
-def rm_ids(session: Session, emails: list[str] | tuple[str, ...]) -> list[int]:
-    """The ids of the relationship managers named by e-mail; an unknown one is an error
-    listing the relationship managers."""
-    found = []
-    for email in emails:
-        user = session.exec(select(User).where(User.email == normalize_email(email))).first()
-        if user is None:
-            managers = select(User.email).join(UserRight, col(UserRight.user_id) == User.id)
-            known = sorted(session.exec(managers.where(UserRight.right == permissions.RM)).all())
-            raise unknown_value("relationship manager", email, known)
-        assert user.id is not None
-        found.append(user.id)
-    return found
 
 
 def get_user(*, session: Session, email: str) -> User:
@@ -548,7 +380,7 @@ def check_not_locked_out(session: Session, account: str | None) -> None:
     if account is None:
         return
     session.flush()
-    any_mapping, mine = _mapping(session.connection(), account)
+    any_mapping, mine = mapping(session.connection(), account)
     if any_mapping and mine is None:
         raise InvalidState(
             f"this would leave your own operating-system account {account!r} mapped to no "

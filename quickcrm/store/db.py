@@ -6,6 +6,9 @@ outbox must not lose a commit on power loss. The sqlite3 driver's own transactio
 is turned off and every transaction begins with BEGIN IMMEDIATE, so a writer takes the
 write lock at its start and never fails half-way with "database is locked". Sessions that
 only read ask for a deferred BEGIN through ``read_only=True``.
+
+SQLAlchemy Core only at import: the ORM (SQLModel's ``Session``) is imported by
+``session_scope``, so that a command on the light read path (``reading``) never loads it.
 """
 
 from __future__ import annotations
@@ -13,14 +16,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import URL, make_url
-from sqlmodel import Session, create_engine
 
 from quickcrm.errors import ConfigError
 from quickcrm.settings import mask_url
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 BUSY_TIMEOUT_MS = 15000
 
@@ -156,7 +162,7 @@ def bulk_page_cache(db: Session | Connection, kib: int = BULK_CACHE_KIB) -> Iter
     rows land all over the indexes, and the default 2 MB cache would spill dirty pages
     and read them back again and again (half an import's system time). Restored after;
     elsewhere nothing."""
-    conn = db.connection() if isinstance(db, Session) else db
+    conn = db if isinstance(db, Connection) else db.connection()
     if conn.dialect.name != "sqlite":
         yield
         return
@@ -169,8 +175,9 @@ def bulk_page_cache(db: Session | Connection, kib: int = BULK_CACHE_KIB) -> Iter
 
 
 def is_sqlite(engine_or_conn: Engine | Connection | Session) -> bool:
-    bind = engine_or_conn.get_bind() if isinstance(engine_or_conn, Session) else engine_or_conn
-    return bind.dialect.name == "sqlite"
+    if isinstance(engine_or_conn, (Engine, Connection)):
+        return engine_or_conn.dialect.name == "sqlite"
+    return engine_or_conn.get_bind().dialect.name == "sqlite"
 
 
 @contextmanager
@@ -180,6 +187,8 @@ def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Sessio
     Use cases commit explicitly (``session.commit()``) at the point where their state
     change and the outbox rows it causes are complete; an exception rolls back.
     """
+    from sqlmodel import Session
+
     bind = engine.execution_options(sqlite_begin="DEFERRED") if read_only else engine
     session = Session(bind=bind, expire_on_commit=False)
     try:
@@ -189,3 +198,12 @@ def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Sessio
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A Core connection in a read-only transaction (SQLite: a deferred BEGIN, so it
+    never waits for a writer), rolled back when the block ends: the light read path's
+    ``session_scope(read_only=True)``, for reads written in SQLAlchemy Core."""
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+        yield conn

@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -56,16 +56,21 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine | Connection) -> str | None:
-    """The database's revision (None: no QuickCRM schema yet), in one query."""
+    """The database's revision (None: no QuickCRM schema yet), in one query. On a
+    connection, a database without the table leaves it rolled back (PostgreSQL aborts
+    the transaction of a failed statement), ready for the next statement."""
     if isinstance(engine, Connection):
-        if not inspect(engine).has_table("alembic_version"):
-            return None
-        return engine.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return _revision(engine)
     with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
-        try:
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except (OperationalError, ProgrammingError):  # no such table: an empty database
-            return None
+        return _revision(conn)
+
+
+def _revision(conn: Connection) -> str | None:
+    try:
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except (OperationalError, ProgrammingError):  # no such table: an empty database
+        conn.rollback()
+        return None
 
 
 def ensure_current(engine: Engine) -> bool:

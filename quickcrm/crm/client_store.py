@@ -30,13 +30,16 @@ from quickcrm.crm.client_rows import (
     Values,
     text,
 )
+from quickcrm.crm.models import PersonKey
 from quickcrm.events import RELATION_CREATED, RELATION_UPDATED, Entry, record_alike, record_many
-from quickcrm.store.models import Relation, Team, User, UserRight
+from quickcrm.store.models import Person, Relation, Team, User, UserRight
 
 R = Relation.__table__  # type: ignore[attr-defined]
 T = Team.__table__  # type: ignore[attr-defined]
 U = User.__table__  # type: ignore[attr-defined]
 UR = UserRight.__table__  # type: ignore[attr-defined]
+# What a first import writes in bulk (their secondary indexes are built at the end)
+BULK_TABLES = (R, Person.__table__, PersonKey.__table__)  # type: ignore[attr-defined]
 
 DEFAULTS: dict[str, Any] = {"company": "", "address": "", "postcode": "", "city": "",
                             "stage": "customer", "first_name": "", "last_name": "",

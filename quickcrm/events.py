@@ -415,8 +415,22 @@ def record_alike(session: Session | Connection, *, kind: str, at: datetime,
         return 0
     conn = session.connection() if isinstance(session, Session) else session
     shared = (_driver_time(conn, at), kind, person_id, user_id, _ENCODER.encode(details))
-    _execute(conn, _alike_sql, shared, list(relation_ids), 1)
+    if conn.dialect.name == "postgresql" and len(relation_ids) > ROWS_PER_INSERT:
+        _copy_alike(conn, shared, relation_ids)
+    else:
+        _execute(conn, _alike_sql, shared, list(relation_ids), 1)
     return len(relation_ids)
+
+
+def _copy_alike(conn: Connection, shared: tuple[Any, ...], relation_ids: Sequence[int]) -> None:
+    """PostgreSQL, many alike events (a first import's ``relation.created``): one COPY,
+    about half the server's time of multi-row INSERTs."""
+    at, kind, person_id, user_id, details = shared
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        with cur.copy(f"COPY event ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+            for relation_id in relation_ids:
+                copy.write_row((at, kind, relation_id, person_id, user_id, details))
 
 
 def _record_wide(conn: Connection, batch: list[Entry], stamp: Any) -> int:

@@ -10,7 +10,7 @@ records its events with one ``record_many``: ``relation.created`` per new relati
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from itertools import chain
 from typing import Any, Protocol
@@ -30,13 +30,16 @@ from quickcrm.crm.client_rows import (
     Values,
     text,
 )
+from quickcrm.crm.models import PersonKey
 from quickcrm.events import RELATION_CREATED, RELATION_UPDATED, Entry, record_alike, record_many
-from quickcrm.store.models import Relation, Team, User, UserRight
+from quickcrm.store.models import Person, Relation, Team, User, UserRight
 
 R = Relation.__table__  # type: ignore[attr-defined]
 T = Team.__table__  # type: ignore[attr-defined]
 U = User.__table__  # type: ignore[attr-defined]
 UR = UserRight.__table__  # type: ignore[attr-defined]
+# What a first import writes in bulk (their secondary indexes are built at the end)
+BULK_TABLES = (R, Person.__table__, PersonKey.__table__)  # type: ignore[attr-defined]
 
 DEFAULTS: dict[str, Any] = {"company": "", "address": "", "postcode": "", "city": "",
                             "stage": "customer", "first_name": "", "last_name": "",
@@ -139,7 +142,7 @@ class ClientStore:
                                              m, m, m]
         self.insert_person = (f"INSERT INTO person ({', '.join(q(c) for c in pcols)}) "
                               f"VALUES ({', '.join(values)})")
-        # SQLite, a batch of only new rows: ids given (see _insert_all_sqlite); the
+        # a batch of only new rows: ids given (see _insert_new); the
         # statement up to VALUES and one row, for _insert_rows
         self.insert_relation_id = (f"INSERT INTO relation (id, {', '.join(q(c) for c in cols)}) "
                                    "VALUES", f"({', '.join([m] * (len(cols) + 1))})")
@@ -147,6 +150,7 @@ class ClientStore:
                     "updated_at"]
         self.insert_person_id = (f"INSERT INTO person ({', '.join(q(c) for c in pid_cols)}) "
                                  "VALUES", f"({', '.join([m] * len(pid_cols))})")
+        self.new_columns = {"relation": ["id", *cols], "person": pid_cols}  # COPY's
         self.update_person = (
             f"UPDATE person SET {', '.join(f'{q(c)} = {m}' for c in PERSON_FIELDS)}, "
             f"updated_at = {m} WHERE id = {m}")
@@ -214,7 +218,7 @@ class ClientStore:
         and managers are resolved per distinct value, the parameters zipped in C. Returns
         False, having written nothing, when a row's manager is refused."""
         cols = list(zip(*rows, strict=True))
-        teams, numbers, n = cols[V_TEAM], cols[NUMBER], len(rows)
+        teams, n = cols[V_TEAM], len(rows)
         team_ids = self._team_ids
         for team in set(teams).difference(team_ids):
             team_ids[team] = None if team is ABSENT else self.team_id(team)
@@ -240,35 +244,22 @@ class ClientStore:
         for pos in V_COORDINATES:
             if ABSENT in cols[pos]:
                 cols[pos] = tuple(None if v is ABSENT else v for v in cols[pos])
-        stamps = (self.stamp,) * n
-        before = self._top_id()
-        if self.conn.dialect.name == "sqlite":
-            self._insert_all_sqlite(cols, row_teams, rm_ids, before)
-        else:
-            self._many("insert_relation", list(zip(
-                *cols[:V_PERSON], row_teams, rm_ids, numbers, stamps, stamps, stamps,
-                strict=True)))
-            record_many(self.conn, self._created(before, numbers), at=self.now)
-            persons = [p for p in zip(*cols[V_PERSON:V_TEAM], numbers, (True,) * n, stamps,
-                                      stamps, strict=True) if p[0] or p[1] or p[2] or p[3]]
-            if persons:
-                top = search_keys.top_person_id(self.conn)
-                self._many("insert_person", persons)
-                search_keys.keys_since(self.conn, top)  # the one helper (issue 26)
+        self._insert_new(cols, row_teams, rm_ids)
         counts.created += n
         return True
 
-    def _insert_all_sqlite(self, cols: list[tuple[Any, ...]], row_teams: list[int | None],
-                           rm_ids: list[int | None] | tuple[None, ...], before: int) -> None:
-        """``_insert_all`` on SQLite, in one pass: the import holds the write lock
-        (BEGIN IMMEDIATE), so the new rows get the ids SQLite would give them (one above
-        the highest), given here. Persons then name their relation's id (no lookup by
-        number), the events their relations' ids, and the search keys their persons'
-        ids, straight from the batch (no SELECT back)."""
+    def _insert_new(self, cols: list[tuple[Any, ...]], row_teams: list[int | None],
+                    rm_ids: list[int | None] | tuple[None, ...]) -> None:
+        """``_insert_all``'s writing, in one pass with the new rows' ids given here: on
+        SQLite the import holds the write lock (BEGIN IMMEDIATE), so they are the ids
+        SQLite would give (one above the highest); on PostgreSQL they are reserved from
+        the tables' sequences and the rows COPYed straight in. Persons then name their
+        relation's id (no lookup by number), the events their relations' ids, and the
+        search keys their persons' ids, straight from the batch (no SELECT back)."""
         n = len(row_teams)
-        ids = range(before + 1, before + n + 1)
+        ids = self._new_ids("relation", n)
         stamps = (self.stamp,) * n
-        self._insert_rows(self.insert_relation_id, list(zip(
+        self._write_new("relation", list(zip(
             ids, *cols[:V_PERSON], row_teams, rm_ids, cols[NUMBER], stamps, stamps, stamps,
             strict=True)))
         record_alike(self.conn, kind=RELATION_CREATED, at=self.now, relation_ids=ids,
@@ -277,13 +268,29 @@ class ClientStore:
                    if p[0] or p[1] or p[2] or p[3]]
         if not persons:
             return
-        top = search_keys.top_person_id(self.conn)
-        pids = range(top + 1, top + len(persons) + 1)
+        pids = self._new_ids("person", len(persons))
         tail = (True, self.stamp, self.stamp)
-        self._insert_rows(self.insert_person_id, [
-            (pid, *p, *tail) for pid, p in zip(pids, persons, strict=True)])
+        self._write_new("person", [(pid, *p, *tail) for pid, p in zip(pids, persons, strict=True)])
         search_keys.insert_pairs(self.conn, search_keys.key_pairs(
-            (pid, p[0], p[1], p[2]) for pid, p in zip(pids, persons, strict=True)))
+            (pid, p[0], p[1], p[2]) for pid, p in zip(pids, persons, strict=True)), new=True)
+
+    def _new_ids(self, table: str, n: int) -> Sequence[int]:
+        if self.conn.dialect.name == "postgresql":
+            from quickcrm.crm import pg_bulk
+
+            return pg_bulk.reserve_ids(self.conn, table, n)
+        top = self._top_id() if table == "relation" else search_keys.top_person_id(self.conn)
+        return range(top + 1, top + n + 1)
+
+    def _write_new(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        """New rows of ``table`` with their ids: multi-row INSERTs, or COPY on PostgreSQL."""
+        if self.conn.dialect.name == "postgresql":
+            from quickcrm.crm import pg_bulk
+
+            pg_bulk.copy_into(self.conn, table, self.new_columns[table], rows)
+        else:
+            self._insert_rows(self.insert_relation_id if table == "relation"
+                              else self.insert_person_id, rows)
 
     def _insert_rows(self, sql: tuple[str, str], rows: list[tuple[Any, ...]]) -> None:
         """``INSERT ... VALUES`` of many rows per statement (``sql``: the statement up to

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,7 +21,7 @@ from sqlmodel import Session
 
 from quickcrm import permissions
 from quickcrm.crm.client_rows import NUMBER, POS, RowParser, Values, header_aliases
-from quickcrm.crm.client_store import ClientStore
+from quickcrm.crm.client_store import BULK_TABLES, ClientStore
 from quickcrm.crm.users import Actor
 from quickcrm.documents.tabular import (
     csv_row,
@@ -33,7 +32,7 @@ from quickcrm.documents.tabular import (
 )
 from quickcrm.errors import FileProblems, Problem
 from quickcrm.events import CLIENTS_IMPORTED, record
-from quickcrm.store.db import bulk_page_cache
+from quickcrm.store.db import bulk_page_cache, deferred_indexes
 
 BATCH = 5000
 PROBLEM_LIMIT = 50
@@ -113,11 +112,6 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _batches(rows: Iterator[tuple[int, list[str]]]) -> Iterator[list[tuple[int, list[str]]]]:
-    while chunk := list(islice(rows, BATCH)):
-        yield chunk
-
-
 def _without_duplicates(rows: list[Values], chunk: list[tuple[int, list[str]]], seen: set[str],
                         bad: list[Any], file: str, header: str) -> list[Values]:
     """Refuse a relation number that an earlier row already had."""
@@ -169,9 +163,11 @@ def import_clients(
     seen: set[str] = set()
     parser = RowParser(name, columns, table.headers)
     number_header = table.headers[columns["relation_number"]].strip()
-    with _no_cyclic_gc(), bulk_page_cache(session):
+    # a first import into an empty database builds the tables' indexes once, at the end
+    with _no_cyclic_gc(), bulk_page_cache(session), deferred_indexes(
+            session, BULK_TABLES, when=store.empty):
         try:
-            for chunk in _batches(table.rows()):
+            for chunk in table.batches(BATCH):
                 parsed, bad = parser.parse_batch(chunk)
                 numbers = [r[NUMBER] for r in parsed]
                 if seen.isdisjoint(numbers) and len(set(numbers)) == len(numbers):

@@ -164,11 +164,21 @@ def write_keys(db: Session | Connection,
     return insert_pairs(conn, key_pairs(persons))
 
 
-def insert_pairs(db: Session | Connection, pairs: Sequence[tuple[str, int]]) -> int:
+def insert_pairs(db: Session | Connection, pairs: Sequence[tuple[str, int]], *,
+                 new: bool = False) -> int:
     """Insert ``(key, person id)`` pairs (``key_pairs``): statements of ``_ROWS`` keys
-    each in one executemany, then one statement for the rest."""
+    each in one executemany, then one statement for the rest. ``new``: the persons were
+    inserted in this transaction and have no keys yet, so on PostgreSQL the pairs are
+    COPYed straight into the table (nothing to leave alone)."""
     conn = _conn(db)
     if conn.dialect.name == "postgresql" and len(pairs) > _ROWS:
+        if new:
+            raw: Any = conn.connection.driver_connection
+            with raw.cursor() as cur:
+                with cur.copy("COPY person_key (key, person_id) FROM STDIN") as copy:
+                    for pair in pairs:
+                        copy.write_row(pair)
+            return len(pairs)
         return _copy_pairs(conn, pairs)
     m = _mark(conn)
     count = len(pairs)

@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -74,6 +75,19 @@ class Table:
     rows: Callable[[], Iterator[tuple[int, list[str]]]] = field(repr=False)
     encoding: str | None = None
     delimiter: str | None = None
+    # lists of rows at once, where the format has a cheaper way than row by row (.xlsx)
+    batched: Callable[[int], Iterator[list[tuple[int, list[str]]]]] | None = field(
+        default=None, repr=False)
+
+    def batches(self, size: int) -> Iterator[list[tuple[int, list[str]]]]:
+        """The rows in lists of at most ``size`` (bulk importers): the same rows, numbers
+        and blank-row skipping as ``rows()``; use one of the two, once."""
+        if self.batched is not None:
+            yield from self.batched(size)
+            return
+        rows = self.rows()
+        while chunk := list(islice(rows, size)):
+            yield chunk
 
 
 def detect_encoding(path: Path) -> str:
@@ -185,14 +199,29 @@ def _xlsx_table(path: Path) -> Table:
     start = sheet.start[0] if sheet.start else 0
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        for number, raw in enumerate(it, start=start + 2):
-            # calamine gives text cells as str (most of a file): those rows as they are
-            cells: list[str] = cast(list[str], raw) if set(map(type, raw)) <= _TEXT else [
-                v if type(v) is str else cell_text(v) for v in raw]
-            if (cells and cells[0].strip()) or "".join(cells).strip():
-                yield number, cells
+        for batch in batched(1000):
+            yield from batch
 
-    return Table(path, header, [normalize_header(h) for h in header], rows)
+    def batched(size: int) -> Iterator[list[tuple[int, list[str]]]]:
+        number = start + 2
+        while raw := list(islice(it, size)):
+            # calamine gives text cells as str (most of a file): those rows as they are,
+            # checked for the whole batch in one pass
+            plain = set(map(type, chain.from_iterable(raw))) <= _TEXT
+            texts = cast(list[list[str]], raw) if plain else [_texts(r) for r in raw]
+            # skip blank rows, keep Excel's numbering (the first cell decides most)
+            batch = [(n, cells) for n, cells in enumerate(texts, start=number)
+                     if (cells and cells[0].strip()) or "".join(cells).strip()]
+            number += len(raw)
+            if batch:
+                yield batch
+
+    return Table(path, header, [normalize_header(h) for h in header], rows, batched=batched)
+
+
+def _texts(raw: list[Any]) -> list[str]:
+    return cast(list[str], raw) if set(map(type, raw)) <= _TEXT else [
+        v if type(v) is str else cell_text(v) for v in raw]
 
 
 def open_table(path: str | Path) -> Table:

@@ -13,12 +13,12 @@ SQLAlchemy Core only at import: the ORM (SQLModel's ``Session``) is imported by
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import Index, Table, create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import URL, make_url
 
@@ -172,6 +172,36 @@ def bulk_page_cache(db: Session | Connection, kib: int = BULK_CACHE_KIB) -> Iter
         yield
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
+
+
+@contextmanager
+def deferred_indexes(db: Session | Connection, tables: Iterable[Table], *,
+                     when: bool = True) -> Iterator[None]:
+    """Bulk loading into empty tables (a first import): their secondary indexes are
+    dropped at the start and built again, from the same definitions (the models'), at
+    the end of the block, inside the same transaction. Building an index once from
+    sorted rows costs a fraction of updating it row by row (about a third of a first
+    import's writing). Unique indexes stay: they are constraints the writes rely on.
+
+    Only for code that reads these tables by primary key while it writes (the client
+    importer's empty-table path); on an exception nothing is rebuilt and the caller's
+    transaction must roll back (session_scope does). On PostgreSQL ``DROP INDEX`` locks
+    the table until the commit: readers of the (empty) tables wait for the import."""
+    if not when:
+        yield
+        return
+    conn = db if isinstance(db, Connection) else db.connection()
+    deferred = [ix for table in tables for ix in sorted(table.indexes, key=_index_name)
+                if not ix.unique]
+    for ix in deferred:
+        ix.drop(conn)
+    yield
+    for ix in deferred:
+        ix.create(conn)
+
+
+def _index_name(ix: Index) -> str:
+    return str(ix.name)
 
 
 def is_sqlite(engine_or_conn: Engine | Connection | Session) -> bool:

@@ -426,11 +426,8 @@ def _copy_alike(conn: Connection, shared: tuple[Any, ...], relation_ids: Sequenc
     """PostgreSQL, many alike events (a first import's ``relation.created``): one COPY,
     about half the server's time of multi-row INSERTs."""
     at, kind, person_id, user_id, details = shared
-    raw: Any = conn.connection.driver_connection
-    with raw.cursor() as cur:
-        with cur.copy(f"COPY event ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-            for relation_id in relation_ids:
-                copy.write_row((at, kind, relation_id, person_id, user_id, details))
+    driver.copy_rows(conn, "event", _COLUMNS, ((at, kind, relation_id, person_id, user_id,
+                                                details) for relation_id in relation_ids))
 
 
 def _record_wide(conn: Connection, batch: list[Entry], stamp: Any) -> int:

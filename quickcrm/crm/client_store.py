@@ -32,6 +32,7 @@ from quickcrm.crm.client_rows import (
 )
 from quickcrm.crm.models import PersonKey
 from quickcrm.events import RELATION_CREATED, RELATION_UPDATED, Entry, record_alike, record_many
+from quickcrm.store.driver import copy_rows
 from quickcrm.store.models import Person, Relation, Team, User, UserRight
 
 R = Relation.__table__  # type: ignore[attr-defined]
@@ -285,9 +286,7 @@ class ClientStore:
     def _write_new(self, table: str, rows: list[tuple[Any, ...]]) -> None:
         """New rows of ``table`` with their ids: multi-row INSERTs, or COPY on PostgreSQL."""
         if self.conn.dialect.name == "postgresql":
-            from quickcrm.crm import pg_bulk
-
-            pg_bulk.copy_into(self.conn, table, self.new_columns[table], rows)
+            copy_rows(self.conn, table, self.new_columns[table], rows)
         else:
             self._insert_rows(self.insert_relation_id if table == "relation"
                               else self.insert_person_id, rows)

@@ -10,12 +10,13 @@ would. Only fixed column names go into the SQL text; the values travel in COPY's
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
 
 from quickcrm.crm.client_rows import PERSON_FIELDS, RELATION_FIELDS
+from quickcrm.store.driver import copy_rows
 
 REL = [*RELATION_FIELDS, "team_id", "rm_id"]
 
@@ -67,11 +68,7 @@ def write(conn: Connection, kind: str, rows: list[tuple[Any, ...]], ready: set[s
     if kind not in ready:
         conn.exec_driver_sql(f"CREATE TEMP TABLE {table} ON COMMIT DROP AS {like} WITH NO DATA")
         ready.add(kind)
-    raw: Any = conn.connection.driver_connection
-    with raw.cursor() as cur:
-        with cur.copy(f"COPY {table} ({_q(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+    copy_rows(conn, table, columns, rows)
     conn.exec_driver_sql(apply)
     conn.exec_driver_sql(f"TRUNCATE {table}")
 
@@ -85,14 +82,3 @@ def reserve_ids(conn: Connection, table: str, n: int) -> list[int]:
     sql = (f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
            "FROM generate_series(1, %s)")
     return [int(r[0]) for r in conn.exec_driver_sql(sql, (n,))]
-
-
-def copy_into(conn: Connection, table: str, columns: Sequence[str],
-              rows: Iterable[Sequence[Any]]) -> None:
-    """COPY ``rows`` straight into ``table`` (rows that are new by construction: ids
-    reserved with ``reserve_ids``, keys of persons just made), no temporary table."""
-    raw: Any = conn.connection.driver_connection
-    with raw.cursor() as cur:
-        with cur.copy(f"COPY {table} ({_q(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)

@@ -22,6 +22,8 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlmodel import Session
 
+from quickcrm.store.driver import copy_rows
+
 KEY_LENGTH = 120
 _SPELLED = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "æ": "ae", "œ": "oe", "ı": "i",
                           "þ": "th", "ð": "d"})
@@ -173,12 +175,7 @@ def insert_pairs(db: Session | Connection, pairs: Sequence[tuple[str, int]], *,
     conn = _conn(db)
     if conn.dialect.name == "postgresql" and len(pairs) > _ROWS:
         if new:
-            raw: Any = conn.connection.driver_connection
-            with raw.cursor() as cur:
-                with cur.copy("COPY person_key (key, person_id) FROM STDIN") as copy:
-                    for pair in pairs:
-                        copy.write_row(pair)
-            return len(pairs)
+            return copy_rows(conn, "person_key", ("key", "person_id"), pairs)
         return _copy_pairs(conn, pairs)
     m = _mark(conn)
     count = len(pairs)
@@ -198,11 +195,7 @@ def _copy_pairs(conn: Connection, pairs: Sequence[tuple[str, int]]) -> int:
     ``pg_bulk`` writes the import's rows (issue 30)."""
     conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {_NEW_KEYS} ON COMMIT DROP AS "
                          "SELECT key, person_id FROM person_key WITH NO DATA")
-    raw: Any = conn.connection.driver_connection
-    with raw.cursor() as cur:
-        with cur.copy(f"COPY {_NEW_KEYS} (key, person_id) FROM STDIN") as copy:
-            for pair in pairs:
-                copy.write_row(pair)
+    copy_rows(conn, _NEW_KEYS, ("key", "person_id"), pairs)
     conn.exec_driver_sql(f"INSERT INTO person_key (key, person_id) SELECT key, person_id "
                          f"FROM {_NEW_KEYS} ON CONFLICT DO NOTHING")
     conn.exec_driver_sql(f"TRUNCATE {_NEW_KEYS}")

@@ -19,7 +19,7 @@ SQLAlchemy. The writers stay where they are: ``events.record`` writes the event,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -82,3 +82,18 @@ def _raise(conn: Connection, sql: str, params: Sequence[Any], exc: Any,
         conn.invalidate(exc)
     raise DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error,
                               connection_invalidated=lost, dialect=dialect) from exc
+
+
+def copy_rows(conn: Connection, table: str, columns: Sequence[str],
+              rows: Iterable[Sequence[Any]]) -> int:
+    """PostgreSQL: COPY ``rows`` into ``table`` (fixed names only; the values travel in
+    COPY's data, converted as the columns would). Every bulk writer's one COPY loop."""
+    raw: Any = conn.connection.driver_connection
+    names = ", ".join(f'"{c}"' for c in columns)
+    count = 0
+    with raw.cursor() as cur:
+        with cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+    return count

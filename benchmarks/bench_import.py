@@ -112,7 +112,9 @@ def _children_cpu() -> float:
 def sqlite_utils_insert(path: Path, db: Path) -> Timing:
     _fresh(db)
     wall, cpu = time.perf_counter(), _children_cpu()
-    subprocess.run(["sqlite-utils", "insert", str(db), "clients", str(path), "--csv"], check=True)
+    # the interpreter's own sqlite-utils: the benchmark's venv need not be on PATH
+    subprocess.run([sys.executable, "-m", "sqlite_utils", "insert", str(db), "clients",
+                    str(path), "--csv"], check=True)
     return time.perf_counter() - wall, _children_cpu() - cpu
 
 

@@ -1,11 +1,13 @@
 """A first import into an empty database builds the secondary indexes of relation, person
-and person_key once at the end (``store.db.deferred_indexes``): afterwards the schema must
-be exactly what the migrations made, also when the import is refused or a dry run, and
-the imported rows must be found through those indexes. SQLite and PostgreSQL."""
+and person_key once at the end, and on PostgreSQL checks the foreign keys among them and
+from the events once (``store.db.deferred_indexes``): afterwards the schema must be
+exactly what the migrations made, also when the import is refused or a dry run, and the
+imported rows must be found through those indexes. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 from _clientfiles import client, write_csv, write_xlsx
@@ -13,20 +15,28 @@ from sqlalchemy import text
 
 from quickcrm.crm.importer import BATCH, import_clients
 from quickcrm.errors import FileProblems
+from quickcrm.store import db as store_db
 
-TABLES = ("relation", "person", "person_key")
+FOREIGN_KEYS = """
+SELECT t.relname || '.' || c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c
+JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+WHERE n.nspname = current_schema() AND c.contype = 'f'
+  AND t.relname IN ('relation', 'person', 'person_key', 'event')"""
 
 
 def indexes(rt) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """Every index of the bulk tables with its definition, as the database has it."""
+    """Every index of the bulk tables with its definition, as the database has it, and on
+    PostgreSQL every foreign key of them and of the events (SQLite keeps its keys in the
+    table's own text, which an import never changes)."""
     with rt.engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             sql = ("SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'index' "
                    "AND tbl_name IN ('relation', 'person', 'person_key')")
-        else:
-            sql = ("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = "
-                   "current_schema() AND tablename IN ('relation', 'person', 'person_key')")
-        return dict(conn.execute(text(sql)).all())
+            return dict(conn.execute(text(sql)).all())
+        sql = ("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = "
+               "current_schema() AND tablename IN ('relation', 'person', 'person_key')")
+        return {**dict(conn.execute(text(sql)).all()),
+                **dict(conn.execute(text(FOREIGN_KEYS)).all())}
 
 
 def run(rt, path, **kw):  # type: ignore[no-untyped-def]
@@ -43,6 +53,9 @@ def rows(n: int, start: int = 1) -> list[dict[str, str]]:
 def test_first_import_leaves_the_migrated_indexes_and_uses_them(rt, tmp_path):
     migrated = indexes(rt)
     assert {"ix_person_email", "ix_relation_rm_id", "ix_person_key_person_id"} <= set(migrated)
+    if rt.engine.dialect.name == "postgresql":
+        assert {"person.person_relation_id_fkey", "person_key.person_key_person_id_fkey",
+                "event.event_relation_id_fkey", "relation.relation_rm_id_fkey"} <= set(migrated)
     path = write_xlsx(tmp_path / "klanten.xlsx", rows(BATCH + 20))  # two batches
     result = run(rt, path)
     assert result.created == BATCH + 20
@@ -80,3 +93,28 @@ def test_a_dry_run_first_import_keeps_the_indexes(rt, tmp_path):
     assert indexes(rt) == migrated
     with rt.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM relation")).scalar_one() == 0
+
+
+def test_a_first_import_beside_a_reader_of_the_events_neither_waits_for_long_nor_fails(
+        pg_url, clock, tmp_path, monkeypatch):
+    """PostgreSQL: another transaction reading the events holds a lock the first import's
+    constraint changes would wait for; the import then waits ``LOCK_WAIT`` at most and
+    runs the ordinary way, and the reader is not blocked meanwhile."""
+    from quickcrm.bootstrap import bootstrap
+
+    monkeypatch.setattr(store_db, "LOCK_WAIT", "200ms")
+    rt = bootstrap(database_url=pg_url, env={}, clock=clock)
+    migrated = indexes(rt)
+    with rt.engine.connect() as reader:
+        reader.execute(text("SELECT count(*) FROM event")).scalar_one()  # lock held
+        done: list[object] = []
+        worker = threading.Thread(target=lambda: done.append(
+            run(rt, write_csv(tmp_path / "klanten.csv", rows(30)))))
+        worker.start()
+        worker.join(timeout=30)
+        assert done and done[0].created == 30  # type: ignore[attr-defined]
+        # the reader's transaction is still open and can go on reading
+        assert reader.execute(text("SELECT count(*) FROM relation")).scalar_one() == 30
+        reader.rollback()
+    assert indexes(rt) == migrated
+    rt.close()

@@ -117,6 +117,7 @@ class ClientStore:
         self.users_created = 0
         self.teams_created = 0
         self._bulk_ready: set[str] = set()  # PostgreSQL: temporary tables made so far
+        self.alone = False  # the tables are locked for this import (a first import)
 
     def _build_sql(self) -> None:
         """Driver-level SQL, made once: executemany with plain tuples skips SQLAlchemy's
@@ -279,7 +280,7 @@ class ClientStore:
         if self.conn.dialect.name == "postgresql":
             from quickcrm.crm import pg_bulk
 
-            return pg_bulk.reserve_ids(self.conn, table, n)
+            return pg_bulk.reserve_ids(self.conn, table, n, block=self.alone)
         top = self._top_id() if table == "relation" else search_keys.top_person_id(self.conn)
         return range(top + 1, top + n + 1)
 

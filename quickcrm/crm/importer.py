@@ -163,9 +163,11 @@ def import_clients(
     seen: set[str] = set()
     parser = RowParser(name, columns, table.headers)
     number_header = table.headers[columns["relation_number"]].strip()
-    # a first import into an empty database builds the tables' indexes once, at the end
+    # a first import into an empty database builds the tables' indexes (and on
+    # PostgreSQL checks their foreign keys) once, at the end
     with _no_cyclic_gc(), bulk_page_cache(session), deferred_indexes(
-            session, BULK_TABLES, when=store.empty):
+            session, BULK_TABLES, linked=("event",), when=store.empty) as alone:
+        store.alone = alone
         try:
             for chunk in table.batches(BATCH):
                 parsed, bad = parser.parse_batch(chunk)

@@ -73,12 +73,21 @@ def write(conn: Connection, kind: str, rows: list[tuple[Any, ...]], ready: set[s
     conn.exec_driver_sql(f"TRUNCATE {table}")
 
 
-def reserve_ids(conn: Connection, table: str, n: int) -> list[int]:
+def reserve_ids(conn: Connection, table: str, n: int, *, block: bool = False) -> Sequence[int]:
     """``n`` new ids of ``table`` from its own sequence (what an INSERT would take; safe
     beside other writers), so a batch of new rows names its ids before it is written:
-    persons their relation's, keys their person's, with no SELECT back."""
+    persons their relation's, keys their person's, with no SELECT back.
+
+    ``block``: the table is locked for this transaction (``store.db.deferred_indexes``),
+    so nobody else inserts into it and the ids can be one run, taken by moving the
+    sequence once instead of ``n`` calls of nextval (a third of a second per 100,000)."""
     if n <= 0:
         return []
-    sql = (f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
-           "FROM generate_series(1, %s)")
+    seq = f"pg_get_serial_sequence('{table}', 'id')"
+    if block:
+        first = int(conn.exec_driver_sql(
+            f"WITH f AS (SELECT nextval({seq}) AS v) SELECT v, setval({seq}, v + %s - 1) "
+            "FROM f", (n,)).one()[0])
+        return range(first, first + n)
+    sql = f"SELECT nextval({seq}) FROM generate_series(1, %s)"
     return [int(r[0]) for r in conn.exec_driver_sql(sql, (n,))]

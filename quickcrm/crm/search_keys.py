@@ -155,7 +155,10 @@ def write_keys(db: Session | Connection,
     statements of many rows, bound values only; returns how many keys were written."""
     conn = _conn(db)
     persons = list(persons)
-    if replace:
+    if replace and conn.dialect.name == "postgresql":  # one array: an index scan
+        conn.exec_driver_sql("DELETE FROM person_key WHERE person_id = ANY(%s)",
+                             ([p[0] for p in persons],))
+    elif replace:
         m = _mark(conn)
         ids = [p[0] for p in persons]
         for start in range(0, len(ids), 500):

@@ -239,39 +239,15 @@ def take_step(*, session: Session, actor: Actor, now: datetime, settings: Settin
     record(conn, kind=PROCEDURE_STEP, at=now, relation_id=c.relation_id,
            person_id=c.person_id, user_id=actor.id, project_id=pid, contact_id=c.id,
            step=name, step_kind=kind, channel=channel, changes=changes)
-    u_email, u_first, u_last, u_phone, u_function, u_signature = user
-    user_name = " ".join(x for x in (u_first, u_last) if x) or u_email
-    context = {
-        "contact": {"first_name": c.first_name, "last_name": c.last_name,
-                    "name": f"{c.first_name} {c.last_name}".strip(), "email": c.email,
-                    "phone": c.phone},
-        "company": {"name": c.company, "number": c.number, "address": c.address,
-                    "postcode": c.postcode, "city": c.city},
-        "user": {"name": user_name, "first_name": u_first, "last_name": u_last,
-                 "email": u_email, "phone": u_phone, "function": u_function,
-                 "signature": u_signature},
-        "project": {"name": pname},
-    }
+    context = _context(c, user, pname)
     mails, appointment_id = 0, None
     if kind == "email":
-        from quickcrm.mail.compose import address
-        from quickcrm.mail.outbox import Draft, queue_many
-        from quickcrm.quickscans.mail import html_message
-
-        the_subject = " ".join(render(subject, context).split())
-        text = render(body, context)  # sandboxed, plain text
-        queue_many(session, [Draft(
-            kind="procedure_email", ref=f"step:{taken_id}",
-            to=address(context["contact"]["name"], c.email),
-            from_=address(user_name, u_email),
-            sender=address(str(settings["mail.sender_name"]), str(settings["mail.sender"])),
-            subject=the_subject, text=text,
-            # the same text in the firm's HTML layout, escaped (a "<b>" in a company
-            # name is shown, never interpreted)
-            html=html_message(the_subject, str(settings["firm.name"]), text))], now=now)
+        _queue_email(session, settings=settings, now=now, taken_id=taken_id, c=c,
+                     subject=subject, body=body, context=context)
         mails = 1
     elif kind == "appointment":
         assert start is not None and minutes is not None
+        user_name = context["user"]["name"]
         title = (" ".join(render(subject, context).split()) if subject
                  else f"Afspraak {c.company or context['contact']['name']} met {user_name}")
         person, relation = session.get(Person, c.person_id), session.get(Relation, c.relation_id)
@@ -292,6 +268,44 @@ def take_step(*, session: Session, actor: Actor, now: datetime, settings: Settin
             "person_id": c.person_id, "relation": c.number, "step": name, "kind": kind,
             "after": last, "became_prospect": became_prospect, "mails": mails,
             "appointment_id": appointment_id}
+
+
+def _context(c: _ContactRow, user: tuple[Any, ...], project: str) -> dict[str, Any]:
+    """The fields a step's templates may use (``setup.TEMPLATE_FIELDS``)."""
+    u_email, u_first, u_last, u_phone, u_function, u_signature = user
+    return {
+        "contact": {"first_name": c.first_name, "last_name": c.last_name,
+                    "name": f"{c.first_name} {c.last_name}".strip(), "email": c.email,
+                    "phone": c.phone},
+        "company": {"name": c.company, "number": c.number, "address": c.address,
+                    "postcode": c.postcode, "city": c.city},
+        "user": {"name": " ".join(x for x in (u_first, u_last) if x) or u_email,
+                 "first_name": u_first, "last_name": u_last, "email": u_email,
+                 "phone": u_phone, "function": u_function, "signature": u_signature},
+        "project": {"name": project},
+    }
+
+
+def _queue_email(session: Session, *, settings: Settings, now: datetime, taken_id: int,
+                 c: _ContactRow, subject: str, body: str, context: dict[str, Any]) -> None:
+    """An e-mail step's message: its templates rendered (sandboxed, plain text), From
+    the acting user, Sender the platform, queued in the step's transaction."""
+    from quickcrm.mail.compose import address
+    from quickcrm.mail.outbox import Draft, queue_many
+    from quickcrm.quickscans.mail import html_message
+
+    the_subject = " ".join(render(subject, context).split())
+    text = render(body, context)
+    user = context["user"]
+    queue_many(session, [Draft(
+        kind="procedure_email", ref=f"step:{taken_id}",
+        to=address(context["contact"]["name"], c.email),
+        from_=address(user["name"], user["email"]),
+        sender=address(str(settings["mail.sender_name"]), str(settings["mail.sender"])),
+        subject=the_subject, text=text,
+        # the same text in the firm's HTML layout, escaped (a "<b>" in a company name
+        # is shown, never interpreted)
+        html=html_message(the_subject, str(settings["firm.name"]), text))], now=now)
 
 
 class _Read(NamedTuple):

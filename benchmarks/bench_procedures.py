@@ -282,20 +282,21 @@ def main() -> None:
         show("hand-written SQL, same rows (fetchall)", theirs)
         ratio("service / SQL", ours, theirs, "target <= 3")
 
-        k = min(opts.steps, running // 2)
-        print(f"(c) {k:,} e-mail steps, each its own transaction")
         with rt.engine.begin() as conn:
             contacts = [r[0] for r in conn.exec_driver_sql(
                 f"SELECT r.number FROM project_contact pc JOIN relation r ON r.id = "
                 f"pc.relation_id JOIN person p ON p.id = pc.person_id WHERE pc.id BETWEEN "
                 f"{m} AND {m} AND p.email <> '' AND p.opted_out = {m} ORDER BY pc.id",
-                (ids[0], ids[running // 2], False))][:k]
-        service = steps_run(rt, contacts)
+                (ids[0], ids[running // 2], False))]
+        # each run takes the step with contacts of its own (a step cannot follow itself)
+        k = min(opts.steps, len(contacts) // REPEAT)
+        print(f"(c) {k:,} e-mail steps, each its own transaction")
+        service = best([steps_run(rt, contacts[i * k:(i + 1) * k]) for i in range(REPEAT)])
         show("take_step (matrix check, step, event, template, outbox)", service)
         with rt.engine.connect() as conn:
             body = bytes(conn.exec_driver_sql("SELECT body FROM outbox_body LIMIT 1").scalar_one())
         rt.close()
-        floor = raw_steps_run(url, k, body)
+        floor = best([raw_steps_run(url, k, body) for _ in range(REPEAT)])
         show(f"{'sqlite3' if opts.db is None else 'psycopg'} script: the same 4 rows per "
              "transaction", floor)
         ratio("service / script", service, floor, "target <= 3")

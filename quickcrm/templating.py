@@ -22,7 +22,7 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from jinja2 import Environment, Template
+    from jinja2 import Environment, Template, nodes
 
 
 @cache
@@ -64,4 +64,24 @@ def text_environment() -> Environment:
 @lru_cache(maxsize=512)
 def text_template(source: str) -> Template:
     """A QuickScan's subject or body, compiled once per distinct text."""
-    return text_environment().from_string(source)
+    env = text_environment()
+    try:
+        return env.from_string(source)
+    except RecursionError:
+        raise _too_deep() from None
+
+
+def parse(env: Environment, source: str) -> nodes.Template:
+    """``env.parse(source)``, with a template nested deeper than Python's recursion
+    limit refused as a syntax error like any other: jinja's parser is recursive, and a
+    subject of a few thousand ``{`` (the fuzzer's, issue 30) crashed the loader."""
+    try:
+        return env.parse(source)
+    except RecursionError:
+        raise _too_deep() from None
+
+
+def _too_deep() -> Exception:
+    from jinja2 import TemplateSyntaxError
+
+    return TemplateSyntaxError("the template is nested too deeply", 1)

@@ -57,3 +57,29 @@ def test_a_utf8_bom_file_with_bytes_that_are_not_utf8_is_one_line_naming_the_lin
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and str(path) in lines[0] and "line 2" in lines[0], result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_mail_template_nested_thousands_deep_is_refused_naming_its_place(cli, tmp_path):
+    # jinja's parser is recursive: a subject of thousands of "{" raised RecursionError out
+    # of the definition loader; the same text as a step type's subject
+    from quickcrm.quickscans.definitions import shipped_dir
+
+    shipped = sorted(shipped_dir().glob("*.toml"))[0].read_text(encoding="utf-8")
+    deep = "{{ " + "{" * 3000 + " }}"
+    start = shipped.index('subject = "', shipped.index("[mails.invitation]"))
+    end = shipped.index("\n", start)
+    path = tmp_path / "diep.toml"
+    path.write_text(shipped[:start] + f'subject = "{deep}"' + shipped[end:], encoding="utf-8")
+    result = cli("quickscan", "load", str(path))
+    assert result.exit_code == 1, result.output
+    assert "mails.invitation.subject" in result.stderr
+    assert "nested too deeply" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    step = cli("procedure", "steptype", "add", "informatie", "--kind", "email",
+               "--subject", deep, "--body", str(tmp_path / "missing.j2"))
+    assert step.exit_code == 1 and "Traceback" not in step.output + step.stderr
+    body = tmp_path / "tekst.j2"
+    body.write_text("Beste {{ contact.first_name }},", encoding="utf-8")
+    step = cli("procedure", "steptype", "add", "informatie", "--kind", "email",
+               "--subject", deep, "--body", str(body))
+    assert step.exit_code == 1 and "nested too deeply" in step.stderr, step.stderr

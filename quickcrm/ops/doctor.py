@@ -566,7 +566,7 @@ def _templates(db: _Db) -> list[Finding]:
     from quickcrm.errors import QuickCRMError
     from quickcrm.quickscans.definitions import read_file, shipped_dir
     from quickcrm.resources import templates_dir
-    from quickcrm.templating import html_files
+    from quickcrm.templating import html_files, parse
 
     out: list[Finding] = []
     bad: list[str] = []
@@ -576,7 +576,7 @@ def _templates(db: _Db) -> list[Finding]:
         for path in sorted((templates_dir() / folder).glob("*.html")):
             count += 1
             try:
-                env.parse(path.read_text(encoding="utf-8"))
+                parse(env, path.read_text(encoding="utf-8"))
             except (TemplateError, UnicodeDecodeError) as exc:
                 bad.append(f"{path}: {exc}")
     files = sorted(shipped_dir().glob("*.toml"))

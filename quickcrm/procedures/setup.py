@@ -117,13 +117,13 @@ def check_template(source: str, what: str) -> None:
     unknown field fails here, when the step type is added, not when mailing."""
     from jinja2 import TemplateError, nodes
 
-    from quickcrm.templating import text_environment, text_template
+    from quickcrm.templating import parse, text_environment, text_template
 
     sample = {group: {f: f"<{group}.{f}>" for f in fields}
               for group, fields in TEMPLATE_FIELDS.items()}
     fields = "; ".join(f"{g}.{{{','.join(fs)}}}" for g, fs in TEMPLATE_FIELDS.items())
     try:
-        tree = text_environment().parse(source)
+        tree = parse(text_environment(), source)
         for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
             base, attr = getattr(node, "node", None), getattr(node, "attr", None)
             if attr is None and isinstance(node, nodes.Getitem) \

@@ -349,7 +349,7 @@ def _slider(ck: _Check, data: dict[str, Any], place: str) -> dict[str, Any]:
 def _mails(ck: _Check, data: Any) -> dict[str, Mail]:
     from jinja2 import TemplateSyntaxError, meta
 
-    from quickcrm.templating import text_environment
+    from quickcrm.templating import parse, text_environment
 
     env = text_environment()
     mails: dict[str, Mail] = {}
@@ -367,7 +367,7 @@ def _mails(ck: _Check, data: Any) -> dict[str, Mail]:
         for part in ("subject", "body"):
             text = ck.text(mail, part, f"mails.{kind}")
             try:
-                names = meta.find_undeclared_variables(env.parse(text))
+                names = meta.find_undeclared_variables(parse(env, text))
             except TemplateSyntaxError as exc:
                 ck.bad(f"mails.{kind}.{part}", f"template error on line {exc.lineno}: {exc.message}")
                 names = set()

@@ -107,7 +107,7 @@ RELATION_COLUMNS = ("id", *REL_FIELDS, "number", "stage", "created_at", "updated
 PERSON_COLUMNS = ("id", "relation_id", "first_name", "last_name", "email", "phone",
                   "opted_out", "campaign_contact", "created_at", "updated_at")
 CONTACT_COLUMNS = ("project_id", "relation_id", "person_id", "status", "created_at")
-Person = tuple[Any, ...]  # a new person's values in PERSON_COLUMNS order
+PersonRow = tuple[Any, ...]  # a new person as written, in PERSON_COLUMNS order
 
 
 def _person_keys(rid: int, email: str, first: str, last: str) -> tuple[tuple[int, str], ...]:
@@ -120,8 +120,8 @@ def _person_keys(rid: int, email: str, first: str, last: str) -> tuple[tuple[int
 class _Store:
     """One import's SQL on the session's connection (driver-level, bound parameters
     only; fixed column names in the text). New rows get their ids before they are
-    written (``ClientStore.new_ids``: the client importer's way) and go in through
-    ``store.driver.write_rows``, as the client importer's."""
+    written and go in through ``store.driver.write_rows``, the client importer's way
+    (``ClientStore.new_ids``)."""
 
     def __init__(self, conn: Connection, rows: ClientStore, *, now: datetime,
                  project_id: int, user_id: int, prefix: str) -> None:
@@ -162,7 +162,7 @@ class _Store:
                    [(rid, *v) for rid, v in zip(ids, values, strict=True)])
         return ids
 
-    def add_persons(self, values: list[tuple[Any, ...]]) -> list[Person]:
+    def add_persons(self, values: list[tuple[Any, ...]]) -> list[PersonRow]:
         """New persons (PERSON_COLUMNS less the id), findable by ``person search``
         (issue 26's one helper); the rows as written, ids first."""
         ids = self.rows.new_ids("person", len(values))
@@ -216,7 +216,7 @@ class _Stored:
             f"SELECT person_id FROM project_contact WHERE project_id = {self.store.m} "
             "AND person_id IN ({in})", person_ids, lead=(self.store.project_id,))}
 
-    def written(self, relations: dict[str, int], persons: list[Person],
+    def written(self, relations: dict[str, int], persons: list[PersonRow],
                 contacts: list[tuple[Any, ...]]) -> None:
         """A batch's new rows: the next batch's queries find them."""
 
@@ -234,7 +234,7 @@ class _OwnRows(_Stored):
         self.emails: dict[str, int] = {}
         self.keys: dict[tuple[int, str], int] = {}
         self.contacts: set[int] = set()
-        self.unindexed: list[list[Person]] = []  # batches of persons, in id order
+        self.unindexed: list[list[PersonRow]] = []  # batches of persons, in id order
 
     def by_number(self, numbers: list[str]) -> dict[str, int]:
         get = self.numbers.get
@@ -252,7 +252,7 @@ class _OwnRows(_Stored):
     def in_project(self, person_ids: list[int]) -> set[int]:
         return self.contacts.intersection(person_ids)
 
-    def written(self, relations: dict[str, int], persons: list[Person],
+    def written(self, relations: dict[str, int], persons: list[PersonRow],
                 contacts: list[tuple[Any, ...]]) -> None:
         self.numbers.update(relations)
         self.unindexed.append(persons)
@@ -296,11 +296,11 @@ def import_suspects(*, session: Session, actor: Actor, now: datetime, project: s
     conn = session.connection()
     rows = ClientStore(conn, now=now, columns=set(columns), user_id=actor.id, file=name)
     store = _Store(conn, rows, now=now, project_id=p.id, user_id=actor.id, prefix=prefix)
-    lookups = _OwnRows(store) if rows.empty else _Stored(store)
     shown: list[Problem] = []
     # a first import into an empty database builds the tables' indexes once, at the end
     with no_cyclic_gc(), bulk_page_cache(session), deferred_indexes(
             session, (*BULK_TABLES, CONTACTS), when=rows.empty):
+        lookups = _OwnRows(store) if rows.empty else _Stored(store)
         total = _run(table.batches(BATCH), parser, store, lookups, result, name, headers,
                      shown, progress)
     if total and not skip_invalid:

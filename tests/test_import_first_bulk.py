@@ -11,32 +11,18 @@ import threading
 
 import pytest
 from _clientfiles import client, write_csv, write_xlsx
+from _schema import schema
 from sqlalchemy import text
 
 from quickcrm.crm.importer import BATCH, import_clients
 from quickcrm.errors import FileProblems
 from quickcrm.store import db as store_db
 
-FOREIGN_KEYS = """
-SELECT t.relname || '.' || c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c
-JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
-WHERE n.nspname = current_schema() AND c.contype = 'f'
-  AND t.relname IN ('relation', 'person', 'person_key', 'event')"""
+TABLES = ("relation", "person", "person_key")
 
 
 def indexes(rt) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """Every index of the bulk tables with its definition, as the database has it, and on
-    PostgreSQL every foreign key of them and of the events (SQLite keeps its keys in the
-    table's own text, which an import never changes)."""
-    with rt.engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            sql = ("SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'index' "
-                   "AND tbl_name IN ('relation', 'person', 'person_key')")
-            return dict(conn.execute(text(sql)).all())
-        sql = ("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = "
-               "current_schema() AND tablename IN ('relation', 'person', 'person_key')")
-        return {**dict(conn.execute(text(sql)).all()),
-                **dict(conn.execute(text(FOREIGN_KEYS)).all())}
+    return schema(rt, TABLES)
 
 
 def run(rt, path, **kw):  # type: ignore[no-untyped-def]

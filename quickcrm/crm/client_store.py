@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from itertools import chain
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, insert, select
@@ -32,7 +31,7 @@ from quickcrm.crm.client_rows import (
 )
 from quickcrm.crm.models import PersonKey
 from quickcrm.events import RELATION_CREATED, RELATION_UPDATED, Entry, record_alike, record_many
-from quickcrm.store.driver import copy_rows
+from quickcrm.store.driver import write_rows
 from quickcrm.store.models import Person, Relation, Team, User, UserRight
 
 R = Relation.__table__  # type: ignore[attr-defined]
@@ -144,15 +143,8 @@ class ClientStore:
                                              m, m, m]
         self.insert_person = (f"INSERT INTO person ({', '.join(q(c) for c in pcols)}) "
                               f"VALUES ({', '.join(values)})")
-        # a batch of only new rows: ids given (see _insert_new); the
-        # statement up to VALUES and one row, for _insert_rows
-        self.insert_relation_id = (f"INSERT INTO relation (id, {', '.join(q(c) for c in cols)}) "
-                                   "VALUES", f"({', '.join([m] * (len(cols) + 1))})")
-        pid_cols = ["id", *PERSON_FIELDS, "relation_id", "campaign_contact", "created_at",
-                    "updated_at"]
-        self.insert_person_id = (f"INSERT INTO person ({', '.join(q(c) for c in pid_cols)}) "
-                                 "VALUES", f"({', '.join([m] * len(pid_cols))})")
-        self.new_columns = {"relation": ["id", *cols], "person": pid_cols}  # COPY's
+        # a batch of only new rows, ids given (see _insert_new): the columns written
+        self.new_columns = {"relation": ["id", *cols], "person": ["id", *pcols]}
         self.update_person = (
             f"UPDATE person SET {', '.join(f'{q(c)} = {m}' for c in PERSON_FIELDS)}, "
             f"updated_at = {m} WHERE id = {m}")
@@ -259,7 +251,7 @@ class ClientStore:
         relation's id (no lookup by number), the events their relations' ids, and the
         search keys their persons' ids, straight from the batch (no SELECT back)."""
         n = len(row_teams)
-        ids = self._new_ids("relation", n)
+        ids = self.new_ids("relation", n)
         stamps = (self.stamp,) * n
         self._write_new("relation", list(zip(
             ids, *cols[:V_PERSON], row_teams, rm_ids, cols[NUMBER], stamps, stamps, stamps,
@@ -270,13 +262,17 @@ class ClientStore:
                    if p[0] or p[1] or p[2] or p[3]]
         if not persons:
             return
-        pids = self._new_ids("person", len(persons))
+        pids = self.new_ids("person", len(persons))
         tail = (True, self.stamp, self.stamp)
         self._write_new("person", [(pid, *p, *tail) for pid, p in zip(pids, persons, strict=True)])
         search_keys.insert_pairs(self.conn, search_keys.key_pairs(
             (pid, p[0], p[1], p[2]) for pid, p in zip(pids, persons, strict=True)), new=True)
 
-    def _new_ids(self, table: str, n: int) -> Sequence[int]:
+    def new_ids(self, table: str, n: int) -> Sequence[int]:
+        """The ids of ``n`` new rows of relation or person, given before they are written
+        (also for ``import suspects``, which writes client-file rows too): on SQLite one
+        above the highest (the import holds the write lock), on PostgreSQL from the
+        sequence, one run of it while the tables are locked (``alone``)."""
         if self.conn.dialect.name == "postgresql":
             from quickcrm.crm import pg_bulk
 
@@ -286,31 +282,7 @@ class ClientStore:
 
     def _write_new(self, table: str, rows: list[tuple[Any, ...]]) -> None:
         """New rows of ``table`` with their ids: multi-row INSERTs, or COPY on PostgreSQL."""
-        if self.conn.dialect.name == "postgresql":
-            copy_rows(self.conn, table, self.new_columns[table], rows)
-        else:
-            self._insert_rows(self.insert_relation_id if table == "relation"
-                              else self.insert_person_id, rows)
-
-    def _insert_rows(self, sql: tuple[str, str], rows: list[tuple[Any, ...]]) -> None:
-        """``INSERT ... VALUES`` of many rows per statement (``sql``: the statement up to
-        VALUES and one row's ``(?, ...)``): one executemany of whole statements, then
-        one for the rest. Executing one row at a time costs sqlite3 about as much again
-        as the writing (as ``events.record_many``)."""
-        if not rows:
-            return
-        head, row = sql
-        width = len(rows[0])
-        per = max(1, min(500, 30_000 // width))  # bound values per statement: below limits
-        full = len(rows) - len(rows) % per
-        flat: list[Any] = list(chain.from_iterable(rows))
-        if full:
-            values = iter(flat[:full * width])
-            self.conn.exec_driver_sql(f"{head} {', '.join([row] * per)}",
-                                      list(zip(*[values] * (per * width), strict=True)))
-        if full < len(rows):
-            self.conn.exec_driver_sql(f"{head} {', '.join([row] * (len(rows) - full))}",
-                                      tuple(flat[full * width:]))
+        write_rows(self.conn, table, self.new_columns[table], rows)
 
     def _many(self, kind: str, params: list[tuple[Any, ...]]) -> None:
         """One batch of one kind of change: an executemany of the prepared SQL, or on

@@ -10,18 +10,20 @@ row's contact person (matched in a linked relation by e-mail, else by name; else
 joins the project as ``preparing``, with the event ``procedure.suspect_added``.
 
 Like ``import clients`` it streams in batches, with one query per batch for each lookup
-and one executemany per table, in ONE transaction: a problem rolls everything back
-(unless ``skip_invalid``) and every problem is reported as ``file:row:column: message``.
+and the new rows written with their ids given (no SELECT back; multi-row INSERTs, COPY
+on PostgreSQL), in ONE transaction: a problem rolls everything back (unless
+``skip_invalid``) and every problem is reported as ``file:row:column: message``. A
+first import, into a database without relations, looks up only what it wrote itself
+(kept in memory) and builds the secondary indexes of what it writes once, at the end.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -32,14 +34,19 @@ from sqlmodel import Session
 from quickcrm import permissions
 from quickcrm.crm import search_keys
 from quickcrm.crm.client_rows import ABSENT, IX, NUMBER, POS, RowParser, Values, header_aliases
+from quickcrm.crm.client_store import BULK_TABLES, ClientStore
 from quickcrm.documents.tabular import match_headers, open_table
 from quickcrm.errors import FileProblems, InvalidState, Problem
 from quickcrm.events import PROCEDURE_SUSPECT_ADDED, Entry, record_many
 from quickcrm.permissions import Actor
-from quickcrm.procedures.models import PREPARING
+from quickcrm.procedures.models import PREPARING, ProjectContact
 from quickcrm.procedures.projects import get_project
+from quickcrm.store.db import bulk_page_cache, deferred_indexes
+from quickcrm.store.driver import write_rows
 
 BATCH = 5000
+# a first import also writes every project contact (each names a relation): empty too
+CONTACTS = ProjectContact.__table__  # type: ignore[attr-defined]
 PROBLEM_LIMIT = 50
 IN_CHUNK = 900  # values per IN (...) list
 SEGMENT_FIELDS = ("industry", "size", "ownership", "client_group", "life_cycle",
@@ -94,34 +101,36 @@ def _chunks(items: list[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
         yield items[i:i + size]
 
 
+# The columns each new row is written with (its id given first: no SELECT back)
+RELATION_COLUMNS = ("id", *REL_FIELDS, "number", "stage", "created_at", "updated_at",
+                    "segments_at")
+PERSON_COLUMNS = ("id", "relation_id", "first_name", "last_name", "email", "phone",
+                  "opted_out", "campaign_contact", "created_at", "updated_at")
+CONTACT_COLUMNS = ("project_id", "relation_id", "person_id", "status", "created_at")
+PersonRow = tuple[Any, ...]  # a new person as written, in PERSON_COLUMNS order
+
+
+def _person_keys(rid: int, email: str, first: str, last: str) -> tuple[tuple[int, str], ...]:
+    """How a stored person of relation ``rid`` is matched: by e-mail (any case), then by
+    name."""
+    name = (rid, f"n:{first.lower()}|{last.lower()}")
+    return ((rid, "e:" + email.lower()), name) if email else (name,)
+
+
 class _Store:
-    """One import's SQL on the session's connection (driver-level executemany with
-    bound parameters only; fixed column names in the text)."""
+    """One import's SQL on the session's connection (driver-level, bound parameters
+    only; fixed column names in the text). New rows get their ids before they are
+    written and go in through ``store.driver.write_rows``, the client importer's way
+    (``ClientStore.new_ids``)."""
 
-    def __init__(self, conn: Connection, *, now: datetime, project_id: int, user_id: int,
-                 prefix: str) -> None:
+    def __init__(self, conn: Connection, rows: ClientStore, *, now: datetime,
+                 project_id: int, user_id: int, prefix: str) -> None:
         self.conn, self.now, self.project_id, self.user_id = conn, now, project_id, user_id
-        d = conn.dialect
-        q = d.identifier_preparer.quote
-        self.m = m = "?" if d.paramstyle == "qmark" else "%s"
-        from quickcrm.store.models import Relation
-
-        column = Relation.__table__.c.updated_at  # type: ignore[attr-defined]
-        to_db = column.type.dialect_impl(d).bind_processor(d)
-        self.stamp = to_db(now) if to_db else now  # converted once, not per row
-        rel = [*REL_FIELDS, "number", "stage", "created_at", "updated_at", "segments_at"]
-        self.insert_relation = (f"INSERT INTO relation ({', '.join(q(c) for c in rel)}) "
-                                f"VALUES ({', '.join([m] * len(rel))})")
-        pcols = ["relation_id", "first_name", "last_name", "email", "phone", "opted_out",
-                 "campaign_contact", "created_at", "updated_at"]
-        self.insert_person = (f"INSERT INTO person ({', '.join(pcols)}) "
-                              f"VALUES ({', '.join([m] * len(pcols))})")
-        ccols = ["project_id", "relation_id", "person_id", "status", "created_at"]
-        self.insert_contact = (f"INSERT INTO project_contact ({', '.join(ccols)}) "
-                               f"VALUES ({', '.join([m] * len(ccols))})")
+        self.rows = rows
+        self.m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        self.stamp = rows.stamp  # converted once, not per row
         self.prefix = prefix
         self.next_no = self._highest(prefix) + 1
-        self.q = q
 
     def _highest(self, prefix: str) -> int:
         rows = self.conn.exec_driver_sql(
@@ -129,23 +138,6 @@ class _Store:
             (len(prefix), prefix))
         tail = len(prefix)
         return max((int(n[tail:]) for (n,) in rows if n[tail:].isdigit()), default=0)
-
-    def top_id(self, table: str) -> int:
-        """The highest id in ``table`` (relation or person: fixed names, not input)."""
-        return int(self.conn.exec_driver_sql(
-            f"SELECT coalesce(max(id), 0) FROM {table}").scalar_one())
-
-    def inserted_ids(self, table: str, before: int, count: int) -> range | None:
-        """The ids of the ``count`` rows just inserted in order, when exactly they lie
-        above ``before`` without gaps (the usual case: one aggregate over the primary
-        key); None when another transaction inserted meanwhile (then the caller looks
-        them up)."""
-        n, low, high = self.conn.exec_driver_sql(
-            f"SELECT count(*), min(id), max(id) FROM {table} WHERE id > {self.m}",
-            (before,)).one()
-        if n == count and n and high - low + 1 == n:
-            return range(low, high + 1)
-        return None
 
     def generate(self) -> str:
         number = f"{self.prefix}{self.next_no:06d}"
@@ -162,6 +154,119 @@ class _Store:
             out.extend(self.conn.exec_driver_sql(
                 sql.replace("{in}", marks), (*lead, *part)).fetchall())
         return out
+
+    def add_relations(self, values: list[tuple[Any, ...]]) -> Sequence[int]:
+        """New relations (RELATION_COLUMNS less the id); their ids, in order."""
+        ids = self.rows.new_ids("relation", len(values))
+        write_rows(self.conn, "relation", RELATION_COLUMNS,
+                   [(rid, *v) for rid, v in zip(ids, values, strict=True)])
+        return ids
+
+    def add_persons(self, values: list[tuple[Any, ...]]) -> list[PersonRow]:
+        """New persons (PERSON_COLUMNS less the id), findable by ``person search``
+        (issue 26's one helper); the rows as written, ids first."""
+        ids = self.rows.new_ids("person", len(values))
+        rows = [(pid, *v) for pid, v in zip(ids, values, strict=True)]
+        write_rows(self.conn, "person", PERSON_COLUMNS, rows)
+        search_keys.insert_pairs(self.conn, search_keys.key_pairs(
+            (p[0], p[2], p[3], p[4]) for p in rows), new=True)
+        return rows
+
+    def add_contacts(self, adds: list[tuple[Any, ...]]) -> None:
+        """Contacts joining the project (CONTACT_COLUMNS), each with its event."""
+        write_rows(self.conn, "project_contact", CONTACT_COLUMNS, adds)
+        details = {"project_id": self.project_id}
+        record_many(self.conn, [Entry(PROCEDURE_SUSPECT_ADDED, rid, pid, self.user_id, details)
+                                for _p, rid, pid, _s, _t in adds], at=self.now)
+
+
+class _Stored:
+    """What the database holds: each batch's lookups, one query per chunk of values."""
+
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+
+    def by_number(self, numbers: list[str]) -> dict[str, int]:
+        """The relations with these numbers."""
+        return dict(self.store.select_in(  # type: ignore[arg-type]
+            "SELECT number, id FROM relation WHERE number IN ({in})", numbers))
+
+    def by_email(self, emails: list[str]) -> dict[str, int]:
+        """The relation of the first person (by id) with each of these e-mail addresses."""
+        found: dict[str, int] = {}
+        for email, rid in self.store.select_in(
+                "SELECT email, relation_id FROM person WHERE relation_id IS NOT NULL AND "
+                "email IN ({in}) ORDER BY id", emails):
+            found.setdefault(email, rid)
+        return found
+
+    def persons(self, relation_ids: list[int]) -> dict[tuple[int, str], int]:
+        """The persons of these relations by ``_person_keys`` (the first by id)."""
+        known: dict[tuple[int, str], int] = {}
+        for pid, rid, email, first, last in self.store.select_in(
+                "SELECT id, relation_id, email, first_name, last_name FROM person "
+                "WHERE relation_id IN ({in}) ORDER BY id", relation_ids):
+            for key in _person_keys(rid, email, first, last):
+                known.setdefault(key, pid)
+        return known
+
+    def in_project(self, person_ids: list[int]) -> set[int]:
+        """Those of these persons who are in the project already."""
+        return {pid for (pid,) in self.store.select_in(
+            f"SELECT person_id FROM project_contact WHERE project_id = {self.store.m} "
+            "AND person_id IN ({in})", person_ids, lead=(self.store.project_id,))}
+
+    def written(self, relations: dict[str, int], persons: list[PersonRow],
+                contacts: list[tuple[Any, ...]]) -> None:
+        """A batch's new rows: the next batch's queries find them."""
+
+
+class _OwnRows(_Stored):
+    """A first import, into a database without relations (so without persons of a
+    relation or project contacts): what it holds is what this import wrote, kept here
+    as it is written. Each lookup gives the database's answer without asking it, as
+    the secondary indexes it would need are built at the end (``deferred_indexes``).
+    Persons are indexed when first looked up: most files link no row to another."""
+
+    def __init__(self, store: _Store) -> None:
+        super().__init__(store)
+        self.numbers: dict[str, int] = {}
+        self.emails: dict[str, int] = {}
+        self.keys: dict[tuple[int, str], int] = {}
+        self.contacts: set[int] = set()
+        self.unindexed: list[list[PersonRow]] = []  # batches of persons, in id order
+
+    def by_number(self, numbers: list[str]) -> dict[str, int]:
+        get = self.numbers.get
+        return {n: rid for n in numbers if (rid := get(n)) is not None}
+
+    def by_email(self, emails: list[str]) -> dict[str, int]:
+        self._index()
+        get = self.emails.get
+        return {e: rid for e in emails if (rid := get(e)) is not None}
+
+    def persons(self, relation_ids: list[int]) -> dict[tuple[int, str], int]:
+        self._index()
+        return self.keys  # of every relation written so far: read, not changed
+
+    def in_project(self, person_ids: list[int]) -> set[int]:
+        return self.contacts.intersection(person_ids)
+
+    def written(self, relations: dict[str, int], persons: list[PersonRow],
+                contacts: list[tuple[Any, ...]]) -> None:
+        self.numbers.update(relations)
+        self.unindexed.append(persons)
+        self.contacts.update(c[2] for c in contacts)
+
+    def _index(self) -> None:
+        emails, keys = self.emails, self.keys
+        for batch in self.unindexed:
+            for pid, rid, first, last, email, *_rest in batch:  # in id order: first wins
+                if email:
+                    emails.setdefault(email, rid)
+                for key in _person_keys(rid, email, first, last):
+                    keys.setdefault(key, pid)
+        self.unindexed.clear()
 
 
 def import_suspects(*, session: Session, actor: Actor, now: datetime, project: str,
@@ -188,11 +293,19 @@ def import_suspects(*, session: Session, actor: Actor, now: datetime, project: s
                                     '"Voornaam klant", "Achternaam klant" or "E-mail klant"')])
     headers = {f: table.headers[i].strip() for f, i in columns.items()}
     parser = _SuspectParser(name, columns, table.headers)
-    store = _Store(session.connection(), now=now, project_id=p.id, user_id=actor.id,
-                   prefix=prefix)
+    conn = session.connection()
+    rows = ClientStore(conn, now=now, columns=set(columns), user_id=actor.id, file=name)
+    store = _Store(conn, rows, now=now, project_id=p.id, user_id=actor.id, prefix=prefix)
     shown: list[Problem] = []
-    with no_cyclic_gc():
-        total = _run(table.rows(), parser, store, result, name, headers, shown, progress)
+    # a first import into an empty database builds the tables' indexes once, at the end
+    with no_cyclic_gc(), bulk_page_cache(session), deferred_indexes(
+            session, (*BULK_TABLES, CONTACTS), linked=("event",), when=rows.empty) as alone:
+        # with the tables this import's alone it answers lookups from what it wrote; on
+        # PostgreSQL without the lock another transaction may be adding relations
+        rows.alone = alone
+        lookups = _OwnRows(store) if alone else _Stored(store)
+        total = _run(table.batches(BATCH), parser, store, lookups, result, name, headers,
+                     shown, progress)
     if total and not skip_invalid:
         session.rollback()
         raise FileProblems(shown, total)
@@ -217,15 +330,15 @@ def no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _run(rows: Iterator[tuple[int, list[str]]], parser: RowParser, store: _Store,
-         result: SuspectsResult, name: str, headers: dict[str, str], shown: list[Problem],
-         progress: Callable[[int], None] | None) -> int:
+def _run(batches: Iterator[list[tuple[int, list[str]]]], parser: RowParser, store: _Store,
+         lookups: _Stored, result: SuspectsResult, name: str, headers: dict[str, str],
+         shown: list[Problem], progress: Callable[[int], None] | None) -> int:
     total = 0
-    while chunk := list(islice(rows, BATCH)):
+    for chunk in batches:
         good, bad = parser.parse_batch(chunk)
         problems = [pr for _row, _cells, found in bad for pr in found]
         rejected_rows = {row for row, _c, _f in bad}
-        problems += _write(store, good, chunk, result, name, headers, rejected_rows)
+        problems += _write(store, lookups, good, chunk, result, name, headers, rejected_rows)
         result.rejected += len(rejected_rows)
         total += len(problems)
         problems.sort(key=lambda pr: pr.row or 0)
@@ -258,12 +371,12 @@ def _filled(good: list[Values]) -> list[Values]:
     return out
 
 
-def _write(store: _Store, good: list[Values], chunk: list[tuple[int, list[str]]],
-           result: SuspectsResult, file: str, headers: dict[str, str],
-           rejected_rows: set[int]) -> list[Problem]:
+def _write(store: _Store, lookups: _Stored, good: list[Values],
+           chunk: list[tuple[int, list[str]]], result: SuspectsResult, file: str,
+           headers: dict[str, str], rejected_rows: set[int]) -> list[Problem]:
     """Link or create the batch's relations and persons and add them to the project."""
     problems: list[Problem] = []
-    conn, m, stamp = store.conn, store.m, store.stamp
+    stamp = store.stamp
     ok: list[Values] = []
     for v in _filled(good):
         if not (v[_FIRST] or v[_LAST] or v[_EMAIL]):
@@ -275,14 +388,9 @@ def _write(store: _Store, good: list[Values], chunk: list[tuple[int, list[str]]]
             continue
         ok.append(v)
     numbers = sorted({v[NUMBER] for v in ok if v[NUMBER]})
-    by_number = dict(store.select_in(
-        "SELECT number, id FROM relation WHERE number IN ({in})", numbers)) if numbers else {}
+    by_number = lookups.by_number(numbers) if numbers else {}
     emails = sorted({v[_EMAIL] for v in ok if not v[NUMBER] and v[_EMAIL]})
-    by_email: dict[str, int] = {}
-    for email, rid in store.select_in(
-            "SELECT email, relation_id FROM person WHERE relation_id IS NOT NULL AND "
-            "email IN ({in}) ORDER BY id", emails):
-        by_email.setdefault(email, rid)
+    by_email = lookups.by_email(emails) if emails else {}
     # each row's relation: ("old", id) or ("new", number)
     targets: list[tuple[Values, str, Any]] = []
     new_relations: dict[str, tuple[Any, ...]] = {}
@@ -310,24 +418,12 @@ def _write(store: _Store, good: list[Values], chunk: list[tuple[int, list[str]]]
         result.created += 1
     new_ids: dict[str, int] = {}
     if new_relations:
-        before = store.top_id("relation")
-        conn.exec_driver_sql(store.insert_relation, list(new_relations.values()))
-        ids = store.inserted_ids("relation", before, len(new_relations))
-        if ids is not None:
-            new_ids = dict(zip(new_relations, ids, strict=True))
-        else:
-            new_ids = dict(store.select_in(
-                "SELECT number, id FROM relation WHERE number IN ({in})", list(new_relations)))
+        new_ids = dict(zip(new_relations, store.add_relations(list(new_relations.values())),
+                           strict=True))
     # persons: those of linked relations are matched first
     old_ids = sorted({rid for _v_, kind, rid in targets if kind == "old"})
-    known: dict[tuple[int, str], int] = {}
-    for pid, rid, email, first, last in store.select_in(
-            "SELECT id, relation_id, email, first_name, last_name FROM person "
-            "WHERE relation_id IN ({in}) ORDER BY id", old_ids):
-        if email:
-            known.setdefault((rid, "e:" + email.lower()), pid)
-        known.setdefault((rid, f"n:{first.lower()}|{last.lower()}"), pid)
-    wanted: list[tuple[int, str, Values]] = []  # (relation id, key, values)
+    known = lookups.persons(old_ids) if old_ids else {}
+    wanted: list[tuple[int, str]] = []  # (relation id, key) of each row, in file order
     new_persons: dict[tuple[int, str], tuple[Any, ...]] = {}
     for v, kind, ref in targets:
         rid = ref if kind == "old" else new_ids[ref]
@@ -336,45 +432,21 @@ def _write(store: _Store, good: list[Values], chunk: list[tuple[int, list[str]]]
         if (rid, key) not in known and (rid, key) not in new_persons:
             new_persons[(rid, key)] = (rid, first, last, email, v[_PHONE], bool(v[_OPTED]),
                                        False, stamp, stamp)
-        wanted.append((rid, key, v))
-    if new_persons:
-        before = store.top_id("person")
-        conn.exec_driver_sql(store.insert_person, list(new_persons.values()))
-        pids = store.inserted_ids("person", before, len(new_persons))
-        if pids is not None:
-            known.update(zip(new_persons, pids, strict=True))
-            # findable by `person search` (issue 26's one helper)
-            search_keys.write_keys(conn, ((pid, p[1], p[2], p[3]) for pid, p in zip(
-                pids, new_persons.values(), strict=True)), replace=False)
-        else:
-            fresh = {rid for rid, _k in new_persons}
-            for pid, rid, email, first, last in _fresh_persons(store, sorted(fresh)):
-                key = "e:" + email if email else f"n:{first.lower()}|{last.lower()}"
-                if (rid, key) in new_persons:
-                    known.setdefault((rid, key), pid)
-            search_keys.keys_since(conn, before)
+        wanted.append((rid, key))
+    persons = store.add_persons(list(new_persons.values())) if new_persons else []
+    added = dict(zip(new_persons, (p[0] for p in persons), strict=True))
     old_set = set(old_ids)
     pairs: dict[int, int] = {}  # person -> relation, in file order
-    for rid, key, _values in wanted:
-        pid = known[(rid, key)]
-        pairs.setdefault(pid, rid)
-    in_project = {pid for (pid,) in store.select_in(
-        "SELECT person_id FROM project_contact WHERE project_id = " + m
-        + " AND person_id IN ({in})", [pid for pid, rid in pairs.items() if rid in old_set],
-        lead=(store.project_id,))}
+    for rid, key in wanted:
+        pid = added.get((rid, key))
+        pairs.setdefault(known[(rid, key)] if pid is None else pid, rid)
+    linked = [pid for pid, rid in pairs.items() if rid in old_set]
+    in_project = lookups.in_project(linked) if linked else set()
     adds = [(store.project_id, rid, pid, PREPARING, stamp) for pid, rid in pairs.items()
             if pid not in in_project]
     result.already += len(pairs) - len(adds)
     result.added += len(adds)
     if adds:
-        conn.exec_driver_sql(store.insert_contact, adds)
-        details = {"project_id": store.project_id}
-        record_many(conn, [Entry(PROCEDURE_SUSPECT_ADDED, rid, pid, store.user_id, details)
-                           for _p, rid, pid, _s, _t in adds], at=store.now)
+        store.add_contacts(adds)
+    lookups.written(new_ids, persons, adds)
     return problems
-
-
-def _fresh_persons(store: _Store, relation_ids: list[int]) -> list[tuple[Any, ...]]:
-    return store.select_in(
-        "SELECT id, relation_id, email, first_name, last_name FROM person "
-        "WHERE relation_id IN ({in}) ORDER BY id", relation_ids)

@@ -12,8 +12,8 @@ transaction changes; a driver error is raised as SQLAlchemy's own exception (wha
 ``quickcrm.cli.common`` turns into one line), and a lost connection is invalidated as
 SQLAlchemy would.
 
-Used for the few single-row statements of hot paths; everything else goes through
-SQLAlchemy. The writers stay where they are: ``events.record`` writes the event,
+Used for the few single-row statements of hot paths, and for the bulk writers' new
+rows (``copy_rows``, ``write_rows``); everything else goes through SQLAlchemy. The writers stay where they are: ``events.record`` writes the event,
 ``mail.outbox`` the outbox rows.
 """
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Column, Table
@@ -97,3 +98,39 @@ def copy_rows(conn: Connection, table: str, columns: Sequence[str],
                 copy.write_row(row)
                 count += 1
     return count
+
+
+ROW_VALUES = 30_000  # bound values per multi-row INSERT: below SQLite's and PostgreSQL's limits
+
+
+@lru_cache(maxsize=64)
+def _rows_sql(mark: str, table: str, columns: tuple[str, ...], rows: int) -> str:
+    row = f"({', '.join([mark] * len(columns))})"
+    names = ", ".join(f'"{c}"' for c in columns)
+    return f"INSERT INTO {table} ({names}) VALUES {', '.join([row] * rows)}"
+
+
+def write_rows(conn: Connection, table: str, columns: Sequence[str],
+               rows: Sequence[Sequence[Any]]) -> int:
+    """New rows of ``table`` (fixed names only; values as the driver takes them): COPY
+    on PostgreSQL (``copy_rows``), elsewhere ``INSERT ... VALUES`` of up to 500 rows per
+    statement, one executemany of whole statements, then one for the rest. Executing
+    one row at a time costs sqlite3 about as much again as the writing. Every bulk
+    writer of new rows (the importers) goes through here; returns how many."""
+    if not rows:
+        return 0
+    if conn.dialect.name == "postgresql":
+        return copy_rows(conn, table, columns, rows)
+    names, m = tuple(columns), mark(conn.dialect)
+    width = len(names)
+    per = max(1, min(500, ROW_VALUES // width))
+    full = len(rows) - len(rows) % per
+    flat: list[Any] = list(chain.from_iterable(rows))
+    if full:
+        values = iter(flat[:full * width])
+        conn.exec_driver_sql(_rows_sql(m, table, names, per),
+                             list(zip(*[values] * (per * width), strict=True)))
+    if full < len(rows):
+        conn.exec_driver_sql(_rows_sql(m, table, names, len(rows) - full),
+                             tuple(flat[full * width:]))
+    return len(rows)

@@ -231,8 +231,10 @@ def take_step(*, session: Session, actor: Actor, now: datetime, settings: Settin
     taken_id = driver.execute(conn, writes.step, (c.id, st_id, actor.id, at, note)
                               ).fetchall()[0][0]
     driver.execute(conn, writes.last, (st_id, actor.id, at, c.id))
-    became_prospect = driver.execute(conn, writes.prospect,
-                                     ("prospect", at, c.relation_id, "suspect")).rowcount == 1
+    # a suspect's relation becomes a prospect (the UPDATE re-checks the stage: another
+    # step may have moved it since the read); any other stage stays, with no statement
+    became_prospect = c.stage == "suspect" and driver.execute(
+        conn, writes.prospect, ("prospect", at, c.relation_id, "suspect")).rowcount == 1
     changes: dict[str, list[Any]] = {"last_step": [last, name]}  # the audit trail (issue 29)
     if became_prospect:
         changes["stage"] = ["suspect", "prospect"]
@@ -397,7 +399,7 @@ WITH head AS MATERIALIZED (
          pe.first_name AS first_name, pe.last_name AS last_name, pe.email AS email,
          pe.phone AS phone, pe.opted_out AS opted_out, r.id AS relation_id,
          r.number AS number, r.company AS company, r.address AS address,
-         r.postcode AS postcode, r.city AS city
+         r.postcode AS postcode, r.city AS city, r.stage AS stage
   FROM project_contact pc
   JOIN person pe ON pe.id = pc.person_id
   JOIN relation r ON r.id = pc.relation_id
@@ -408,7 +410,7 @@ SELECT head.pid, head.pname, head.role, head.u_email, head.u_first, head.u_last,
        head.st_kind, head.st_channel, head.st_subject, head.st_body, head.st_minutes,
        c.id, c.status, c.last_step_type_id, c.person_id, c.first_name, c.last_name,
        c.email, c.phone, c.opted_out, c.relation_id, c.number, c.company, c.address,
-       c.postcode, c.city, stl.name, pt.id
+       c.postcode, c.city, c.stage, stl.name, pt.id
 FROM head
 JOIN c ON c.project_id = head.pid
 LEFT JOIN procedure_step psl ON psl.procedure_id = head.proc
@@ -457,7 +459,7 @@ def _read_fast(conn: Any, actor_id: int | None, project: str, contact: str,
         return None
     row = tuple(rows[0])
     pid, pname, role = row[0:3]
-    st, c, last, tick = row[9:16], _ContactRow._make(row[16:31]), row[31], row[32]
+    st, c, last, tick = row[9:16], _ContactRow._make(row[16:32]), row[32], row[33]
     if c.status != RUNNING or tick is None or st[1].lower() != wanted:  # (SQL's lower()
         return None  # is not Python's)
     return _Read(pid, pname, role, row[3:9], st, c, last, frozenset({(role, last, st[1])}))
@@ -479,6 +481,7 @@ class _ContactRow(NamedTuple):
     address: str
     postcode: str
     city: str
+    stage: str  # the relation's: a suspect becomes a prospect with its first step
 
 
 def _contact_row(session: Session, project_id: int, project_name: str,
@@ -489,7 +492,8 @@ def _contact_row(session: Session, project_id: int, project_name: str,
     *_, PC, PE, RE, _US, _TK = _tables()
     base = (select(PC.c.id, PC.c.status, PC.c.last_step_type_id, PE.c.id, PE.c.first_name,
                    PE.c.last_name, PE.c.email, PE.c.phone, PE.c.opted_out, RE.c.id,
-                   RE.c.number, RE.c.company, RE.c.address, RE.c.postcode, RE.c.city)
+                   RE.c.number, RE.c.company, RE.c.address, RE.c.postcode, RE.c.city,
+                   RE.c.stage)
             .select_from(PC.join(PE, PE.c.id == PC.c.person_id)
                          .join(RE, RE.c.id == PC.c.relation_id))
             .where(PC.c.project_id == project_id))

@@ -53,7 +53,8 @@ def make_engine(url: str, *, migrate: bool = True) -> Engine:
     elif parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        engine = create_engine(parsed, pool_pre_ping=True)
+        engine = create_engine(parsed)
+        _ping_when_idle(engine)
     else:
         engine = create_engine(parsed)
     if migrate:
@@ -61,6 +62,35 @@ def make_engine(url: str, *, migrate: bool = True) -> Engine:
 
         ensure_current(engine)
     return engine
+
+
+IDLE_PING_S = 5.0  # PostgreSQL: a pooled connection idle this long is pinged first
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """PostgreSQL: a connection taken from the pool after ``IDLE_PING_S`` or more of
+    rest is pinged first, and replaced when the server has gone away meanwhile (a
+    restart, an idle timeout): the daemon and the web app hold connections for days.
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout, which is one more round
+    trip for each transaction of a busy loop (a delivery run, a procedure step: about
+    a tenth of a step, issue 27); a connection in steady use has just answered."""
+    import time
+
+    from sqlalchemy.exc import DisconnectionError
+
+    @event.listens_for(engine, "checkin")
+    def _rested(_dbapi: object, record: object) -> None:
+        record.info["idle_since"] = time.monotonic()  # type: ignore[attr-defined]
+
+    @event.listens_for(engine, "checkout")
+    def _awake(dbapi: object, record: object, _proxy: object) -> None:
+        since = record.info.pop("idle_since", None)  # type: ignore[attr-defined]
+        if since is None or time.monotonic() - since < IDLE_PING_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi)  # type: ignore[arg-type]
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("the server closed the connection") from exc
 
 
 def private_file(path: Path) -> None:

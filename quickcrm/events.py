@@ -344,6 +344,17 @@ def _alike_sql(paramstyle: str, rows: int) -> str:
             f"FROM (VALUES {ids}) AS ids")
 
 
+@lru_cache(maxsize=64)
+def _pairs_sql(paramstyle: str, rows: int) -> str:
+    """``_alike_sql`` for events that differ in their relation and person: the pairs
+    as a VALUES list (``column1``, ``column2``)."""
+    m = _mark(paramstyle)
+    pairs = ", ".join([f"({m}, {m})"] * rows)
+    return (f"INSERT INTO event ({', '.join(_COLUMNS)}) SELECT {m}, {m}, "
+            "CAST(ids.column1 AS INTEGER), CAST(ids.column2 AS INTEGER), "
+            f"CAST({m} AS INTEGER), {m} FROM (VALUES {pairs}) AS ids")
+
+
 def _execute(conn: Connection, sql: Callable[[str, int], str], shared: tuple[Any, ...],
              values: list[Any], width: int) -> None:
     """Run ``sql`` over ``values`` (``width`` per event, after the ``shared`` ones),
@@ -410,29 +421,39 @@ def record_many(session: Session | Connection, entries: Iterable[Entry], *,
 
 def record_alike(session: Session | Connection, *, kind: str, at: datetime,
                  relation_ids: Sequence[int], person_id: int | None = None,
-                 user_id: int | None = None, **details: Any) -> int:
+                 person_ids: Sequence[int] | None = None, user_id: int | None = None,
+                 **details: Any) -> int:
     """One event of ``kind`` for each of ``relation_ids``, alike but for their relation
-    (an import's new relations: issue 26): ``record_many``'s shared-values statements,
-    with the details encoded once and no ``Entry`` per relation. Returns how many."""
+    (an import's new relations: issue 26) and, given ``person_ids`` (one for each
+    relation), their person (the contacts ``import suspects`` adds): ``record_many``'s
+    shared-values statements, with the details encoded once and no ``Entry`` per
+    event. Returns how many."""
     if kind not in KINDS:
         raise ValueError(f"event kind {kind!r} is not in quickcrm.events.KINDS")
     if not relation_ids:
         return 0
     conn = session.connection() if isinstance(session, Session) else session
-    shared = (_driver_time(conn, at), kind, person_id, user_id, _ENCODER.encode(details))
+    stamp, text = _driver_time(conn, at), _ENCODER.encode(details)
     if conn.dialect.name == "postgresql" and len(relation_ids) > ROWS_PER_INSERT:
-        _copy_alike(conn, shared, relation_ids)
+        persons = person_ids if person_ids is not None else [person_id] * len(relation_ids)
+        _copy_alike(conn, (stamp, kind, user_id, text), relation_ids, persons)
+    elif person_ids is not None:
+        pairs = list(chain.from_iterable(zip(relation_ids, person_ids, strict=True)))
+        _execute(conn, _pairs_sql, (stamp, kind, user_id, text), pairs, 2)
     else:
-        _execute(conn, _alike_sql, shared, list(relation_ids), 1)
+        _execute(conn, _alike_sql, (stamp, kind, person_id, user_id, text),
+                 list(relation_ids), 1)
     return len(relation_ids)
 
 
-def _copy_alike(conn: Connection, shared: tuple[Any, ...], relation_ids: Sequence[int]) -> None:
+def _copy_alike(conn: Connection, shared: tuple[Any, ...], relation_ids: Sequence[int],
+                person_ids: Sequence[int | None]) -> None:
     """PostgreSQL, many alike events (a first import's ``relation.created``): one COPY,
     about half the server's time of multi-row INSERTs."""
-    at, kind, person_id, user_id, details = shared
-    driver.copy_rows(conn, "event", _COLUMNS, ((at, kind, relation_id, person_id, user_id,
-                                                details) for relation_id in relation_ids))
+    at, kind, user_id, details = shared
+    driver.copy_rows(conn, "event", _COLUMNS, (
+        (at, kind, relation_id, person_id, user_id, details)
+        for relation_id, person_id in zip(relation_ids, person_ids, strict=True)))
 
 
 def _record_wide(conn: Connection, batch: list[Entry], stamp: Any) -> int:

@@ -37,7 +37,7 @@ from quickcrm.crm.client_rows import ABSENT, IX, NUMBER, POS, RowParser, Values,
 from quickcrm.crm.client_store import BULK_TABLES, ClientStore
 from quickcrm.documents.tabular import match_headers, open_table
 from quickcrm.errors import FileProblems, InvalidState, Problem
-from quickcrm.events import PROCEDURE_SUSPECT_ADDED, Entry, record_many
+from quickcrm.events import PROCEDURE_SUSPECT_ADDED, record_alike
 from quickcrm.permissions import Actor
 from quickcrm.procedures.models import PREPARING, ProjectContact
 from quickcrm.procedures.projects import get_project
@@ -175,9 +175,9 @@ class _Store:
     def add_contacts(self, adds: list[tuple[Any, ...]]) -> None:
         """Contacts joining the project (CONTACT_COLUMNS), each with its event."""
         write_rows(self.conn, "project_contact", CONTACT_COLUMNS, adds)
-        details = {"project_id": self.project_id}
-        record_many(self.conn, [Entry(PROCEDURE_SUSPECT_ADDED, rid, pid, self.user_id, details)
-                                for _p, rid, pid, _s, _t in adds], at=self.now)
+        record_alike(self.conn, kind=PROCEDURE_SUSPECT_ADDED, at=self.now,
+                     relation_ids=[c[1] for c in adds], person_ids=[c[2] for c in adds],
+                     user_id=self.user_id, project_id=self.project_id)
 
 
 class _Stored:

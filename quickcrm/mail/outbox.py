@@ -123,10 +123,12 @@ def queue_many(session: Session, drafts: Iterable[Draft], *, now: datetime) -> l
     messages, texts = _inserts()
 
     def flush() -> None:
-        if len(rows) == 1:  # one message (a procedure step's): on the DBAPI cursor
+        if len(rows) == 1:  # one message (a procedure step's): on the DBAPI cursor,
+            statements = []  # the message and its body in one round trip on PostgreSQL
             for table, row in ((messages.table, rows[0]), (texts.table, bodies[0])):
                 sql, converters = driver.insert_sql(conn.dialect, table, tuple(row))
-                driver.execute(conn, sql, driver.values(converters, tuple(row.values())))
+                statements.append((sql, driver.values(converters, tuple(row.values()))))
+            driver.execute_all(conn, statements)
         else:
             conn.execute(messages, rows)
             conn.execute(texts, bodies)

@@ -127,3 +127,28 @@ def test_a_dry_run_first_import_keeps_the_indexes(rt, tmp_path):
     assert result.created == 50
     assert indexes(rt) == migrated
     assert counts(rt) == before
+
+
+@pytest.mark.parametrize("batch", [BATCH, 1])
+def test_rows_repeating_a_number_or_an_email_link_alike_in_one_batch_or_across(
+        rt, tmp_path, monkeypatch, batch):
+    """The batch size must not change what an import does: a row naming the number of,
+    or (without number) the e-mail of, a relation an earlier row made is linked to it,
+    whether that row is in the same batch or an earlier one."""
+    import quickcrm.procedures.suspects as suspects
+
+    monkeypatch.setattr(suspects, "BATCH", batch)
+    project(rt)
+    path = write_csv(tmp_path / "suspects.csv", [
+        client("", company="Bakkerij Brood", first_name="Anna", last_name="Aa",
+               email="anna@brood.example"),
+        client("", company="", first_name="Anna", last_name="Aa", email="anna@brood.example"),
+        client("SU900001", company="Garage Gas", first_name="Cor", last_name="Cee",
+               email="cor@gas.example"),
+        client("SU900001", company="Garage Gas", first_name="Dirk", last_name="Dee",
+               email="dirk@gas.example"),
+    ])
+    result = run(rt, path)
+    assert outcome(result) == (2, 2, 3, 1, 0)  # created, linked, added, already, rejected
+    after = counts(rt)
+    assert (after["relation"], after["person"], after["project_contact"]) == (2, 3, 3)

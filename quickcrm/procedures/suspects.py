@@ -394,17 +394,23 @@ def _write(store: _Store, lookups: _Stored, good: list[Values],
     # each row's relation: ("old", id) or ("new", number)
     targets: list[tuple[Values, str, Any]] = []
     new_relations: dict[str, tuple[Any, ...]] = {}
+    # a contact's e-mail -> the relation an earlier row of this batch gave it
+    seen: dict[str, tuple[str, Any]] = {}
     company_ix = IX["company"]
     for v in ok:
         number = v[NUMBER]
         email = v[_EMAIL]
         rid = by_number.get(number) if number else by_email.get(email) if email else None
-        if rid is not None:
-            targets.append((v, "old", rid))
+        # a relation an earlier row of this batch named or made is linked, as it would
+        # be from an earlier batch: the batch size must not change the outcome
+        target = ("old", rid) if rid is not None else ("new", number) if (
+            number in new_relations) else None if number else seen.get(email) if email \
+            else None
+        if target is not None:
+            targets.append((v, *target))
             result.linked += 1
-            continue
-        if number and number in new_relations:
-            targets.append((v, "new", number))
+            if email:
+                seen.setdefault(email, target)
             continue
         if not v[company_ix]:
             row = chunk[v[POS]][0]
@@ -414,6 +420,8 @@ def _write(store: _Store, lookups: _Stored, good: list[Values],
             continue
         number = number or store.generate()
         new_relations[number] = (*_rel_values(v), number, "suspect", stamp, stamp, stamp)
+        if email:
+            seen.setdefault(email, ("new", number))
         targets.append((v, "new", number))
         result.created += 1
     new_ids: dict[str, int] = {}
@@ -444,7 +452,7 @@ def _write(store: _Store, lookups: _Stored, good: list[Values],
     in_project = lookups.in_project(linked) if linked else set()
     adds = [(store.project_id, rid, pid, PREPARING, stamp) for pid, rid in pairs.items()
             if pid not in in_project]
-    result.already += len(pairs) - len(adds)
+    result.already += len(wanted) - len(adds)  # rows whose contact was in it before
     result.added += len(adds)
     if adds:
         store.add_contacts(adds)

@@ -8,6 +8,7 @@ when the database already had relations. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import pytest
@@ -152,3 +153,28 @@ def test_rows_repeating_a_number_or_an_email_link_alike_in_one_batch_or_across(
     assert outcome(result) == (2, 2, 3, 1, 0)  # created, linked, added, already, rejected
     after = counts(rt)
     assert (after["relation"], after["person"], after["project_contact"]) == (2, 3, 3)
+
+
+def test_a_first_import_beside_a_reader_of_the_events_goes_the_ordinary_way(
+        pg_url, clock, tmp_path, monkeypatch):
+    """PostgreSQL: another transaction reading the events holds a lock the first import
+    would wait for; it waits ``LOCK_WAIT`` at most, then runs with the indexes in place
+    and looks up in the database (not only its own rows), with the same answers."""
+    from quickcrm.bootstrap import bootstrap
+    from quickcrm.store import db as store_db
+
+    monkeypatch.setattr(store_db, "LOCK_WAIT", "200ms")
+    rt = bootstrap(database_url=pg_url, env={}, clock=clock)
+    project(rt)
+    migrated = indexes(rt)
+    path = write_csv(tmp_path / "suspects.csv", two_batches())
+    with rt.engine.connect() as reader:
+        reader.execute(text("SELECT count(*) FROM event")).scalar_one()  # lock held
+        done: list[Any] = []
+        worker = threading.Thread(target=lambda: done.append(run(rt, path)))
+        worker.start()
+        worker.join(timeout=60)
+        assert done and outcome(done[0]) == (BATCH + 18, 2, BATCH + 19, 1, 0)
+        reader.rollback()
+    assert indexes(rt) == migrated
+    rt.close()

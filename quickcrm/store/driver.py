@@ -13,8 +13,9 @@ transaction changes; a driver error is raised as SQLAlchemy's own exception (wha
 SQLAlchemy would.
 
 Used for the few single-row statements of hot paths, and for the bulk writers' new
-rows (``copy_rows``, ``write_rows``); everything else goes through SQLAlchemy. The writers stay where they are: ``events.record`` writes the event,
-``mail.outbox`` the outbox rows.
+rows (``copy_rows``, ``write_rows``); everything else goes through SQLAlchemy. The
+writers stay where they are: ``events.record`` writes the event, ``mail.outbox`` the
+outbox rows.
 """
 
 from __future__ import annotations

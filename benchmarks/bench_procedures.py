@@ -174,8 +174,8 @@ def steps_run(rt: Any, contacts: list[str]) -> Timing:
 
     def run() -> None:
         for contact in contacts:
-            with rt.session() as s:
-                take_step(session=s, actor=marketeer, now=rt.clock.now(), settings=rt.settings,
+            with rt.writing() as conn:
+                take_step(conn=conn, actor=marketeer, now=rt.clock.now(), settings=rt.settings,
                           project=PROJECT, contact=contact, step="informatie opsturen")
 
     took, _ = clock(run)

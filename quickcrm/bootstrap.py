@@ -140,6 +140,28 @@ class Runtime:
                 self._record_impersonation(session)
             yield session
 
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A Core connection in a write transaction (``store.db.writing``), for a use
+        case that writes on the DBAPI cursor and commits once, without the ORM (the
+        light write path: ``procedure step``). As in ``session``: what is queued in it
+        is signed (``conn.info["dkim"]``), and an impersonation is recorded in it (at
+        its start, so a refused action, rolled back, records nothing)."""
+        from quickcrm.store.db import writing
+
+        actor = self.actor  # known before the transaction (its own read)
+        with writing(self.engine) as conn:
+            conn.info["dkim"] = self.dkim_signer()
+            pending = self._impersonator is not None and not self._impersonation_recorded
+            if pending:
+                self._record_impersonated(conn, actor)
+            try:
+                yield conn
+            finally:
+                conn.info.pop("dkim", None)  # the DBAPI connection goes back to the pool
+                if pending and not conn.in_transaction():  # committed
+                    self._impersonation_recorded = True
+
     def dkim_signer(self) -> Any:
         """The DKIM signer of ``mail.dkim_*`` (None when not configured), built once."""
         if self._dkim is False:
@@ -153,13 +175,9 @@ class Runtime:
         a refused action commits nothing, so it records nothing either."""
         from sqlalchemy import event
 
-        from quickcrm.events import USER_IMPERSONATED, record
-
         def before_commit(s: Session) -> None:
             if not self._impersonation_recorded and self._impersonator is not None:
-                record(s, kind=USER_IMPERSONATED, at=self.clock.now(),
-                       user_id=self._impersonator.id or None, email=self.actor.email,
-                       os_user=self.os_account)
+                self._record_impersonated(s, self.actor)
 
         def after_commit(_s: Session) -> None:
             if self._impersonator is not None:
@@ -167,6 +185,14 @@ class Runtime:
 
         event.listen(session, "before_commit", before_commit)
         event.listen(session, "after_commit", after_commit)
+
+    def _record_impersonated(self, db: Session | Connection, actor: Actor) -> None:
+        from quickcrm.events import USER_IMPERSONATED, record
+
+        assert self._impersonator is not None
+        record(db, kind=USER_IMPERSONATED, at=self.clock.now(),
+               user_id=self._impersonator.id or None, email=actor.email,
+               os_user=self.os_account)
 
     @property
     def actor(self) -> Actor:

@@ -75,8 +75,8 @@ def world(rt: Any, tmp_path: Path, *, release: bool = True) -> None:
 def step(rt: Any, who: str, contact: str, name: str, **kw: Any) -> dict[str, Any]:
     from quickcrm.procedures.working import take_step
 
-    with rt.session() as s:
-        return take_step(session=s, actor=actor(rt, who), now=rt.clock.now(),
+    with rt.writing() as conn:
+        return take_step(conn=conn, actor=actor(rt, who), now=rt.clock.now(),
                          settings=rt.settings, project=PROJECT, contact=contact, step=name,
                          **kw)
 
@@ -574,7 +574,15 @@ def test_import_suspects_cp1252_links_known_relations_and_reports_errors(cli, sq
     assert "anna@cafe.example" in r.stdout
 
 
-def test_cli_working_a_contact_end_to_end(cli, tmp_path):
+def impersonations(sqlite_url: str) -> list[tuple[Any, ...]]:
+    import sqlite3
+
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as db:
+        return db.execute("SELECT user_id, details FROM event WHERE kind = "
+                          "'user.impersonated'").fetchall()
+
+
+def test_cli_working_a_contact_end_to_end(cli, tmp_path, sqlite_url):
     assert cli("procedure", "matrix", "standaard", "--load",
                "procedure_standaard.toml").exit_code == 0
     for email, name in ((M, "Marja de Vries"), (OG, "Olga Bakker")):
@@ -590,11 +598,20 @@ def test_cli_working_a_contact_end_to_end(cli, tmp_path):
     assert cli("project", "release", PROJECT, "--all").exit_code == 0
     r = cli("procedure", "next", PROJECT, "SU000001", "--as", M, "--json")
     assert json.loads(r.stdout)["may"] == ["bellen"]
+    # from here the administrator is the running account's user, acting as M
+    from quickcrm.bootstrap import running_account
+
+    admin = "admin@quickcrm.example"
+    assert cli("user", "edit", admin, "--os-user", running_account()).exit_code == 0
     r = cli("procedure", "step", PROJECT, "SU000001", "terugbellen", "--as", M)
     assert r.exit_code == 1 and r.stderr.startswith("not permitted: taking step 'terugbellen'")
+    assert impersonations(sqlite_url) == []  # a refused step records nothing
     r = cli("procedure", "step", PROJECT, "SU000001", "bellen", "--as", M,
             "--note", "terugbellen")
     assert r.exit_code == 0 and "is a prospect now" in r.stdout
+    # the administrator took it as M: recorded once, with the step
+    [(by, details)] = impersonations(sqlite_url)
+    assert json.loads(details)["email"] == M and by is not None
     r = cli("procedure", "step", PROJECT, JAN, "afspraak inplannen", "--start",
             "2030-01-07 10:00", "--place", "Kantoor", "--as", M, "--json")
     assert r.exit_code == 0, r.output

@@ -271,8 +271,8 @@ def procedure_step(
 
     rt = c.runtime(now=now)
     when = parse_now(start, rt.settings.timezone) if start else None
-    with rt.session() as s:
-        data = take_step(session=s, actor=rt.actor, now=rt.clock.now(), settings=rt.settings,
+    with rt.writing() as conn:
+        data = take_step(conn=conn, actor=rt.actor, now=rt.clock.now(), settings=rt.settings,
                          project=project, contact=contact, step=step, note=note, start=when,
                          minutes=minutes, place=place)
     if data["mails"]:

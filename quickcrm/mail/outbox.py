@@ -25,6 +25,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from quickcrm.errors import InvalidInput
@@ -108,18 +109,22 @@ def _inserts() -> tuple[Any, Any]:
             insert(OutboxBody.__table__))  # type: ignore[attr-defined]
 
 
-def queue_many(session: Session, drafts: Iterable[Draft], *, now: datetime) -> list[str]:
+def queue_many(db: Session | Connection, drafts: Iterable[Draft], *,
+               now: datetime) -> list[str]:
     """Render and insert many messages in batches; returns their Message-IDs in order.
 
-    Runs inside the caller's transaction (nothing is committed here). A single message
-    (a procedure step's, issue 27) is inserted on the DBAPI cursor (``store.driver``):
-    SQLAlchemy's execution of two one-row inserts cost more than writing them.
+    Runs inside the caller's transaction (nothing is committed here), a session's or a
+    Core connection's (``Runtime.writing``); either's ``info["dkim"]`` signs. A single
+    message (a procedure step's, issue 27) is inserted on the DBAPI cursor
+    (``store.driver``): SQLAlchemy's execution of two one-row inserts cost more than
+    writing them.
     """
     ids: list[str] = []
     rows: list[dict[str, object]] = []
     bodies: list[dict[str, object]] = []
 
-    conn = session.connection()  # Core on the connection, as events.record_many
+    # Core on the connection, as events.record_many
+    conn = db if isinstance(db, Connection) else db.connection()
     messages, texts = _inserts()
 
     def flush() -> None:
@@ -135,7 +140,7 @@ def queue_many(session: Session, drafts: Iterable[Draft], *, now: datetime) -> l
         rows.clear()
         bodies.clear()
 
-    signer = session.info.get("dkim")
+    signer = db.info.get("dkim")
     for draft in drafts:
         row, body = _rows(draft, now, signer)
         ids.append(str(row["message_id"]))

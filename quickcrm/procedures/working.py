@@ -9,11 +9,14 @@ and the mail it causes (an e-mail step's template; an appointment's invitations)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from quickcrm import permissions
@@ -195,24 +198,27 @@ def _stamp(dialect: Any, now: datetime) -> Any:
     return to_db(now) if to_db is not None else now
 
 
-def take_step(*, session: Session, actor: Actor, now: datetime, settings: Settings,
+def take_step(*, conn: Connection, actor: Actor, now: datetime, settings: Settings,
               project: str, contact: str, step: str, note: str = "",
               start: datetime | None = None, minutes: int | None = None,
               place: str = "") -> dict[str, Any]:
     """``procedure step``: take STEP with the contact, as the matrix allows; one
-    transaction with its event and its mail (committed here).
+    transaction with its event and its mail, on ``conn`` (``Runtime.writing``: a Core
+    connection in a write transaction), committed here.
 
     A step is the unit of a marketeer's day and of the benchmark (issue 27,
     ``bench_procedures.py`` (c): 1,000 in a row, within 3x of a plain driver script
     writing the same rows), so its usual path is one read and its writes as
-    driver-level SQL on the session's transaction (``store.driver``): the step, the
-    contact's last step, the relation's stage here, the event by ``events.record`` and
-    the message by ``mail.outbox`` (composed without the email package's generator,
-    ``mail.compose``). Anything unusual is read and refused through ``_read_slow``."""
-    conn = session.connection()
+    driver-level SQL on the connection's transaction (``store.driver``), without an ORM
+    session: the step, the contact's last step, the relation's stage here, the event by
+    ``events.record`` and the message by ``mail.outbox`` (composed without the email
+    package's generator, ``mail.compose``). Anything unusual is read and refused
+    through ``_read_slow``; an appointment is written through a session on the same
+    transaction (``_orm``)."""
     read = _read_fast(conn, actor.id, project, contact, step)
     if read is None:  # anything unusual (and every refusal): the reads one by one
-        read = _read_slow(session, actor, project, contact, step)
+        with _orm(conn) as session:
+            read = _read_slow(session, actor, project, contact, step)
     pid, pname, role, user, st, c, last, transitions = read
     st_id, name, kind, channel, subject, body, default_minutes = st
     permissions.require(actor, "take step", TakeStep(
@@ -256,32 +262,55 @@ def take_step(*, session: Session, actor: Actor, now: datetime, settings: Settin
     context = _context(c, user, pname)
     mails, appointment_id = 0, None
     if kind == "email":
-        _queue_email(session, settings=settings, now=now, taken_id=taken_id, c=c,
+        _queue_email(conn, settings=settings, now=now, taken_id=taken_id, c=c,
                      subject=subject, body=body, context=context)
         mails = 1
     elif kind == "appointment":
         assert start is not None and minutes is not None
-        user_name = context["user"]["name"]
-        title = (" ".join(render(subject, context).split()) if subject
-                 else f"Afspraak {c.company or context['contact']['name']} met {user_name}")
-        person, relation = session.get(Person, c.person_id), session.get(Relation, c.relation_id)
-        the_user = session.get(User, actor.id)
-        assert person is not None and the_user is not None
-        appt = Appointment(uid=agenda.new_uid(settings), sequence=0, user_id=actor.id,
-                           person_id=c.person_id, contact_id=c.id, step_id=taken_id,
-                           title=title[:300], start=start, minutes=minutes,
-                           place=place.strip()[:300], created_at=now, updated_at=now)
-        session.add(appt)
-        session.flush()
-        appointment_id = appt.id
-        mails = agenda.queue_invitations(session, appt=appt, person=person, relation=relation,
-                                         user=the_user, method=agenda.REQUEST,
-                                         settings=settings, now=now)
-    session.commit()
+        with _orm(conn) as session:
+            appointment_id, mails = _appointment(
+                session, actor=actor, settings=settings, now=now, taken_id=taken_id, c=c,
+                subject=subject, context=context, start=start, minutes=minutes, place=place)
+    conn.commit()
     return {"project": pname, "step_id": taken_id, "contact_id": c.id,
             "person_id": c.person_id, "relation": c.number, "step": name, "kind": kind,
             "after": last, "became_prospect": became_prospect, "mails": mails,
             "appointment_id": appointment_id}
+
+
+@contextmanager
+def _orm(conn: Connection) -> Iterator[Session]:
+    """A session on ``conn``'s transaction (it neither commits nor ends it), for the
+    reads and writes of a step that are not its usual path; signing as ``conn`` does."""
+    session = Session(bind=conn, expire_on_commit=False, info={"dkim": conn.info.get("dkim")})
+    try:
+        yield session
+        session.flush()
+    finally:
+        session.close()
+
+
+def _appointment(session: Session, *, actor: Actor, settings: Settings, now: datetime,
+                 taken_id: int, c: _ContactRow, subject: str, context: dict[str, Any],
+                 start: datetime, minutes: int, place: str) -> tuple[int | None, int]:
+    """An appointment step's appointment and the invitations it mails: (its id, how
+    many messages)."""
+    user_name = context["user"]["name"]
+    title = (" ".join(render(subject, context).split()) if subject
+             else f"Afspraak {c.company or context['contact']['name']} met {user_name}")
+    person, relation = session.get(Person, c.person_id), session.get(Relation, c.relation_id)
+    the_user = session.get(User, actor.id)
+    assert person is not None and the_user is not None
+    appt = Appointment(uid=agenda.new_uid(settings), sequence=0, user_id=actor.id,
+                       person_id=c.person_id, contact_id=c.id, step_id=taken_id,
+                       title=title[:300], start=start, minutes=minutes,
+                       place=place.strip()[:300], created_at=now, updated_at=now)
+    session.add(appt)
+    session.flush()
+    mails = agenda.queue_invitations(session, appt=appt, person=person, relation=relation,
+                                     user=the_user, method=agenda.REQUEST, settings=settings,
+                                     now=now)
+    return appt.id, mails
 
 
 def _context(c: _ContactRow, user: tuple[Any, ...], project: str) -> dict[str, Any]:
@@ -300,7 +329,7 @@ def _context(c: _ContactRow, user: tuple[Any, ...], project: str) -> dict[str, A
     }
 
 
-def _queue_email(session: Session, *, settings: Settings, now: datetime, taken_id: int,
+def _queue_email(conn: Connection, *, settings: Settings, now: datetime, taken_id: int,
                  c: _ContactRow, subject: str, body: str, context: dict[str, Any]) -> None:
     """An e-mail step's message: its templates rendered (sandboxed, plain text), From
     the acting user, Sender the platform, queued in the step's transaction."""
@@ -311,7 +340,7 @@ def _queue_email(session: Session, *, settings: Settings, now: datetime, taken_i
     the_subject = " ".join(render(subject, context).split())
     text = render(body, context)
     user = context["user"]
-    queue_many(session, [Draft(
+    queue_many(conn, [Draft(
         kind="procedure_email", ref=f"step:{taken_id}",
         to=address(context["contact"]["name"], c.email),
         from_=address(user["name"], user["email"]),

@@ -322,6 +322,18 @@ def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Sessio
 
 
 @contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A Core connection in a write transaction, begun at once (SQLite: BEGIN
+    IMMEDIATE), rolled back when the block ends without the caller's
+    ``conn.commit()``: ``session_scope`` without the ORM, for a use case that writes on
+    the DBAPI cursor (``store.driver``) and commits once. A procedure step is one
+    (issue 27): a Session's own bookkeeping cost a sixth of a step."""
+    with engine.connect() as conn:
+        conn.begin()
+        yield conn
+
+
+@contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
     """A Core connection in a read-only transaction (SQLite: a deferred BEGIN, so it
     never waits for a writer), rolled back when the block ends: the light read path's

@@ -500,11 +500,18 @@ def record(
     also fills the column of that name (and stays in the details, where a procedure
     step's readers find it); a numeric ``amount`` (an order's or invoice's euros) goes
     to its column instead of the details."""
+    if kind not in KINDS:
+        raise ValueError(f"event kind {kind!r} is not in quickcrm.events.KINDS")
     channel = details.get("channel")
     amount = details.get("amount")
     if isinstance(amount, int | float) and not isinstance(amount, bool):
         del details["amount"]
+        amount = float(amount)
     else:
         amount = None
-    record_many(session, [Entry(kind, relation_id, person_id, user_id, details,
-                                channel if isinstance(channel, str) else None, amount)], at=at)
+    # one row on the DBAPI cursor, as record_many's last statement (a procedure step
+    # records one event per transaction: issue 27)
+    conn = session.connection() if isinstance(session, Session) else session
+    driver.execute(conn, _wide_sql(conn.dialect.paramstyle, 1), (
+        _driver_time(conn, at), kind, relation_id, person_id, user_id,
+        _ENCODER.encode(details), channel if isinstance(channel, str) else None, amount))

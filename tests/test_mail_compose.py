@@ -288,3 +288,22 @@ def test_addresses_are_read_as_the_email_package_reads_them():
                             f" {name} <{addr}> ", f"{name} <{addr}>, x@y.nl",
                             address(name, addr) if addr.isascii() else addr])
         assert parse_address.__wrapped__(value) == parseaddr(value), value
+
+
+def test_the_date_header_is_as_the_email_package_writes_it_for_any_time_and_offset():
+    import random
+    from datetime import timedelta, timezone
+    from email.utils import format_datetime
+    from zoneinfo import ZoneInfo
+
+    from quickcrm.mail.compose import _date
+
+    zones = [UTC, ZoneInfo("Europe/Amsterdam"), ZoneInfo("America/St_Johns"),
+             ZoneInfo("Asia/Kolkata"), ZoneInfo("Africa/Monrovia"),  # -0:44:30 once
+             timezone(timedelta(hours=-11, minutes=-30)), timezone(timedelta(hours=14)),
+             timezone(timedelta(seconds=37))]
+    rnd = random.Random(27)
+    for _ in range(20_000):
+        when = (datetime(1, 1, 2) + timedelta(seconds=rnd.randrange(9998 * 365 * 86400))
+                ).replace(tzinfo=rnd.choice(zones))
+        assert _date(when) == format_datetime(when), when

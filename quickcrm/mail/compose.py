@@ -89,8 +89,11 @@ def domain_of(address: str) -> str:
     return parse_address(address)[1].rpartition("@")[2].lower()
 
 
+@lru_cache(maxsize=1024)
 def address(name: str, email: str) -> str:
-    """``"Name <email>"`` (a display name, unencoded; ``compose`` encodes it)."""
+    """``"Name <email>"`` (a display name, unencoded; ``compose`` encodes it);
+    remembered, as ``_mailbox``: the sender and the manager are the same for every
+    message of a run."""
     return formataddr((name, email)) if name else email
 
 
@@ -98,6 +101,25 @@ def address(name: str, email: str) -> str:
 def _mailbox(value: str) -> str:
     name, addr = parse_address(value)
     return formataddr((name, addr), charset=_UTF8) if name else addr
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+           "Dec")
+
+
+def _date(when: datetime) -> str:
+    """``email.utils.format_datetime(when)`` for a time with a whole-minute UTC offset
+    (every message's: the clock's), in a quarter of its time; anything else by it."""
+    offset = when.utcoffset()
+    if offset is None or offset.seconds % 60 or offset.microseconds:
+        return format_datetime(when)
+    minutes = offset.days * 1440 + offset.seconds // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, minutes = divmod(abs(minutes), 60)
+    return (f"{_DAYS[when.weekday()]}, {when.day:02d} {_MONTHS[when.month - 1]} "
+            f"{when.year:04d} {when.hour:02d}:{when.minute:02d}:{when.second:02d} "
+            f"{sign}{hours:02d}{minutes:02d}")
 
 
 def _header(value: str) -> str:
@@ -287,7 +309,7 @@ def compose(
     lines = [head, _fold("From", _mailbox(from_)), _fold("To", _mailbox(to))]
     if sender and parse_address(sender)[1].lower() != parse_address(from_)[1].lower():
         lines.append(_fold("Sender", _mailbox(sender)))
-    lines += (_fold("Subject", _header(subject)), _fold("Date", format_datetime(date)),
+    lines += (_fold("Subject", _header(subject)), _fold("Date", _date(date)),
               _fold("Message-ID", message_id))
     for name, value in (headers or {}).items():
         lines.append(_fold(name, _header(value)))

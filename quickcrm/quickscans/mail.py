@@ -8,6 +8,7 @@ two messages for each of thousands of clients.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from quickcrm.quickscans.schema import Definition
@@ -30,19 +31,52 @@ def html_message(subject: str, firm: str, text: str, *, link: str = "", button: 
     text does not hold the link), ``notice`` in a band on top. With ``brand``
     (``quickcrm.branding.Branding``): the firm's colours, its logo (from the web app at
     ``base_url``, the firm's name as its alt text for mail programs that hold back
-    images), and a footer with the contact details and the privacy statement."""
-    from quickcrm.branding import ensure_contrast
+    images), and a footer with the contact details and the privacy statement.
 
-    colors = {"primary": "#1f5fa8", "on_primary": "#ffffff", "link": "#1f5fa8"}
-    if brand is not None:
-        colors = {"primary": brand.color_primary, "on_primary": brand.on_primary,
-                  "link": ensure_contrast(brand.color_primary)}
+    The layout (``message.html``) around the paragraphs (``blocks.html``) is rendered
+    once per subject, firm, notice and brand (``_frame``): a send or a marketeer's
+    steps mail many clients the same subject, and the layout was most of the
+    rendering."""
+    body = html_files("mail").get_template("blocks.html").render(
+        blocks=blocks(text, link, notice, always=always), colors=_colors(brand),
+        button=button)
+    frame = _frame(subject, firm, notice, brand, base_url)
+    if frame is None:  # a value holds the mark: this message's layout as it is
+        return _layout(subject, firm, notice, brand, base_url, body)
+    return frame[0] + body + frame[1]
+
+
+_BODY = "\x00quickcrm:body\x00"  # where the paragraphs go in a rendered frame
+
+
+@lru_cache(maxsize=64)
+def _frame(subject: str, firm: str, notice: str, brand: Any, base_url: str
+           ) -> tuple[str, str] | None:
+    """``message.html`` rendered, as the text before and after its paragraphs; None
+    when a value holds the mark that shows where they go."""
+    page = _layout(subject, firm, notice, brand, base_url, _BODY)
+    head, _, tail = page.partition(_BODY)
+    return (head, tail) if page.count(_BODY) == 1 else None
+
+
+def _layout(subject: str, firm: str, notice: str, brand: Any, base_url: str,
+            body: str) -> str:
+    from markupsafe import Markup
+
     logo = f"{base_url}/huisstijl/logo" if brand is not None and brand.logo_path and base_url \
         else ""
     return html_files("mail").get_template("message.html").render(
-        subject=subject, firm=firm, notice=notice, button=button,
-        blocks=blocks(text, link, notice, always=always), brand=brand, colors=colors,
-        logo=logo)
+        subject=subject, firm=firm, notice=notice, brand=brand, colors=_colors(brand),
+        logo=logo, body=Markup(body))
+
+
+def _colors(brand: Any) -> dict[str, str]:
+    from quickcrm.branding import ensure_contrast
+
+    if brand is None:
+        return {"primary": "#1f5fa8", "on_primary": "#ffffff", "link": "#1f5fa8"}
+    return {"primary": brand.color_primary, "on_primary": brand.on_primary,
+            "link": ensure_contrast(brand.color_primary)}
 
 
 SIGN_OFF = "met vriendelijke groet"

@@ -37,8 +37,39 @@ def mark(dialect: Dialect) -> str:
 @lru_cache(maxsize=256)
 def to_db(dialect: Dialect, column: Column[Any]) -> Callable[[Any], Any] | None:
     """The column type's bind processor on ``dialect`` (a datetime becomes SQLite's
-    text, for instance); None when values go to the driver as they are."""
-    return column.type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
+    text, for instance); None when values go to the driver as they are. Every SQLite
+    time column of the default format shares one converter that remembers its last
+    value (``_sqlite_time``)."""
+    from sqlalchemy.dialects.sqlite import DATETIME
+
+    impl = column.type.dialect_impl(dialect)
+    if type(impl) is DATETIME and impl._storage_format == DATETIME._storage_format:
+        return _sqlite_time(dialect)
+    return impl.bind_processor(dialect)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=8)
+def _sqlite_time(dialect: Dialect) -> Callable[[Any], Any]:
+    """SQLAlchemy's SQLite DATETIME converter, remembering the last value it converted:
+    a use case writes its one ``now`` to several columns (a procedure step: five, in
+    four tables), an import to every row's. The pair is swapped in one assignment, so
+    threads sharing it never see one value's text for another."""
+    from sqlalchemy.dialects.sqlite import DATETIME
+
+    convert = DATETIME().bind_processor(dialect)
+    assert convert is not None
+    last: tuple[Any, Any] = (None, None)
+
+    def remembered(value: Any) -> Any:
+        nonlocal last
+        seen, text = last
+        if seen is value:
+            return text
+        text = convert(value)
+        last = (value, text)
+        return text
+
+    return remembered
 
 
 @lru_cache(maxsize=256)

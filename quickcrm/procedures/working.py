@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from quickcrm import permissions
+from quickcrm.crm.search_keys import KEY_LENGTH, normalise
 from quickcrm.errors import InvalidInput, InvalidState, NotFound
 from quickcrm.events import PROCEDURE_STEP, record
 from quickcrm.permissions import Actor
@@ -415,11 +416,13 @@ def _read_slow(session: Session, actor: Actor, project: str, contact: str,
 # when no contact in the project has that number) a person id; nothing filters
 # contacts but CONTACT, so two contacts for one CONTACT come back as two rows. No row,
 # two rows, a contact not running or no tick sends the step through ``_read_slow``,
-# which reads what it needs to say why. The two parts are MATERIALIZED so that
-# PostgreSQL plans two small joins (a twelve-table join took it longer to plan than
-# the step takes) and finds the contact by its own index, statistics or not.
+# which reads what it needs to say why. On PostgreSQL the two parts are MATERIALIZED,
+# so that it plans two small joins (a twelve-table join took it longer to plan than
+# the step takes) and finds the contact by its own index, statistics or not; SQLite
+# plans the one join well and materialising cost it a third of the read (NOT
+# MATERIALIZED: 14 µs instead of 20).
 _FAST_SQL = """
-WITH head AS MATERIALIZED (
+WITH head AS {materialized} (
   SELECT p.id AS pid, p.name AS pname, p.procedure_id AS proc, pr.id AS role_id,
          pr.name AS role, u.email AS u_email, u.first_name AS u_first,
          u.last_name AS u_last, u.phone AS u_phone, u.function AS u_function,
@@ -434,7 +437,7 @@ WITH head AS MATERIALIZED (
   JOIN step_type st ON st.id = ps.step_type_id
   WHERE pm.user_id = {m} AND lower(p.name) = {m} AND p.closed_at IS NULL
     AND lower(st.name) = {m}
-), c AS MATERIALIZED (
+), c AS {materialized} (
   SELECT pc.project_id AS project_id, pc.id AS id, pc.status AS status,
          pc.last_step_type_id AS last_step_type_id, pe.id AS person_id,
          pe.first_name AS first_name, pe.last_name AS last_name, pe.email AS email,
@@ -463,9 +466,13 @@ LEFT JOIN procedure_transition pt ON pt.procedure_id = head.proc
           OR (pt.after_step_type_id IS NULL AND psl.step_type_id IS NULL))
 LIMIT 2
 """
-# the contact conditions, their values bound after head's (actor, project, step)
-_BY_EMAIL = ("pc.project_id IN (SELECT p2.id FROM project p2 WHERE lower(p2.name) = {m}) "
-             "AND lower(pe.email) = {m}")  # (project, e-mail)
+# the contact conditions, their values bound after head's (actor, project, step); an
+# e-mail address is found through the person's search key (``crm.search_keys``: the
+# address normalised), then compared as given (a scan of lower(email) took 4 ms on a
+# project of 20,000 contacts)
+_BY_EMAIL = ("pe.id IN (SELECT k.person_id FROM person_key k WHERE k.key = {m}) "
+             "AND pc.project_id IN (SELECT p2.id FROM project p2 WHERE lower(p2.name) = {m}) "
+             "AND lower(pe.email) = {m}")  # (e-mail key, project, e-mail)
 _BY_NUMBER = "r.number = {m}"  # (number,)
 _BY_PERSON = ("pe.id = {m} AND NOT EXISTS (SELECT 1 FROM project_contact c2 JOIN relation r2 "
               "ON r2.id = c2.relation_id WHERE c2.project_id = pc.project_id "
@@ -473,8 +480,10 @@ _BY_PERSON = ("pe.id = {m} AND NOT EXISTS (SELECT 1 FROM project_contact c2 JOIN
 
 
 @cache
-def _fast_sql(placeholder: str, by: str) -> str:
-    return _FAST_SQL.format(m=placeholder, contact=by.format(m=placeholder))
+def _fast_sql(dialect: str, by: str) -> str:
+    m = "?" if dialect == "sqlite" else "%s"
+    return _FAST_SQL.format(m=m, contact=by.format(m=m), materialized=(
+        "NOT MATERIALIZED" if dialect == "sqlite" else "MATERIALIZED"))
 
 
 def _read_fast(conn: Any, actor_id: int | None, project: str, contact: str,
@@ -485,16 +494,17 @@ def _read_fast(conn: Any, actor_id: int | None, project: str, contact: str,
         return None
     ref = contact.strip()
     wanted = " ".join(step.split()).lower()
-    m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    dialect = conn.dialect.name
     name = " ".join(project.split()).lower()
     head: tuple[Any, ...] = (actor_id, name, wanted)
     if "@" in ref:
-        rows = driver.execute(conn, _fast_sql(m, _BY_EMAIL),
-                              (*head, name, ref.lower())).fetchall()
+        key = normalise(ref)[:KEY_LENGTH]
+        rows = driver.execute(conn, _fast_sql(dialect, _BY_EMAIL),
+                              (*head, key, name, ref.lower())).fetchall()
     else:
-        rows = driver.execute(conn, _fast_sql(m, _BY_NUMBER), (*head, ref)).fetchall()
+        rows = driver.execute(conn, _fast_sql(dialect, _BY_NUMBER), (*head, ref)).fetchall()
         if not rows and ref.isascii() and ref.isdigit() and len(ref) <= 18:  # a person id
-            rows = driver.execute(conn, _fast_sql(m, _BY_PERSON),
+            rows = driver.execute(conn, _fast_sql(dialect, _BY_PERSON),
                                   (*head, int(ref), ref)).fetchall()
     if len(rows) != 1:
         return None

@@ -33,13 +33,11 @@ def html_message(subject: str, firm: str, text: str, *, link: str = "", button: 
     ``base_url``, the firm's name as its alt text for mail programs that hold back
     images), and a footer with the contact details and the privacy statement.
 
-    The layout (``message.html``) around the paragraphs (``blocks.html``) is rendered
-    once per subject, firm, notice and brand (``_frame``): a send or a marketeer's
-    steps mail many clients the same subject, and the layout was most of the
-    rendering."""
-    body = html_files("mail").get_template("blocks.html").render(
-        blocks=blocks(text, link, notice, always=always), colors=_colors(brand),
-        button=button)
+    The layout (``message.html``) is rendered once per subject, firm, notice and brand
+    (``_frame``): a send or a marketeer's steps mail many clients the same subject, and
+    the layout was most of the rendering. The paragraphs go into it as
+    ``_paragraphs`` writes them, every value escaped."""
+    body = _paragraphs(blocks(text, link, notice, always=always), _colors(brand), button)
     frame = _frame(subject, firm, notice, brand, base_url)
     if frame is None:  # a value holds the mark: this message's layout as it is
         return _layout(subject, firm, notice, brand, base_url, body)
@@ -47,6 +45,35 @@ def html_message(subject: str, firm: str, text: str, *, link: str = "", button: 
 
 
 _BODY = "\x00quickcrm:body\x00"  # where the paragraphs go in a rendered frame
+
+# a paragraph, and a link as a button with the plain link under it (mail programs that
+# show no buttons): inline styles only, as mail programs read them
+_PARAGRAPH = '<p style="margin:0 0 14px 0">{}</p>\n'
+_BUTTON = (
+    '<p style="margin:24px 0 8px 0;text-align:center"><a href="{link}" class="button" '
+    'style="display:inline-block;padding:12px 28px;background:{primary};color:{on_primary};'
+    'text-decoration:none;border-radius:4px;font-weight:bold">{button}</a></p>\n'
+    '<p style="margin:0 0 20px 0;text-align:center;font-size:12px;color:#5b6672">'
+    'Werkt de knop niet? Open dan deze link:<br><a href="{link}" style="color:{color};'
+    'word-break:break-all">{link}</a></p>\n')
+
+
+def _paragraphs(found: list[dict[str, Any]], colors: dict[str, str], button: str) -> str:
+    """The HTML of ``blocks``' paragraphs and button, every value escaped (a "<b>" in a
+    company name is shown, never interpreted). Written here rather than as a template:
+    a jinja render per message cost more than the paragraphs themselves."""
+    from markupsafe import escape
+
+    out = []
+    for block in found:
+        if block["link"]:
+            out.append(_BUTTON.format(
+                link=escape(block["link"]), primary=escape(colors["primary"]),
+                on_primary=escape(colors["on_primary"]), color=escape(colors["link"]),
+                button=escape(button or "Openen")))
+        else:
+            out.append(_PARAGRAPH.format("<br>".join([escape(ln) for ln in block["lines"]])))
+    return "".join(out)
 
 
 @lru_cache(maxsize=64)

@@ -7,8 +7,8 @@ metadata), ``exec_driver_sql`` about as much, where sqlite3 runs a one-row INSER
 few microseconds. A procedure step (issue 27, ``benchmarks/bench_procedures.py`` (c))
 is one read and six one-row writes in its own transaction, so that overhead was most of
 its database time. The statements run on the same DBAPI connection, inside the
-transaction the session began (``session.connection()`` first), so nothing about the
-transaction changes; a driver error is raised as SQLAlchemy's own exception (what
+transaction SQLAlchemy began (a session's ``session.connection()``, or the Core
+connection of ``store.db.writing``), so nothing about the transaction changes; a driver error is raised as SQLAlchemy's own exception (what
 ``quickcrm.cli.common`` turns into one line), and a lost connection is invalidated as
 SQLAlchemy would.
 

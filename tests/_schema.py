@@ -1,7 +1,7 @@
 """What a bulk load may change and must put back: the secondary indexes of some tables
 and, on PostgreSQL, the foreign keys of those tables and of the events (SQLite keeps its
 keys in the table's own text, which an import never changes). Shared by the tests of
-``store.db.deferred_indexes``'s users."""
+``store.db.first_load``'s users."""
 
 from __future__ import annotations
 

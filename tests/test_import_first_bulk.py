@@ -1,6 +1,6 @@
 """A first import into an empty database builds the secondary indexes of relation, person
 and person_key once at the end, and on PostgreSQL checks the foreign keys among them and
-from the events once (``store.db.deferred_indexes``): afterwards the schema must be
+from the events once (``store.db.first_load``): afterwards the schema must be
 exactly what the migrations made, also when the import is refused or a dry run, and the
 imported rows must be found through those indexes. SQLite and PostgreSQL."""
 

@@ -1,6 +1,6 @@
 """A first ``import suspects`` into a database without relations builds the secondary
 indexes of relation, person, person_key and project_contact once at the end
-(``store.db.deferred_indexes``) and looks up only the rows it wrote itself: afterwards
+(``store.db.first_load``) and looks up only the rows it wrote itself: afterwards
 the schema (on PostgreSQL with the foreign keys) must be exactly what the migrations made, also when the import is refused or
 a dry run, and a row of a later batch must link to what an earlier batch created, as
 when the database already had relations. SQLite and PostgreSQL."""

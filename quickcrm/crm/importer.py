@@ -32,7 +32,7 @@ from quickcrm.documents.tabular import (
 )
 from quickcrm.errors import FileProblems, Problem
 from quickcrm.events import CLIENTS_IMPORTED, record
-from quickcrm.store.db import bulk_page_cache, deferred_indexes
+from quickcrm.store.db import bulk_page_cache, first_load
 
 BATCH = 5000
 PROBLEM_LIMIT = 50
@@ -165,7 +165,7 @@ def import_clients(
     number_header = table.headers[columns["relation_number"]].strip()
     # a first import into an empty database builds the tables' indexes (and on
     # PostgreSQL checks their foreign keys) once, at the end
-    with _no_cyclic_gc(), bulk_page_cache(session), deferred_indexes(
+    with _no_cyclic_gc(), bulk_page_cache(session), first_load(
             session, BULK_TABLES, linked=("event",), when=store.empty) as alone:
         store.alone = alone
         try:

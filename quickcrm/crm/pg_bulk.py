@@ -78,7 +78,7 @@ def reserve_ids(conn: Connection, table: str, n: int, *, block: bool = False) ->
     beside other writers), so a batch of new rows names its ids before it is written:
     persons their relation's, keys their person's, with no SELECT back.
 
-    ``block``: the table is locked for this transaction (``store.db.deferred_indexes``),
+    ``block``: the table is locked for this transaction (``store.db.first_load``),
     so nobody else inserts into it and the ids can be one run, taken by moving the
     sequence once instead of ``n`` calls of nextval (a third of a second per 100,000)."""
     if n <= 0:

@@ -41,7 +41,7 @@ from quickcrm.events import PROCEDURE_SUSPECT_ADDED, record_alike
 from quickcrm.permissions import Actor
 from quickcrm.procedures.models import PREPARING, ProjectContact
 from quickcrm.procedures.projects import get_project
-from quickcrm.store.db import bulk_page_cache, deferred_indexes
+from quickcrm.store.db import bulk_page_cache, first_load
 from quickcrm.store.driver import write_rows
 
 BATCH = 5000
@@ -225,7 +225,7 @@ class _OwnRows(_Stored):
     """A first import, into a database without relations (so without persons of a
     relation or project contacts): what it holds is what this import wrote, kept here
     as it is written. Each lookup gives the database's answer without asking it, as
-    the secondary indexes it would need are built at the end (``deferred_indexes``).
+    the secondary indexes it would need are built at the end (``first_load``).
     Persons are indexed when first looked up: most files link no row to another."""
 
     def __init__(self, store: _Store) -> None:
@@ -298,7 +298,7 @@ def import_suspects(*, session: Session, actor: Actor, now: datetime, project: s
     store = _Store(conn, rows, now=now, project_id=p.id, user_id=actor.id, prefix=prefix)
     shown: list[Problem] = []
     # a first import into an empty database builds the tables' indexes once, at the end
-    with no_cyclic_gc(), bulk_page_cache(session), deferred_indexes(
+    with no_cyclic_gc(), bulk_page_cache(session), first_load(
             session, (*BULK_TABLES, CONTACTS), linked=("event",), when=rows.empty) as alone:
         # with the tables this import's alone it answers lookups from what it wrote; on
         # PostgreSQL without the lock another transaction may be adding relations

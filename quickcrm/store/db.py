@@ -208,8 +208,8 @@ LOCK_WAIT = "2s"  # PostgreSQL: how long a first import waits to have its tables
 
 
 @contextmanager
-def deferred_indexes(db: Session | Connection, tables: Iterable[Table], *,
-                     linked: Iterable[str] = (), when: bool = True) -> Iterator[bool]:
+def first_load(db: Session | Connection, tables: Iterable[Table], *,
+               linked: Iterable[str] = (), when: bool = True) -> Iterator[bool]:
     """Bulk loading into empty tables (a first import): their secondary indexes are
     dropped at the start and built again, from the same definitions (the models'), at
     the end of the block, inside the same transaction. Building an index once from

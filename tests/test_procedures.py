@@ -219,6 +219,8 @@ def test_a_contact_is_named_by_number_person_id_or_email_with_the_same_refusals(
     taken = step(rt, M, str(jan_id), "bellen")  # the relation number's contact: Piet
     assert (taken["person_id"], taken["after"]) == (piet_id, None)
     assert "is closed, not running" in refused(rt, M, "KEES@bakkerij.example", "bellen")
+    # an e-mail address as typed, in any case (found through the person's search key)
+    assert step(rt, M, f" {JAN.upper()} ", "terugbellen")["person_id"] == jan_id
 
 
 def result_relation_id(rt: Any, company: str) -> int:

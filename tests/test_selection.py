@@ -282,6 +282,31 @@ def test_exclusions_are_kept_across_reselects(rt):
     assert (out.step2, out.excluded, out.selected) == (3, 1, 2)
 
 
+def test_the_faces_per_team_and_rm_count_the_selected_only(rt):
+    from quickcrm.campaigns.exclusions import change_exclusions
+
+    add_clients(
+        rt,
+        {"number": "1", "faces": ("1", "2", None)},
+        {"number": "2", "faces": ("2", None, "1")},
+        {"number": "3", "faces": ("1", "1", "2"), "rm": RM2},
+        {"number": "4", "faces": ("1", "2", "1"), "rm": RM2, "team": "Zwolle"},
+    )
+    new_campaign(rt)
+    run_select(rt)
+    with rt.session() as s:
+        out = change_exclusions(session=s, actor=rt.actor, now=rt.clock.now(),
+                                campaign="Voorjaar", numbers=["3"], reason="traject").summary
+    assert (out.step2, out.excluded, out.selected) == (4, 1, 3)
+    assert out.faces == {"profile": {"1": 2, "2": 1, "3": 0, "unset": 0},
+                         "update": {"1": 0, "2": 2, "3": 0, "unset": 1},
+                         "rm": {"1": 2, "2": 0, "3": 0, "unset": 1}}
+    assert [(t["team"], t["step2"], t["selected"]) for t in out.by_team] == [
+        ("Utrecht", 3, 2), ("Zwolle", 1, 1)]
+    assert {r["rm"]: (r["step2"], r["selected"]) for r in out.by_rm} == {RM1: (2, 2),
+                                                                         RM2: (2, 1)}
+
+
 def test_rm_over_the_maximum_is_flagged(rt):
     from quickcrm.campaigns.criteria import Refinements
     from quickcrm.campaigns.selection import select_clients

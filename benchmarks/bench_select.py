@@ -259,14 +259,14 @@ def main() -> None:
         best_script, best_service = min(script_times), min(service_times)
         print(f"selected (step 2): service {service_rows:,}, script {script_rows:,} "
               f"({service_rows / args.clients:.1%}); same rows: {same_rows(db, service_id, script_id)}")
-        print(f"hand-written SQL script:       {best_script:6.2f} s")
-        print(f"select_clients (in-process):   {best_service:6.2f} s   "
+        print(f"hand-written SQL script:       {best_script:6.3f} s")
+        print(f"select_clients (in-process):   {best_service:6.3f} s   "
               f"ratio {best_service / best_script:.2f}x (target <= 3x)")
         faces = min(faces_times)
-        print(f"  of which compute_profile_faces (nothing stale): {faces:.2f} s")
+        print(f"  of which compute_profile_faces (nothing stale): {faces:.3f} s")
         counted = min(counted_times)
         print(f"script + step-1 totals (same work as the service but the face refresh): "
-              f"{counted:.2f} s; service without the face refresh vs that: "
+              f"{counted:.3f} s; service without the face refresh vs that: "
               f"{(best_service - faces) / counted:.2f}x")
         print(f"quickcrm select (subprocess):  {cli:6.2f} s   "
               f"ratio {cli / best_script:.2f}x")

@@ -187,11 +187,10 @@ def refresh_profile_faces(*, session: Session, quickscan_id: int, now: datetime)
         raise ValueError(f"no quickscan with id {quickscan_id}")
     computed = profile_face_sql(definition_of(qs).profile, _R)
     conn = session.connection()  # Core, not the ORM: plain rowcounts, no session sync
-    faces, with_profile = conn.execute(
-        select(func.count(), func.count(_F.c.profile_face))
-        .where(_F.c.quickscan_id == quickscan_id)).one()
+    faces = conn.execute(
+        select(func.count()).where(_F.c.quickscan_id == quickscan_id)).scalar_one()
     updated = inserted = 0
-    if _may_be_stale(conn, quickscan_id, qs.loaded_at, any_unset=faces > with_profile):
+    if _may_be_stale(conn, quickscan_id, qs.loaded_at):
         updated = _update_stale(conn, quickscan_id, qs.loaded_at, computed, now)
     relations = conn.execute(select(func.count()).select_from(_R)).scalar_one()
     if faces < relations:  # face rows belong to existing relations, one per relation
@@ -212,18 +211,15 @@ def _stale_at(loaded_at: datetime | None) -> list[ColumnElement[bool]]:
     return stale
 
 
-def _may_be_stale(conn: Any, quickscan_id: int, loaded_at: datetime | None, *,
-                  any_unset: bool) -> bool:
+def _may_be_stale(conn: Any, quickscan_id: int, loaded_at: datetime | None) -> bool:
     """False only when no face can be stale: no face nobody set of a client with
-    inputs, no face older than the newest change of a client's segments, and no
-    computed face older than the rules' loading (one seek each in face(quickscan_id,
-    profile_computed, profile_at) and relation(segments_at), not a pass over the
-    clients)."""
-    checks = []
-    if any_unset:
-        checks.append(select(literal(1)).select_from(_F.join(_R, _R.c.id == _F.c.relation_id))
-                      .where(_F.c.quickscan_id == quickscan_id, _F.c.profile_face.is_(None),
-                             _has_inputs(_R)))
+    inputs (a seek in the partial index ix_face_profile_unset), no face older than the
+    newest change of a client's segments, and no computed face older than the rules'
+    loading (one seek each in face(quickscan_id, profile_computed, profile_at) and
+    relation(segments_at)): not a pass over the clients."""
+    checks = [select(literal(1)).select_from(_F.join(_R, _R.c.id == _F.c.relation_id))
+              .where(_F.c.quickscan_id == quickscan_id, _F.c.profile_face.is_(None),
+                     _has_inputs(_R))]
     newest = select(func.max(_R.c.segments_at)).scalar_subquery()
     older = [(computed, _F.c.profile_at < newest) for computed in (True, False)]
     if loaded_at is not None:

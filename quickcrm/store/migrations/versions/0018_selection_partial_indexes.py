@@ -1,5 +1,6 @@
-"""relations that are not clients: a partial index, so the selection's step-1 totals can
-subtract the few non-clients instead of reading every relation's stage
+"""selection partial indexes: the relations that are not clients, so step 1's totals
+subtract the few of them instead of reading every relation's stage; the profile faces
+nobody set, so compute_profile_faces' pre-check seeks them instead of counting faces
 
 Revision ID: 0018
 Revises: 0017
@@ -20,7 +21,11 @@ def upgrade() -> None:
     op.create_index("ix_relation_not_client", "relation", ["stage", "id"],
                     sqlite_where=sa.text("stage <> 'customer'"),
                     postgresql_where=sa.text("stage <> 'customer'"))
+    op.create_index("ix_face_profile_unset", "face", ["quickscan_id"],
+                    sqlite_where=sa.text("profile_face IS NULL"),
+                    postgresql_where=sa.text("profile_face IS NULL"))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_face_profile_unset", table_name="face")
     op.drop_index("ix_relation_not_client", table_name="relation")

@@ -55,6 +55,7 @@ def over_max(selected: int, max_per_rm: int) -> bool:
 
 FACE_KINDS = ("profile", "update", "rm")
 FACE_VALUES = ("1", "2", "3")
+FACE_COLUMNS = [(kind, value) for kind in FACE_KINDS for value in (*FACE_VALUES, "unset")]
 
 
 def _live_groups(session: Session, campaign: Campaign, *, any_exclusion: bool) -> list[Any]:
@@ -75,8 +76,8 @@ def _live_groups(session: Session, campaign: Campaign, *, any_exclusion: bool) -
         test = face.is_(None) if value is None else face == value
         return func.count(case((and_(~is_out, test), 1)))
 
-    faces = [selected_with(cc.c[f"{kind}_face"], value).label(f"{kind}_{value or 'unset'}")
-             for kind in FACE_KINDS for value in (*FACE_VALUES, None)]
+    faces = [selected_with(cc.c[f"{kind}_face"], None if value == "unset" else value)
+             .label(f"{kind}_{value}") for kind, value in FACE_COLUMNS]  # from row[4]
     query = (
         select(cc.c.team_name, cc.c.rm_id, func.count().label("step2"),
                func.count(case((is_out, 1))).label("excluded"), *faces)
@@ -109,10 +110,8 @@ def summarize(session: Session, campaign: Campaign, *, max_per_rm: int = 40) -> 
         for b in (bucket(teams, row.team_name), bucket(rms, row.rm_id)):
             b["step2"] += step2
             b["selected"] += step2 - excluded
-        counts = row._mapping
-        for kind, values in out.faces.items():
-            for value in values:
-                values[value] += int(counts[f"{kind}_{value}"])
+        for (kind, value), count in zip(FACE_COLUMNS, row[4:], strict=True):
+            out.faces[kind][value] += int(count)
     frozen = int(stored.get("excluded_at_finalize", 0))
     out.step2 += frozen
     out.excluded += frozen

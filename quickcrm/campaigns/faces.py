@@ -187,12 +187,12 @@ def refresh_profile_faces(*, session: Session, quickscan_id: int, now: datetime)
         raise ValueError(f"no quickscan with id {quickscan_id}")
     computed = profile_face_sql(definition_of(qs).profile, _R)
     conn = session.connection()  # Core, not the ORM: plain rowcounts, no session sync
-    faces = conn.execute(
-        select(func.count()).where(_F.c.quickscan_id == quickscan_id)).scalar_one()
+    faces, relations = conn.execute(select(  # one statement: each costs a compile too
+        select(func.count()).where(_F.c.quickscan_id == quickscan_id).scalar_subquery(),
+        select(func.count()).select_from(_R).scalar_subquery())).one()
     updated = inserted = 0
     if _may_be_stale(conn, quickscan_id, qs.loaded_at):
         updated = _update_stale(conn, quickscan_id, qs.loaded_at, computed, now)
-    relations = conn.execute(select(func.count()).select_from(_R)).scalar_one()
     if faces < relations:  # face rows belong to existing relations, one per relation
         inserted = _insert_missing(conn, quickscan_id, computed, now)
     return Refreshed(written=inserted + updated,
@@ -227,7 +227,9 @@ def _may_be_stale(conn: Any, quickscan_id: int, loaded_at: datetime | None) -> b
     checks += [select(literal(1)).where(_F.c.quickscan_id == quickscan_id,
                                         _F.c.profile_computed == computed, cond)
                for computed, cond in older]  # apart: an OR would turn the seeks into a scan
-    return any(conn.execute(select(exists(q))).scalar_one() for q in checks)
+    # one statement of a few EXISTS (each a seek), not one statement each: a statement
+    # costs a compile in every new process (the CLI), more than its seek
+    return any(conn.execute(select(*(exists(q) for q in checks))).one())
 
 
 def _update_stale(conn: Any, quickscan_id: int, loaded_at: datetime | None,

@@ -3,9 +3,10 @@ with two refinements that keep about 10% of them, measured side by side in one r
 
 (a) the service function ``select_clients`` in-process (it first lets
     ``compute_profile_faces`` look for stale profile faces, which with nothing stale is a
-    few index seeks and counts, then counts step 1's totals in one pass over every client
-    (less a small count over the earlier recipients), then writes step 2 with one
-    INSERT ... SELECT; per team and RM from step 2);
+    few index seeks and counts, then counts step 1's totals in one pass over every
+    client's faces and contact (less a small count over the non-clients and the earlier
+    recipients), then writes step 2 with one INSERT ... SELECT; per team and RM from
+    step 2);
 (b) a hand-written SQL script (sqlite3) that applies the same rules (step 1: never
     received, faces, no e-mail, opted out; the two refinements) and writes the same
     campaign_client rows; target: (a) at most 3x (b). The script's connection has

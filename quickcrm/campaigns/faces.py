@@ -174,8 +174,8 @@ class Refreshed:
 
 def refresh_profile_faces(*, session: Session, quickscan_id: int, now: datetime) -> Refreshed:
     """``compute_profile_faces``, also telling whether every relation has a face row
-    afterwards (the selection then joins the faces as an inner join, which SQLite
-    drives from the narrow face index instead of the wide relation table).
+    afterwards (the selection then counts step 1 over the face rows and contacts
+    alone, without reading the wide relation table for every client).
 
     Each of the two set-based statements runs only when an indexed pre-check says it may
     have work: ``select`` calls this every time, and on a million clients with nothing

@@ -238,7 +238,7 @@ def snapshot_values(cc: Any, quickscan_id: int) -> dict[str, Any]:
 def _refresh_faces(session: Session, quickscan_id: int, now: datetime) -> bool:
     """Profile faces follow the clients' segments: recompute the stale ones first, in
     the same transaction, so the selection never works from yesterday's faces.
-    Returns whether every relation has a face row (see ``pool``)."""
+    Returns whether every relation has a face row (see ``counted_pool``)."""
     from quickcrm.campaigns.faces import refresh_profile_faces
 
     return refresh_profile_faces(session=session, quickscan_id=quickscan_id,

@@ -70,6 +70,24 @@ def _client(s, number: str, at: datetime, **segments: str | None) -> Relation:
     return relation
 
 
+def test_a_face_row_without_a_profile_face_gets_one_computed(rt):
+    """The pre-check finds a profile face nobody set among faces that are otherwise
+    current (its segments never changed, the rules did not either)."""
+    now = rt.clock.now()
+    with rt.session() as s:
+        qs = get_quickscan(session=s, key=KEY, now=now)
+        rel = _client(s, "000001", now - timedelta(days=1), ownership="E")
+        s.add(Face(relation_id=rel.id, quickscan_id=qs.id, rm_face="1", rm_at=now))
+        s.commit()
+        assert compute_profile_faces(session=s, quickscan_id=qs.id, now=now) == 1
+        s.commit()
+        face = s.get(Face, (rel.id, qs.id))
+        s.refresh(face)
+        assert face.profile_face is not None and face.profile_computed
+        assert face.rm_face == "1"
+        assert compute_profile_faces(session=s, quickscan_id=qs.id, now=now) == 0
+
+
 def test_sql_computation_matches_the_pure_rule_for_every_combination(rt):
     now = rt.clock.now()
     definition = read_file(shipped_dir() / f"{KEY}.toml")

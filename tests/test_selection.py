@@ -103,6 +103,58 @@ def test_step1_rules(rt):
     assert by_team == {"Utrecht": 3, "Zwolle": 1}
 
 
+def test_step1_totals_over_the_faces_alone_equal_those_over_the_relations(rt):
+    """With a face row for every relation, step 1's totals are counted from the faces
+    and contacts alone, less the non-clients and earlier recipients; the same numbers
+    as counting over the relations."""
+    from quickcrm.campaigns.campaign import finalize_campaign, get_campaign, mark_sent
+    from quickcrm.campaigns.selection import step1_counts
+    from quickcrm.quickscans.models import QuickScan
+
+    add_clients(
+        rt,
+        {"number": "A"},
+        {"number": "B", "faces": ("1", "3", "1")},
+        {"number": "C", "faces": ("1", "1", None)},
+        {"number": "D", "contact": False},
+        {"number": "E", "email": "geen adres"},
+        {"number": "F", "opted_out": True},
+        {"number": "G", "received_at": rt.clock.now()},
+        {"number": "H", "stage": "prospect"},
+        {"number": "H2", "stage": "archief", "opted_out": True, "faces": ("1", "1", None)},
+        {"number": "I", "rm": RM2, "faces": ("1", None, "1")},
+    )
+    new_campaign(rt, "Eerder")
+    run_select(rt, "Eerder", rms=[RM2])
+    with rt.session() as s:
+        finalize_campaign(session=s, actor=rt.actor, now=rt.clock.now(), campaign="Eerder")
+        mark_sent(s, get_campaign(s, "Eerder"), rt.clock.now())
+        s.commit()
+    new_campaign(rt)
+    out = run_select(rt)
+    assert (out.step1, out.missing_faces, out.no_email, out.opted_out) == (2, 1, 2, 1)
+    with rt.session() as s:
+        row = get_campaign(s, "Voorjaar")
+        kind = s.get(QuickScan, row.quickscan_id).kind
+        counted = [step1_counts(s, row, kind, every_face=every) for every in (False, True)]
+    assert counted[0] == counted[1] == {"step1": 2, "opted_out": 1, "missing_faces": 1,
+                                        "no_email": 2}
+
+
+def test_the_non_clients_are_read_from_their_partial_index(sqlite_url):
+    from sqlalchemy import create_engine
+
+    from quickcrm.campaigns.selection import outside_step1
+    from quickcrm.store.db import make_engine
+
+    make_engine(sqlite_url).dispose()  # migrated
+    query = outside_step1(1, 2).compile(dialect=create_engine("sqlite://").dialect)
+    with create_engine(sqlite_url).connect() as conn:
+        plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}",
+                                    tuple(query.params[k] for k in query.positiontup)).all()
+    assert any("ix_relation_not_client" in row[-1] for row in plan), plan
+
+
 def test_refinements_or_within_and_across_with_codes_and_labels(rt):
     add_clients(
         rt,
@@ -228,6 +280,31 @@ def test_exclusions_are_kept_across_reselects(rt):
     assert (out.step2, out.excluded, out.selected, out.exclusions_outside_selection) == (2, 0, 2, 1)
     out = run_select(rt)
     assert (out.step2, out.excluded, out.selected) == (3, 1, 2)
+
+
+def test_the_faces_per_team_and_rm_count_the_selected_only(rt):
+    from quickcrm.campaigns.exclusions import change_exclusions
+
+    add_clients(
+        rt,
+        {"number": "1", "faces": ("1", "2", None)},
+        {"number": "2", "faces": ("2", None, "1")},
+        {"number": "3", "faces": ("1", "1", "2"), "rm": RM2},
+        {"number": "4", "faces": ("1", "2", "1"), "rm": RM2, "team": "Zwolle"},
+    )
+    new_campaign(rt)
+    run_select(rt)
+    with rt.session() as s:
+        out = change_exclusions(session=s, actor=rt.actor, now=rt.clock.now(),
+                                campaign="Voorjaar", numbers=["3"], reason="traject").summary
+    assert (out.step2, out.excluded, out.selected) == (4, 1, 3)
+    assert out.faces == {"profile": {"1": 2, "2": 1, "3": 0, "unset": 0},
+                         "update": {"1": 0, "2": 2, "3": 0, "unset": 1},
+                         "rm": {"1": 2, "2": 0, "3": 0, "unset": 1}}
+    assert [(t["team"], t["step2"], t["selected"]) for t in out.by_team] == [
+        ("Utrecht", 3, 2), ("Zwolle", 1, 1)]
+    assert {r["rm"]: (r["step2"], r["selected"]) for r in out.by_rm} == {RM1: (2, 2),
+                                                                         RM2: (2, 1)}
 
 
 def test_rm_over_the_maximum_is_flagged(rt):

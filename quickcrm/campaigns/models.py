@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from quickcrm.store.models import utc_column
@@ -29,10 +29,14 @@ class Face(SQLModel, table=True):
         Index("ix_face_selection", "relation_id", "quickscan_id", "received_at",
               "profile_face", "update_face", "rm_face"),
         # compute_profile_faces' pre-check: the oldest profile face (computed or not) is
-        # one seek each, and the faces of a QuickScan and how many of them nobody set
-        # are one narrow range count
+        # one seek each, and the faces of a QuickScan are one narrow range count
         Index("ix_face_profile", "quickscan_id", "profile_computed", "profile_at",
               "profile_face"),
+        # ... and whether there is a profile face nobody set is one seek (partial: there
+        # are few; a query repeats the condition so both databases may use it)
+        Index("ix_face_profile_unset", "quickscan_id",
+              sqlite_where=text("profile_face IS NULL"),
+              postgresql_where=text("profile_face IS NULL")),
     )
 
     relation_id: int = Field(foreign_key="relation.id", primary_key=True, ondelete="CASCADE")

@@ -54,14 +54,27 @@ SNAPSHOT_COLUMNS = ("person_id", "first_name", "last_name", "email", "company", 
                     "rm_id", "profile_face", "update_face", "rm_face")
 
 
-def pool(quickscan_id: int, *, every_face: bool = False) -> FromClause:
+def pool(quickscan_id: int) -> FromClause:
     """Every relation with its faces for this QuickScan and its campaign contact
-    (both may be missing: outer joins). With ``every_face`` (every relation has a face
-    row) the faces are inner-joined, the same rows, but SQLite may then drive the join
-    from the narrow face index instead of scanning the wide relation table."""
+    (both may be missing: outer joins)."""
     faces = and_(F.c.relation_id == R.c.id, F.c.quickscan_id == quickscan_id)
-    joined = R.join(F, faces) if every_face else R.outerjoin(F, faces)
-    return joined.outerjoin(P, and_(P.c.relation_id == R.c.id, P.c.campaign_contact == true()))
+    return R.outerjoin(F, faces).outerjoin(
+        P, and_(P.c.relation_id == R.c.id, P.c.campaign_contact == true()))
+
+
+def counted_pool(quickscan_id: int, *, every_face: bool) -> tuple[FromClause, Any, list[Any]]:
+    """What step 1's totals run over: (joined tables, the relation id column, the
+    conditions that pick this QuickScan's faces).
+
+    With ``every_face`` (every relation has a face row) that is the face rows and their
+    contacts, without the relation table: one pass over the narrow covering face index
+    and one contact seek per client, where the relation table would cost a third
+    structure per client only to read its stage (``step1_counts`` subtracts the few
+    relations that are not clients instead). Otherwise the relations, outer-joined."""
+    if not every_face:
+        return pool(quickscan_id), R.c.id, []
+    contact = and_(P.c.relation_id == F.c.relation_id, P.c.campaign_contact == true())
+    return F.outerjoin(P, contact), F.c.relation_id, [F.c.quickscan_id == quickscan_id]
 
 
 def sent_to(quickscan_id: int, campaign_id: int) -> Any:
@@ -125,9 +138,13 @@ def candidates(quickscan_id: int, campaign_id: int, policy: str, kind: str) -> l
             faces_pass(policy, kind)]
 
 
-def unsent_candidates(policy: str, kind: str) -> list[ColumnElement[bool]]:
-    """``candidates`` without the ``sent_to`` test (see ``step1_counts``)."""
-    return [R.c.stage == CLIENT_STAGE, F.c.received_at.is_(None), faces_pass(policy, kind)]
+def outside_step1(quickscan_id: int, campaign_id: int) -> Any:
+    """The relations step 1 leaves out whatever their faces and contact: those that are
+    not clients (read from the partial index ``ix_relation_not_client``, whose condition
+    this one repeats), and those an earlier campaign reached (``sent_to``); possibly
+    twice."""
+    others = select(R.c.id).where(R.c.stage != CLIENT_STAGE)
+    return others.union_all(sent_to(quickscan_id, campaign_id))
 
 
 def step1_counts(session: Session, campaign: Campaign, kind: str, *,
@@ -135,19 +152,21 @@ def step1_counts(session: Session, campaign: Campaign, kind: str, *,
     """Step-1 totals: in (and how many of them with a face nobody set), or kept out by
     an opt-out or an unusable address.
 
-    Counted over everyone who passes the other rules, minus the same totals over those
-    among them in ``sent_to``: exact (IN and NOT IN over a column without NULLs split
-    the clients), and the second count touches only the few earlier recipients, where
-    a NOT IN would be probed for each of a million clients.
+    Counted over every relation whose faces pass and who never got an imported
+    receipt, minus the same totals over those among them in ``outside_step1``: exact
+    (IN over a set of ids splits the relations; the set's duplicates do not count
+    twice), and the second count touches only the few non-clients and earlier
+    recipients, where the stage test and a NOT IN would be made for each of a million
+    clients.
     """
     assert campaign.id is not None
-    rules_ = unsent_candidates(campaign.policy, kind)
-    joined = pool(campaign.quickscan_id, every_face=every_face)
+    joined, relation_id, faces = counted_pool(campaign.quickscan_id, every_face=every_face)
+    rules_ = [*faces, F.c.received_at.is_(None), faces_pass(campaign.policy, kind)]
     everyone = _totals(session, joined, rules_, campaign.policy, kind)
-    reached = _totals(session, joined,
-                      [R.c.id.in_(sent_to(campaign.quickscan_id, campaign.id)), *rules_],
-                      campaign.policy, kind)
-    row = {k: everyone[k] - reached[k] for k in everyone}
+    outside = _totals(session, joined,
+                      [relation_id.in_(outside_step1(campaign.quickscan_id, campaign.id)),
+                       *rules_], campaign.policy, kind)
+    row = {k: everyone[k] - outside[k] for k in everyone}
     # every candidate is either opted out, without a usable address, or in step 1
     row["no_email"] = row.pop("candidates") - row["opted_out"] - row["step1"]
     return row
@@ -158,12 +177,12 @@ def _totals(session: Session, joined: FromClause, where: list[ColumnElement[bool
     """One row, not grouped per team or RM: on SQLite a GROUP BY sorts every candidate
     (a million rows), which cost more than the whole selection; the per-team and per-RM
     counts come from step 2 instead, which is small. The cheap tests come first in each
-    sum: the address's LIKE patterns are the costliest part of a row, so missing_faces
+    count: the address's LIKE patterns are the costliest part of a row, so missing_faces
     only looks at them for clients with a face nobody set."""
     opted, mail_ok = P.c.opted_out == true(), email_usable()
 
     def total(when: ColumnElement[bool]) -> Any:
-        return func.coalesce(func.sum(case((when, 1), else_=0)), 0)
+        return func.count(case((when, 1)))  # CASE without ELSE is NULL, which count skips
 
     query = (
         select(func.count().label("candidates"),
@@ -219,7 +238,7 @@ def snapshot_values(cc: Any, quickscan_id: int) -> dict[str, Any]:
 def _refresh_faces(session: Session, quickscan_id: int, now: datetime) -> bool:
     """Profile faces follow the clients' segments: recompute the stale ones first, in
     the same transaction, so the selection never works from yesterday's faces.
-    Returns whether every relation has a face row (see ``pool``)."""
+    Returns whether every relation has a face row (see ``counted_pool``)."""
     from quickcrm.campaigns.faces import refresh_profile_faces
 
     return refresh_profile_faces(session=session, quickscan_id=quickscan_id,

@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, false, func, select
 from sqlmodel import Session
 
 from quickcrm.campaigns.models import Campaign, CampaignClient, Exclusion
@@ -53,17 +53,37 @@ def over_max(selected: int, max_per_rm: int) -> bool:
     return max_per_rm > 0 and selected > max_per_rm
 
 
-def _live_groups(session: Session, campaign: Campaign) -> list[Any]:
+FACE_KINDS = ("profile", "update", "rm")
+FACE_VALUES = ("1", "2", "3")
+FACE_COLUMNS = [(kind, value) for kind in FACE_KINDS for value in (*FACE_VALUES, "unset")]
+
+
+def _live_groups(session: Session, campaign: Campaign, *, any_exclusion: bool) -> list[Any]:
+    """Per team and relationship manager: step 2, excluded, and per face kind and value
+    (and unset) how many are selected. Grouped by team and RM only, with the faces as
+    conditional counts: a group per face combination too gave ten times the rows, each
+    a Python object to make and walk. Without ``any_exclusion`` (the campaign has none)
+    the exclusions are not joined: a seek per client that could find nothing."""
     cc, ex = CampaignClient.__table__, Exclusion.__table__  # type: ignore[attr-defined]
-    is_out = ex.c.relation_number.is_not(None)
+    joined: Any = cc
+    is_out: ColumnElement[bool] = false()
+    if any_exclusion:
+        joined = cc.outerjoin(ex, and_(ex.c.campaign_id == cc.c.campaign_id,
+                                       ex.c.relation_number == cc.c.relation_number))
+        is_out = ex.c.relation_number.is_not(None)
+
+    def selected_with(face: Any, value: str | None) -> Any:
+        test = face.is_(None) if value is None else face == value
+        return func.count(case((and_(~is_out, test), 1)))
+
+    faces = [selected_with(cc.c[f"{kind}_face"], None if value == "unset" else value)
+             .label(f"{kind}_{value}") for kind, value in FACE_COLUMNS]  # from row[4]
     query = (
-        select(cc.c.team_name, cc.c.rm_id, cc.c.profile_face, cc.c.update_face, cc.c.rm_face,
-               func.count().label("step2"),
-               func.sum(case((is_out, 1), else_=0)).label("excluded"))
-        .select_from(cc.outerjoin(ex, and_(ex.c.campaign_id == cc.c.campaign_id,
-                                           ex.c.relation_number == cc.c.relation_number)))
+        select(cc.c.team_name, cc.c.rm_id, func.count().label("step2"),
+               func.count(case((is_out, 1))).label("excluded"), *faces)
+        .select_from(joined)
         .where(cc.c.campaign_id == campaign.id)
-        .group_by(cc.c.team_name, cc.c.rm_id, cc.c.profile_face, cc.c.update_face, cc.c.rm_face))
+        .group_by(cc.c.team_name, cc.c.rm_id))
     return list(session.execute(query))
 
 
@@ -79,23 +99,23 @@ def summarize(session: Session, campaign: Campaign, *, max_per_rm: int = 40) -> 
 
     for name in ("step1", "missing_faces", "no_email", "opted_out"):
         setattr(out, name, int(stored.get(name, 0)))
-    out.faces = {k: {"1": 0, "2": 0, "3": 0, "unset": 0} for k in ("profile", "update", "rm")}
-    for row in _live_groups(session, campaign):
-        step2, excluded = int(row.step2), int(row.excluded or 0)
+    out.faces = {k: {v: 0 for v in (*FACE_VALUES, "unset")} for k in FACE_KINDS}
+    ex = Exclusion.__table__  # type: ignore[attr-defined]
+    total_exclusions = session.execute(
+        select(func.count()).select_from(ex).where(ex.c.campaign_id == campaign.id)).scalar_one()
+    for row in _live_groups(session, campaign, any_exclusion=total_exclusions > 0):
+        step2, excluded = int(row.step2), int(row.excluded)
         out.step2 += step2
         out.excluded += excluded
         for b in (bucket(teams, row.team_name), bucket(rms, row.rm_id)):
             b["step2"] += step2
             b["selected"] += step2 - excluded
-        for name in ("profile", "update", "rm"):
-            out.faces[name][getattr(row, f"{name}_face") or "unset"] += step2 - excluded
+        for (kind, value), count in zip(FACE_COLUMNS, row[4:], strict=True):
+            out.faces[kind][value] += int(count)
     frozen = int(stored.get("excluded_at_finalize", 0))
     out.step2 += frozen
     out.excluded += frozen
     out.selected = out.step2 - out.excluded
-    ex = Exclusion.__table__  # type: ignore[attr-defined]
-    total_exclusions = session.execute(
-        select(func.count()).select_from(ex).where(ex.c.campaign_id == campaign.id)).scalar_one()
     out.exclusions_outside_selection = max(0, int(total_exclusions) - out.excluded) \
         if campaign.status == "draft" else 0
     out.by_team = [{"team": name or NO_TEAM, **counts}

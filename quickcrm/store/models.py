@@ -84,6 +84,15 @@ class Relation(SQLModel, table=True):
     """A client or other relation, identified by its relation number (text: "000123")."""
 
     __tablename__ = "relation"
+    __table_args__ = (
+        # the few relations that are not clients: the selection's step-1 totals count
+        # every relation and subtract these (a query repeats ``stage <> 'customer'``,
+        # bound or not, so both databases may use it); an index on every stage would
+        # lure the many ``stage = 'customer'`` scans into a slower index search
+        Index("ix_relation_not_client", "stage", "id",
+              sqlite_where=text("stage <> 'customer'"),
+              postgresql_where=text("stage <> 'customer'")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=50, unique=True)

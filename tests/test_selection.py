@@ -4,6 +4,7 @@ rules in SQL on SQLite and PostgreSQL, and the `select` command's wiring."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from test_campaigns import QS, RM1, RM2, add_clients, new_campaign, run_select
@@ -63,11 +64,10 @@ def test_contact_problems_and_the_whole_step1_rule():
 NO_SEGMENTS = {"industry": None, "size": None, "ownership": None, "client_group": None}
 
 
-def test_step1_rules(rt):
-    from quickcrm.campaigns.campaign import finalize_campaign, get_campaign, mark_sent
-
-    add_clients(
-        rt,
+def step1_clients(rt: Any) -> list[dict[str, Any]]:
+    """Clients A-H: one for each rule of step 1 (in, faces, contact, address, opt-out,
+    an imported receipt, not a client)."""
+    return [
         {"number": "A"},
         {"number": "B", "faces": ("1", "3", "1")},
         {"number": "C", "faces": ("1", "1", None)},
@@ -76,19 +76,33 @@ def test_step1_rules(rt):
         {"number": "F", "opted_out": True},
         {"number": "G", "received_at": rt.clock.now()},
         {"number": "H", "stage": "prospect"},
+    ]
+
+
+def sent_earlier(rt: Any, name: str, **refine: Any) -> None:
+    """A campaign of the same QuickScan, selected with ``refine``, that went out."""
+    from quickcrm.campaigns.campaign import finalize_campaign, get_campaign, mark_sent
+
+    new_campaign(rt, name)
+    run_select(rt, name, **refine)
+    with rt.session() as s:
+        finalize_campaign(session=s, actor=rt.actor, now=rt.clock.now(), campaign=name)
+        mark_sent(s, get_campaign(s, name), rt.clock.now())
+        s.commit()
+
+
+def test_step1_rules(rt):
+    add_clients(
+        rt,
+        *step1_clients(rt),
         {"number": "I", "rm": RM2},
         {"number": "J", "faces": None, **NO_SEGMENTS},
         {"number": "K", "rm": RM2, "team": "Zwolle"},
     )
     # I was in a campaign of this QuickScan that went out; K only in one that did not
-    new_campaign(rt, "Eerder")
-    run_select(rt, "Eerder", rms=[RM2], teams=["utrecht"])
     new_campaign(rt, "Concept")
     run_select(rt, "Concept", rms=[RM2])
-    with rt.session() as s:
-        finalize_campaign(session=s, actor=rt.actor, now=rt.clock.now(), campaign="Eerder")
-        mark_sent(s, get_campaign(s, "Eerder"), rt.clock.now())
-        s.commit()
+    sent_earlier(rt, "Eerder", rms=[RM2], teams=["utrecht"])
     new_campaign(rt)
     out = run_select(rt)
     assert (out.step1, out.step2, out.excluded, out.selected) == (4, 4, 0, 4)
@@ -107,29 +121,17 @@ def test_step1_totals_over_the_faces_alone_equal_those_over_the_relations(rt):
     """With a face row for every relation, step 1's totals are counted from the faces
     and contacts alone, less the non-clients and earlier recipients; the same numbers
     as counting over the relations."""
-    from quickcrm.campaigns.campaign import finalize_campaign, get_campaign, mark_sent
+    from quickcrm.campaigns.campaign import get_campaign
     from quickcrm.campaigns.selection import step1_counts
     from quickcrm.quickscans.models import QuickScan
 
     add_clients(
         rt,
-        {"number": "A"},
-        {"number": "B", "faces": ("1", "3", "1")},
-        {"number": "C", "faces": ("1", "1", None)},
-        {"number": "D", "contact": False},
-        {"number": "E", "email": "geen adres"},
-        {"number": "F", "opted_out": True},
-        {"number": "G", "received_at": rt.clock.now()},
-        {"number": "H", "stage": "prospect"},
+        *step1_clients(rt),
         {"number": "H2", "stage": "archief", "opted_out": True, "faces": ("1", "1", None)},
         {"number": "I", "rm": RM2, "faces": ("1", None, "1")},
     )
-    new_campaign(rt, "Eerder")
-    run_select(rt, "Eerder", rms=[RM2])
-    with rt.session() as s:
-        finalize_campaign(session=s, actor=rt.actor, now=rt.clock.now(), campaign="Eerder")
-        mark_sent(s, get_campaign(s, "Eerder"), rt.clock.now())
-        s.commit()
+    sent_earlier(rt, "Eerder", rms=[RM2])
     new_campaign(rt)
     out = run_select(rt)
     assert (out.step1, out.missing_faces, out.no_email, out.opted_out) == (2, 1, 2, 1)

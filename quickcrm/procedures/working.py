@@ -480,10 +480,10 @@ _BY_PERSON = ("pe.id = {m} AND NOT EXISTS (SELECT 1 FROM project_contact c2 JOIN
 
 
 @cache
-def _fast_sql(dialect: str, by: str) -> str:
-    m = "?" if dialect == "sqlite" else "%s"
+def _fast_sql(dialect: Any, by: str) -> str:
+    m = driver.mark(dialect)
     return _FAST_SQL.format(m=m, contact=by.format(m=m), materialized=(
-        "NOT MATERIALIZED" if dialect == "sqlite" else "MATERIALIZED"))
+        "NOT MATERIALIZED" if dialect.name == "sqlite" else "MATERIALIZED"))
 
 
 def _read_fast(conn: Any, actor_id: int | None, project: str, contact: str,
@@ -494,7 +494,7 @@ def _read_fast(conn: Any, actor_id: int | None, project: str, contact: str,
         return None
     ref = contact.strip()
     wanted = " ".join(step.split()).lower()
-    dialect = conn.dialect.name
+    dialect = conn.dialect
     name = " ".join(project.split()).lower()
     head: tuple[Any, ...] = (actor_id, name, wanted)
     if "@" in ref:
